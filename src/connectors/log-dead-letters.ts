@@ -1,0 +1,54 @@
+import type { Log, ProducerRecord } from '../log/index.js';
+import type { DeadLetter, DeadLetterSink } from '../stream/index.js';
+
+/** Header names of a dead-letter record (Kafka Connect uses a similar set). */
+export const DLQ_HEADERS = {
+  stage: 'sluice.dlq.stage',
+  reason: 'sluice.dlq.reason',
+  source: 'sluice.dlq.source',
+  time: 'sluice.dlq.time',
+} as const;
+
+function originalBytes(original: unknown): Buffer | null {
+  if (original === null || original === undefined) return null;
+  if (Buffer.isBuffer(original)) return original;
+  if (original instanceof Uint8Array) return Buffer.from(original);
+  if (typeof original === 'string') return Buffer.from(original, 'utf8');
+  try {
+    return Buffer.from(JSON.stringify(original) ?? String(original), 'utf8');
+  } catch {
+    return Buffer.from(String(original), 'utf8');
+  }
+}
+
+/**
+ * Writes dead letters to a topic of the embedded log: the value is the original bytes, the
+ * headers say which stage rejected it, why, where it came from and when, so it can be
+ * inspected and replayed after a fix.
+ *
+ * @example
+ * pipeline.run({ deadLetters: logDeadLetters(log, 'fraud.dlq') });
+ */
+export function logDeadLetters(log: Log, topic: string): DeadLetterSink {
+  if (!log.hasTopic(topic)) log.createTopic(topic, { partitions: 1 });
+  const part = log.partition(topic, 0);
+  return {
+    write(items: DeadLetter[]) {
+      const records: ProducerRecord[] = items.map((d) => ({
+        key: null,
+        value: originalBytes(d.original),
+        timestamp: d.time,
+        headers: [
+          { key: DLQ_HEADERS.stage, value: Buffer.from(d.stage) },
+          { key: DLQ_HEADERS.reason, value: Buffer.from(d.reason) },
+          { key: DLQ_HEADERS.source, value: Buffer.from(`${d.topic}/${d.partition}@${d.offset}`) },
+          { key: DLQ_HEADERS.time, value: Buffer.from(new Date(d.time).toISOString()) },
+        ],
+      }));
+      part.append(records);
+    },
+    flush() {
+      part.flush();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/** Where a record came from: replaying the source from here reproduces it. */
+export interface SourcePosition {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+/** Record keys are plain strings or numbers: they hash and compare cheaply. */
+export type RecordKey = string | number;
+
+/**
+ * A record in flight. Sources create it; stages replace `value`, set `key` and `eventTime`,
+ * and push their completion time onto `stamps` (wall-clock ms), which is how every stage's
+ * latency is measured without a timer per stage.
+ */
+export interface Envelope<T = unknown> {
+  value: T;
+  key: RecordKey | undefined;
+  /** Event time in epoch ms (defaults to the log append time). */
+  eventTime: number;
+  /** Time the record was appended to its source log, epoch ms. */
+  appendTime: number;
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Stage completion times, wall-clock ms; stamps[0] is when the source read it. */
+  stamps: number[];
+}
+
+/**
+ * The record's stable id: the same record replayed after a crash gets the same id, which is
+ * what makes action idempotency keys deterministic.
+ */
+export function recordId(env: Envelope): string {
+  return `${env.topic}-${env.partition}@${env.offset}`;
+}
+
+/** Creates an envelope; sources call this once per record. */
+export function envelope<T>(
+  value: T,
+  topic: string,
+  partition: number,
+  offset: number,
+  appendTime: number,
+  readAt: number,
+): Envelope<T> {
+  return {
+    value,
+    key: undefined,
+    eventTime: appendTime,
+    appendTime,
+    topic,
+    partition,
+    offset,
+    stamps: [readAt],
+  };
+}
+
+/** A record that could not be processed, with the reason and the stage that rejected it. */
+export interface DeadLetter {
+  stage: string;
+  reason: string;
+  /** The original bytes or value as read from the source. */
+  original: unknown;
+  topic: string;
+  partition: number;
+  offset: number;
+  time: number;
+}

@@ -1,0 +1,40 @@
+export { pipeline, Stream, RunnablePipeline, type WithFeatures } from './pipeline.js';
+export { PipelineRun, type RunOptions, type RunSummary } from './runtime.js';
+export { json, type Decoder, type JsonSchema, type FromSchema, type FieldSpec } from './decode.js';
+export {
+  envelope,
+  recordId,
+  type Envelope,
+  type DeadLetter,
+  type RecordKey,
+  type SourcePosition,
+} from './envelope.js';
+export { SluiceError, DecodeError, requireOption, type StreamErrorCode } from './errors.js';
+export {
+  offsetKey,
+  type Source,
+  type SourceContext,
+  type SourceOffsets,
+  type Sink,
+  type StageContext,
+  type DeadLetterSink,
+  type Checkpoint,
+  type CheckpointStore,
+  type Stateful,
+  type ModelLike,
+  type TensorLike,
+} from './interfaces.js';
+export type { InferOptions } from './infer-step.js';
+export { collect, fromArray, MemoryDeadLetters } from './memory.js';
+export { fanOut } from './fan-out.js';
+export { FileCheckpointStore } from './checkpoint-file.js';
+export { seconds, minutes, hours, days, durationLabel } from './time.js';
+export {
+  lookback,
+  count,
+  sum,
+  mean,
+  LookbackFeatures,
+  type LookbackSpec,
+  type LookbackAggregate,
+} from './windows/lookback.js';

@@ -1,0 +1,96 @@
+import type { DeadLetter, Envelope } from './envelope.js';
+
+/** Next offset to read, per "topic/partition". */
+export type SourceOffsets = Record<string, number>;
+
+export function offsetKey(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
+}
+
+/** Passed to a source when the pipeline starts. */
+export interface SourceContext {
+  pipeline: string;
+  /** Offsets from the last checkpoint, if any: resume exactly there. */
+  startOffsets: SourceOffsets | undefined;
+}
+
+/**
+ * Where records come from. `poll` returns a batch (maybe empty while waiting for data) or
+ * `null` when a bounded source has ended. Implementations: the embedded log, Kafka, files...
+ */
+export interface Source<T> {
+  readonly name: string;
+  open(ctx: SourceContext): Promise<void>;
+  /** Up to `max` records; resolves with [] after a short wait when nothing is available. */
+  poll(max: number): Promise<Envelope<T>[] | null>;
+  /** Next offsets after everything returned so far (what a checkpoint stores). */
+  positions(): SourceOffsets;
+  /** Records available but not yet read. */
+  lag(): number;
+  /** Called after a checkpoint made `offsets` durable; sources with outside offsets commit here. */
+  commit?(offsets: SourceOffsets): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Passed to sinks and async stages. */
+export interface StageContext {
+  pipeline: string;
+}
+
+/** Where records go at the end: actions, topics, collectors. Writes a whole batch at once. */
+export interface Sink<T> {
+  readonly name: string;
+  open?(ctx: StageContext): Promise<void>;
+  write(records: Envelope<T>[], ctx: StageContext): Promise<void> | void;
+  /** Makes everything written so far durable; called before a checkpoint is saved. */
+  flush?(): Promise<void> | void;
+  close?(): Promise<void>;
+  /** Effects performed / skipped as duplicates since open (for the run summary). */
+  stats?(): { done: number; duplicates: number };
+}
+
+/** Receives records that failed, with their reasons. */
+export interface DeadLetterSink {
+  write(items: DeadLetter[]): Promise<void> | void;
+  flush?(): Promise<void> | void;
+  close?(): Promise<void>;
+}
+
+/** What a checkpoint holds: state and the source offsets that produced it, saved together. */
+export interface Checkpoint {
+  pipeline: string;
+  id: number;
+  offsets: SourceOffsets;
+  state: Record<string, unknown>;
+  counters: Record<string, number>;
+  savedAt: number;
+}
+
+/** Stores checkpoints atomically: a reader sees the old one or the new one, never a mix. */
+export interface CheckpointStore {
+  load(pipeline: string): Promise<Checkpoint | undefined>;
+  save(checkpoint: Checkpoint): Promise<void>;
+}
+
+/** A stage that keeps state between records: its state is saved with every checkpoint. */
+export interface Stateful {
+  snapshot(): unknown;
+  restore(snapshot: unknown): void;
+}
+
+/** A tensor as the inference layer's runners take and return it (structurally typed). */
+export interface TensorLike {
+  type: string;
+  data: ArrayLike<number> | ArrayLike<bigint> | readonly string[];
+  dims: readonly number[];
+}
+
+/** The part of a model runner that the pipeline calls; the inference layer implements it. */
+export interface ModelLike {
+  run(inputs: Record<string, TensorLike>): Promise<Record<string, TensorLike>>;
+  readonly metadata?: {
+    name?: string;
+    inputs: readonly { name: string; type?: string; dims: readonly (number | string)[] }[];
+    outputs: readonly { name: string; type?: string; dims: readonly (number | string)[] }[];
+  };
+}

@@ -1,0 +1,184 @@
+import type { Decoder } from './decode.js';
+import type { Envelope, RecordKey } from './envelope.js';
+import { requireOption } from './errors.js';
+import { inferStep, type InferOptions } from './infer-step.js';
+import type { ModelLike, Sink, Source } from './interfaces.js';
+import { PipelineRun, type RunOptions } from './runtime.js';
+import { eachRecord, type AsyncStep, type Step } from './steps.js';
+import { LookbackFeatures, type LookbackSpec } from './windows/lookback.js';
+
+/** What `.features()` adds to each record. */
+export interface WithFeatures {
+  features: Float64Array;
+}
+
+/**
+ * A typed chain of stages. Each call returns a new stream whose type is the records' type
+ * after that stage, so the editor shows what is legal where.
+ */
+export class Stream<T> {
+  /** @internal */
+  constructor(
+    readonly name: string,
+    readonly source: Source<unknown>,
+    readonly steps: readonly Step[],
+    /** Names of the columns of `features`, once `.features()` ran. */
+    readonly featureNames: readonly string[] = [],
+  ) {}
+
+  private with<U>(step: Step, featureNames = this.featureNames): Stream<U> {
+    return new Stream<U>(this.name, this.source, [...this.steps, step], featureNames);
+  }
+
+  /** Decodes raw values (e.g. bytes from a log); failures go to the dead letters with the reason. */
+  decode<U>(decoder: Decoder<U>): Stream<U> {
+    const stage = `decode`;
+    return this.with<U>({
+      kind: 'sync',
+      name: stage,
+      process: (batch) =>
+        eachRecord(batch, stage, (env) => {
+          env.value = decoder.decode(env.value);
+          return true;
+        }),
+    });
+  }
+
+  /** Keeps the records for which `predicate` is true; the others count as processed. */
+  filter(predicate: (value: T, env: Envelope<T>) => boolean, name = 'filter'): Stream<T> {
+    return this.with<T>({
+      kind: 'sync',
+      name,
+      process: (batch) => eachRecord(batch, name, (env) => predicate(env.value as T, env as Envelope<T>)),
+    });
+  }
+
+  /** Replaces each value; a throw sends that record to the dead letters. */
+  map<U>(fn: (value: T, env: Envelope<T>) => U, name = 'map'): Stream<U> {
+    return this.with<U>({
+      kind: 'sync',
+      name,
+      process: (batch) =>
+        eachRecord(batch, name, (env) => {
+          env.value = fn(env.value as T, env as Envelope<T>);
+          return true;
+        }),
+    });
+  }
+
+  /** Sets each record's key (used by keyed state and by sinks that partition). */
+  keyBy(fn: (value: T) => RecordKey, name = 'keyBy'): Stream<T> {
+    return this.with<T>({
+      kind: 'sync',
+      name,
+      process: (batch) =>
+        eachRecord(batch, name, (env) => {
+          env.key = fn(env.value as T);
+          return true;
+        }),
+    });
+  }
+
+  /** Takes event time (epoch ms) from the record instead of the log append time. */
+  eventTime(fn: (value: T) => number, name = 'eventTime'): Stream<T> {
+    return this.with<T>({
+      kind: 'sync',
+      name,
+      process: (batch) =>
+        eachRecord(batch, name, (env) => {
+          const t = fn(env.value as T);
+          if (!Number.isFinite(t)) throw new Error(`event time must be a finite number of ms, got ${t}`);
+          env.eventTime = t;
+          return true;
+        }),
+    });
+  }
+
+  /**
+   * Computes windowed features per record (see `lookback`) and attaches them as
+   * `value.features`, a Float64Array whose columns are named by `featureNames`.
+   */
+  features(specs: Record<string, LookbackSpec<T>>, name = 'features'): Stream<T & WithFeatures> {
+    const op = new LookbackFeatures<T>(specs);
+    return this.with<T & WithFeatures>(
+      {
+        kind: 'sync',
+        name,
+        stateful: op,
+        process: (batch) =>
+          eachRecord(batch, name, (env) => {
+            (env.value as T & WithFeatures).features = op.apply(env as Envelope<T>);
+            return true;
+          }),
+      },
+      [...this.featureNames, ...op.names],
+    );
+  }
+
+  /** Scores each batch of records with a model (one call per batch). */
+  infer<U>(model: ModelLike, opts: InferOptions<T, U>): Stream<U> {
+    return this.with<U>(inferStep(model, opts));
+  }
+
+  /** Adds a custom async stage over whole batches of values (e.g. a lookup service). */
+  process<U>(name: string, fn: (values: T[]) => Promise<U[]>): Stream<U> {
+    const step: AsyncStep = {
+      kind: 'async',
+      name,
+      async process(batch) {
+        const out = await fn(batch.records.map((e) => e.value as T));
+        requireOption(
+          out.length === batch.records.length,
+          `${name}: returned ${out.length} values for ${batch.records.length} records`,
+        );
+        for (let i = 0; i < out.length; i++) batch.records[i]!.value = out[i];
+      },
+    };
+    return this.with<U>(step);
+  }
+
+  /** Ends the chain with a sink; returns the runnable pipeline. */
+  to(sink: Sink<T>): RunnablePipeline<T> {
+    return new RunnablePipeline<T>(this.name, this.source, this.steps, sink, this.featureNames);
+  }
+}
+
+/** A complete pipeline: call `run()` to start it. */
+export class RunnablePipeline<T> {
+  /** @internal */
+  constructor(
+    readonly name: string,
+    readonly source: Source<unknown>,
+    readonly steps: readonly Step[],
+    readonly sink: Sink<T>,
+    readonly featureNames: readonly string[],
+  ) {}
+
+  /** Starts the pipeline; await `.done` for the summary, call `.stop()` to end it early. */
+  run(opts: RunOptions = {}): PipelineRun {
+    return new PipelineRun(this.name, this.source, this.steps, this.sink as Sink<unknown>, opts);
+  }
+}
+
+/**
+ * Starts a pipeline definition.
+ *
+ * @example
+ * const run = pipeline('fraud')
+ *   .from(logSource({ log, topic: 'transactions' }))
+ *   .decode(json({ id: 'integer', ts: 'number', customerId: 'integer', amount: 'number' }))
+ *   .filter((t) => t.amount > 0)
+ *   .eventTime((t) => t.ts)
+ *   .features({ customer: lookback({ key: (t) => t.customerId, windows: [days(1), days(7)], aggregate: { n: count(), avg: mean((t) => t.amount) } }) })
+ *   .infer(model, { width: 4, input: (t) => t.features, output: (t, s) => ({ ...t, score: s[0]! }) })
+ *   .to(collect())
+ *   .run();
+ * console.log(await run.done);
+ */
+export function pipeline(name: string): { from<S>(source: Source<S>): Stream<S> } {
+  requireOption(
+    /^[A-Za-z0-9._-]{1,100}$/.test(name),
+    `pipeline name "${name}" must be 1-100 characters of letters, digits, ".", "_" or "-"`,
+  );
+  return { from: <S>(source: Source<S>) => new Stream<S>(name, source as Source<unknown>, []) };
+}

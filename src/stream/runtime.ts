@@ -1,0 +1,323 @@
+import {
+  PipelineMetrics,
+  wallClockMs,
+  type LatencySummary,
+  type PipelineCounters,
+  type ProgressSnapshot,
+  type WindowedHistogram,
+} from '../observe/index.js';
+import { BoundedQueue } from './bounded-queue.js';
+import type { Envelope } from './envelope.js';
+import { SluiceError, requireOption } from './errors.js';
+import type { CheckpointStore, DeadLetterSink, Sink, Source, StageContext } from './interfaces.js';
+import { MemoryDeadLetters } from './memory.js';
+import type { AsyncStep, Barrier, Batch, Step, SyncStep } from './steps.js';
+
+export interface RunOptions {
+  /** Where checkpoints go; without one the pipeline starts from the source's beginning. */
+  checkpoints?: CheckpointStore;
+  /** Checkpoint period; default 1000 ms. */
+  checkpointIntervalMs?: number;
+  /** Where bad records go; default: kept in memory (`run.deadLetters`). */
+  deadLetters?: DeadLetterSink;
+  /** Records per batch read from the source; default 1024. */
+  batchSize?: number;
+  /** Batches each stage may have waiting; default 4. A full queue pauses the stage before it. */
+  queueCapacity?: number;
+  /** Called about every `progressIntervalMs` (default 1000) with live figures. */
+  onProgress?: (progress: ProgressSnapshot) => void;
+  progressIntervalMs?: number;
+}
+
+export interface RunSummary {
+  pipeline: string;
+  counters: PipelineCounters;
+  elapsedMs: number;
+  /** Records finished per second of this run (restored counters excluded). */
+  throughputEps: number;
+  latencyMs: { e2e: LatencySummary; stages: Record<string, LatencySummary> };
+  checkpoints: number;
+  /** True when `stop()` ended the run before the source did. */
+  stopped: boolean;
+  /** Whether the run resumed from a checkpoint. */
+  resumed: boolean;
+}
+
+interface Unit {
+  head: AsyncStep | undefined;
+  syncs: SyncStep[];
+}
+
+const END = Symbol('end');
+type Item = Batch | typeof END;
+
+/**
+ * A running pipeline. Stages run as a chain of loops joined by bounded queues: consecutive
+ * synchronous stages are fused into one loop; each async stage (model, sink) gets its own, so
+ * they overlap. Checkpoints travel as barriers on batches and are saved once their batch has
+ * passed the last stage, so saved state never runs ahead of completed actions.
+ */
+export class PipelineRun {
+  readonly metrics: PipelineMetrics;
+  readonly done: Promise<RunSummary>;
+  /** The dead letters, when no dead-letter sink was given. */
+  readonly deadLetters: MemoryDeadLetters | undefined;
+  private stopping = false;
+  private checkpointsSaved = 0;
+  private restoredDone = 0;
+  private restoredActions = { done: 0, duplicates: 0 };
+  private readonly ctx: StageContext;
+  private readonly dlq: DeadLetterSink;
+  private readonly sinkStep: AsyncStep;
+
+  constructor(
+    readonly name: string,
+    private readonly source: Source<unknown>,
+    private readonly steps: readonly Step[],
+    private readonly sink: Sink<unknown>,
+    private readonly opts: RunOptions,
+  ) {
+    const batchSize = opts.batchSize ?? 1024;
+    requireOption(
+      Number.isInteger(batchSize) && batchSize > 0,
+      `batchSize must be a positive integer, got ${batchSize}`,
+    );
+    requireOption((opts.queueCapacity ?? 4) >= 1, `queueCapacity must be >= 1, got ${opts.queueCapacity}`);
+    requireOption(
+      (opts.checkpointIntervalMs ?? 1000) > 0,
+      `checkpointIntervalMs must be > 0, got ${opts.checkpointIntervalMs}`,
+    );
+    this.metrics = new PipelineMetrics(name);
+    this.ctx = { pipeline: name };
+    this.deadLetters = opts.deadLetters ? undefined : new MemoryDeadLetters();
+    this.dlq = opts.deadLetters ?? this.deadLetters!;
+    this.sinkStep = {
+      kind: 'async',
+      name: `sink:${sink.name}`,
+      open: sink.open ? (c) => sink.open!(c) : undefined,
+      process: async (batch, c) => {
+        if (batch.records.length > 0) await sink.write(batch.records, c);
+      },
+      flush: sink.flush ? () => sink.flush!() : undefined,
+      close: sink.close ? () => sink.close!() : undefined,
+    };
+    // Register stages in order so summaries list them as they run.
+    for (const s of steps) this.metrics.stage(s.name);
+    this.metrics.stage(this.sinkStep.name);
+    this.done = this.execute();
+    this.done.catch(() => {}); // the caller awaits `done`; avoid an unhandled rejection before it does
+  }
+
+  /** Stops reading, finishes what is in flight, saves a final checkpoint, and resolves `done`. */
+  stop(): Promise<RunSummary> {
+    this.stopping = true;
+    return this.done;
+  }
+
+  private async execute(): Promise<RunSummary> {
+    const { checkpoints } = this.opts;
+    const stateful = this.steps.flatMap((s, i) =>
+      s.kind === 'sync' && s.stateful ? [{ key: `${i}:${s.name}`, op: s.stateful }] : [],
+    );
+    const cp = checkpoints ? await checkpoints.load(this.name) : undefined;
+    if (cp) {
+      for (const { key, op } of stateful) {
+        if (!(key in cp.state)) {
+          throw new SluiceError(
+            'SLUICE_CHECKPOINT',
+            `checkpoint of pipeline "${this.name}" has no state for stage "${key}": the pipeline changed since it was saved; start from a new data directory`,
+          );
+        }
+        op.restore(cp.state[key]);
+      }
+      Object.assign(this.metrics.counters, cp.counters);
+      this.checkpointsSaved = 0;
+      const c = this.metrics.counters;
+      this.restoredDone = c.processed + c.deadLetters;
+      this.restoredActions = { done: c.actions, duplicates: c.duplicateActions };
+    }
+    await this.source.open({ pipeline: this.name, startOffsets: cp?.offsets });
+    const asyncSteps = [...this.steps.filter((s): s is AsyncStep => s.kind === 'async'), this.sinkStep];
+    for (const s of asyncSteps) await s.open?.(this.ctx);
+
+    const units: Unit[] = [{ head: undefined, syncs: [] }];
+    for (const s of [...this.steps, this.sinkStep]) {
+      if (s.kind === 'async') units.push({ head: s, syncs: [] });
+      else units[units.length - 1]!.syncs.push(s);
+    }
+    const capacity = this.opts.queueCapacity ?? 4;
+    const queues = units.slice(1).map(() => new BoundedQueue<Item>(capacity));
+    const stateKeys = new Map(stateful.map(({ key, op }) => [op, key]));
+
+    const ticker = this.opts.onProgress
+      ? setInterval(
+          () => this.opts.onProgress!(this.metrics.tick(this.source.lag())),
+          this.opts.progressIntervalMs ?? 1000,
+        )
+      : undefined;
+    ticker?.unref();
+    let nextBarrierId = (cp?.id ?? 0) + 1;
+    try {
+      const loops = [this.sourceLoop(units[0]!, queues[0]!, () => nextBarrierId++, stateKeys)];
+      for (let k = 1; k < units.length; k++)
+        loops.push(this.unitLoop(units[k]!, queues[k - 1]!, queues[k], stateKeys));
+      await Promise.all(loops);
+    } finally {
+      if (ticker) clearInterval(ticker);
+      for (const s of asyncSteps) await s.close?.();
+      await this.dlq.close?.();
+      await this.source.close();
+    }
+    return this.summary(!!cp);
+  }
+
+  private runSyncs(unit: Unit, batch: Batch, stateKeys: Map<unknown, string>): void {
+    for (const step of unit.syncs) {
+      step.process(batch);
+      this.stamp(this.metrics.stage(step.name), batch.records, wallClockMs());
+      if (batch.barrier && step.stateful)
+        batch.barrier.state[stateKeys.get(step.stateful)!] = step.stateful.snapshot();
+    }
+  }
+
+  private async sourceLoop(
+    unit: Unit,
+    out: BoundedQueue<Item>,
+    nextId: () => number,
+    stateKeys: Map<unknown, string>,
+  ): Promise<void> {
+    const batchSize = this.opts.batchSize ?? 1024;
+    const interval = this.opts.checkpointIntervalMs ?? 1000;
+    const barriers = !!this.opts.checkpoints;
+    let lastBarrierAt = performance.now();
+    let lastYieldAt = performance.now();
+    while (!this.stopping) {
+      const records = await this.source.poll(batchSize);
+      if (records === null) break;
+      if (records.length === 0) continue;
+      this.metrics.counters.in += records.length;
+      const batch: Batch = { records, deadLetters: [], size: records.length };
+      const now = performance.now();
+      if (barriers && now - lastBarrierAt >= interval) {
+        batch.barrier = { id: nextId(), offsets: this.source.positions(), state: {} };
+        lastBarrierAt = now;
+      }
+      this.runSyncs(unit, batch, stateKeys);
+      await out.put(batch);
+      // A fast source and fused sync stages can run on microtasks alone; let timers and I/O in.
+      if (now - lastYieldAt > 10) {
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYieldAt = performance.now();
+      }
+    }
+    // A last barrier so that a finished or stopped run resumes exactly where it ended.
+    const final: Batch = { records: [], deadLetters: [], size: 0 };
+    if (barriers) final.barrier = { id: nextId(), offsets: this.source.positions(), state: {} };
+    this.runSyncs(unit, final, stateKeys);
+    await out.put(final);
+    await out.put(END);
+  }
+
+  private async unitLoop(
+    unit: Unit,
+    input: BoundedQueue<Item>,
+    out: BoundedQueue<Item> | undefined,
+    stateKeys: Map<unknown, string>,
+  ): Promise<void> {
+    const head = unit.head!;
+    for (;;) {
+      const item = await input.take();
+      if (item === END) {
+        if (out) await out.put(END);
+        return;
+      }
+      await head.process(item, this.ctx);
+      this.stamp(this.metrics.stage(head.name), item.records, wallClockMs());
+      this.runSyncs(unit, item, stateKeys);
+      if (out) await out.put(item);
+      else await this.complete(item);
+    }
+  }
+
+  /** After the last stage: dead letters, counters, end-to-end latency, and a due checkpoint. */
+  private async complete(batch: Batch): Promise<void> {
+    const c = this.metrics.counters;
+    if (batch.deadLetters.length > 0) await this.dlq.write(batch.deadLetters);
+    c.deadLetters += batch.deadLetters.length;
+    c.processed += batch.size - batch.deadLetters.length;
+    const stats = this.sink.stats?.();
+    if (stats) {
+      c.actions = this.restoredActions.done + stats.done;
+      c.duplicateActions = this.restoredActions.duplicates + stats.duplicates;
+    }
+    this.recordE2e(batch.records, wallClockMs());
+    if (batch.barrier) await this.saveCheckpoint(batch.barrier);
+  }
+
+  private async saveCheckpoint(barrier: Barrier): Promise<void> {
+    const store = this.opts.checkpoints;
+    if (!store) return;
+    await this.sinkStep.flush?.();
+    for (const s of this.steps) if (s.kind === 'async') await s.flush?.();
+    await this.dlq.flush?.();
+    await store.save({
+      pipeline: this.name,
+      id: barrier.id,
+      offsets: barrier.offsets,
+      state: barrier.state,
+      counters: { ...this.metrics.counters },
+      savedAt: Date.now(),
+    });
+    this.checkpointsSaved++;
+    await this.source.commit?.(barrier.offsets);
+  }
+
+  /** Records each record's time since its previous stamp; equal runs share one histogram call. */
+  private stamp(hist: WindowedHistogram, records: Envelope[], t: number): void {
+    let prev = NaN;
+    let run = 0;
+    for (let i = 0; i < records.length; i++) {
+      const s = records[i]!.stamps;
+      const d = t - s[s.length - 1]!;
+      s.push(t);
+      if (d === prev) run++;
+      else {
+        if (run > 0) hist.recordMany(prev, run);
+        prev = d;
+        run = 1;
+      }
+    }
+    if (run > 0) hist.recordMany(prev, run);
+  }
+
+  private recordE2e(records: Envelope[], t: number): void {
+    let prev = NaN;
+    let run = 0;
+    for (let i = 0; i < records.length; i++) {
+      const a = records[i]!.appendTime;
+      if (a === prev) run++;
+      else {
+        if (run > 0) this.metrics.e2e.recordMany(t - prev, run);
+        prev = a;
+        run = 1;
+      }
+    }
+    if (run > 0) this.metrics.e2e.recordMany(t - prev, run);
+  }
+
+  private summary(resumed: boolean): RunSummary {
+    const elapsedMs = this.metrics.elapsedMs();
+    const c = this.metrics.counters;
+    const doneNow = c.processed + c.deadLetters - this.restoredDone;
+    return {
+      pipeline: this.name,
+      counters: { ...c },
+      elapsedMs,
+      throughputEps: elapsedMs > 0 ? (doneNow * 1000) / elapsedMs : 0,
+      latencyMs: { e2e: this.metrics.e2e.summary(), stages: this.metrics.stageSummaries() },
+      checkpoints: this.checkpointsSaved,
+      stopped: this.stopping,
+      resumed,
+    };
+  }
+}

@@ -1,0 +1,80 @@
+import type { DeadLetter, Envelope } from './envelope.js';
+import type { Stateful, StageContext } from './interfaces.js';
+
+/** A checkpoint travelling with a batch: completed when that batch has passed the last stage. */
+export interface Barrier {
+  id: number;
+  offsets: Record<string, number>;
+  state: Record<string, unknown>;
+}
+
+/** Records moving together through the stages. */
+export interface Batch {
+  records: Envelope[];
+  deadLetters: DeadLetter[];
+  /** Records read from the source for this batch (dropped and dead ones included). */
+  size: number;
+  barrier?: Barrier;
+}
+
+/** A stage that runs synchronously on a batch; consecutive ones run fused in one loop. */
+export interface SyncStep {
+  kind: 'sync';
+  name: string;
+  stateful?: Stateful;
+  process(batch: Batch): void;
+}
+
+/** A stage that awaits something per batch (a model, a database): it gets its own queue. */
+export interface AsyncStep {
+  kind: 'async';
+  name: string;
+  open?(ctx: StageContext): Promise<void>;
+  process(batch: Batch, ctx: StageContext): Promise<void>;
+  /** Makes this stage's effects durable before a checkpoint is saved. */
+  flush?(): Promise<void> | void;
+  close?(): Promise<void>;
+}
+
+export type Step = SyncStep | AsyncStep;
+
+/** Moves a record to the batch's dead letters with the reason. */
+export function deadLetter(
+  batch: Batch,
+  env: Envelope,
+  stage: string,
+  error: unknown,
+  original: unknown,
+): void {
+  batch.deadLetters.push({
+    stage,
+    reason: error instanceof Error ? error.message : String(error),
+    original,
+    topic: env.topic,
+    partition: env.partition,
+    offset: env.offset,
+    time: Date.now(),
+  });
+}
+
+/**
+ * Runs `fn` on each record; records for which it throws go to the dead letters, the rest are
+ * kept (or dropped when `fn` returns false), compacting the batch in place.
+ */
+export function eachRecord(batch: Batch, stage: string, fn: (env: Envelope) => boolean): void {
+  const recs = batch.records;
+  let kept = 0;
+  for (let i = 0; i < recs.length; i++) {
+    const env = recs[i]!;
+    const original = env.value;
+    let keep: boolean;
+    try {
+      keep = fn(env);
+    } catch (e) {
+      deadLetter(batch, env, stage, e, original);
+      continue;
+    }
+    if (keep) recs[kept++] = env;
+  }
+  recs.length = kept;
+}

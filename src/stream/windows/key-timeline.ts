@@ -1,0 +1,102 @@
+/**
+ * One key's recent records as parallel arrays: event times (sorted) and prefix sums of each
+ * value channel. Any window (lo, hi] is two binary searches and one subtraction per channel,
+ * whatever its size, so a 30-day window costs the same as a 1-day one.
+ *
+ * Prefix sums are never rebased: their values depend only on the records, not on when old
+ * entries were compacted away, so a state restored from a checkpoint computes bit-identical
+ * features to one that never stopped.
+ */
+export class KeyTimeline {
+  /** Index of the first live entry; entries before it are expired and await compaction. */
+  start = 0;
+
+  constructor(
+    readonly times: number[] = [],
+    /** prefix[c][k] = sum of channel c over entries before index k; length = times.length + 1. */
+    readonly prefix: number[][] = [],
+  ) {}
+
+  static empty(channels: number): KeyTimeline {
+    const prefix: number[][] = [];
+    for (let c = 0; c < channels; c++) prefix.push([0]);
+    return new KeyTimeline([], prefix);
+  }
+
+  get lastTime(): number {
+    return this.times.length > this.start ? this.times[this.times.length - 1]! : -Infinity;
+  }
+
+  /** Adds an entry; in time order this is a push, otherwise an insert that redoes later sums. */
+  insert(time: number, values: ArrayLike<number>): void {
+    const { times, prefix } = this;
+    const n = times.length;
+    if (n === this.start || time >= times[n - 1]!) {
+      times.push(time);
+      for (let c = 0; c < prefix.length; c++) {
+        const p = prefix[c]!;
+        p.push(p[n]! + values[c]!);
+      }
+      return;
+    }
+    // Out of order: insert after entries with an equal time, then recompute the sums after it.
+    const at = this.upperBound(time);
+    times.splice(at, 0, time);
+    for (let c = 0; c < prefix.length; c++) {
+      const p = prefix[c]!;
+      const old = p.slice(at + 1);
+      const base = p[at]!;
+      p.length = at + 1;
+      p.push(base + values[c]!);
+      let prev = base;
+      for (let k = 0; k < old.length; k++) {
+        const x = old[k]! - prev;
+        prev = old[k]!;
+        p.push(p[p.length - 1]! + x);
+      }
+    }
+  }
+
+  /** First live index whose time is > t. */
+  upperBound(t: number): number {
+    let lo = this.start;
+    let hi = this.times.length;
+    const times = this.times;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (times[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Drops entries with time <= `before`; compacts the arrays once half of them are dead. */
+  expire(before: number): void {
+    const cut = this.upperBound(before);
+    if (cut === this.start) return;
+    this.start = cut;
+    if (this.start >= 64 && this.start * 2 >= this.times.length) this.compact();
+  }
+
+  get size(): number {
+    return this.times.length - this.start;
+  }
+
+  private compact(): void {
+    const s = this.start;
+    this.times.splice(0, s);
+    for (const p of this.prefix) p.splice(0, s);
+    this.start = 0;
+  }
+
+  /** Plain arrays for checkpoints: [times, ...prefix channels], live entries only. */
+  toJSON(): number[][] {
+    const s = this.start;
+    return [this.times.slice(s), ...this.prefix.map((p) => p.slice(s))];
+  }
+
+  static fromJSON(data: number[][]): KeyTimeline {
+    const [times, ...prefix] = data;
+    return new KeyTimeline(times ?? [], prefix);
+  }
+}

@@ -1,0 +1,194 @@
+import type { Envelope, RecordKey } from '../envelope.js';
+import { requireOption } from '../errors.js';
+import type { Stateful } from '../interfaces.js';
+import { durationLabel } from '../time.js';
+import { KeyTimeline } from './key-timeline.js';
+
+/** An aggregate over the records of a lookback window. */
+export interface LookbackAggregate<T> {
+  readonly kind: 'count' | 'sum' | 'mean';
+  readonly field?: (value: T) => number;
+  /** Value reported for an empty window (mean only; count and sum report 0). */
+  readonly empty: number;
+}
+
+/** Number of records in the window. */
+export function count<T = unknown>(): LookbackAggregate<T> {
+  return { kind: 'count', empty: 0 };
+}
+
+/** Sum of `field` over the window. */
+export function sum<T>(field: (value: T) => number): LookbackAggregate<T> {
+  return { kind: 'sum', field, empty: 0 };
+}
+
+/** Mean of `field` over the window; `empty` (default 0) when the window has no record. */
+export function mean<T>(field: (value: T) => number, opts: { empty?: number } = {}): LookbackAggregate<T> {
+  return { kind: 'mean', field, empty: opts.empty ?? 0 };
+}
+
+/** A per-record lookback: for each record at time t, aggregates over (t − delay − w, t − delay]. */
+export interface LookbackSpec<T> {
+  /** The key whose records are aggregated (e.g. the card or the terminal). */
+  key: (value: T) => RecordKey;
+  /** Window sizes in ms; one feature per (aggregate, size). */
+  windows: readonly number[];
+  /** Shift the windows back in time, e.g. for labels that arrive late. Default 0. */
+  delay?: number;
+  aggregate: Record<string, LookbackAggregate<T>>;
+  /**
+   * How late (ms of event time) a record may arrive behind the newest one of its key and still
+   * see complete windows; entries are kept this much longer. Default 0.
+   */
+  outOfOrderness?: number;
+  /** Feature name for (aggregate, window); default `${group}_${aggregate}_${1d|7d|...}`. */
+  name?: (aggregate: string, windowMs: number) => string;
+}
+
+/** Declares a per-record sliding lookback window, for use in `.features({...})`. */
+export function lookback<T>(spec: LookbackSpec<T>): LookbackSpec<T> {
+  requireOption(spec.windows.length > 0, 'lookback: give at least one window size');
+  for (const w of spec.windows)
+    requireOption(w > 0 && Number.isFinite(w), `lookback: window size must be > 0 ms, got ${w}`);
+  requireOption((spec.delay ?? 0) >= 0, `lookback: delay must be >= 0 ms, got ${spec.delay}`);
+  requireOption(
+    (spec.outOfOrderness ?? 0) >= 0,
+    `lookback: outOfOrderness must be >= 0 ms, got ${spec.outOfOrderness}`,
+  );
+  requireOption(Object.keys(spec.aggregate).length > 0, 'lookback: give at least one aggregate');
+  return spec;
+}
+
+interface Group<T> {
+  name: string;
+  spec: LookbackSpec<T>;
+  delay: number;
+  retention: number;
+  /** One channel per sum/mean aggregate: its field. */
+  fields: ((value: T) => number)[];
+  /** Per aggregate: kind, channel index, empty value. */
+  aggs: { kind: LookbackAggregate<T>['kind']; channel: number; empty: number }[];
+  timelines: Map<RecordKey, KeyTimeline>;
+  values: Float64Array;
+}
+
+/**
+ * Computes lookback features for each record, as event-time windows per key, and attaches them
+ * to the value as `features` (a Float64Array in `names` order). The current record counts in
+ * windows that contain its own time (delay 0), as "the last 7 days, this transaction included".
+ */
+export class LookbackFeatures<T> implements Stateful {
+  readonly names: string[] = [];
+  private readonly groups: Group<T>[] = [];
+  private seen = 0;
+  private maxTime = -Infinity;
+
+  constructor(specs: Record<string, LookbackSpec<T>>) {
+    requireOption(Object.keys(specs).length > 0, 'features: give at least one feature group');
+    for (const [groupName, spec] of Object.entries(specs)) {
+      const delay = spec.delay ?? 0;
+      const fields: ((value: T) => number)[] = [];
+      const aggs: Group<T>['aggs'] = [];
+      for (const [aggName, agg] of Object.entries(spec.aggregate)) {
+        let channel = -1;
+        if (agg.kind !== 'count') {
+          requireOption(
+            typeof agg.field === 'function',
+            `features.${groupName}.${aggName}: ${agg.kind} needs a field function`,
+          );
+          channel = fields.push(agg.field!) - 1;
+        }
+        aggs.push({ kind: agg.kind, channel, empty: agg.empty });
+      }
+      for (const w of spec.windows) {
+        for (const aggName of Object.keys(spec.aggregate)) {
+          this.names.push(spec.name ? spec.name(aggName, w) : `${groupName}_${aggName}_${durationLabel(w)}`);
+        }
+      }
+      this.groups.push({
+        name: groupName,
+        spec,
+        delay,
+        retention: Math.max(...spec.windows) + delay + (spec.outOfOrderness ?? 0),
+        fields,
+        aggs,
+        timelines: new Map(),
+        values: new Float64Array(fields.length),
+      });
+    }
+  }
+
+  /** Computes the features of one record and updates the state with it. */
+  apply(env: Envelope<T>): Float64Array {
+    const row = new Float64Array(this.names.length);
+    const t = env.eventTime;
+    if (t > this.maxTime) this.maxTime = t;
+    let col = 0;
+    for (const g of this.groups) {
+      const key = g.spec.key(env.value);
+      let tl = g.timelines.get(key);
+      if (!tl) {
+        tl = KeyTimeline.empty(g.fields.length);
+        g.timelines.set(key, tl);
+      }
+      for (let c = 0; c < g.fields.length; c++) g.values[c] = g.fields[c]!(env.value);
+      tl.insert(t, g.values);
+      const hi = t - g.delay;
+      const j = tl.upperBound(hi);
+      for (const w of g.spec.windows) {
+        const i = tl.upperBound(hi - w);
+        const n = j - i;
+        for (const a of g.aggs) {
+          if (a.kind === 'count') row[col++] = n;
+          else {
+            const p = tl.prefix[a.channel]!;
+            const s = p[j]! - p[i]!;
+            row[col++] = a.kind === 'sum' ? s : n === 0 ? a.empty : s / n;
+          }
+        }
+      }
+      tl.expire(tl.lastTime - g.retention);
+    }
+    // Keys that stopped receiving records would otherwise keep their entries forever.
+    if ((++this.seen & 0xffff) === 0) this.sweep();
+    return row;
+  }
+
+  private sweep(): void {
+    for (const g of this.groups) {
+      for (const [key, tl] of g.timelines) {
+        tl.expire(this.maxTime - g.retention);
+        if (tl.size === 0) g.timelines.delete(key);
+      }
+    }
+  }
+
+  /** Number of keys held per group (for metrics and tests). */
+  keyCounts(): Record<string, number> {
+    return Object.fromEntries(this.groups.map((g) => [g.name, g.timelines.size]));
+  }
+
+  snapshot(): unknown {
+    return {
+      seen: this.seen,
+      maxTime: Number.isFinite(this.maxTime) ? this.maxTime : null,
+      groups: Object.fromEntries(
+        this.groups.map((g) => [g.name, [...g.timelines].map(([k, tl]) => [k, tl.toJSON()])]),
+      ),
+    };
+  }
+
+  restore(snapshot: unknown): void {
+    const s = snapshot as {
+      seen: number;
+      maxTime: number | null;
+      groups: Record<string, [RecordKey, number[][]][]>;
+    };
+    this.seen = s.seen;
+    this.maxTime = s.maxTime ?? -Infinity;
+    for (const g of this.groups) {
+      g.timelines.clear();
+      for (const [k, data] of s.groups[g.name] ?? []) g.timelines.set(k, KeyTimeline.fromJSON(data));
+    }
+  }
+}

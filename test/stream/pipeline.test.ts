@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  SluiceError,
+  collect,
+  count,
+  fromArray,
+  json,
+  lookback,
+  mean,
+  pipeline,
+  type Checkpoint,
+  type CheckpointStore,
+  type Envelope,
+  type ModelLike,
+  type Sink,
+} from '../../src/stream/index.js';
+
+const bytes = (o: unknown) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o));
+
+class MemoryCheckpoints implements CheckpointStore {
+  saved: Checkpoint[] = [];
+  onSave?: (cp: Checkpoint) => void;
+  async load() {
+    return this.saved.at(-1) && structuredClone(this.saved.at(-1));
+  }
+  async save(cp: Checkpoint) {
+    this.onSave?.(cp);
+    this.saved.push(structuredClone(cp));
+  }
+}
+
+describe('pipeline DSL and runtime', () => {
+  it('decodes, filters, maps and keys; bad records go to dead letters with reasons', async () => {
+    const input = [
+      bytes({ id: 1, v: 5 }),
+      bytes('{oops'),
+      bytes({ id: 2, v: -1 }),
+      bytes({ id: 3, v: 'x' }),
+      bytes({ id: 4, v: 7 }),
+    ];
+    const out = collect<{ id: number; double: number }>();
+    const run = pipeline('t')
+      .from(fromArray(input))
+      .decode(json({ id: 'integer', v: 'number' }))
+      .filter((r) => r.v > 0)
+      .keyBy((r) => r.id)
+      .map((r) => ({ id: r.id, double: r.v * 2 }))
+      .to(out)
+      .run();
+    const s = await run.done;
+    assert.deepEqual(out.values, [
+      { id: 1, double: 10 },
+      { id: 4, double: 14 },
+    ]);
+    assert.equal(s.counters.in, 5);
+    assert.equal(s.counters.deadLetters, 2);
+    assert.equal(s.counters.processed, 3); // 2 kept + 1 filtered out
+    assert.deepEqual(
+      run.deadLetters!.items.map((d) => [d.offset, d.stage, /JSON|amount|"v"/.test(d.reason)]),
+      [
+        [1, 'decode', true],
+        [3, 'decode', true],
+      ],
+    );
+    assert.equal(String(run.deadLetters!.items[0]!.original), '{oops');
+  });
+
+  it('a throwing map sends only that record to dead letters', async () => {
+    const out = collect<number>();
+    const s = await pipeline('t')
+      .from(fromArray([1, 2, 3]))
+      .map((x) => {
+        if (x === 2) throw new Error('two is bad');
+        return x * 10;
+      })
+      .to(out)
+      .run().done;
+    assert.deepEqual(out.values, [10, 30]);
+    assert.equal(s.counters.deadLetters, 1);
+  });
+
+  it('times every stage and end to end', async () => {
+    const s = await pipeline('t')
+      .from(fromArray(Array.from({ length: 5000 }, (_, i) => i)))
+      .map((x) => x + 1, 'inc')
+      .filter((x) => x % 2 === 0, 'even')
+      .to(collect())
+      .run({ batchSize: 100 }).done;
+    assert.deepEqual(Object.keys(s.latencyMs.stages), ['inc', 'even', 'sink:collect']);
+    assert.equal(s.latencyMs.stages.inc!.count, 5000);
+    assert.equal(s.latencyMs.stages['sink:collect']!.count, 2500);
+    assert.equal(s.latencyMs.e2e.count, 2500);
+    assert.ok(s.latencyMs.e2e.p99 >= s.latencyMs.e2e.p50);
+  });
+
+  it('pauses the source when the sink is slow (bounded queues)', async () => {
+    let read = 0;
+    let written = 0;
+    let maxAhead = 0;
+    const src = fromArray(Array.from({ length: 4000 }, (_, i) => i));
+    const poll = src.poll.bind(src);
+    src.poll = async (max) => {
+      const r = await poll(max);
+      read += r?.length ?? 0;
+      maxAhead = Math.max(maxAhead, read - written);
+      return r;
+    };
+    const slow: Sink<number> = {
+      name: 'slow',
+      async write(recs) {
+        await new Promise((r) => setTimeout(r, 5));
+        written += recs.length;
+      },
+    };
+    await pipeline('t').from(src).to(slow).run({ batchSize: 100, queueCapacity: 2 }).done;
+    assert.equal(written, 4000);
+    // capacity 2 queued + 1 in the sink + 1 being put: never more than 4 batches ahead.
+    assert.ok(maxAhead <= 400, `source ran ${maxAhead} records ahead of the sink`);
+  });
+
+  it('saves checkpoints only for records whose sink write completed', async () => {
+    const store = new MemoryCheckpoints();
+    let writtenUpTo = 0;
+    store.onSave = (cp) =>
+      assert.ok(
+        cp.offsets['array/0']! <= writtenUpTo,
+        `checkpoint at ${cp.offsets['array/0']} but sink done up to ${writtenUpTo}`,
+      );
+    const sink: Sink<number> = {
+      name: 's',
+      async write(recs) {
+        await new Promise((r) => setTimeout(r, 1));
+        writtenUpTo = recs.at(-1)!.offset + 1;
+      },
+    };
+    await pipeline('t')
+      .from(fromArray(Array.from({ length: 20_000 }, (_, i) => i)))
+      .to(sink)
+      .run({ checkpoints: store, checkpointIntervalMs: 5, batchSize: 200 }).done;
+    assert.ok(store.saved.length >= 3, `only ${store.saved.length} checkpoints`);
+    assert.equal(store.saved.at(-1)!.offsets['array/0'], 20_000);
+  });
+
+  it('stop + resume from the checkpoint gives the same results as one uninterrupted run', async () => {
+    const events = Array.from({ length: 30_000 }, (_, i) => ({ k: i % 37, t: i * 10, x: (i * 7919) % 101 }));
+    const build = (out: Sink<number[]>) =>
+      pipeline('resumable')
+        .from(fromArray(events))
+        .eventTime((e) => e.t)
+        .features({
+          g: lookback({
+            key: (e: { k: number }) => e.k,
+            windows: [500, 5000],
+            aggregate: { n: count(), m: mean((e: { x: number }) => e.x) },
+          }),
+        })
+        .map((e) => [...e.features])
+        .to(out);
+    const whole = collect<number[]>();
+    await build(whole).run({ batchSize: 256 }).done;
+
+    const store = new MemoryCheckpoints();
+    const parts: number[][] = [];
+    const sinkFor = (): Sink<number[]> => ({
+      name: 'p',
+      write: (recs: Envelope<number[]>[]) => void parts.push(...recs.map((r) => r.value)),
+    });
+    for (let attempt = 0; attempt < 10 && parts.length < events.length; attempt++) {
+      const run = build(sinkFor()).run({ batchSize: 256, checkpoints: store, checkpointIntervalMs: 1 });
+      setTimeout(() => void run.stop(), 3);
+      const s = await run.done;
+      assert.equal(s.resumed, attempt > 0);
+    }
+    assert.equal(parts.length, events.length);
+    assert.deepEqual(parts, whole.values);
+  });
+
+  it('feeds a model one call per batch and maps its output', async () => {
+    let calls = 0;
+    const model: ModelLike = {
+      metadata: { inputs: [{ name: 'x', dims: [-1, 2] }], outputs: [{ name: 'y', dims: [-1, 1] }] },
+      async run(inputs) {
+        calls++;
+        const x = inputs.x!.data as Float32Array;
+        const n = inputs.x!.dims[0]!;
+        const y = new Float32Array(n);
+        for (let i = 0; i < n; i++) y[i] = x[2 * i]! + x[2 * i + 1]!;
+        return { y: { type: 'float32', data: y, dims: [n, 1] } };
+      },
+    };
+    const out = collect<number>();
+    await pipeline('m')
+      .from(fromArray(Array.from({ length: 1000 }, (_, i) => i)))
+      .infer(model, { width: 2, input: (i) => [i, 1], output: (_i, row) => row[0]! })
+      .to(out)
+      .run({ batchSize: 250 }).done;
+    assert.equal(calls, 4);
+    assert.deepEqual(
+      out.values,
+      Array.from({ length: 1000 }, (_, i) => i + 1),
+    );
+  });
+
+  it('refuses to start when the model input does not match the features, naming the mismatch', async () => {
+    const model: ModelLike = {
+      metadata: { inputs: [{ name: 'x', dims: ['N', 3] }], outputs: [{ name: 'y', dims: ['N', 1] }] },
+      run: async () => ({}),
+    };
+    const run = pipeline('m')
+      .from(fromArray([1]))
+      .infer(model, { width: 2, input: () => [0, 0], output: () => 0 })
+      .to(collect())
+      .run();
+    await assert.rejects(
+      run.done,
+      (e: unknown) =>
+        e instanceof SluiceError &&
+        e.code === 'SLUICE_MODEL_MISMATCH' &&
+        /expects 3 features per row, the pipeline gives 2/.test(e.message),
+    );
+  });
+
+  it('a failing model call sends the batch to dead letters and the pipeline goes on', async () => {
+    let calls = 0;
+    const model: ModelLike = {
+      async run(inputs) {
+        if (++calls === 2) throw new Error('model server down');
+        const n = inputs.features!.dims[0]!;
+        return { score: { type: 'float32', data: new Float32Array(n), dims: [n, 1] } };
+      },
+    };
+    const out = collect<number>();
+    const run = pipeline('m')
+      .from(fromArray(Array.from({ length: 30 }, (_, i) => i)))
+      .infer(model, { width: 1, input: (i) => [i], output: (i) => i })
+      .to(out)
+      .run({ batchSize: 10 });
+    const s = await run.done;
+    assert.equal(out.values.length, 20);
+    assert.equal(s.counters.deadLetters, 10);
+    assert.match(run.deadLetters!.items[0]!.reason, /inference failed: model server down/);
+  });
+
+  it('validates options with clear errors', () => {
+    assert.throws(() => pipeline('bad name!'), /pipeline name/);
+    assert.throws(
+      () =>
+        pipeline('p')
+          .from(fromArray([1]))
+          .to(collect())
+          .run({ batchSize: 0 }),
+      /batchSize must be a positive integer/,
+    );
+  });
+});
