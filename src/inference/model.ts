@@ -1,0 +1,58 @@
+import type { Tensor, TensorType } from './tensor.js';
+
+/**
+ * Declared name, element type and dims of a model input or output. A dim that is `-1` or a
+ * string (a symbolic name such as `'N'`) is dynamic; inputs sharing a name must agree on its size.
+ *
+ * @example
+ * const spec: TensorSpec = { name: 'features', type: 'float32', dims: ['N', 15] };
+ */
+export interface TensorSpec {
+  name: string;
+  type: TensorType;
+  dims: (number | string)[];
+  /** True when the model declares no shape at all: any dims are accepted (`dims` is then `[]`). */
+  anyShape?: boolean;
+}
+
+/**
+ * What a model is and what it takes and gives.
+ *
+ * @example
+ * const meta: ModelMetadata = { name: 'fraud', version: '3', inputs: [...], outputs: [...] };
+ */
+export interface ModelMetadata {
+  name: string;
+  version: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+/**
+ * A model runner: feeds named tensors in, gets named tensors out. Implemented by in-process
+ * runtimes (ONNX Runtime) and, later, remote model servers.
+ *
+ * @example
+ * const out = await model.run({ features: float32Tensor(rows, [n, 15]) });
+ * const scores = out.score.data as Float32Array;
+ * await model.close();
+ */
+export interface Model {
+  readonly metadata: ModelMetadata;
+  /** Runs one batch. Rejects with a `ModelInputError` naming the mismatch when inputs do not fit the metadata. */
+  run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  /** Releases the model's resources; `run()` afterwards rejects. Calling it twice is harmless. */
+  close(): Promise<void>;
+}
+
+/**
+ * What a pipeline will feed a model, checked once at start-up by `checkInputs`.
+ *
+ * @example
+ * const plan: InputPlan = { name: 'features', dims: [-1, 15] };
+ */
+export interface InputPlan {
+  name: string;
+  dims: (number | string)[];
+  type?: TensorType;
+}
