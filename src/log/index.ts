@@ -1,0 +1,29 @@
+// Public surface of the embedded log.
+
+export { Log, type LogOptions } from './log.js';
+export {
+  Partition,
+  type AppendResult,
+  type FsyncPolicy,
+  type PartitionOptions,
+  type ReadResult,
+} from './partition.js';
+export { OffsetStore, type CommittedOffset, type OffsetCommit } from './offset-store.js';
+export { LogError, LogOffsetOutOfRangeError, LOG_ERROR_CODES, type LogErrorCode } from './errors.js';
+export { crc32c } from './crc32c.js';
+export {
+  encodeRecordBatch,
+  readBatchHeader,
+  verifyBatchCrc,
+  type EncodeBatchOptions,
+} from './record-batch.js';
+export { decodeRecordBatch } from './record-batch-decode.js';
+export { validateProducerBatch } from './batch-validate.js';
+export type {
+  BatchHeader,
+  BatchHeaderSummary,
+  LogRecord,
+  ProducerRecord,
+  RecordBatch,
+  RecordHeader,
+} from './types.js';

@@ -1,0 +1,288 @@
+// A partition: an ordered run of segments in `<dir>` (by convention `<topic>-<n>/`), the newest
+// of which takes appends. Offsets are dense: every append gets the next offsets, one
+// RecordBatch per call, written with one write.
+
+import { mkdirSync } from 'node:fs';
+import { basename } from 'node:path';
+import {
+  ATTR_CONTROL,
+  LOG_OVERHEAD,
+  OFF_ATTRIBUTES,
+  OFF_BATCH_LENGTH,
+  OFF_LAST_OFFSET_DELTA,
+  OFF_MAX_TIMESTAMP,
+} from './batch-layout.js';
+import { validateProducerBatch } from './batch-validate.js';
+import { LogError, LogOffsetOutOfRangeError } from './errors.js';
+import { fsyncDir } from './fs-util.js';
+import {
+  resolvePartitionOptions,
+  type PartitionOptions,
+  type ResolvedPartitionOptions,
+} from './partition-options.js';
+import { encodeRecordBatch } from './record-batch.js';
+import { decodeRecordsInto } from './record-batch-decode.js';
+import { openSegments } from './segment-files.js';
+import { Segment, type SegmentConfig } from './segment.js';
+import { findOffsetByTimestamp } from './time-lookup.js';
+import type { LogRecord, ProducerRecord } from './types.js';
+import { readInt64BE, writeInt64BE } from './varint.js';
+
+export type { FsyncPolicy, PartitionOptions } from './partition-options.js';
+
+/** Offsets given to an appended batch. */
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+}
+
+/** Records read from a partition and the offset to read next. */
+export interface ReadResult {
+  records: LogRecord[];
+  nextOffset: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function segmentConfig(opts: ResolvedPartitionOptions): SegmentConfig {
+  return { indexIntervalBytes: opts.indexIntervalBytes, warn: opts.onWarning };
+}
+
+const MAX_RELATIVE_OFFSET = 0x7fffffff; // index entries store offsets relative to the segment as int32
+
+/**
+ * One partition of a topic: append batches, read from any offset, survive crashes.
+ *
+ * @example
+ * const p = Partition.open('/var/lib/sluice/orders-0', { segmentBytes: 64 << 20 });
+ * const { baseOffset } = p.append([{ key: Buffer.from('user-1'), value: Buffer.from('{"amount":12}') }]);
+ * const { records, nextOffset } = p.read(baseOffset);
+ * p.close();
+ */
+export class Partition {
+  /** Directory name, e.g. `orders-0`; used in messages. */
+  readonly name: string;
+  private active: Segment;
+  private closed = false;
+  private dirty = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private failure: unknown;
+
+  private constructor(
+    readonly dir: string,
+    private readonly segments: Segment[],
+    private readonly opts: ResolvedPartitionOptions,
+  ) {
+    this.name = basename(dir);
+    this.active = segments[segments.length - 1];
+  }
+
+  /**
+   * Opens (creating if needed) the partition in `dir`, recovering the newest segment. One
+   * instance per directory: {@link Log} guarantees that; direct callers must.
+   */
+  static open(dir: string, options: PartitionOptions = {}): Partition {
+    const opts = resolvePartitionOptions(options);
+    mkdirSync(dir, { recursive: true });
+    return new Partition(dir, openSegments(dir, segmentConfig(opts)), opts);
+  }
+
+  /** The offset the next appended record will get (Kafka's high watermark on a single node). */
+  get highWatermark(): number {
+    return this.active.nextOffset;
+  }
+
+  /** The first offset still stored: the base offset of the oldest segment. */
+  get logStartOffset(): number {
+    return this.segments[0].baseOffset;
+  }
+
+  /** Appends `records` as one batch; records without a timestamp get `now`. */
+  append(records: readonly ProducerRecord[], now = Date.now()): AppendResult {
+    this.checkWritable();
+    const baseOffset = this.highWatermark;
+    const batch = encodeRecordBatch(records, baseOffset, { timestamp: now, partitionLeaderEpoch: 0 });
+    this.checkSize(batch.length);
+    const lastOffset = baseOffset + records.length - 1;
+    this.write(batch, null, baseOffset, lastOffset, readInt64BE(batch, OFF_MAX_TIMESTAMP));
+    return { baseOffset, lastOffset };
+  }
+
+  /**
+   * Appends one already-encoded RecordBatch v2 (e.g. from a Kafka producer), storing its bytes
+   * unchanged except baseOffset. Validates framing, magic, CRC and offsets; returns the base offset.
+   */
+  appendBatch(buf: Buffer): number {
+    this.checkWritable();
+    this.checkSize(buf.length);
+    const lastOffsetDelta = validateProducerBatch(buf, this.name);
+    const baseOffset = this.highWatermark;
+    const head = Buffer.allocUnsafe(8); // baseOffset is outside the CRC, so no re-checksum
+    writeInt64BE(head, baseOffset, 0);
+    this.write(
+      head,
+      buf.subarray(8),
+      baseOffset,
+      baseOffset + lastOffsetDelta,
+      readInt64BE(buf, OFF_MAX_TIMESTAMP),
+    );
+    return baseOffset;
+  }
+
+  /**
+   * Reads records from `offset` on: whole batches up to `maxBytes` (at least one batch when one
+   * exists), from one segment, skipping the records of the first batch that precede `offset`.
+   */
+  read(offset: number, maxBytes = 1 << 20): ReadResult {
+    const data = this.readBatches(offset, maxBytes);
+    const records: LogRecord[] = [];
+    let nextOffset = offset;
+    let pos = 0;
+    while (pos < data.length) {
+      nextOffset = readInt64BE(data, pos) + data.readInt32BE(pos + OFF_LAST_OFFSET_DELTA) + 1;
+      if ((data.readInt16BE(pos + OFF_ATTRIBUTES) & ATTR_CONTROL) === 0)
+        pos = decodeRecordsInto(data, pos, records, offset);
+      else pos += data.readInt32BE(pos + OFF_BATCH_LENGTH) + LOG_OVERHEAD;
+    }
+    return { records, nextOffset };
+  }
+
+  /**
+   * The stored bytes of whole batches, starting with the batch that contains `offset` (which
+   * may begin before it), up to `maxBytes` but never less than one batch. Empty at the high watermark.
+   */
+  readBatches(offset: number, maxBytes = 1 << 20): Buffer {
+    this.checkOpen();
+    if (!Number.isSafeInteger(offset) || offset < this.logStartOffset || offset > this.highWatermark) {
+      throw new LogOffsetOutOfRangeError(
+        offset,
+        this.logStartOffset,
+        this.highWatermark,
+        `partition ${this.name}`,
+      );
+    }
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+      throw new LogError('LOG_INVALID_ARGUMENT', `maxBytes ${maxBytes} must be a non-negative integer`);
+    }
+    if (offset === this.highWatermark) return EMPTY;
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      const data = seg.readBatches(Math.max(offset, seg.baseOffset), maxBytes);
+      if (data !== null) return data;
+    }
+    return EMPTY;
+  }
+
+  /** Offset of the first record with timestamp >= `timestamp`, or undefined when there is none. */
+  offsetForTimestamp(timestamp: number): number | undefined {
+    this.checkOpen();
+    for (const seg of this.segments) {
+      const offset = findOffsetByTimestamp(seg, timestamp);
+      if (offset !== undefined) return offset;
+    }
+    return undefined;
+  }
+
+  /** Makes every append so far durable (fdatasync of the active segment). */
+  flush(): void {
+    this.checkOpen();
+    if (!this.dirty) return;
+    this.active.flush(true);
+    this.dirty = false;
+  }
+
+  /** Flushes and closes the files. Further calls throw LOG_CLOSED; closing twice is a no-op. */
+  close(): void {
+    if (this.closed) return;
+    clearTimeout(this.flushTimer);
+    try {
+      if (this.failure === undefined) this.flush();
+    } finally {
+      this.closed = true;
+      for (const s of this.segments) s.close();
+    }
+  }
+
+  private write(
+    head: Buffer,
+    rest: Buffer | null,
+    baseOffset: number,
+    lastOffset: number,
+    maxTs: number,
+  ): void {
+    const size = head.length + (rest === null ? 0 : rest.length);
+    const seg = this.active;
+    if (
+      seg.size > 0 &&
+      (seg.size + size > this.opts.segmentBytes || lastOffset - seg.baseOffset > MAX_RELATIVE_OFFSET)
+    ) {
+      this.roll();
+    }
+    this.active.append(head, rest, baseOffset, lastOffset, maxTs);
+    this.dirty = true;
+    if (this.opts.fsync === 'batch') this.flush();
+    else if (this.opts.fsync === 'interval') this.scheduleFlush();
+  }
+
+  private roll(): void {
+    // The sealed segment is made durable now because recovery only rescans the newest one.
+    this.active.seal();
+    this.dirty = false;
+    const next = Segment.create(this.dir, this.active.nextOffset, segmentConfig(this.opts));
+    this.segments.push(next);
+    this.active = next;
+    fsyncDir(this.dir);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer !== undefined) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      if (this.closed) return;
+      try {
+        this.flush();
+      } catch (err) {
+        // After a failed fsync the page cache can no longer be trusted (fsyncgate): refuse appends.
+        this.failure = err;
+        this.opts.onWarning(`sluice log: background fsync of ${this.name} failed: ${(err as Error).message}`);
+      }
+    }, this.opts.fsyncIntervalMs);
+    this.flushTimer.unref();
+  }
+
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segments[mid].baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private checkSize(size: number): void {
+    if (size > this.opts.maxBatchBytes) {
+      throw new LogError(
+        'LOG_BATCH_TOO_LARGE',
+        `batch of ${size} bytes exceeds maxBatchBytes ${this.opts.maxBatchBytes} for ${this.name}; append fewer or smaller records, or raise maxBatchBytes`,
+      );
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed)
+      throw new LogError('LOG_CLOSED', `partition ${this.name} is closed; open it again to use it`);
+  }
+
+  private checkWritable(): void {
+    this.checkOpen();
+    if (this.failure !== undefined) {
+      throw new LogError(
+        'LOG_IO_ERROR',
+        `an earlier fsync of ${this.name} failed, so recent appends may not be on disk; close and reopen the partition (recovery keeps what is on disk)`,
+        { cause: this.failure },
+      );
+    }
+  }
+}
