@@ -1,0 +1,68 @@
+/**
+ * `npm run bench [-- <scenario>...] [-- --json]`: runs benchmark scenarios, each comparing Sluice
+ * side by side with a baseline in the same run, prints a table (or one JSON object with
+ * --json) and writes bench/results/latest.json.
+ *
+ * A scenario is a module `bench/scenarios/<name>.ts` exporting
+ * `run(): Promise<ScenarioResult>`; ratios are what the issues set targets on.
+ */
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export interface ScenarioResult {
+  /** Figures of this scenario (rates, latencies), flat or nested, numbers in their units. */
+  figures: Record<string, unknown>;
+  /** Named ratios (e.g. broker_vs_redis): > 1 means Sluice is ahead where higher is better. */
+  ratios: Record<string, number>;
+}
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const ORDER = ['e2e', 'naive', 'ceiling', 'broker', 'windows', 'inference', 'observe', 'scaleout'];
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const available = readdirSync(`${here}scenarios`)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort((a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99));
+  const wanted = args.filter((a) => !a.startsWith('--'));
+  for (const w of wanted) {
+    if (!available.includes(w)) {
+      console.error(`unknown scenario "${w}"; available: ${available.join(', ')}`);
+      process.exit(2);
+    }
+  }
+  const names = wanted.length > 0 ? wanted : available;
+  const out = {
+    machine: {
+      cores: availableParallelism(),
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memory_gb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    started_at: new Date().toISOString(),
+    scenarios: {} as Record<string, Record<string, unknown>>,
+    ratios: {} as Record<string, number>,
+  };
+  for (const name of names) {
+    if (!json) console.error(`running ${name}...`);
+    const mod = (await import(`./scenarios/${name}.ts`)) as { run: () => Promise<ScenarioResult> };
+    const r = await mod.run();
+    out.scenarios[name] = r.figures;
+    Object.assign(out.ratios, r.ratios);
+  }
+  mkdirSync(`${here}results`, { recursive: true });
+  writeFileSync(`${here}results/latest.json`, JSON.stringify(out, null, 2) + '\n');
+  if (json) {
+    console.log(JSON.stringify(out));
+    return;
+  }
+  for (const [name, figures] of Object.entries(out.scenarios))
+    console.log(`${name.padEnd(10)} ${JSON.stringify(figures)}`);
+  console.log('');
+  for (const [k, v] of Object.entries(out.ratios)) console.log(`${k.padEnd(24)} ${v.toFixed(2)}`);
+}
+
+await main();
