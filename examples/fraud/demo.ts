@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ActionLedger,
-  FileCheckpointStore,
+  LmdbCheckpointStore,
   Log,
   OnnxModel,
   SluiceError,
@@ -147,8 +147,9 @@ export async function runFraudDemo(opts: FraudDemoOptions): Promise<FraudDemoRes
   if (p.featureNames.join() !== MODEL_INPUTS.slice(3).join())
     throw new Error(`feature order changed: ${p.featureNames.join()}`);
 
+  const store = LmdbCheckpointStore.open(join(opts.dataDir, 'state'));
   const run = p.run({
-    checkpoints: new FileCheckpointStore(join(opts.dataDir, 'checkpoints')),
+    checkpoints: store,
     checkpointIntervalMs: opts.checkpointIntervalMs ?? 1000,
     deadLetters: logDeadLetters(log, DLQ_TOPIC),
     onProgress: opts.onProgress,
@@ -163,6 +164,7 @@ export async function runFraudDemo(opts: FraudDemoOptions): Promise<FraudDemoRes
     producer.stop();
     ledger.close();
     await model.close();
+    await store.close();
   }
   const result = report(summary, opts, log.partition(TOPIC, 0).highWatermark, ledger, scores.path);
   log.close();

@@ -18,8 +18,6 @@ export {
   type Sink,
   type StageContext,
   type DeadLetterSink,
-  type Checkpoint,
-  type CheckpointStore,
   type Stateful,
   type ModelLike,
   type TensorLike,
@@ -27,7 +25,10 @@ export {
 export type { InferOptions } from './infer-step.js';
 export { collect, fromArray, MemoryDeadLetters } from './memory.js';
 export { fanOut } from './fan-out.js';
-export { FileCheckpointStore } from './checkpoint-file.js';
+export { LmdbCheckpointStore } from './state/lmdb-store.js';
+export { MemoryCheckpointStore } from './state/memory-store.js';
+export { KeyedStateCache, type KeyedStateCacheOptions } from './state/keyed-cache.js';
+export type { CheckpointStore, CheckpointMeta, StateChange, StateReader } from './state/store.js';
 export { seconds, minutes, hours, days, durationLabel } from './time.js';
 export {
   lookback,

@@ -1,4 +1,5 @@
 import type { DeadLetter, Envelope } from './envelope.js';
+import type { StateChange, StateReader } from './state/store.js';
 
 /** Next offset to read, per "topic/partition". */
 export type SourceOffsets = Record<string, number>;
@@ -56,26 +57,18 @@ export interface DeadLetterSink {
   close?(): Promise<void>;
 }
 
-/** What a checkpoint holds: state and the source offsets that produced it, saved together. */
-export interface Checkpoint {
-  pipeline: string;
-  id: number;
-  offsets: SourceOffsets;
-  state: Record<string, unknown>;
-  counters: Record<string, number>;
-  savedAt: number;
-}
-
-/** Stores checkpoints atomically: a reader sees the old one or the new one, never a mix. */
-export interface CheckpointStore {
-  load(pipeline: string): Promise<Checkpoint | undefined>;
-  save(checkpoint: Checkpoint): Promise<void>;
-}
-
-/** A stage that keeps state between records: its state is saved with every checkpoint. */
+/**
+ * A stage that keeps state between records. The runtime gives it read access to the
+ * committed state at start, collects its changes at each checkpoint barrier and commits them
+ * with the source offsets that produced them.
+ */
 export interface Stateful {
-  snapshot(): unknown;
-  restore(snapshot: unknown): void;
+  /** Called once before the first record; `track` is false when nothing is checkpointed. */
+  attach(state: StateReader, ns: string, track: boolean): void;
+  /** Changes since the previous call (immutable values); `barrierId` names the checkpoint. */
+  drainChanges(barrierId: number): StateChange[];
+  /** The checkpoint `barrierId` is durable: state captured by it may leave memory. */
+  committed?(barrierId: number): void;
 }
 
 /** A tensor as the inference layer's runners take and return it (structurally typed). */

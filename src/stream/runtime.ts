@@ -8,8 +8,9 @@ import {
 } from '../observe/index.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { Envelope } from './envelope.js';
-import { SluiceError, requireOption } from './errors.js';
-import type { CheckpointStore, DeadLetterSink, Sink, Source, StageContext } from './interfaces.js';
+import { requireOption } from './errors.js';
+import type { DeadLetterSink, Sink, Source, StageContext } from './interfaces.js';
+import type { CheckpointStore, StateReader } from './state/store.js';
 import { MemoryDeadLetters } from './memory.js';
 import type { AsyncStep, Barrier, Batch, Step, SyncStep } from './steps.js';
 
@@ -49,6 +50,7 @@ interface Unit {
 }
 
 const END = Symbol('end');
+const EMPTY_STATE: StateReader = { get: () => undefined, keys: () => [] };
 type Item = Batch | typeof END;
 
 /**
@@ -116,22 +118,12 @@ export class PipelineRun {
 
   private async execute(): Promise<RunSummary> {
     const { checkpoints } = this.opts;
-    const stateful = this.steps.flatMap((s, i) =>
-      s.kind === 'sync' && s.stateful ? [{ key: `${i}:${s.name}`, op: s.stateful }] : [],
-    );
+    const stateful = this.statefulSteps();
     const cp = checkpoints ? await checkpoints.load(this.name) : undefined;
+    const reader = checkpoints ? checkpoints.reader(this.name) : EMPTY_STATE;
+    for (const s of stateful) s.stateful!.attach(reader, s.name, !!checkpoints);
     if (cp) {
-      for (const { key, op } of stateful) {
-        if (!(key in cp.state)) {
-          throw new SluiceError(
-            'SLUICE_CHECKPOINT',
-            `checkpoint of pipeline "${this.name}" has no state for stage "${key}": the pipeline changed since it was saved; start from a new data directory`,
-          );
-        }
-        op.restore(cp.state[key]);
-      }
       Object.assign(this.metrics.counters, cp.counters);
-      this.checkpointsSaved = 0;
       const c = this.metrics.counters;
       this.restoredDone = c.processed + c.deadLetters;
       this.restoredActions = { done: c.actions, duplicates: c.duplicateActions };
@@ -147,7 +139,6 @@ export class PipelineRun {
     }
     const capacity = this.opts.queueCapacity ?? 4;
     const queues = units.slice(1).map(() => new BoundedQueue<Item>(capacity));
-    const stateKeys = new Map(stateful.map(({ key, op }) => [op, key]));
 
     const ticker = this.opts.onProgress
       ? setInterval(
@@ -158,9 +149,8 @@ export class PipelineRun {
     ticker?.unref();
     let nextBarrierId = (cp?.id ?? 0) + 1;
     try {
-      const loops = [this.sourceLoop(units[0]!, queues[0]!, () => nextBarrierId++, stateKeys)];
-      for (let k = 1; k < units.length; k++)
-        loops.push(this.unitLoop(units[k]!, queues[k - 1]!, queues[k], stateKeys));
+      const loops = [this.sourceLoop(units[0]!, queues[0]!, () => nextBarrierId++)];
+      for (let k = 1; k < units.length; k++) loops.push(this.unitLoop(units[k]!, queues[k - 1]!, queues[k]));
       await Promise.all(loops);
     } finally {
       if (ticker) clearInterval(ticker);
@@ -171,21 +161,31 @@ export class PipelineRun {
     return this.summary(!!cp);
   }
 
-  private runSyncs(unit: Unit, batch: Batch, stateKeys: Map<unknown, string>): void {
+  /** Stateful stages; their names are their state namespaces, so they must be unique. */
+  private statefulSteps(): SyncStep[] {
+    const out = this.steps.filter((s): s is SyncStep => s.kind === 'sync' && !!s.stateful);
+    const names = new Set<string>();
+    for (const s of out) {
+      requireOption(
+        !names.has(s.name),
+        `two stateful stages are named "${s.name}": give each a unique name (it keys their saved state)`,
+      );
+      names.add(s.name);
+    }
+    return out;
+  }
+
+  private runSyncs(unit: Unit, batch: Batch): void {
     for (const step of unit.syncs) {
       step.process(batch);
       this.stamp(this.metrics.stage(step.name), batch.records, wallClockMs());
-      if (batch.barrier && step.stateful)
-        batch.barrier.state[stateKeys.get(step.stateful)!] = step.stateful.snapshot();
+      if (batch.barrier && step.stateful) {
+        for (const c of step.stateful.drainChanges(batch.barrier.id)) batch.barrier.changes.push(c);
+      }
     }
   }
 
-  private async sourceLoop(
-    unit: Unit,
-    out: BoundedQueue<Item>,
-    nextId: () => number,
-    stateKeys: Map<unknown, string>,
-  ): Promise<void> {
+  private async sourceLoop(unit: Unit, out: BoundedQueue<Item>, nextId: () => number): Promise<void> {
     const batchSize = this.opts.batchSize ?? 1024;
     const interval = this.opts.checkpointIntervalMs ?? 1000;
     const barriers = !!this.opts.checkpoints;
@@ -199,10 +199,10 @@ export class PipelineRun {
       const batch: Batch = { records, deadLetters: [], size: records.length };
       const now = performance.now();
       if (barriers && now - lastBarrierAt >= interval) {
-        batch.barrier = { id: nextId(), offsets: this.source.positions(), state: {} };
+        batch.barrier = { id: nextId(), offsets: this.source.positions(), changes: [] };
         lastBarrierAt = now;
       }
-      this.runSyncs(unit, batch, stateKeys);
+      this.runSyncs(unit, batch);
       await out.put(batch);
       // A fast source and fused sync stages can run on microtasks alone; let timers and I/O in.
       if (now - lastYieldAt > 10) {
@@ -212,8 +212,8 @@ export class PipelineRun {
     }
     // A last barrier so that a finished or stopped run resumes exactly where it ended.
     const final: Batch = { records: [], deadLetters: [], size: 0 };
-    if (barriers) final.barrier = { id: nextId(), offsets: this.source.positions(), state: {} };
-    this.runSyncs(unit, final, stateKeys);
+    if (barriers) final.barrier = { id: nextId(), offsets: this.source.positions(), changes: [] };
+    this.runSyncs(unit, final);
     await out.put(final);
     await out.put(END);
   }
@@ -222,7 +222,6 @@ export class PipelineRun {
     unit: Unit,
     input: BoundedQueue<Item>,
     out: BoundedQueue<Item> | undefined,
-    stateKeys: Map<unknown, string>,
   ): Promise<void> {
     const head = unit.head!;
     for (;;) {
@@ -233,7 +232,7 @@ export class PipelineRun {
       }
       await head.process(item, this.ctx);
       this.stamp(this.metrics.stage(head.name), item.records, wallClockMs());
-      this.runSyncs(unit, item, stateKeys);
+      this.runSyncs(unit, item);
       if (out) await out.put(item);
       else await this.complete(item);
     }
@@ -260,15 +259,20 @@ export class PipelineRun {
     await this.sinkStep.flush?.();
     for (const s of this.steps) if (s.kind === 'async') await s.flush?.();
     await this.dlq.flush?.();
-    await store.save({
-      pipeline: this.name,
-      id: barrier.id,
-      offsets: barrier.offsets,
-      state: barrier.state,
-      counters: { ...this.metrics.counters },
-      savedAt: Date.now(),
-    });
+    const started = performance.now();
+    const { bytes } = await store.save(
+      {
+        pipeline: this.name,
+        id: barrier.id,
+        offsets: barrier.offsets,
+        counters: { ...this.metrics.counters },
+        savedAt: Date.now(),
+      },
+      barrier.changes,
+    );
+    this.metrics.recordCheckpoint(performance.now() - started, bytes);
     this.checkpointsSaved++;
+    for (const s of this.steps) if (s.kind === 'sync') s.stateful?.committed?.(barrier.id);
     await this.source.commit?.(barrier.offsets);
   }
 

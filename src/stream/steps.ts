@@ -1,11 +1,12 @@
 import type { DeadLetter, Envelope } from './envelope.js';
 import type { Stateful, StageContext } from './interfaces.js';
+import type { StateChange } from './state/store.js';
 
 /** A checkpoint travelling with a batch: completed when that batch has passed the last stage. */
 export interface Barrier {
   id: number;
   offsets: Record<string, number>;
-  state: Record<string, unknown>;
+  changes: StateChange[];
 }
 
 /** Records moving together through the stages. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -79,16 +79,24 @@ describe('sluice demo fraud', () => {
     for (let cycle = 0; cycle < 2; cycle++) {
       const child = spawn(
         process.execPath,
-        [bin, 'demo', 'fraud', '--quiet', '--rate', '15000', ...args, '--data', data],
-        { stdio: 'ignore' },
+        [bin, 'demo', 'fraud', '--rate', '15000', ...args, '--data', data],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
       );
-      const cp = join(data, 'checkpoints', 'fraud.checkpoint.json');
-      const started = Date.now();
-      // Kill after a checkpoint exists, mid-stream (the producer needs 4 s at this rate).
-      while (!existsSync(cp) && Date.now() - started < 20_000) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 300 + cycle * 700));
+      const exited = new Promise((r) => child.once('exit', r));
+      // Kill mid-stream, after 2-3 progress lines (a checkpoint is saved every second).
+      const lines = 2 + cycle;
+      await new Promise<void>((resolve) => {
+        let seen = '';
+        child.stderr!.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if ((seen.match(/processed [\d,]+\//g) ?? []).length >= lines) resolve();
+        });
+        void exited.then(() => resolve());
+      });
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
     }
     const resumed = demo([...args, '--data', data]);
     assert.equal(resumed.resumed, true);

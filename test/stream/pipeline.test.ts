@@ -9,8 +9,9 @@ import {
   lookback,
   mean,
   pipeline,
-  type Checkpoint,
-  type CheckpointStore,
+  MemoryCheckpointStore,
+  type CheckpointMeta,
+  type StateChange,
   type Envelope,
   type ModelLike,
   type Sink,
@@ -18,15 +19,13 @@ import {
 
 const bytes = (o: unknown) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o));
 
-class MemoryCheckpoints implements CheckpointStore {
-  saved: Checkpoint[] = [];
-  onSave?: (cp: Checkpoint) => void;
-  async load() {
-    return this.saved.at(-1) && structuredClone(this.saved.at(-1));
-  }
-  async save(cp: Checkpoint) {
-    this.onSave?.(cp);
-    this.saved.push(structuredClone(cp));
+class MemoryCheckpoints extends MemoryCheckpointStore {
+  saved: CheckpointMeta[] = [];
+  onSave?: (cp: CheckpointMeta) => void;
+  override async save(meta: CheckpointMeta, changes: StateChange[]) {
+    this.onSave?.(meta);
+    this.saved.push(structuredClone(meta));
+    return super.save(meta, changes);
   }
 }
 

@@ -78,6 +78,16 @@ export class KeyTimeline {
     if (this.start >= 64 && this.start * 2 >= this.times.length) this.compact();
   }
 
+  /**
+   * Empties the timeline and restarts its sums at 0. Called whenever every entry has expired,
+   * so a key's sums never depend on whether it stayed in memory or was reloaded or dropped.
+   */
+  reset(): void {
+    this.times.length = 0;
+    for (const p of this.prefix) p.length = 1;
+    this.start = 0;
+  }
+
   get size(): number {
     return this.times.length - this.start;
   }

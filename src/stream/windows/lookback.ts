@@ -1,6 +1,8 @@
 import type { Envelope, RecordKey } from '../envelope.js';
 import { requireOption } from '../errors.js';
 import type { Stateful } from '../interfaces.js';
+import { KeyedStateCache } from '../state/keyed-cache.js';
+import type { StateChange, StateReader } from '../state/store.js';
 import { durationLabel } from '../time.js';
 import { KeyTimeline } from './key-timeline.js';
 
@@ -68,7 +70,7 @@ interface Group<T> {
   fields: ((value: T) => number)[];
   /** Per aggregate: kind, channel index, empty value. */
   aggs: { kind: LookbackAggregate<T>['kind']; channel: number; empty: number }[];
-  timelines: Map<RecordKey, KeyTimeline>;
+  timelines: KeyedStateCache<KeyTimeline>;
   values: Float64Array;
 }
 
@@ -83,7 +85,7 @@ export class LookbackFeatures<T> implements Stateful {
   private seen = 0;
   private maxTime = -Infinity;
 
-  constructor(specs: Record<string, LookbackSpec<T>>) {
+  constructor(specs: Record<string, LookbackSpec<T>>, opts: { maxCachedKeys?: number } = {}) {
     requireOption(Object.keys(specs).length > 0, 'features: give at least one feature group');
     for (const [groupName, spec] of Object.entries(specs)) {
       const delay = spec.delay ?? 0;
@@ -112,7 +114,11 @@ export class LookbackFeatures<T> implements Stateful {
         retention: Math.max(...spec.windows) + delay + (spec.outOfOrderness ?? 0),
         fields,
         aggs,
-        timelines: new Map(),
+        timelines: new KeyedStateCache<KeyTimeline>({
+          encode: (tl) => tl.toJSON(),
+          decode: (data) => KeyTimeline.fromJSON(data as number[][]),
+          maxCachedKeys: opts.maxCachedKeys,
+        }),
         values: new Float64Array(fields.length),
       });
     }
@@ -126,13 +132,12 @@ export class LookbackFeatures<T> implements Stateful {
     let col = 0;
     for (const g of this.groups) {
       const key = g.spec.key(env.value);
-      let tl = g.timelines.get(key);
-      if (!tl) {
-        tl = KeyTimeline.empty(g.fields.length);
-        g.timelines.set(key, tl);
-      }
+      const tl = g.timelines.get(key) ?? KeyTimeline.empty(g.fields.length);
+      tl.expire(Math.max(tl.lastTime, t) - g.retention);
+      if (tl.size === 0) tl.reset();
       for (let c = 0; c < g.fields.length; c++) g.values[c] = g.fields[c]!(env.value);
       tl.insert(t, g.values);
+      g.timelines.set(key, tl);
       const hi = t - g.delay;
       const j = tl.upperBound(hi);
       for (const w of g.spec.windows) {
@@ -147,7 +152,6 @@ export class LookbackFeatures<T> implements Stateful {
           }
         }
       }
-      tl.expire(tl.lastTime - g.retention);
     }
     // Keys that stopped receiving records would otherwise keep their entries forever.
     if ((++this.seen & 0xffff) === 0) this.sweep();
@@ -156,7 +160,7 @@ export class LookbackFeatures<T> implements Stateful {
 
   private sweep(): void {
     for (const g of this.groups) {
-      for (const [key, tl] of g.timelines) {
+      for (const [key, tl] of g.timelines.entries()) {
         tl.expire(this.maxTime - g.retention);
         if (tl.size === 0) g.timelines.delete(key);
       }
@@ -168,27 +172,26 @@ export class LookbackFeatures<T> implements Stateful {
     return Object.fromEntries(this.groups.map((g) => [g.name, g.timelines.size]));
   }
 
-  snapshot(): unknown {
-    return {
-      seen: this.seen,
-      maxTime: Number.isFinite(this.maxTime) ? this.maxTime : null,
-      groups: Object.fromEntries(
-        this.groups.map((g) => [g.name, [...g.timelines].map(([k, tl]) => [k, tl.toJSON()])]),
-      ),
-    };
+  attach(state: StateReader, ns: string, track: boolean): void {
+    for (const g of this.groups) g.timelines.attach(state, `${ns}/${g.name}`, track);
+    const meta = this.groups[0]!.timelines.readMeta<{ seen: number; maxTime: number | null }>();
+    this.seen = meta?.seen ?? 0;
+    this.maxTime = meta?.maxTime ?? -Infinity;
   }
 
-  restore(snapshot: unknown): void {
-    const s = snapshot as {
-      seen: number;
-      maxTime: number | null;
-      groups: Record<string, [RecordKey, number[][]][]>;
-    };
-    this.seen = s.seen;
-    this.maxTime = s.maxTime ?? -Infinity;
-    for (const g of this.groups) {
-      g.timelines.clear();
-      for (const [k, data] of s.groups[g.name] ?? []) g.timelines.set(k, KeyTimeline.fromJSON(data));
-    }
+  drainChanges(barrierId: number): StateChange[] {
+    const out: StateChange[] = [];
+    for (const g of this.groups) g.timelines.drainChanges(barrierId, out);
+    out.push(
+      this.groups[0]!.timelines.metaChange({
+        seen: this.seen,
+        maxTime: Number.isFinite(this.maxTime) ? this.maxTime : null,
+      }),
+    );
+    return out;
+  }
+
+  committed(barrierId: number): void {
+    for (const g of this.groups) g.timelines.committed(barrierId);
   }
 }
