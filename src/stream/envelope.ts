@@ -25,6 +25,8 @@ export interface Envelope<T = unknown> {
   offset: number;
   /** Stage completion times, wall-clock ms; stamps[0] is when the source read it. */
   stamps: number[];
+  /** Set on records a stage creates (e.g. window results), whose source position is not theirs. */
+  id?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface Envelope<T = unknown> {
  * what makes action idempotency keys deterministic.
  */
 export function recordId(env: Envelope): string {
-  return `${env.topic}-${env.partition}@${env.offset}`;
+  return env.id ?? `${env.topic}-${env.partition}@${env.offset}`;
 }
 
 /** Creates an envelope; sources call this once per record. */

@@ -1,4 +1,11 @@
-export { pipeline, Stream, RunnablePipeline, type WithFeatures } from './pipeline.js';
+export {
+  pipeline,
+  Stream,
+  RunnablePipeline,
+  WindowedStream,
+  type WithFeatures,
+  type AggregateResults,
+} from './pipeline.js';
 export { PipelineRun, type RunOptions, type RunSummary } from './runtime.js';
 export { json, type Decoder, type JsonSchema, type FromSchema, type FieldSpec } from './decode.js';
 export {
@@ -30,12 +37,23 @@ export { MemoryCheckpointStore } from './state/memory-store.js';
 export { KeyedStateCache, type KeyedStateCacheOptions } from './state/keyed-cache.js';
 export type { CheckpointStore, CheckpointMeta, StateChange, StateReader } from './state/store.js';
 export { seconds, minutes, hours, days, durationLabel } from './time.js';
+export { lookback, LookbackFeatures, type LookbackSpec, type LookbackAggregate } from './windows/lookback.js';
 export {
-  lookback,
   count,
   sum,
   mean,
-  LookbackFeatures,
-  type LookbackSpec,
-  type LookbackAggregate,
-} from './windows/lookback.js';
+  min,
+  max,
+  last,
+  distinctCount,
+  reduce,
+  type Aggregate,
+} from './windows/aggregates.js';
+export { tumbling, hopping, session, windowsOf, type WindowAssigner } from './windows/assigners.js';
+export {
+  WindowOperator,
+  type WindowOptions,
+  type WindowResult,
+  type EmitMode,
+} from './windows/window-operator.js';
+export { WatermarkTracker, type WatermarkOptions } from './time/watermarks.js';

@@ -6,6 +6,55 @@ import type { ModelLike, Sink, Source } from './interfaces.js';
 import { PipelineRun, type RunOptions } from './runtime.js';
 import { eachRecord, type AsyncStep, type Step } from './steps.js';
 import { LookbackFeatures, type LookbackSpec } from './windows/lookback.js';
+import type { Aggregate } from './windows/aggregates.js';
+import type { WindowAssigner } from './windows/assigners.js';
+import {
+  WindowOperator,
+  type EmitMode,
+  type WindowOptions,
+  type WindowResult,
+} from './windows/window-operator.js';
+
+/** The result type of a set of aggregates: one field per aggregate. */
+export type AggregateResults<A> = {
+  [K in keyof A]: A[K] extends Aggregate<never, unknown, infer R> ? R : never;
+};
+
+/** A stream grouped into windows; `.aggregate()` says what to compute per window. */
+export class WindowedStream<T> {
+  /** @internal */
+  constructor(
+    private readonly stream: Stream<T>,
+    private readonly assigner: WindowAssigner,
+    private readonly opts: WindowOptions & { name?: string },
+  ) {}
+
+  /**
+   * Aggregates each window per key. `emit: 'close'` (default) yields one result per window
+   * when the watermark passes its end; `'update'` yields the running result on every record.
+   */
+  // Accumulator types differ per aggregate and are invariant, so only `any` accepts them all.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  aggregate<A extends Record<string, Aggregate<T, any, any>>>(
+    aggregates: A,
+    opts: { emit?: EmitMode } = {},
+  ): Stream<WindowResult<AggregateResults<A>>> {
+    const name = this.opts.name ?? 'window';
+    const op = new WindowOperator<T>(
+      name,
+      this.assigner,
+      aggregates as Record<string, Aggregate<T>>,
+      opts.emit ?? 'close',
+      this.opts,
+    );
+    return this.stream.withStep<WindowResult<AggregateResults<A>>>({
+      kind: 'sync',
+      name,
+      stateful: op,
+      process: (batch) => op.process(batch),
+    });
+  }
+}
 
 /** What `.features()` adds to each record. */
 export interface WithFeatures {
@@ -25,6 +74,11 @@ export class Stream<T> {
     /** Names of the columns of `features`, once `.features()` ran. */
     readonly featureNames: readonly string[] = [],
   ) {}
+
+  /** @internal Appends a stage; used by the typed stream wrappers. */
+  withStep<U>(step: Step, featureNames = this.featureNames): Stream<U> {
+    return this.with<U>(step, featureNames);
+  }
 
   private with<U>(step: Step, featureNames = this.featureNames): Stream<U> {
     return new Stream<U>(this.name, this.source, [...this.steps, step], featureNames);
@@ -113,6 +167,18 @@ export class Stream<T> {
       },
       [...this.featureNames, ...op.names],
     );
+  }
+
+  /**
+   * Groups records into event-time windows per key (set the key with `.keyBy()` first; without
+   * one all records share a key). Watermarks come from the records' event times.
+   *
+   * @example
+   * stream.keyBy((t) => t.cardId).window(tumbling({ size: minutes(1) }), { outOfOrderness: seconds(5) })
+   *   .aggregate({ n: count(), total: sum((t) => t.amount) });
+   */
+  window(assigner: WindowAssigner, opts: WindowOptions & { name?: string } = {}): WindowedStream<T> {
+    return new WindowedStream<T>(this, assigner, opts);
   }
 
   /** Scores each batch of records with a model (one call per batch). */

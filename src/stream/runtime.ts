@@ -21,6 +21,8 @@ export interface RunOptions {
   checkpointIntervalMs?: number;
   /** Where bad records go; default: kept in memory (`run.deadLetters`). */
   deadLetters?: DeadLetterSink;
+  /** Where records that arrive after their windows closed go; default: kept in memory (`run.lateRecords`). */
+  lateRecords?: DeadLetterSink;
   /** Records per batch read from the source; default 1024. */
   batchSize?: number;
   /** Batches each stage may have waiting; default 4. A full queue pauses the stage before it. */
@@ -64,6 +66,9 @@ export class PipelineRun {
   readonly done: Promise<RunSummary>;
   /** The dead letters, when no dead-letter sink was given. */
   readonly deadLetters: MemoryDeadLetters | undefined;
+  /** The late records, when no late-record sink was given. */
+  readonly lateRecords: MemoryDeadLetters | undefined;
+  private readonly lateSink: DeadLetterSink;
   private stopping = false;
   private checkpointsSaved = 0;
   private restoredDone = 0;
@@ -93,6 +98,8 @@ export class PipelineRun {
     this.ctx = { pipeline: name };
     this.deadLetters = opts.deadLetters ? undefined : new MemoryDeadLetters();
     this.dlq = opts.deadLetters ?? this.deadLetters!;
+    this.lateRecords = opts.lateRecords ? undefined : new MemoryDeadLetters();
+    this.lateSink = opts.lateRecords ?? this.lateRecords!;
     this.sinkStep = {
       kind: 'async',
       name: `sink:${sink.name}`,
@@ -156,6 +163,7 @@ export class PipelineRun {
       if (ticker) clearInterval(ticker);
       for (const s of asyncSteps) await s.close?.();
       await this.dlq.close?.();
+      await this.lateSink.close?.();
       await this.source.close();
     }
     return this.summary(!!cp);
@@ -191,9 +199,13 @@ export class PipelineRun {
     const barriers = !!this.opts.checkpoints;
     let lastBarrierAt = performance.now();
     let lastYieldAt = performance.now();
+    let ended = false;
     while (!this.stopping) {
       const records = await this.source.poll(batchSize);
-      if (records === null) break;
+      if (records === null) {
+        ended = true;
+        break;
+      }
       if (records.length === 0) continue;
       this.metrics.counters.in += records.length;
       const batch: Batch = { records, deadLetters: [], size: records.length };
@@ -211,7 +223,7 @@ export class PipelineRun {
       }
     }
     // A last barrier so that a finished or stopped run resumes exactly where it ended.
-    const final: Batch = { records: [], deadLetters: [], size: 0 };
+    const final: Batch = { records: [], deadLetters: [], size: 0, endOfInput: ended };
     if (barriers) final.barrier = { id: nextId(), offsets: this.source.positions(), changes: [] };
     this.runSyncs(unit, final);
     await out.put(final);
@@ -242,6 +254,11 @@ export class PipelineRun {
   private async complete(batch: Batch): Promise<void> {
     const c = this.metrics.counters;
     if (batch.deadLetters.length > 0) await this.dlq.write(batch.deadLetters);
+    if (batch.late && batch.late.length > 0) {
+      await this.lateSink.write(batch.late);
+      c.late += batch.late.length;
+      for (const l of batch.late) this.metrics.countLate(l.stage);
+    }
     c.deadLetters += batch.deadLetters.length;
     c.processed += batch.size - batch.deadLetters.length;
     const stats = this.sink.stats?.();
@@ -259,6 +276,7 @@ export class PipelineRun {
     await this.sinkStep.flush?.();
     for (const s of this.steps) if (s.kind === 'async') await s.flush?.();
     await this.dlq.flush?.();
+    await this.lateSink.flush?.();
     const started = performance.now();
     const { bytes } = await store.save(
       {

@@ -13,9 +13,13 @@ export interface Barrier {
 export interface Batch {
   records: Envelope[];
   deadLetters: DeadLetter[];
+  /** Records that arrived after their windows closed: routed to the late output, counted. */
+  late?: DeadLetter[];
   /** Records read from the source for this batch (dropped and dead ones included). */
   size: number;
   barrier?: Barrier;
+  /** Set on the last batch of a bounded source that ended (not on a stop): windows flush. */
+  endOfInput?: boolean;
 }
 
 /** A stage that runs synchronously on a batch; consecutive ones run fused in one loop. */

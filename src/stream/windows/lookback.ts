@@ -4,30 +4,11 @@ import type { Stateful } from '../interfaces.js';
 import { KeyedStateCache } from '../state/keyed-cache.js';
 import type { StateChange, StateReader } from '../state/store.js';
 import { durationLabel } from '../time.js';
+import type { Aggregate } from './aggregates.js';
 import { KeyTimeline } from './key-timeline.js';
 
-/** An aggregate over the records of a lookback window. */
-export interface LookbackAggregate<T> {
-  readonly kind: 'count' | 'sum' | 'mean';
-  readonly field?: (value: T) => number;
-  /** Value reported for an empty window (mean only; count and sum report 0). */
-  readonly empty: number;
-}
-
-/** Number of records in the window. */
-export function count<T = unknown>(): LookbackAggregate<T> {
-  return { kind: 'count', empty: 0 };
-}
-
-/** Sum of `field` over the window. */
-export function sum<T>(field: (value: T) => number): LookbackAggregate<T> {
-  return { kind: 'sum', field, empty: 0 };
-}
-
-/** Mean of `field` over the window; `empty` (default 0) when the window has no record. */
-export function mean<T>(field: (value: T) => number, opts: { empty?: number } = {}): LookbackAggregate<T> {
-  return { kind: 'mean', field, empty: opts.empty ?? 0 };
-}
+/** The aggregates a lookback computes: count, sum and mean (from prefix sums). */
+export type LookbackAggregate<T> = Aggregate<T, unknown, unknown>;
 
 /** A per-record lookback: for each record at time t, aggregates over (t − delay − w, t − delay]. */
 export interface LookbackSpec<T> {
@@ -58,6 +39,12 @@ export function lookback<T>(spec: LookbackSpec<T>): LookbackSpec<T> {
     `lookback: outOfOrderness must be >= 0 ms, got ${spec.outOfOrderness}`,
   );
   requireOption(Object.keys(spec.aggregate).length > 0, 'lookback: give at least one aggregate');
+  for (const [name, agg] of Object.entries(spec.aggregate)) {
+    requireOption(
+      agg.kind !== undefined,
+      `lookback: aggregate "${name}" is not one of count(), sum(), mean(); use .window() for min, max, last, distinctCount and reducers`,
+    );
+  }
   return spec;
 }
 
@@ -69,7 +56,7 @@ interface Group<T> {
   /** One channel per sum/mean aggregate: its field. */
   fields: ((value: T) => number)[];
   /** Per aggregate: kind, channel index, empty value. */
-  aggs: { kind: LookbackAggregate<T>['kind']; channel: number; empty: number }[];
+  aggs: { kind: 'count' | 'sum' | 'mean'; channel: number; empty: number }[];
   timelines: KeyedStateCache<KeyTimeline>;
   values: Float64Array;
 }
@@ -100,7 +87,7 @@ export class LookbackFeatures<T> implements Stateful {
           );
           channel = fields.push(agg.field!) - 1;
         }
-        aggs.push({ kind: agg.kind, channel, empty: agg.empty });
+        aggs.push({ kind: agg.kind!, channel, empty: agg.empty });
       }
       for (const w of spec.windows) {
         for (const aggName of Object.keys(spec.aggregate)) {

@@ -1,0 +1,213 @@
+import { wallClockMs } from '../../observe/index.js';
+import type { DeadLetter, Envelope, RecordKey } from '../envelope.js';
+import { envelope } from '../envelope.js';
+import { requireOption } from '../errors.js';
+import type { Stateful } from '../interfaces.js';
+import { KeyedStateCache } from '../state/keyed-cache.js';
+import type { StateChange, StateReader } from '../state/store.js';
+import type { Batch } from '../steps.js';
+import { WatermarkTracker } from '../time/watermarks.js';
+import type { Aggregate } from './aggregates.js';
+import { windowsOf, type WindowAssigner } from './assigners.js';
+import { TimerHeap } from './min-heap.js';
+
+export interface WindowOptions {
+  /** How late (event time) a record may arrive behind the newest one and still count. Default 0. */
+  outOfOrderness?: number;
+  /** Extra time a window stays open after the watermark passes its end. Default 0. */
+  allowedLateness?: number;
+  /** A source partition silent this long stops holding the watermark back. Default 10 s. */
+  idleTimeoutMs?: number;
+  /** Keys kept in memory; colder ones live only in the state store. */
+  maxCachedKeys?: number;
+}
+
+export type EmitMode = 'close' | 'update';
+
+/** One window's result: its key and bounds, and one field per aggregate. */
+export type WindowResult<R> = { key: RecordKey; start: number; end: number } & R;
+
+/** [start, end, accumulators, updates emitted] */
+type Win = [number, number, unknown[], number];
+
+/**
+ * Tumbling, hopping and session windows over keyed records, closed by event-time watermarks.
+ * With emit 'close' each window yields one result when the watermark passes its end (plus the
+ * allowed lateness, or when a bounded input ends); with 'update' every record yields the
+ * window's running result. Records
+ * whose windows have all closed go to the late output with the reason, never dropped silently.
+ */
+export class WindowOperator<T> implements Stateful {
+  private readonly aggs: [string, Aggregate<T>][];
+  private readonly cache: KeyedStateCache<Win[]>;
+  private readonly timers = new TimerHeap<RecordKey>();
+  private readonly wm: WatermarkTracker;
+  private readonly lateness: number;
+  private ns = '';
+
+  constructor(
+    readonly name: string,
+    private readonly assigner: WindowAssigner,
+    aggregates: Record<string, Aggregate<T>>,
+    private readonly emit: EmitMode,
+    opts: WindowOptions = {},
+  ) {
+    this.aggs = Object.entries(aggregates);
+    requireOption(this.aggs.length > 0, `${name}: give at least one aggregate`);
+    requireOption(
+      emit === 'close' || emit === 'update',
+      `${name}: emit must be 'close' or 'update', got "${emit}"`,
+    );
+    this.lateness = opts.allowedLateness ?? 0;
+    requireOption(this.lateness >= 0, `${name}: allowedLateness must be >= 0 ms`);
+    this.wm = new WatermarkTracker({
+      outOfOrderness: opts.outOfOrderness ?? 0,
+      idleTimeoutMs: opts.idleTimeoutMs,
+    });
+    // Accumulators may be mutated in place (HyperLogLog registers): checkpoints store copies.
+    this.cache = new KeyedStateCache<Win[]>({
+      encode: (w) => structuredClone(w),
+      decode: (s) => s as Win[],
+      maxCachedKeys: opts.maxCachedKeys,
+    });
+  }
+
+  /** The current event-time watermark. */
+  get watermark(): number {
+    return this.wm.current;
+  }
+
+  process(batch: Batch): void {
+    this.wm.refresh();
+    const out: Envelope[] = [];
+    let appendTime = 0;
+    for (const env of batch.records as Envelope<T>[]) {
+      const t = env.eventTime;
+      if (env.appendTime > appendTime) appendTime = env.appendTime;
+      this.wm.observe(`${env.topic}/${env.partition}`, t);
+      const closedUpTo = this.wm.current - this.lateness;
+      const key = env.key ?? '';
+      const wins = this.cache.get(key) ?? [];
+      const touched =
+        this.assigner.kind === 'session'
+          ? this.addToSession(wins, key, env, closedUpTo)
+          : this.addToWindows(wins, key, env, closedUpTo);
+      if (touched.length === 0) {
+        (batch.late ??= []).push(lateRecord(env, this.name, t, this.wm.current));
+        continue;
+      }
+      this.cache.set(key, wins);
+      if (this.emit === 'update') {
+        for (const w of touched) out.push(this.result(key, w, ++w[3], env.appendTime));
+      }
+    }
+    // A bounded input that ended will bring no more records: every window is complete.
+    this.fire(batch.endOfInput ? Infinity : this.wm.current - this.lateness, out, appendTime);
+    batch.records = out;
+  }
+
+  private addToWindows(wins: Win[], key: RecordKey, env: Envelope<T>, closedUpTo: number): Win[] {
+    const touched: Win[] = [];
+    for (const [start, end] of windowsOf(this.assigner, env.eventTime)) {
+      if (end <= closedUpTo) continue;
+      let w = wins.find((x) => x[0] === start);
+      if (!w) {
+        w = [start, end, this.aggs.map(([, a]) => a.init()), 0];
+        wins.push(w);
+        this.timers.push(end, key);
+      }
+      this.addTo(w, env);
+      touched.push(w);
+    }
+    return touched;
+  }
+
+  private addToSession(wins: Win[], key: RecordKey, env: Envelope<T>, closedUpTo: number): Win[] {
+    const gap = (this.assigner as { gap: number }).gap;
+    const t = env.eventTime;
+    if (t + gap <= closedUpTo) return [];
+    let merged: Win = [t, t + gap, this.aggs.map(([, a]) => a.init()), 0];
+    // Merge every open session this record touches: [start, end) overlaps [t, t + gap).
+    for (let i = wins.length - 1; i >= 0; i--) {
+      const w = wins[i]!;
+      if (w[1] <= closedUpTo || !(t < w[1] && t + gap > w[0])) continue;
+      merged = [
+        Math.min(merged[0], w[0]),
+        Math.max(merged[1], w[1]),
+        merged[2].map((acc, k) => this.aggs[k]![1].merge(acc, w[2][k])),
+        Math.max(merged[3], w[3]),
+      ];
+      wins.splice(i, 1);
+    }
+    this.addTo(merged, env);
+    wins.push(merged);
+    wins.sort((a, b) => a[0] - b[0]);
+    this.timers.push(merged[1], key);
+    return [merged];
+  }
+
+  private addTo(w: Win, env: Envelope<T>): void {
+    const accs = w[2];
+    for (let k = 0; k < this.aggs.length; k++)
+      accs[k] = this.aggs[k]![1].add(accs[k], env.value, env.eventTime);
+  }
+
+  /** Emits (in close mode) and drops every window that ends at or before `closedUpTo`. */
+  private fire(closedUpTo: number, out: Envelope[], appendTime: number): void {
+    while (this.timers.size > 0 && this.timers.peekEnd() <= closedUpTo) {
+      const [, key] = this.timers.pop()!;
+      const wins = this.cache.get(key);
+      if (!wins) continue;
+      const open = wins.filter((w) => w[1] > closedUpTo);
+      if (open.length === wins.length) continue; // a stale timer (session grew)
+      if (this.emit === 'close') {
+        for (const w of wins) if (w[1] <= closedUpTo) out.push(this.result(key, w, 0, appendTime));
+      }
+      if (open.length === 0) this.cache.delete(key);
+      else this.cache.set(key, open);
+    }
+  }
+
+  private result(key: RecordKey, w: Win, update: number, appendTime: number): Envelope {
+    const value: Record<string, unknown> = { key, start: w[0], end: w[1] };
+    for (let k = 0; k < this.aggs.length; k++) value[this.aggs[k]![0]] = this.aggs[k]![1].result(w[2][k]);
+    const now = wallClockMs();
+    const env = envelope<unknown>(value, this.ns, 0, 0, appendTime || now, now);
+    env.key = key;
+    env.eventTime = w[1] - 1;
+    env.id = update > 0 ? `${this.ns}:${key}:${w[0]}#${update}` : `${this.ns}:${key}:${w[0]}`;
+    return env;
+  }
+
+  attach(state: StateReader, ns: string, track: boolean): void {
+    this.ns = ns;
+    this.cache.attach(state, ns, track);
+    this.wm.restore(this.cache.readMeta());
+    // Timers are not stored: rebuild them from the windows in the store (once, at start).
+    this.timers.clear();
+    for (const key of this.cache.allKeys())
+      for (const w of this.cache.get(key) ?? []) this.timers.push(w[1], key);
+  }
+
+  drainChanges(barrierId: number): StateChange[] {
+    return this.cache.drainChanges(barrierId, [this.cache.metaChange(this.wm.toJSON())]);
+  }
+
+  committed(barrierId: number): void {
+    this.cache.committed(barrierId);
+  }
+}
+
+const iso = (t: number) => (Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : String(t));
+
+function lateRecord(env: Envelope, stage: string, t: number, watermark: number): DeadLetter {
+  return {
+    stage,
+    reason: `late: event time ${iso(t)} is behind the watermark ${iso(watermark)} and its windows have closed`,
+    original: env.value,
+    topic: env.topic,
+    partition: env.partition,
+    offset: env.offset,
+    time: Date.now(),
+  };
+}

@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  collect,
+  count,
+  distinctCount,
+  fromArray,
+  hopping,
+  last,
+  max,
+  mean,
+  min,
+  pipeline,
+  reduce,
+  session,
+  sum,
+  tumbling,
+  windowsOf,
+  type WindowAssigner,
+} from '../../src/stream/index.js';
+
+interface Ev {
+  k: number;
+  t: number;
+  x: number;
+}
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 15), z | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/** Events in rough time order: most on time, some up to `jitter` late, a few far behind (late). */
+function events(n: number, seed: number, jitter: number, farLate: number): Ev[] {
+  const r = rng(seed);
+  let t = 10_000;
+  return Array.from({ length: n }, () => {
+    t += Math.floor(r() * 4);
+    let et = t - Math.floor(r() * jitter);
+    if (r() < farLate) et = t - 500 - Math.floor(r() * 500);
+    return { k: Math.floor(r() * 30), t: et, x: Math.round(r() * 1000) / 10 };
+  });
+}
+
+const aggregates = {
+  n: count<Ev>(),
+  s: sum<Ev>((e) => e.x),
+  m: mean<Ev>((e) => e.x),
+  lo: min<Ev>((e) => e.x),
+  hi: max<Ev>((e) => e.x),
+  lastX: last<Ev, number>((e) => e.x),
+};
+
+/** The specification: a record is late when all its windows end at or before (max event time seen before it − ooo − lateness). */
+function reference(evs: Ev[], assigner: WindowAssigner, ooo: number, lateness: number) {
+  let maxSeen = -Infinity;
+  const groups = new Map<string, Ev[]>();
+  let late = 0;
+  for (const e of evs) {
+    maxSeen = Math.max(maxSeen, e.t);
+    const closed = maxSeen - ooo - lateness;
+    const wins = windowsOf(assigner, e.t).filter(([, end]) => end > closed);
+    if (wins.length === 0) late++;
+    for (const [start, end] of wins) {
+      const id = `${e.k}|${start}|${end}`;
+      if (!groups.has(id)) groups.set(id, []);
+      groups.get(id)!.push(e);
+    }
+  }
+  const results = [...groups].map(([id, es]) => {
+    const [k, start, end] = id.split('|').map(Number);
+    const xs = es.map((e) => e.x);
+    const lastEv = es.reduce((a, b) => (b.t >= a.t ? b : a));
+    return {
+      key: k,
+      start,
+      end,
+      n: es.length,
+      s: xs.reduce((a, b) => a + b, 0),
+      lo: Math.min(...xs),
+      hi: Math.max(...xs),
+      lastX: lastEv.x,
+    };
+  });
+  return { results, late };
+}
+
+const sortResults = <R extends { key: unknown; start: number }>(rs: R[]) =>
+  [...rs].sort((a, b) => a.start - b.start || Number(a.key) - Number(b.key));
+
+async function runWindows(
+  evs: Ev[],
+  assigner: WindowAssigner,
+  ooo: number,
+  lateness: number,
+  batchSize: number,
+) {
+  const out = collect<Record<string, number>>();
+  const run = pipeline('w')
+    .from(fromArray(evs))
+    .eventTime((e) => e.t)
+    .keyBy((e) => e.k)
+    .window(assigner, { outOfOrderness: ooo, allowedLateness: lateness })
+    .aggregate(aggregates)
+    .to(out as never)
+    .run({ batchSize });
+  const summary = await run.done;
+  return { out: out.values, summary, late: run.lateRecords! };
+}
+
+describe('event-time windows against a brute-force reference', () => {
+  for (const [label, assigner] of [
+    ['tumbling', tumbling({ size: 100 })],
+    ['hopping', hopping({ size: 100, advance: 25 })],
+  ] as const) {
+    for (const batchSize of [1, 64, 1024]) {
+      it(`${label}: out-of-order and late events, many keys, batch ${batchSize}`, async () => {
+        const evs = events(6000, batchSize + label.length, 40, 0.01);
+        const ooo = 50;
+        const lateness = 20;
+        const { out, summary, late } = await runWindows(evs, assigner, ooo, lateness, batchSize);
+        const ref = reference(evs, assigner, ooo, lateness);
+        assert.ok(ref.late > 10, `the input has late records (${ref.late})`);
+        assert.equal(summary.counters.late, ref.late);
+        assert.equal(late.count, ref.late);
+        assert.match(late.items[0]!.reason, /^late: event time .* is behind the watermark/);
+        // The bounded input's end closes every window that is still open.
+        const expected = ref.results;
+        const got = sortResults(out as unknown as (typeof expected)[number][]);
+        const want = sortResults(expected);
+        assert.equal(got.length, want.length);
+        for (let i = 0; i < want.length; i++) {
+          const g = got[i]!;
+          const w = want[i]!;
+          assert.deepEqual(
+            [g.key, g.start, g.end, g.n, g.lo, g.hi, g.lastX],
+            [w.key, w.start, w.end, w.n, w.lo, w.hi, w.lastX],
+            `window ${i}`,
+          );
+          assert.ok(Math.abs(g.s - w.s) < 1e-6);
+        }
+      });
+    }
+  }
+
+  it('session windows: split by gap per key, merged when a record bridges two sessions', async () => {
+    const r = rng(9);
+    const evs: Ev[] = [];
+    let t = 0;
+    for (let i = 0; i < 3000; i++) {
+      t += r() < 0.05 ? 200 : Math.floor(r() * 10);
+      evs.push({ k: Math.floor(r() * 5), t: t - Math.floor(r() * 20), x: 1 });
+    }
+    const gap = 60;
+    const out = collect<{ key: number; start: number; end: number; n: number }>();
+    await pipeline('s')
+      .from(fromArray(evs))
+      .eventTime((e) => e.t)
+      .keyBy((e) => e.k)
+      .window(session({ gap }), { outOfOrderness: 20 })
+      .aggregate({ n: count() })
+      .to(out as never)
+      .run({ batchSize: 50 }).done;
+    // Reference: sort each key's times, split where the gap to the previous is >= gap.
+    const expected: { key: number; start: number; end: number; n: number }[] = [];
+    for (let k = 0; k < 5; k++) {
+      const ts = evs
+        .filter((e) => e.k === k)
+        .map((e) => e.t)
+        .sort((a, b) => a - b);
+      let start = ts[0]!;
+      let n = 0;
+      for (let i = 0; i < ts.length; i++) {
+        if (i > 0 && ts[i]! - ts[i - 1]! >= gap) {
+          expected.push({ key: k, start, end: ts[i - 1]! + gap, n });
+          start = ts[i]!;
+          n = 0;
+        }
+        n++;
+      }
+      expected.push({ key: k, start, end: ts.at(-1)! + gap, n });
+    }
+    assert.deepEqual(
+      sortResults(out.values.map(({ key, start, end, n }) => ({ key, start, end, n }))),
+      sortResults(expected),
+    );
+  });
+
+  it("emit 'update' yields the running result on every record, with distinct ids", async () => {
+    const evs: Ev[] = [0, 10, 20, 150, 160].map((t, i) => ({ k: 1, t, x: i + 1 }));
+    const out = collect<{ start: number; n: number; s: number }>();
+    const ids: string[] = [];
+    const sink = {
+      ...out,
+      name: 'c',
+      write: (recs: { id?: string; value: { start: number; n: number; s: number } }[]) =>
+        recs.forEach((r) => (ids.push(r.id!), out.values.push(r.value))),
+    };
+    await pipeline('u')
+      .from(fromArray(evs))
+      .eventTime((e) => e.t)
+      .keyBy((e) => e.k)
+      .window(tumbling({ size: 100 }))
+      .aggregate({ n: count(), s: sum((e: Ev) => e.x) }, { emit: 'update' })
+      .to(sink as never)
+      .run().done;
+    assert.deepEqual(
+      out.values.map((v) => [v.start, v.n, v.s]),
+      [
+        [0, 1, 1],
+        [0, 2, 3],
+        [0, 3, 6],
+        [100, 1, 4],
+        [100, 2, 9],
+      ],
+    );
+    assert.equal(new Set(ids).size, 5);
+  });
+
+  it('distinctCount estimates within a few percent; reduce folds custom state', async () => {
+    const evs: Ev[] = Array.from({ length: 20_000 }, (_, i) => ({ k: 0, t: i % 1000, x: i % 5000 }));
+    const out = collect<{ d: number; r: number[] }>();
+    await pipeline('d')
+      .from(fromArray(evs))
+      .eventTime((e) => e.t)
+      .window(tumbling({ size: 1000 }))
+      .aggregate({
+        d: distinctCount((e: Ev) => e.x),
+        r: reduce<Ev, number[]>(
+          () => [0, 0],
+          (a, e) => [a[0]! + 1, Math.max(a[1]!, e.x)],
+        ),
+      })
+      .to(out as never)
+      .run().done;
+    const w = out.values[0]!;
+    assert.ok(Math.abs(w.d - 5000) / 5000 < 0.1, `distinct ≈ ${w.d}`);
+    assert.deepEqual(w.r, [20_000, 4999]);
+  });
+
+  it('an idle partition stops holding the watermark back', async () => {
+    const { WatermarkTracker } = await import('../../src/stream/index.js');
+    let now = 0;
+    const wm = new WatermarkTracker({ outOfOrderness: 10, idleTimeoutMs: 1000, now: () => now });
+    wm.observe('a', 100);
+    wm.observe('b', 500);
+    assert.equal(wm.current, 90);
+    now = 2000;
+    wm.observe('b', 900);
+    wm.refresh();
+    assert.equal(wm.current, 890, 'partition a is idle: b alone sets the watermark');
+    wm.observe('a', 120);
+    assert.equal(wm.current, 890, 'the watermark never goes back');
+  });
+});
