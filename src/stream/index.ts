@@ -57,3 +57,15 @@ export {
   type EmitMode,
 } from './windows/window-operator.js';
 export { WatermarkTracker, type WatermarkOptions } from './time/watermarks.js';
+export {
+  valueState,
+  listState,
+  mapState,
+  KeyedProcessOperator,
+  type ValueState,
+  type ListState,
+  type MapState,
+  type StateHandles,
+  type StateSpec,
+  type KeyedProcessOptions,
+} from './state/keyed-state.js';

@@ -7,6 +7,12 @@ import { PipelineRun, type RunOptions } from './runtime.js';
 import { eachRecord, type AsyncStep, type Step } from './steps.js';
 import { LookbackFeatures, type LookbackSpec } from './windows/lookback.js';
 import type { Aggregate } from './windows/aggregates.js';
+import {
+  KeyedProcessOperator,
+  type KeyedProcessOptions,
+  type StateHandles,
+  type StateSpec,
+} from './state/keyed-state.js';
 import type { WindowAssigner } from './windows/assigners.js';
 import {
   WindowOperator,
@@ -179,6 +185,26 @@ export class Stream<T> {
    */
   window(assigner: WindowAssigner, opts: WindowOptions & { name?: string } = {}): WindowedStream<T> {
     return new WindowedStream<T>(this, assigner, opts);
+  }
+
+  /**
+   * Runs `fn` per record with per-key state (declare it with valueState/listState/mapState);
+   * the state is checkpointed with the source offsets. Return the next value, or undefined to
+   * drop the record.
+   *
+   * @example
+   * stream.keyBy((t) => t.cardId).withState({ seen: valueState<number>() }, (t, s) => {
+   *   const n = (s.seen.get() ?? 0) + 1; s.seen.set(n); return { ...t, nth: n };
+   * }, { ttl: days(30) });
+   */
+  withState<S extends Record<string, StateSpec>, U>(
+    state: S,
+    fn: (value: T, state: StateHandles<S>, env: Envelope<T>) => U | undefined,
+    opts: KeyedProcessOptions & { name?: string } = {},
+  ): Stream<U> {
+    const name = opts.name ?? 'state';
+    const op = new KeyedProcessOperator<T, U, S>(name, state, fn, opts);
+    return this.with<U>({ kind: 'sync', name, stateful: op, process: (batch) => op.process(batch) });
   }
 
   /** Scores each batch of records with a model (one call per batch). */

@@ -1,5 +1,6 @@
 import {
   PipelineMetrics,
+  partitionLagOf,
   wallClockMs,
   type LatencySummary,
   type PipelineCounters,
@@ -147,20 +148,20 @@ export class PipelineRun {
     const capacity = this.opts.queueCapacity ?? 4;
     const queues = units.slice(1).map(() => new BoundedQueue<Item>(capacity));
 
-    const ticker = this.opts.onProgress
-      ? setInterval(
-          () => this.opts.onProgress!(this.metrics.tick(this.source.lag())),
-          this.opts.progressIntervalMs ?? 1000,
-        )
-      : undefined;
-    ticker?.unref();
+    queues.forEach((q, k) => this.metrics.watchQueue(units[k + 1]!.head!.name, () => q.size, capacity));
+    // Always tick: observers (dashboard, SLO rules, /metrics windows) read per-interval figures.
+    const ticker = setInterval(() => {
+      const progress = this.metrics.tick(this.source.lag(), partitionLagOf(this.source));
+      this.opts.onProgress?.(progress);
+    }, this.opts.progressIntervalMs ?? 1000);
+    ticker.unref();
     let nextBarrierId = (cp?.id ?? 0) + 1;
     try {
       const loops = [this.sourceLoop(units[0]!, queues[0]!, () => nextBarrierId++)];
       for (let k = 1; k < units.length; k++) loops.push(this.unitLoop(units[k]!, queues[k - 1]!, queues[k]));
       await Promise.all(loops);
     } finally {
-      if (ticker) clearInterval(ticker);
+      clearInterval(ticker);
       for (const s of asyncSteps) await s.close?.();
       await this.dlq.close?.();
       await this.lateSink.close?.();
@@ -242,6 +243,7 @@ export class PipelineRun {
         if (out) await out.put(END);
         return;
       }
+      if (item.records.length > 0) this.metrics.batchSize(head.name).record(item.records.length);
       await head.process(item, this.ctx);
       this.stamp(this.metrics.stage(head.name), item.records, wallClockMs());
       this.runSyncs(unit, item);
@@ -254,6 +256,7 @@ export class PipelineRun {
   private async complete(batch: Batch): Promise<void> {
     const c = this.metrics.counters;
     if (batch.deadLetters.length > 0) await this.dlq.write(batch.deadLetters);
+    this.metrics.countDeadLetters(batch.deadLetters);
     if (batch.late && batch.late.length > 0) {
       await this.lateSink.write(batch.late);
       c.late += batch.late.length;
@@ -266,7 +269,9 @@ export class PipelineRun {
       c.actions = this.restoredActions.done + stats.done;
       c.duplicateActions = this.restoredActions.duplicates + stats.duplicates;
     }
-    this.recordE2e(batch.records, wallClockMs());
+    const t = wallClockMs();
+    this.recordE2e(batch.records, t);
+    this.metrics.recordEventTime(batch.records, t);
     if (batch.barrier) await this.saveCheckpoint(batch.barrier);
   }
 
