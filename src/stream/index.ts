@@ -69,3 +69,6 @@ export {
   type StateSpec,
   type KeyedProcessOptions,
 } from './state/keyed-state.js';
+export { table, Table, type TableSpec } from './joins/table.js';
+export { IntervalJoinOperator, type IntervalJoinOptions } from './joins/interval-join.js';
+export { mergeSources } from './merge.js';

@@ -69,6 +69,8 @@ export interface Stateful {
   drainChanges(barrierId: number): StateChange[];
   /** The checkpoint `barrierId` is durable: state captured by it may leave memory. */
   committed?(barrierId: number): void;
+  /** The source's partitions ("topic/partition"), known at start: watermarks wait for each. */
+  inputs?(partitions: string[]): void;
 }
 
 /** A tensor as the inference layer's runners take and return it (structurally typed). */

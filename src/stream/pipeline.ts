@@ -7,6 +7,8 @@ import { PipelineRun, type RunOptions } from './runtime.js';
 import { eachRecord, type AsyncStep, type Step } from './steps.js';
 import { LookbackFeatures, type LookbackSpec } from './windows/lookback.js';
 import type { Aggregate } from './windows/aggregates.js';
+import type { Table } from './joins/table.js';
+import { IntervalJoinOperator, type IntervalJoinOptions } from './joins/interval-join.js';
 import {
   KeyedProcessOperator,
   type KeyedProcessOptions,
@@ -204,6 +206,45 @@ export class Stream<T> {
   ): Stream<U> {
     const name = opts.name ?? 'state';
     const op = new KeyedProcessOperator<T, U, S>(name, state, fn, opts);
+    return this.with<U>({ kind: 'sync', name, stateful: op, process: (batch) => op.process(batch) });
+  }
+
+  /**
+   * Enriches each record with the latest row of a keyed table fed by another source (see
+   * `table()`); `as` receives undefined when the table has no row for the key.
+   */
+  joinTable<R, U>(
+    tbl: Table<R>,
+    opts: { key: (value: T) => RecordKey; as: (value: T, row: R | undefined) => U; name?: string },
+  ): Stream<U> {
+    const name = opts.name ?? `join:${tbl.spec.name}`;
+    return this.with<U>({
+      kind: 'sync',
+      name,
+      stateful: tbl,
+      sides: [{ source: tbl.spec.source, apply: (recs) => tbl.apply(recs) }],
+      process: (batch) => {
+        if (tbl.pendingDeadLetters.length > 0) {
+          // Bad table rows are accounted with this batch so that nothing is lost or uncounted.
+          batch.size += tbl.pendingDeadLetters.length;
+          batch.deadLetters.push(...tbl.pendingDeadLetters.splice(0));
+        }
+        eachRecord(batch, name, (env) => {
+          env.value = opts.as(env.value as T, tbl.get(opts.key(env.value as T)));
+          return true;
+        });
+      },
+    });
+  }
+
+  /**
+   * Joins the stream with itself across two record kinds (e.g. two topics merged with
+   * `mergeSources`): per key, each left record pairs with each right record whose event time
+   * is within `within` ms.
+   */
+  intervalJoin<U>(opts: IntervalJoinOptions<T, U>): Stream<U> {
+    const name = opts.name ?? 'intervalJoin';
+    const op = new IntervalJoinOperator<T, U>(name, opts);
     return this.with<U>({ kind: 'sync', name, stateful: op, process: (batch) => op.process(batch) });
   }
 

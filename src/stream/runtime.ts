@@ -13,7 +13,7 @@ import { requireOption } from './errors.js';
 import type { DeadLetterSink, Sink, Source, StageContext } from './interfaces.js';
 import type { CheckpointStore, StateReader } from './state/store.js';
 import { MemoryDeadLetters } from './memory.js';
-import type { AsyncStep, Barrier, Batch, Step, SyncStep } from './steps.js';
+import type { AsyncStep, Barrier, Batch, SideInput, Step, SyncStep } from './steps.js';
 
 export interface RunOptions {
   /** Where checkpoints go; without one the pipeline starts from the source's beginning. */
@@ -137,6 +137,12 @@ export class PipelineRun {
       this.restoredActions = { done: c.actions, duplicates: c.duplicateActions };
     }
     await this.source.open({ pipeline: this.name, startOffsets: cp?.offsets });
+    const sides = this.steps.flatMap((s) => (s.kind === 'sync' ? (s.sides ?? []) : []));
+    for (const side of sides) await side.source.open({ pipeline: this.name, startOffsets: cp?.offsets });
+    const partitions = Object.keys(this.source.positions());
+    for (const s of stateful) s.stateful!.inputs?.(partitions);
+    // Tables are read to their end before the stream starts, so first events see every row.
+    for (const side of sides) while (await this.pollSide(side)) {}
     const asyncSteps = [...this.steps.filter((s): s is AsyncStep => s.kind === 'async'), this.sinkStep];
     for (const s of asyncSteps) await s.open?.(this.ctx);
 
@@ -157,7 +163,7 @@ export class PipelineRun {
     ticker.unref();
     let nextBarrierId = (cp?.id ?? 0) + 1;
     try {
-      const loops = [this.sourceLoop(units[0]!, queues[0]!, () => nextBarrierId++)];
+      const loops = [this.sourceLoop(units[0]!, queues[0]!, () => nextBarrierId++, sides)];
       for (let k = 1; k < units.length; k++) loops.push(this.unitLoop(units[k]!, queues[k - 1]!, queues[k]));
       await Promise.all(loops);
     } finally {
@@ -166,6 +172,7 @@ export class PipelineRun {
       await this.dlq.close?.();
       await this.lateSink.close?.();
       await this.source.close();
+      for (const side of sides) await side.source.close();
     }
     return this.summary(!!cp);
   }
@@ -194,7 +201,29 @@ export class PipelineRun {
     }
   }
 
-  private async sourceLoop(unit: Unit, out: BoundedQueue<Item>, nextId: () => number): Promise<void> {
+  /** Polls a side input if it has records waiting; resolves true when it applied some. */
+  private async pollSide(side: SideInput): Promise<boolean> {
+    if (side.source.lag() <= 0) return false;
+    const recs = await side.source.poll(this.opts.batchSize ?? 1024);
+    if (!recs || recs.length === 0) return false;
+    side.apply(recs);
+    return true;
+  }
+
+  /** Offsets of the stream and of every side input: what a checkpoint resumes from. */
+  private positions(sides: SideInput[]): Record<string, number> {
+    return Object.assign(this.source.positions(), ...sides.map((s) => s.source.positions())) as Record<
+      string,
+      number
+    >;
+  }
+
+  private async sourceLoop(
+    unit: Unit,
+    out: BoundedQueue<Item>,
+    nextId: () => number,
+    sides: SideInput[],
+  ): Promise<void> {
     const batchSize = this.opts.batchSize ?? 1024;
     const interval = this.opts.checkpointIntervalMs ?? 1000;
     const barriers = !!this.opts.checkpoints;
@@ -202,6 +231,7 @@ export class PipelineRun {
     let lastYieldAt = performance.now();
     let ended = false;
     while (!this.stopping) {
+      for (const side of sides) await this.pollSide(side);
       const records = await this.source.poll(batchSize);
       if (records === null) {
         ended = true;
@@ -212,7 +242,7 @@ export class PipelineRun {
       const batch: Batch = { records, deadLetters: [], size: records.length };
       const now = performance.now();
       if (barriers && now - lastBarrierAt >= interval) {
-        batch.barrier = { id: nextId(), offsets: this.source.positions(), changes: [] };
+        batch.barrier = { id: nextId(), offsets: this.positions(sides), changes: [] };
         lastBarrierAt = now;
       }
       this.runSyncs(unit, batch);
@@ -225,7 +255,7 @@ export class PipelineRun {
     }
     // A last barrier so that a finished or stopped run resumes exactly where it ended.
     const final: Batch = { records: [], deadLetters: [], size: 0, endOfInput: ended };
-    if (barriers) final.barrier = { id: nextId(), offsets: this.source.positions(), changes: [] };
+    if (barriers) final.barrier = { id: nextId(), offsets: this.positions(sides), changes: [] };
     this.runSyncs(unit, final);
     await out.put(final);
     await out.put(END);

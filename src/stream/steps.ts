@@ -1,5 +1,5 @@
 import type { DeadLetter, Envelope } from './envelope.js';
-import type { Stateful, StageContext } from './interfaces.js';
+import type { Source, Stateful, StageContext } from './interfaces.js';
 import type { StateChange } from './state/store.js';
 
 /** A checkpoint travelling with a batch: completed when that batch has passed the last stage. */
@@ -27,7 +27,15 @@ export interface SyncStep {
   kind: 'sync';
   name: string;
   stateful?: Stateful;
+  /** Inputs the stage reads besides the stream (a table's changelog), polled between batches. */
+  sides?: SideInput[];
   process(batch: Batch): void;
+}
+
+/** A secondary input of a stage: the runtime opens it, resumes it from checkpoints, feeds `apply`. */
+export interface SideInput {
+  source: Source<unknown>;
+  apply(records: Envelope[]): void;
 }
 
 /** A stage that awaits something per batch (a model, a database): it gets its own queue. */

@@ -43,6 +43,17 @@ export class WatermarkTracker {
     return this.value;
   }
 
+  /**
+   * Declares a partition before its first record, so the watermark waits for it (or for its
+   * idle timeout) instead of racing ahead on the partitions that happen to come first.
+   */
+  register(partition: string, at = this.now()): void {
+    if (!this.parts.has(partition)) {
+      this.parts.set(partition, { maxEventTime: -Infinity, lastSeenAt: at, idle: false });
+      this.recompute();
+    }
+  }
+
   /** Notes a record of `partition`; `at` is the processing time (default: the clock). */
   observe(partition: string, eventTime: number, at = this.now()): void {
     let p = this.parts.get(partition);

@@ -189,6 +189,10 @@ export class WindowOperator<T> implements Stateful {
       for (const w of this.cache.get(key) ?? []) this.timers.push(w[1], key);
   }
 
+  inputs(partitions: string[]): void {
+    for (const p of partitions) this.wm.register(p);
+  }
+
   drainChanges(barrierId: number): StateChange[] {
     return this.cache.drainChanges(barrierId, [this.cache.metaChange(this.wm.toJSON())]);
   }
