@@ -142,7 +142,10 @@ export class PipelineRun {
     const partitions = Object.keys(this.source.positions());
     for (const s of stateful) s.stateful!.inputs?.(partitions);
     // Tables are read to their end before the stream starts, so first events see every row.
-    for (const side of sides) while (await this.pollSide(side)) {}
+    for (const side of sides) {
+      let more = true;
+      while (more) more = await this.pollSide(side);
+    }
     const asyncSteps = [...this.steps.filter((s): s is AsyncStep => s.kind === 'async'), this.sinkStep];
     for (const s of asyncSteps) await s.open?.(this.ctx);
 
