@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { RecordKey } from '../envelope.js';
 import { SluiceError } from '../errors.js';
@@ -69,6 +70,17 @@ export class LmdbCheckpointStore implements CheckpointStore {
       this.meta.putSync(meta.pipeline, meta);
     });
     return { bytes };
+  }
+
+  /** SHA-256 over every state entry of the pipeline, in key order: equal state, equal digest. */
+  digest(pipeline: string): string {
+    const h = createHash('sha256');
+    for (const { key, value } of this.state.getRange({ start: [pipeline], end: [`${pipeline}\u0000`] })) {
+      h.update(JSON.stringify(key));
+      h.update(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v)));
+      h.update('\n');
+    }
+    return h.digest('hex');
   }
 
   async close(): Promise<void> {
