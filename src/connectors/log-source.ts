@@ -67,7 +67,7 @@ export function logSource(opts: LogSourceOptions): Source<Buffer | null> {
     },
     async poll(max: number): Promise<Envelope<Buffer | null>[] | null> {
       const out: Envelope<Buffer | null>[] = [];
-      const now = wallClockMs();
+      const stamps = [wallClockMs()];
       for (let tries = 0; tries < partitions.length && out.length < max; tries++) {
         const p = partitions[turn]!;
         turn = (turn + 1) % partitions.length;
@@ -84,7 +84,7 @@ export function logSource(opts: LogSourceOptions): Source<Buffer | null> {
         const take = Math.min(max - out.length, buf.records.length - buf.at);
         for (let i = 0; i < take; i++) {
           const r = buf.records[buf.at + i]!;
-          out.push(envelope(r.value, topic, p, r.offset, r.timestamp, now));
+          out.push(envelope(r.value, topic, p, r.offset, r.timestamp, stamps));
         }
         buf.at += take;
         next.set(p, buf.records[buf.at - 1]!.offset + 1);

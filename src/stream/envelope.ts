@@ -11,7 +11,8 @@ export type RecordKey = string | number;
 /**
  * A record in flight. Sources create it; stages replace `value`, set `key` and `eventTime`,
  * and push their completion time onto `stamps` (wall-clock ms), which is how every stage's
- * latency is measured without a timer per stage.
+ * latency is measured without a timer per stage. Records read together share one `stamps`
+ * array (they travel as one batch).
  */
 export interface Envelope<T = unknown> {
   value: T;
@@ -37,14 +38,18 @@ export function recordId(env: Envelope): string {
   return env.id ?? `${env.topic}-${env.partition}@${env.offset}`;
 }
 
-/** Creates an envelope; sources call this once per record. */
+/**
+ * Creates an envelope; sources call this once per record. `readAt` is the read time, or a
+ * stamps array shared by every record read together: they move through the stages as one
+ * batch, so one shared array records their stage times without an allocation per record.
+ */
 export function envelope<T>(
   value: T,
   topic: string,
   partition: number,
   offset: number,
   appendTime: number,
-  readAt: number,
+  readAt: number | number[],
 ): Envelope<T> {
   return {
     value,
@@ -54,7 +59,7 @@ export function envelope<T>(
     topic,
     partition,
     offset,
-    stamps: [readAt],
+    stamps: typeof readAt === 'number' ? [readAt] : readAt,
   };
 }
 

@@ -57,10 +57,11 @@ export function fromArray<T>(
       if (next >= values.length) return null;
       const end = Math.min(values.length, next + max);
       const now = wallClockMs();
+      const stamps = [now];
       const out: Envelope<T>[] = new Array(end - next);
       for (let i = next; i < end; i++) {
         const t = opts.eventTime ? opts.eventTime(values[i]!, i) : now;
-        out[i - next] = envelope(values[i]!, topic, 0, i, t, now);
+        out[i - next] = envelope(values[i]!, topic, 0, i, t, stamps);
       }
       next = end;
       return out;

@@ -332,22 +332,31 @@ export class PipelineRun {
     await this.source.commit?.(barrier.offsets);
   }
 
-  /** Records each record's time since its previous stamp; equal runs share one histogram call. */
+  /**
+   * Stamps `t` on each record and records its time since the previous stamp. Records read
+   * together share one stamps array: it is stamped once, and its run is one histogram call.
+   */
   private stamp(hist: WindowedHistogram, records: Envelope[], t: number): void {
-    let prev = NaN;
+    let prev: number[] | undefined;
+    let d = 0;
     let run = 0;
     for (let i = 0; i < records.length; i++) {
       const s = records[i]!.stamps;
-      const d = t - s[s.length - 1]!;
-      s.push(t);
-      if (d === prev) run++;
+      if (s === prev) {
+        run++;
+        continue;
+      }
+      if (run > 0) hist.recordMany(d, run);
+      prev = s;
+      run = 1;
+      // Already stamped in this call (a shared array met again after another one): keep its time.
+      if (s[s.length - 1] === t && s.length > 1) d = t - s[s.length - 2]!;
       else {
-        if (run > 0) hist.recordMany(prev, run);
-        prev = d;
-        run = 1;
+        d = t - s[s.length - 1]!;
+        s.push(t);
       }
     }
-    if (run > 0) hist.recordMany(prev, run);
+    if (run > 0) hist.recordMany(d, run);
   }
 
   private recordE2e(records: Envelope[], t: number): void {

@@ -87,14 +87,16 @@ export class IntervalJoinOperator<T, U> implements Stateful {
 
   /** Drops entries no future (on-time) record can pair with: t + within < watermark. */
   private prune(wm: number): void {
+    const keep = (e: Entry) => e[0] + this.opts.within >= wm;
     while (this.timers.size > 0 && this.timers.peekEnd() < wm) {
-      const [, key] = this.timers.pop()!;
-      const bufs = this.cache.get(key);
-      if (!bufs) continue;
-      const keep = (e: Entry) => e[0] + this.opts.within >= wm;
-      const next: Buffers = [bufs[0].filter(keep), bufs[1].filter(keep)];
-      if (next[0].length + next[1].length === 0) this.cache.delete(key);
-      else if (next[0].length + next[1].length < bufs[0].length + bufs[1].length) this.cache.set(key, next);
+      const [, keys] = this.timers.pop()!;
+      for (const key of keys) {
+        const bufs = this.cache.get(key);
+        if (!bufs) continue;
+        const next: Buffers = [bufs[0].filter(keep), bufs[1].filter(keep)];
+        if (next[0].length + next[1].length === 0) this.cache.delete(key);
+        else if (next[0].length + next[1].length < bufs[0].length + bufs[1].length) this.cache.set(key, next);
+      }
     }
   }
 

@@ -54,6 +54,23 @@ export class WatermarkTracker {
     }
   }
 
+  private lastTopic = '';
+  private lastPartition = -1;
+  private lastName = '';
+
+  /**
+   * `observe` for a record's topic and partition, without building the partition's name when
+   * consecutive records share it (the common case: one name per batch, not per record).
+   */
+  observeRecord(topic: string, partition: number, eventTime: number, at: number): void {
+    if (topic !== this.lastTopic || partition !== this.lastPartition) {
+      this.lastTopic = topic;
+      this.lastPartition = partition;
+      this.lastName = `${topic}/${partition}`;
+    }
+    this.observe(this.lastName, eventTime, at);
+  }
+
   /** Notes a record of `partition`; `at` is the processing time (default: the clock). */
   observe(partition: string, eventTime: number, at = this.now()): void {
     let p = this.parts.get(partition);

@@ -1,56 +1,65 @@
-/** A binary min-heap of window timers ordered by (end, key): deterministic pop order. */
-export class TimerHeap<K extends string | number> {
-  private readonly items: [number, string, K][] = [];
+/**
+ * Window timers: the keys to check at each window end. Keys are grouped per end time and the
+ * distinct end times kept in a binary min-heap of numbers, so a million windows sharing a few
+ * thousand ends cost a few thousand heap entries, not a million.
+ */
+export class TimerHeap<K> {
+  private readonly ends: number[] = [];
+  private readonly keys = new Map<number, K[]>();
 
   get size(): number {
-    return this.items.length;
+    return this.ends.length;
   }
 
   peekEnd(): number {
-    return this.items.length > 0 ? this.items[0]![0] : Infinity;
+    return this.ends.length > 0 ? this.ends[0]! : Infinity;
   }
 
   push(end: number, key: K): void {
-    const items = this.items;
-    items.push([end, String(key), key]);
-    let i = items.length - 1;
+    const list = this.keys.get(end);
+    if (list) {
+      list.push(key);
+      return;
+    }
+    this.keys.set(end, [key]);
+    const h = this.ends;
+    h.push(end);
+    let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      if (h[parent]! <= end) break;
+      h[i] = h[parent]!;
       i = parent;
     }
+    h[i] = end;
   }
 
-  pop(): [number, K] | undefined {
-    const items = this.items;
-    if (items.length === 0) return undefined;
-    const top = items[0]!;
-    const lastItem = items.pop()!;
-    if (items.length > 0) {
-      items[0] = lastItem;
+  /** Removes the earliest end time and returns it with its keys (maybe with repeats). */
+  pop(): [number, K[]] | undefined {
+    const h = this.ends;
+    if (h.length === 0) return undefined;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= h.length) break;
         const r = l + 1;
-        let m = i;
-        if (l < items.length && this.less(l, m)) m = l;
-        if (r < items.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m]!, items[i]!];
-        i = m;
+        const c = r < h.length && h[r]! < h[l]! ? r : l;
+        if (h[c]! >= last) break;
+        h[i] = h[c]!;
+        i = c;
       }
+      h[i] = last;
     }
-    return [top[0], top[2]];
+    const keys = this.keys.get(top)!;
+    this.keys.delete(top);
+    return [top, keys];
   }
 
   clear(): void {
-    this.items.length = 0;
-  }
-
-  private less(a: number, b: number): boolean {
-    const x = this.items[a]!;
-    const y = this.items[b]!;
-    return x[0] < y[0] || (x[0] === y[0] && x[1] < y[1]);
+    this.ends.length = 0;
+    this.keys.clear();
   }
 }

@@ -29,6 +29,7 @@ export type WindowResult<R> = { key: RecordKey; start: number; end: number } & R
 
 /** [start, end, accumulators, updates emitted] */
 type Win = [number, number, unknown[], number];
+const NONE: Win[] = [];
 
 /**
  * Tumbling, hopping and session windows over keyed records, closed by event-time watermarks.
@@ -44,6 +45,8 @@ export class WindowOperator<T> implements Stateful {
   private readonly wm: WatermarkTracker;
   private readonly lateness: number;
   private ns = '';
+  /** Reused one-window list for the tumbling fast path (read before the next record). */
+  private readonly touched: Win[] = [];
 
   constructor(
     readonly name: string,
@@ -78,13 +81,14 @@ export class WindowOperator<T> implements Stateful {
   }
 
   process(batch: Batch): void {
-    this.wm.refresh();
+    const at = performance.now();
+    this.wm.refresh(at);
     const out: Envelope[] = [];
     let appendTime = 0;
     for (const env of batch.records as Envelope<T>[]) {
       const t = env.eventTime;
       if (env.appendTime > appendTime) appendTime = env.appendTime;
-      this.wm.observe(`${env.topic}/${env.partition}`, t);
+      this.wm.observeRecord(env.topic, env.partition, t, at);
       const closedUpTo = this.wm.current - this.lateness;
       const key = env.key ?? '';
       const wins = this.cache.get(key) ?? [];
@@ -107,19 +111,33 @@ export class WindowOperator<T> implements Stateful {
   }
 
   private addToWindows(wins: Win[], key: RecordKey, env: Envelope<T>, closedUpTo: number): Win[] {
+    const a = this.assigner;
+    if (a.kind === 'tumbling') {
+      // The common case, without allocating the window list.
+      const start = Math.floor(env.eventTime / a.size) * a.size;
+      if (start + a.size <= closedUpTo) return NONE;
+      const w = this.windowAt(wins, key, start, start + a.size);
+      this.addTo(w, env);
+      this.touched[0] = w;
+      return this.touched;
+    }
     const touched: Win[] = [];
-    for (const [start, end] of windowsOf(this.assigner, env.eventTime)) {
+    for (const [start, end] of windowsOf(a, env.eventTime)) {
       if (end <= closedUpTo) continue;
-      let w = wins.find((x) => x[0] === start);
-      if (!w) {
-        w = [start, end, this.aggs.map(([, a]) => a.init()), 0];
-        wins.push(w);
-        this.timers.push(end, key);
-      }
+      const w = this.windowAt(wins, key, start, end);
       this.addTo(w, env);
       touched.push(w);
     }
     return touched;
+  }
+
+  /** The key's window starting at `start`, created (with its timer) if new. */
+  private windowAt(wins: Win[], key: RecordKey, start: number, end: number): Win {
+    for (let i = 0; i < wins.length; i++) if (wins[i]![0] === start) return wins[i]!;
+    const w: Win = [start, end, this.aggs.map(([, agg]) => agg.init()), 0];
+    wins.push(w);
+    this.timers.push(end, key);
+    return w;
   }
 
   private addToSession(wins: Win[], key: RecordKey, env: Envelope<T>, closedUpTo: number): Win[] {
@@ -155,16 +173,18 @@ export class WindowOperator<T> implements Stateful {
   /** Emits (in close mode) and drops every window that ends at or before `closedUpTo`. */
   private fire(closedUpTo: number, out: Envelope[], appendTime: number): void {
     while (this.timers.size > 0 && this.timers.peekEnd() <= closedUpTo) {
-      const [, key] = this.timers.pop()!;
-      const wins = this.cache.get(key);
-      if (!wins) continue;
-      const open = wins.filter((w) => w[1] > closedUpTo);
-      if (open.length === wins.length) continue; // a stale timer (session grew)
-      if (this.emit === 'close') {
-        for (const w of wins) if (w[1] <= closedUpTo) out.push(this.result(key, w, 0, appendTime));
+      const [, keys] = this.timers.pop()!;
+      for (const key of keys) {
+        const wins = this.cache.get(key);
+        if (!wins) continue; // already fired (a key may be listed twice)
+        const open = wins.filter((w) => w[1] > closedUpTo);
+        if (open.length === wins.length) continue; // a stale timer (session grew)
+        if (this.emit === 'close') {
+          for (const w of wins) if (w[1] <= closedUpTo) out.push(this.result(key, w, 0, appendTime));
+        }
+        if (open.length === 0) this.cache.delete(key);
+        else this.cache.set(key, open);
       }
-      if (open.length === 0) this.cache.delete(key);
-      else this.cache.set(key, open);
     }
   }
 
