@@ -172,27 +172,37 @@ export class WindowOperator<T> implements Stateful {
 
   /** Emits (in close mode) and drops every window that ends at or before `closedUpTo`. */
   private fire(closedUpTo: number, out: Envelope[], appendTime: number): void {
+    if (!(this.timers.size > 0 && this.timers.peekEnd() <= closedUpTo)) return;
+    const stamps = [wallClockMs()]; // one stamps array for every result of this batch
     while (this.timers.size > 0 && this.timers.peekEnd() <= closedUpTo) {
       const [, keys] = this.timers.pop()!;
       for (const key of keys) {
         const wins = this.cache.get(key);
         if (!wins) continue; // already fired (a key may be listed twice)
-        const open = wins.filter((w) => w[1] > closedUpTo);
-        if (open.length === wins.length) continue; // a stale timer (session grew)
-        if (this.emit === 'close') {
-          for (const w of wins) if (w[1] <= closedUpTo) out.push(this.result(key, w, 0, appendTime));
+        let open = 0;
+        for (let i = 0; i < wins.length; i++) {
+          const w = wins[i]!;
+          if (w[1] > closedUpTo) wins[open++] = w;
+          else if (this.emit === 'close') out.push(this.result(key, w, 0, appendTime, stamps));
         }
-        if (open.length === 0) this.cache.delete(key);
-        else this.cache.set(key, open);
+        if (open === wins.length) continue; // a stale timer (session grew)
+        wins.length = open;
+        if (open === 0) this.cache.delete(key);
+        else this.cache.set(key, wins);
       }
     }
   }
 
-  private result(key: RecordKey, w: Win, update: number, appendTime: number): Envelope {
+  private result(
+    key: RecordKey,
+    w: Win,
+    update: number,
+    appendTime: number,
+    stamps: number[] = [wallClockMs()],
+  ): Envelope {
     const value: Record<string, unknown> = { key, start: w[0], end: w[1] };
     for (let k = 0; k < this.aggs.length; k++) value[this.aggs[k]![0]] = this.aggs[k]![1].result(w[2][k]);
-    const now = wallClockMs();
-    const env = envelope<unknown>(value, this.ns, 0, 0, appendTime || now, now);
+    const env = envelope<unknown>(value, this.ns, 0, 0, appendTime || stamps[0]!, stamps);
     env.key = key;
     env.eventTime = w[1] - 1;
     env.id = update > 0 ? `${this.ns}:${key}:${w[0]}#${update}` : `${this.ns}:${key}:${w[0]}`;
