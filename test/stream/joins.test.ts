@@ -9,17 +9,7 @@ import {
   pipeline,
   table,
 } from '../../src/stream/index.js';
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { rng } from '../helpers/random.js';
 
 const profileSchema = { customerId: 'integer', segment: 'string' } as const;
 const rows = (list: unknown[]) => list.map((r) => Buffer.from(typeof r === 'string' ? r : JSON.stringify(r)));

@@ -27,8 +27,8 @@ interface Ev {
 const evs: Ev[] = Array.from({ length: 20_000 }, (_, i) => ({ k: `k${(i * 7919) % 997}`, t: i, x: i % 13 }));
 
 /** Per key: running count, the last 3 values, and a histogram of x; emits a summary per record. */
-const build = (source: Ev[]) =>
-  pipeline('keyed')
+const build = (source: Ev[], name = 'keyed', maxCachedKeys?: number) =>
+  pipeline(name)
     .from(fromArray(source))
     .eventTime((e) => e.t)
     .keyBy((e) => e.k)
@@ -45,6 +45,7 @@ const build = (source: Ev[]) =>
         s.hist.set(e.x, (s.hist.get(e.x) ?? 0) + 1);
         return `${e.k}:${n}:${s.recent.get().join(',')}:${s.hist.get(e.x)}:${s.hist.size}`;
       },
+      { maxCachedKeys },
     );
 
 /** What the state must produce, computed with plain Maps. */
@@ -93,25 +94,7 @@ describe('keyed state (value, list, map)', () => {
   it('works with more keys than fit in its memory cache (cold keys read back from LMDB)', async () => {
     const store = LmdbCheckpointStore.open(join(tmp, 'small-cache'));
     const out = collect<string>();
-    const p = pipeline('cold')
-      .from(fromArray(evs))
-      .eventTime((e) => e.t)
-      .keyBy((e) => e.k)
-      .withState(
-        {
-          n: valueState<number>(),
-          recent: listState<number>({ maxLength: 3 }),
-          hist: mapState<number, number>(),
-        },
-        (e, s) => {
-          const n = (s.n.get() ?? 0) + 1;
-          s.n.set(n);
-          s.recent.add(e.x);
-          s.hist.set(e.x, (s.hist.get(e.x) ?? 0) + 1);
-          return `${e.k}:${n}:${s.recent.get().join(',')}:${s.hist.get(e.x)}:${s.hist.size}`;
-        },
-        { maxCachedKeys: 50 },
-      );
+    const p = build(evs, 'cold', 50);
     await p.to(out).run({ checkpoints: store, checkpointIntervalMs: 1, batchSize: 200 }).done;
     assert.deepEqual(out.values, expected(evs));
     await store.close();

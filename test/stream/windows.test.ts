@@ -18,22 +18,12 @@ import {
   windowsOf,
   type WindowAssigner,
 } from '../../src/stream/index.js';
+import { rng } from '../helpers/random.js';
 
 interface Ev {
   k: number;
   t: number;
   x: number;
-}
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 /** Events in rough time order: most on time, some up to `jitter` late, a few far behind (late). */
