@@ -7,8 +7,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ActionLedger,
+  DashboardServer,
   LmdbCheckpointStore,
   Log,
+  Observer,
   OnnxModel,
   SluiceError,
   action,
@@ -20,9 +22,11 @@ import {
   logSource,
   pipeline,
   rocAuc,
+  type AlertSink,
   type ProgressSnapshot,
   type RunSummary,
   type PipelineRun,
+  type SloRule,
 } from '../../src/index.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, TX_SCHEMA, modelRow, type Tx } from './features.js';
 import { MODEL_PATH, readModelInfo, MODEL_INFO_PATH } from './model-info.js';
@@ -45,7 +49,21 @@ export interface FraudDemoOptions extends PopulationOptions {
   onProgress?: (p: ProgressSnapshot) => void;
   /** Called once the pipeline runs, with a handle to stop it (Ctrl-C). */
   onStart?: (run: PipelineRun) => void;
+  /** Live dashboard with /metrics (port 0 = any free one); off when absent. */
+  dashboard?: { port?: number; host?: string; token?: string };
+  /** Called with the dashboard's URL once it listens. */
+  onDashboard?: (url: string) => void;
+  /** SLO rules checked once per second; alerts go to stderr and to `onAlert`. */
+  slo?: SloRule[];
+  onAlert?: AlertSink;
 }
+
+/** The demo's objectives: what the CLI checks unless given --slo or --no-slo. */
+export const FRAUD_SLO: SloRule[] = [
+  { name: 'e2e-p99', metric: 'e2e_p99_ms', op: '<', threshold: 250, window: '1m' },
+  { name: 'lag', metric: 'lag', op: '<', threshold: 10_000, window: '1m' },
+  { name: 'infer-errors', metric: 'error_ratio:infer', op: '<', threshold: 0.01, window: '1m' },
+];
 
 export interface FraudDemoResult {
   events_in: number;
@@ -104,6 +122,41 @@ export async function runFraudDemo(opts: FraudDemoOptions): Promise<FraudDemoRes
       `model.json lists features [${info.features.join(', ')}], the demo computes [${MODEL_INPUTS.join(', ')}]: retrain with "sluice train fraud"`,
     );
   }
+  // Observation is aggregated once per second (snapshots, SLOs); nothing runs per event.
+  const observer =
+    opts.dashboard || opts.slo?.length ? new Observer({ slo: opts.slo, onAlert: opts.onAlert }) : undefined;
+  let current: PipelineRun | undefined;
+  const dash =
+    observer && opts.dashboard
+      ? await DashboardServer.start({
+          observer,
+          title: 'Sluice — fraud demo',
+          ...opts.dashboard,
+          controls: { stop: () => current?.stop() },
+        })
+      : undefined;
+  if (dash) opts.onDashboard?.(dash.url);
+  try {
+    return await runPipeline(opts, { ...population, info, observer }, (run) => {
+      current = run;
+      observer?.add(run.metrics);
+      opts.onStart?.(run);
+    });
+  } finally {
+    await dash?.close();
+    observer?.close();
+  }
+}
+
+async function runPipeline(
+  opts: FraudDemoOptions,
+  ctx: Required<PopulationOptions> & {
+    info: ReturnType<typeof readModelInfo>;
+    observer: Observer | undefined;
+  },
+  onStart: (run: PipelineRun) => void,
+): Promise<FraudDemoResult> {
+  const { info, observer, ...population } = ctx;
   const log = Log.open(join(opts.dataDir, 'log'));
   if (!log.hasTopic(TOPIC)) log.createTopic(TOPIC, { partitions: 1 });
   const ledger = ActionLedger.open(join(opts.dataDir, 'actions', 'alerts.jsonl'));
@@ -139,6 +192,12 @@ export async function runFraudDemo(opts: FraudDemoOptions): Promise<FraudDemoRes
             amount: s.tx.amount,
             score: round(s.score, 4),
           }),
+          // Feeds the dashboard's "latest actions" list (new effects only, never replays).
+          deliver: observer
+            ? async (entries) => {
+                for (const e of entries) observer.recordAction('fraud', e.payload);
+              }
+            : undefined,
         }),
         scores,
       ),
@@ -154,7 +213,7 @@ export async function runFraudDemo(opts: FraudDemoOptions): Promise<FraudDemoRes
     deadLetters: logDeadLetters(log, DLQ_TOPIC),
     onProgress: opts.onProgress,
   });
-  opts.onStart?.(run);
+  onStart(run);
   let summary: RunSummary;
   try {
     summary = await run.done;

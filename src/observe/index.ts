@@ -1,9 +1,27 @@
 export { wallClockMs } from './clock.js';
 export { LatencyHistogram, type LatencySummary } from './histogram.js';
+export { SlidingHistogram, monotonicMs, type Clock } from './sliding-histogram.js';
 export { WindowedHistogram } from './windowed-histogram.js';
 export {
   PipelineMetrics,
   emptyCounters,
+  partitionLagOf,
+  type BreakerState,
+  type PartitionLagSource,
   type PipelineCounters,
   type ProgressSnapshot,
 } from './pipeline-metrics.js';
+export { RecentItems } from './recent-items.js';
+export {
+  ObserveError,
+  parseDuration,
+  parseSloRule,
+  type AlertSink,
+  type SloAlert,
+  type SloOp,
+  type SloRule,
+} from './slo-rules.js';
+export { SloMonitor, type SloMonitorOptions, type SloStatus } from './slo-monitor.js';
+export { PrometheusExporter, type PrometheusOptions } from './prometheus.js';
+export { Observer, type DashboardSnapshot, type ObserverOptions } from './observer.js';
+export { DashboardServer, startDashboard, type DashboardOptions } from './dashboard-server.js';

@@ -1,4 +1,5 @@
 import type { LatencySummary } from './histogram.js';
+import { monotonicMs, type Clock } from './sliding-histogram.js';
 import { WindowedHistogram } from './windowed-histogram.js';
 
 /** Counters every pipeline keeps; restored from checkpoints so totals survive restarts. */
@@ -13,6 +14,8 @@ export interface PipelineCounters {
   actions: number;
   /** Actions skipped because their idempotency key was already done. */
   duplicateActions: number;
+  /** Records that arrived after their windows closed (sent to the late output). */
+  late: number;
 }
 
 /** One tick of live progress. */
@@ -23,38 +26,101 @@ export interface ProgressSnapshot {
   /** Records processed per second over the last interval. */
   eps: number;
   lag: number;
+  /** Log append → action done, over the last interval. */
   e2e: LatencySummary;
+  /** Event time → action done, over the last interval. */
+  eventTime: LatencySummary;
+  /** Each stage's latency over the last interval, in pipeline order. */
+  stages: Record<string, LatencySummary>;
+  /** Lag per "topic/partition", when the source can tell. */
+  partitionLag: Record<string, number> | undefined;
+  /** Records per batch entering each async stage, over the last interval (counts, not ms). */
+  batchSizes: Record<string, LatencySummary>;
+  /** Checkpoint durations over the last interval. */
+  checkpoint: LatencySummary;
 }
+
+/** Circuit-breaker states, as resilience libraries (cockatiel) name them. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export function emptyCounters(): PipelineCounters {
-  return { in: 0, processed: 0, deadLetters: 0, actions: 0, duplicateActions: 0 };
+  return { in: 0, processed: 0, deadLetters: 0, actions: 0, duplicateActions: 0, late: 0 };
 }
 
+const live = new Map<string, WeakRef<PipelineMetrics>>();
+
 /**
- * Latency histograms per stage and end to end, plus counters, for one pipeline.
- * Stages are registered in pipeline order, so summaries list them as they run.
+ * Latency histograms per stage and end to end, plus counters and gauges, for one pipeline.
+ * Stages are registered in pipeline order, so summaries list them as they run. Everything is
+ * aggregated here (per batch or per tick); exporters read it, they never see single events.
  *
  * @example
  * const m = new PipelineMetrics('fraud');
  * m.stage('decode').record(0.01);
  * m.e2e.record(3.2);
  * m.counters.processed += 1;
+ * m.countLate('window', 3); // a windowing stage saw 3 late records
+ * m.setBreakerState('fraud-model', 'open');
  */
 export class PipelineMetrics {
   readonly counters: PipelineCounters = emptyCounters();
-  readonly e2e = new WindowedHistogram();
+  /** Log append → action done. */
+  readonly e2e: WindowedHistogram;
+  /** Event time → action done (includes how late the events arrived). */
+  readonly eventTime: WindowedHistogram;
+  /** Time to make a checkpoint durable (flush sinks + commit state and offsets). */
+  readonly checkpointDuration: WindowedHistogram;
+  /** Size of the last checkpoint's state changes, in bytes (approximate). */
+  lastCheckpointBytes = 0;
+  checkpointBytesTotal = 0;
+  /** Source lag (records) and per-partition lag as of the last tick. */
+  lag = 0;
+  partitionLag: Record<string, number> | undefined;
+  /** Dead letters per stage that rejected them; late records per stage that saw them. */
+  readonly deadLettersByStage = new Map<string, number>();
+  readonly lateRecords = new Map<string, number>();
+  readonly breakers = new Map<string, BreakerState>();
+  readonly queues = new Map<string, { depth: () => number; capacity: number }>();
   private readonly stages = new Map<string, WindowedHistogram>();
-  private readonly startedAt = performance.now();
-  private lastTickAt = this.startedAt;
+  private readonly batches = new Map<string, WindowedHistogram>();
+  private readonly listeners = new Set<(p: ProgressSnapshot) => void>();
+  private readonly startedAt: number;
+  private lastTickAt: number;
   private lastProcessed = 0;
 
-  constructor(readonly pipeline: string) {}
+  constructor(
+    readonly pipeline: string,
+    private readonly clock: Clock = monotonicMs,
+  ) {
+    this.startedAt = this.lastTickAt = clock();
+    this.e2e = new WindowedHistogram(clock);
+    this.eventTime = new WindowedHistogram(clock);
+    this.checkpointDuration = new WindowedHistogram(clock);
+    live.set(pipeline, new WeakRef(this));
+  }
+
+  /**
+   * The metrics of the running pipeline with this name (the latest one started), for layers
+   * that have no handle on the run: e.g. a window operator counting late records.
+   *
+   * @example
+   * PipelineMetrics.live('fraud')?.countLate('features');
+   */
+  static live(pipeline: string): PipelineMetrics | undefined {
+    return live.get(pipeline)?.deref();
+  }
+
+  recordCheckpoint(ms: number, bytes: number): void {
+    this.checkpointDuration.record(ms);
+    this.lastCheckpointBytes = bytes;
+    this.checkpointBytesTotal += bytes;
+  }
 
   /** The histogram of a stage, created on first use. */
   stage(name: string): WindowedHistogram {
     let h = this.stages.get(name);
     if (!h) {
-      h = new WindowedHistogram();
+      h = new WindowedHistogram(this.clock);
       this.stages.set(name, h);
     }
     return h;
@@ -64,27 +130,105 @@ export class PipelineMetrics {
     return [...this.stages.keys()];
   }
 
+  /** Records per batch entering a stage (values are record counts, not ms). */
+  batchSize(stage: string): WindowedHistogram {
+    let h = this.batches.get(stage);
+    if (!h) {
+      h = new WindowedHistogram(this.clock);
+      this.batches.set(stage, h);
+    }
+    return h;
+  }
+
+  batchStages(): string[] {
+    return [...this.batches.keys()];
+  }
+
+  /** Counts dead letters by the stage that rejected them (per batch, not per event). */
+  countDeadLetters(items: readonly { stage: string }[]): void {
+    for (let i = 0; i < items.length; i++) {
+      const s = items[i]!.stage;
+      this.deadLettersByStage.set(s, (this.deadLettersByStage.get(s) ?? 0) + 1);
+    }
+  }
+
+  /** Hook for windowing stages: `n` records arrived after their window closed. */
+  countLate(stage: string, n = 1): void {
+    this.lateRecords.set(stage, (this.lateRecords.get(stage) ?? 0) + n);
+  }
+
+  /** Hook for resilience wrappers: a breaker changed state. */
+  setBreakerState(breaker: string, state: BreakerState): void {
+    this.breakers.set(breaker, state);
+  }
+
+  /** Registers a queue whose depth is read at tick and scrape time (never per event). */
+  watchQueue(stage: string, depth: () => number, capacity: number): void {
+    this.queues.set(stage, { depth, capacity });
+  }
+
+  /** Records event time → `t` for finished records; equal event times share one call. */
+  recordEventTime(records: readonly { eventTime: number }[], t: number): void {
+    let prev = NaN;
+    let run = 0;
+    for (let i = 0; i < records.length; i++) {
+      const e = records[i]!.eventTime;
+      if (e === prev) run++;
+      else {
+        if (run > 0) this.eventTime.recordMany(t - prev, run);
+        prev = e;
+        run = 1;
+      }
+    }
+    if (run > 0) this.eventTime.recordMany(t - prev, run);
+  }
+
+  /** Called with each tick's snapshot; returns a function that unsubscribes. */
+  onTick(listener: (p: ProgressSnapshot) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Closes the live window and reports it; call about once per second. */
-  tick(lag: number): ProgressSnapshot {
-    const now = performance.now();
+  tick(lag: number, partitionLag?: Record<string, number>): ProgressSnapshot {
+    const now = this.clock();
     const intervalMs = now - this.lastTickAt;
     const done = this.counters.processed + this.counters.deadLetters;
     const eps = intervalMs > 0 ? ((done - this.lastProcessed) * 1000) / intervalMs : 0;
     this.lastTickAt = now;
     this.lastProcessed = done;
-    for (const h of this.stages.values()) h.rollover();
-    return {
+    this.lag = lag;
+    this.partitionLag = partitionLag;
+    const stages: Record<string, LatencySummary> = {};
+    for (const [name, h] of this.stages) stages[name] = h.rollover();
+    const batchSizes: Record<string, LatencySummary> = {};
+    for (const [name, h] of this.batches) batchSizes[name] = h.rollover();
+    const snap: ProgressSnapshot = {
       elapsedMs: now - this.startedAt,
       intervalMs,
       counters: { ...this.counters },
       eps,
       lag,
       e2e: this.e2e.rollover(),
+      eventTime: this.eventTime.rollover(),
+      stages,
+      partitionLag,
+      batchSizes,
+      checkpoint: this.checkpointDuration.rollover(),
     };
+    for (const l of this.listeners) {
+      // A failing observer must not break the pipeline's ticker (it runs in a timer).
+      try {
+        l(snap);
+      } catch (e) {
+        process.emitWarning(`pipeline ${this.pipeline}: tick listener failed: ${(e as Error).message}`);
+      }
+    }
+    return snap;
   }
 
   elapsedMs(): number {
-    return performance.now() - this.startedAt;
+    return this.clock() - this.startedAt;
   }
 
   /** Per-stage summaries over the whole run, in pipeline order. */
@@ -93,4 +237,20 @@ export class PipelineMetrics {
     for (const [name, h] of this.stages) out[name] = h.summary();
     return out;
   }
+}
+
+/** A source that can tell its lag per partition (optional; `Source.lag()` gives the total). */
+export interface PartitionLagSource {
+  lagByPartition(): Record<string, number>;
+}
+
+/**
+ * The per-partition lag of a source that offers it, else undefined (duck-typed).
+ *
+ * @example
+ * metrics.tick(source.lag(), partitionLagOf(source));
+ */
+export function partitionLagOf(source: object): Record<string, number> | undefined {
+  const s = source as Partial<PartitionLagSource>;
+  return typeof s.lagByPartition === 'function' ? s.lagByPartition() : undefined;
 }

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LatencyHistogram, PipelineMetrics, WindowedHistogram } from '../../src/observe/index.js';
+import {
+  LatencyHistogram,
+  PipelineMetrics,
+  SlidingHistogram,
+  WindowedHistogram,
+} from '../../src/observe/index.js';
 
 /** Exact percentile by the nearest-rank method, the definition HdrHistogram approximates. */
 function exact(sorted: number[], p: number): number {
@@ -66,5 +71,74 @@ describe('WindowedHistogram and PipelineMetrics', () => {
     assert.equal(t.lag, 7);
     assert.ok(t.eps > 500 && t.eps < 500 / 0.04, `eps ${t.eps}`);
     assert.deepEqual(Object.keys(m.stageSummaries()), ['decode', 'infer']);
+  });
+});
+
+describe('SlidingHistogram and windows', () => {
+  it('keeps values for the window and drops them after it (age buckets, fake clock)', () => {
+    let now = 0;
+    const w = new SlidingHistogram(60_000, () => now);
+    const a = new LatencyHistogram();
+    a.recordMany(1, 100);
+    w.add(a);
+    now = 50_000;
+    const b = new LatencyHistogram();
+    b.recordMany(5, 100);
+    w.add(b);
+    assert.equal(w.histogram().count, 200);
+    now = 61_000;
+    assert.equal(w.histogram().count, 100, 'the values of t=0 left the window');
+    assert.equal(w.histogram().percentile(50), 5);
+    now = 10 * 60_000;
+    assert.equal(w.histogram().count, 0, 'a long pause empties it');
+  });
+
+  it('window percentiles match exact percentiles of the values recorded in the window', () => {
+    let now = 0;
+    const h = new WindowedHistogram(() => now);
+    const win = h.window(30_000);
+    let s = 7;
+    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const all: number[] = [];
+    for (let tick = 0; tick < 20; tick++) {
+      for (let i = 0; i < 2000; i++) {
+        const v = Math.exp(rand() * Math.log(10_000)) * 0.01; // 10 µs .. 100 ms
+        h.record(v);
+        all.push(v);
+      }
+      h.rollover();
+      now += 1000;
+    }
+    const sorted = [...all].sort((x, y) => x - y);
+    for (const p of [50, 90, 99, 99.9]) {
+      const want = exact(sorted, p);
+      const got = win.histogram().percentile(p);
+      assert.ok(Math.abs(got - want) <= want * 0.001 + 0.001, `p${p}: got ${got}, exact ${want}`);
+    }
+    assert.equal(h.foldedCount, 40_000);
+    const sum = all.reduce((x, y) => x + y, 0);
+    assert.ok(Math.abs(h.foldedSum - sum) <= sum * 0.001, `sum ${h.foldedSum} vs ${sum}`);
+  });
+
+  it('tick reports stage, event-time and batch-size figures and calls listeners, even after one fails', () => {
+    let now = 1000;
+    const m = new PipelineMetrics('t', () => now);
+    m.stage('decode').recordMany(0.5, 10);
+    m.batchSize('infer').record(64);
+    m.recordEventTime([{ eventTime: 100 }, { eventTime: 100 }, { eventTime: 400 }], 1100);
+    const seen: number[] = [];
+    m.onTick(() => {
+      throw new Error('observer bug');
+    });
+    m.onTick((p) => seen.push(p.stages.decode!.count));
+    now = 2000;
+    const p = m.tick(5, { 'a/0': 5 });
+    assert.deepEqual(seen, [10]);
+    assert.equal(p.eventTime.count, 3);
+    assert.equal(p.eventTime.max, 1000);
+    assert.equal(p.batchSizes.infer!.p50, 64);
+    assert.deepEqual(p.partitionLag, { 'a/0': 5 });
+    assert.equal(p.intervalMs, 1000);
+    assert.equal(PipelineMetrics.live('t'), m);
   });
 });

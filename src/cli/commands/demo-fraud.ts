@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { runFraudDemo, type FraudDemoResult } from '../../../examples/fraud/demo.js';
-import { intFlag, numberFlag, parseFlags, stringFlag } from '../args.js';
+import { FRAUD_SLO, runFraudDemo, type FraudDemoResult } from '../../../examples/fraud/demo.js';
+import { parseSloRule } from '../../observe/index.js';
+import { UsageError, intFlag, numberFlag, parseFlags, stringFlag } from '../args.js';
 import { progressLine } from '../progress.js';
 
 export const DEMO_FRAUD_USAGE = `sluice demo fraud [options]
@@ -17,6 +18,14 @@ windowed features per customer and terminal -> ONNX model -> alert actions.
   --bad-rate P    fraction of records corrupted on purpose to exercise dead letters (default 0)
   --json          print one JSON summary on stdout when done (progress goes to stderr)
   --quiet         no progress lines
+  --dashboard-port PORT
+                  live dashboard and Prometheus /metrics on 127.0.0.1:PORT; 0 (default) picks a
+                  free port; the URL is printed on stderr
+  --no-dashboard  no dashboard server
+  --slo RULE      an objective checked every second, [name=]metric<threshold[@window], e.g.
+                  e2e_p99_ms<100@1m (repeatable; replaces the defaults: e2e_p99_ms<250,
+                  lag<10000, error_ratio:infer<0.01, each over 1m); alerts go to stderr
+  --no-slo        no objectives
 `;
 
 export async function demoFraud(args: string[]): Promise<number> {
@@ -30,6 +39,10 @@ export async function demoFraud(args: string[]): Promise<number> {
     'bad-rate': { type: 'string' },
     json: { type: 'boolean' },
     quiet: { type: 'boolean' },
+    'dashboard-port': { type: 'string' },
+    'no-dashboard': { type: 'boolean' },
+    slo: { type: 'string', multiple: true },
+    'no-slo': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -38,6 +51,20 @@ export async function demoFraud(args: string[]): Promise<number> {
   }
   const events = intFlag(values.events, 'events', 200_000, 1, 1e9);
   const showProgress = !values.quiet && (!values.json || process.stderr.isTTY);
+  const dashboardPort = intFlag(values['dashboard-port'], 'dashboard-port', 0, 0, 65535);
+  if (values['no-dashboard'] && values['dashboard-port'] !== undefined)
+    throw new UsageError('--dashboard-port and --no-dashboard exclude each other');
+  // parseFlags types values as scalars; with `multiple: true` parseArgs gives an array.
+  const sloFlags = values.slo as unknown as string[] | undefined;
+  let slo = values['no-slo'] ? [] : FRAUD_SLO;
+  if (sloFlags?.length) {
+    if (values['no-slo']) throw new UsageError('--slo and --no-slo exclude each other');
+    try {
+      slo = sloFlags.map(parseSloRule);
+    } catch (e) {
+      throw new UsageError(`--slo: ${(e as Error).message}`);
+    }
+  }
   let stopRequested = false;
   const result: FraudDemoResult = await runFraudDemo({
     events,
@@ -47,6 +74,9 @@ export async function demoFraud(args: string[]): Promise<number> {
     customers: intFlag(values.customers, 'customers', 1000, 1, 1e7),
     terminals: intFlag(values.terminals, 'terminals', 2000, 1, 1e7),
     badRate: numberFlag(values['bad-rate'], 'bad-rate', 0, 0, 1),
+    dashboard: values['no-dashboard'] ? undefined : { port: dashboardPort },
+    onDashboard: (url) => process.stderr.write(`dashboard: ${url} (Prometheus: ${url}metrics)\n`),
+    slo,
     onProgress: showProgress ? (p) => process.stderr.write(progressLine(p, events) + '\n') : undefined,
     onStart: (run) => {
       // First Ctrl-C: finish in-flight work and checkpoint; a second one exits at once.

@@ -1,0 +1,217 @@
+import type { PipelineMetrics } from './pipeline-metrics.js';
+import type { SloStatus } from './slo-monitor.js';
+import type { WindowedHistogram } from './windowed-histogram.js';
+
+type Labels = Record<string, string | number>;
+/** One exposition line: prom-client's shape for a metric value. */
+export interface Sample {
+  labels: Labels;
+  value: number;
+  metricName?: string;
+}
+export type MetricType = 'counter' | 'gauge' | 'summary';
+/** name, type, help, and how to compute the samples at scrape time. */
+export type MetricDefinition = [string, MetricType, string, () => Sample[]];
+
+const QUANTILES = [0.5, 0.9, 0.99, 0.999] as const;
+const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+
+type HistogramKind = 'e2e' | 'event_time' | 'checkpoint' | 'stage' | 'batch';
+
+/** Every histogram series of a pipeline, with its kind and labels. */
+export function histogramSeries(
+  m: PipelineMetrics,
+): { kind: HistogramKind; h: WindowedHistogram; labels: Labels }[] {
+  const pipeline = m.pipeline;
+  return [
+    { kind: 'e2e' as const, h: m.e2e, labels: { pipeline } },
+    { kind: 'event_time' as const, h: m.eventTime, labels: { pipeline } },
+    { kind: 'checkpoint' as const, h: m.checkpointDuration, labels: { pipeline } },
+    ...m
+      .stageNames()
+      .map((stage) => ({ kind: 'stage' as const, h: m.stage(stage), labels: { pipeline, stage } })),
+    ...m
+      .batchStages()
+      .map((stage) => ({ kind: 'batch' as const, h: m.batchSize(stage), labels: { pipeline, stage } })),
+  ];
+}
+
+/**
+ * The metrics Sluice exports (docs/observe.md has the same table). Each reads aggregates at
+ * scrape time: counters and gauges directly, summaries' quantiles from a sliding HdrHistogram
+ * window and their `_sum`/`_count` from the whole run.
+ */
+export function metricDefinitions(
+  pipelines: () => Iterable<PipelineMetrics>,
+  slo: () => SloStatus[],
+  windowMs: number,
+): MetricDefinition[] {
+  const each = (fn: (m: PipelineMetrics) => Sample[] | number) => (): Sample[] =>
+    [...pipelines()].flatMap((m) => {
+      const r = fn(m);
+      return typeof r === 'number' ? [{ labels: { pipeline: m.pipeline }, value: r }] : r;
+    });
+  const perKey = <V>(map: (m: PipelineMetrics) => Map<string, V>, key: string, value: (v: V) => number) =>
+    each((m) =>
+      [...map(m)].map(([k, v]) => ({ labels: { pipeline: m.pipeline, [key]: k }, value: value(v) })),
+    );
+  const summary = (kind: HistogramKind, scale: number, name: string) => (): Sample[] =>
+    [...pipelines()].flatMap((m) =>
+      histogramSeries(m)
+        .filter((s) => s.kind === kind)
+        .flatMap(({ h, labels }) => {
+          const w = h.window(windowMs).histogram();
+          // An empty window has no quantiles: omit them (prom-client would print "Nan").
+          const quantiles = w.count === 0 ? [] : QUANTILES;
+          return [
+            ...quantiles.map((q) => ({
+              labels: { ...labels, quantile: q },
+              value: w.percentile(q * 100) * scale,
+            })),
+            { metricName: `${name}_sum`, labels, value: h.foldedSum * scale },
+            { metricName: `${name}_count`, labels, value: h.foldedCount },
+          ];
+        }),
+    );
+  const sloEach = (value: (s: SloStatus) => number | null) => () =>
+    slo().flatMap((s) => {
+      const v = value(s);
+      return v === null ? [] : [{ labels: { pipeline: s.pipeline, slo: s.name }, value: v }];
+    });
+  const identity = (n: number) => n;
+
+  const defs: [string, MetricType, string, (name: string) => () => Sample[]][] = [
+    ['sluice_records_in_total', 'counter', 'Records read from the source.', () => each((m) => m.counters.in)],
+    [
+      'sluice_records_processed_total',
+      'counter',
+      'Records that left the last stage.',
+      () => each((m) => m.counters.processed),
+    ],
+    [
+      'sluice_dead_letters_total',
+      'counter',
+      'Records sent to the dead-letter output, by rejecting stage.',
+      () => perKey((m) => m.deadLettersByStage, 'stage', identity),
+    ],
+    [
+      'sluice_late_records_total',
+      'counter',
+      'Records that arrived after their window closed, by stage.',
+      () => perKey((m) => m.lateRecords, 'stage', identity),
+    ],
+    ['sluice_actions_total', 'counter', 'Action effects performed.', () => each((m) => m.counters.actions)],
+    [
+      'sluice_duplicate_actions_total',
+      'counter',
+      'Actions skipped because their idempotency key was done.',
+      () => each((m) => m.counters.duplicateActions),
+    ],
+    [
+      'sluice_checkpoint_written_bytes_total',
+      'counter',
+      'Bytes of state changes written by checkpoints.',
+      () => each((m) => m.checkpointBytesTotal),
+    ],
+    [
+      'sluice_checkpoint_size_bytes',
+      'gauge',
+      'Bytes of state changes in the last checkpoint.',
+      () => each((m) => m.lastCheckpointBytes),
+    ],
+    [
+      'sluice_consumer_lag_records',
+      'gauge',
+      'Records available at the source but not read yet.',
+      () => each((m) => m.lag),
+    ],
+    [
+      'sluice_partition_lag_records',
+      'gauge',
+      'Consumer lag per topic/partition (sources that can tell).',
+      () =>
+        each((m) =>
+          Object.entries(m.partitionLag ?? {}).map(([k, v]) => ({
+            labels: { pipeline: m.pipeline, partition: k },
+            value: v,
+          })),
+        ),
+    ],
+    [
+      'sluice_queue_depth_batches',
+      'gauge',
+      'Batches waiting in the queue in front of a stage.',
+      () =>
+        perKey(
+          (m) => m.queues,
+          'stage',
+          (q) => q.depth(),
+        ),
+    ],
+    [
+      'sluice_queue_capacity_batches',
+      'gauge',
+      'Capacity of the queue in front of a stage.',
+      () =>
+        perKey(
+          (m) => m.queues,
+          'stage',
+          (q) => q.capacity,
+        ),
+    ],
+    [
+      'sluice_circuit_breaker_state',
+      'gauge',
+      'Circuit-breaker state: 1 for the current state, 0 for the others.',
+      () =>
+        each((m) =>
+          [...m.breakers].flatMap(([breaker, s]) =>
+            BREAKER_STATES.map((state) => ({
+              labels: { pipeline: m.pipeline, breaker, state },
+              value: s === state ? 1 : 0,
+            })),
+          ),
+        ),
+    ],
+    [
+      'sluice_stage_latency_seconds',
+      'summary',
+      'Time a record spends in each stage.',
+      (n) => summary('stage', 1e-3, n),
+    ],
+    ['sluice_e2e_latency_seconds', 'summary', 'Log append to action done.', (n) => summary('e2e', 1e-3, n)],
+    [
+      'sluice_event_time_latency_seconds',
+      'summary',
+      'Event time to action done.',
+      (n) => summary('event_time', 1e-3, n),
+    ],
+    [
+      'sluice_checkpoint_duration_seconds',
+      'summary',
+      'Time to make a checkpoint durable.',
+      (n) => summary('checkpoint', 1e-3, n),
+    ],
+    [
+      'sluice_batch_size_records',
+      'summary',
+      'Records per batch entering an async stage (model, sink).',
+      (n) => summary('batch', 1, n),
+    ],
+    [
+      'sluice_slo_firing',
+      'gauge',
+      '1 while an SLO objective is breached.',
+      () => sloEach((s) => (s.state === 'firing' ? 1 : 0)),
+    ],
+    [
+      'sluice_slo_value',
+      'gauge',
+      'Last evaluated value of an SLO metric (absent before data).',
+      () => sloEach((s) => s.value),
+    ],
+    ['sluice_slo_threshold', 'gauge', 'Threshold of an SLO objective.', () => sloEach((s) => s.threshold)],
+    ['sluice_slo_alerts_total', 'counter', 'Times an SLO fired.', () => sloEach((s) => s.fired)],
+  ];
+  return defs.map(([name, type, help, make]) => [name, type, help, make(name)]);
+}

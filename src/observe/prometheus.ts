@@ -1,0 +1,96 @@
+import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { PipelineMetrics } from './pipeline-metrics.js';
+import { histogramSeries, metricDefinitions, type MetricType, type Sample } from './prometheus-metrics.js';
+import type { SloMonitor } from './slo-monitor.js';
+
+/**
+ * A metric whose samples are computed at scrape time from Sluice's own aggregates.
+ * Why not prom-client's Counter/Summary: those record every observation themselves; ours
+ * already live in HdrHistograms and counters, so recording twice would cost on the hot path.
+ * prom-client's Registry only needs `name` and `get()`, and still does the formatting.
+ */
+class ScrapeMetric {
+  readonly aggregator = 'sum';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: MetricType,
+    private readonly collect: () => Sample[],
+  ) {}
+
+  get() {
+    return { name: this.name, help: this.help, type: this.type, values: this.collect(), aggregator: 'sum' };
+  }
+}
+
+export interface PrometheusOptions {
+  /** Window of the exported quantiles, ms; default 60 000 (`_sum`/`_count` cover the whole run). */
+  quantileWindowMs?: number;
+  /** Add prom-client's process metrics (RSS, heap, CPU, event-loop lag, GC); default true. */
+  processMetrics?: boolean;
+}
+
+/**
+ * Prometheus exposition of pipeline metrics (`/metrics`): counters, gauges, and summaries
+ * whose quantiles come from the pipelines' HdrHistograms over a sliding window. Everything is
+ * computed at scrape time from aggregates, so a scrape costs the same at any event rate.
+ *
+ * @example
+ * const prom = new PrometheusExporter();
+ * prom.add(run.metrics);
+ * res.setHeader('Content-Type', prom.contentType);
+ * res.end(await prom.metrics());
+ */
+export class PrometheusExporter {
+  readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
+  /** Names of the Sluice metrics (not prom-client's process metrics), in exposition order. */
+  readonly names: string[] = [];
+  private readonly pipelines = new Map<string, PipelineMetrics>();
+  private readonly unsubscribe = new Map<string, () => void>();
+  private readonly windowMs: number;
+  private slo: SloMonitor | undefined;
+
+  constructor(opts: PrometheusOptions = {}) {
+    this.windowMs = opts.quantileWindowMs ?? 60_000;
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    const defs = metricDefinitions(
+      () => this.pipelines.values(),
+      () => this.slo?.status() ?? [],
+      this.windowMs,
+    );
+    for (const [name, type, help, collect] of defs) {
+      this.names.push(name);
+      // The cast: prom-client types registerMetric for its own classes; it only calls get().
+      this.registry.registerMetric(new ScrapeMetric(name, help, type, collect) as unknown as Metric);
+    }
+  }
+
+  /** Exports this pipeline's metrics (a newer pipeline with the same name replaces it). */
+  add(metrics: PipelineMetrics): void {
+    this.unsubscribe.get(metrics.pipeline)?.();
+    this.pipelines.set(metrics.pipeline, metrics);
+    // Open quantile windows as series appear (at ticks), so they fill before the first scrape.
+    const open = () => {
+      for (const s of histogramSeries(metrics)) s.h.window(this.windowMs);
+    };
+    open();
+    this.unsubscribe.set(metrics.pipeline, metrics.onTick(open));
+  }
+
+  /** Also exports SLO states and alert counts. */
+  addSlo(monitor: SloMonitor): void {
+    this.slo = monitor;
+  }
+
+  /** Stops following the pipelines' ticks. */
+  close(): void {
+    for (const off of this.unsubscribe.values()) off();
+    this.unsubscribe.clear();
+  }
+
+  /** The exposition text. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
