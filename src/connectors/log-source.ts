@@ -109,6 +109,12 @@ export function logSource(opts: LogSourceOptions): Source<Buffer | null> {
       for (const p of partitions) lag += Math.max(0, log.partition(topic, p).highWatermark - next.get(p)!);
       return lag;
     },
+    lagByPartition() {
+      const out: Record<string, number> = {};
+      for (const p of partitions)
+        out[offsetKey(topic, p)] = Math.max(0, log.partition(topic, p).highWatermark - next.get(p)!);
+      return out;
+    },
     async close() {
       pending.clear();
     },

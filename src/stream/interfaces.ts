@@ -28,6 +28,8 @@ export interface Source<T> {
   positions(): SourceOffsets;
   /** Records available but not yet read. */
   lag(): number;
+  /** The same per "topic/partition", where the source can tell (shown on the dashboard). */
+  lagByPartition?(): Record<string, number>;
   /** Called after a checkpoint made `offsets` durable; sources with outside offsets commit here. */
   commit?(offsets: SourceOffsets): Promise<void>;
   close(): Promise<void>;
