@@ -27,11 +27,23 @@ function events(): Ev[] {
   }));
 }
 
-/** What a user would write by hand: Maps of accumulators, a watermark, a firing loop. */
+interface WindowRow {
+  key: number;
+  start: number;
+  end: number;
+  n: number;
+  total: number;
+  top: number;
+}
+
+/** What a user would write by hand: Maps of accumulators, a watermark, a firing loop, result rows. */
 function handLoop(evs: Ev[]): number {
   const windows = new Map<number, Map<number, [number, number, number]>>();
   let maxSeen = -Infinity;
-  let emitted = 0;
+  const out: WindowRow[] = [];
+  const emit = (start: number, m: Map<number, [number, number, number]>) => {
+    for (const [key, a] of m) out.push({ key, start, end: start + SIZE, n: a[0], total: a[1], top: a[2] });
+  };
   let nextFire = Infinity;
   for (let i = 0; i < evs.length; i++) {
     const e = evs[i]!;
@@ -54,14 +66,14 @@ function handLoop(evs: Ev[]): number {
       nextFire = Infinity;
       for (const [s, m] of windows) {
         if (s + SIZE <= wm) {
-          emitted += m.size;
+          emit(s, m);
           windows.delete(s);
         } else if (s + SIZE < nextFire) nextFire = s + SIZE;
       }
     }
   }
-  for (const m of windows.values()) emitted += m.size;
-  return emitted;
+  for (const [s, m] of windows) emit(s, m);
+  return out.length;
 }
 
 async function viaPipeline(evs: Ev[]): Promise<number> {
