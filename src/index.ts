@@ -10,3 +10,4 @@ export * from './actions/index.js';
 export * from './connectors/index.js';
 export * from './inference/index.js';
 export * from './log/index.js';
+export * from './broker/index.js';

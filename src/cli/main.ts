@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { SluiceError } from '../stream/index.js';
 import { UsageError } from './args.js';
+import { BROKER_USAGE, broker } from './commands/broker.js';
 import { DEMO_FRAUD_USAGE, demoFraud } from './commands/demo-fraud.js';
 import { TRAIN_FRAUD_USAGE, trainFraud } from './commands/train-fraud.js';
 
@@ -9,6 +10,7 @@ const USAGE = `sluice — streaming AI pipelines: log -> features -> models -> i
 Usage:
   sluice demo fraud [--events N] [--seed S] [--data DIR] [--rate EPS] [--json]
   sluice train fraud [--seed S] [--days N] [--out FILE]
+  sluice broker [--port 9092] [--host 127.0.0.1] [--data DIR] [--partitions N] [--fsync batch|interval|never]
   sluice help [command]
   sluice --version
 
@@ -19,6 +21,7 @@ type Command = { usage: string; run: (args: string[]) => Promise<number> };
 const COMMANDS: Record<string, Command> = {
   'demo fraud': { usage: DEMO_FRAUD_USAGE, run: demoFraud },
   'train fraud': { usage: TRAIN_FRAUD_USAGE, run: trainFraud },
+  broker: { usage: BROKER_USAGE, run: broker },
 };
 
 function version(): string {
@@ -40,14 +43,17 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(version() + '\n');
     return 0;
   }
-  const name = `${first} ${second ?? ''}`.trim();
+  // Two-word commands ("demo fraud") first, then one-word ones ("broker --port 9092").
+  const single = COMMANDS[`${first} ${second ?? ''}`.trim()] === undefined && COMMANDS[first] !== undefined;
+  const name = single ? first : `${first} ${second ?? ''}`.trim();
   const command = COMMANDS[name];
+  const args = single ? argv.slice(1) : rest;
   if (!command) {
     process.stderr.write(`sluice: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
   try {
-    return await command.run(rest);
+    return await command.run(args);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`sluice ${name}: ${e.message}\n\n${command.usage}`);

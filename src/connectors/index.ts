@@ -1,2 +1,19 @@
 export { logSource, type LogSourceOptions } from './log-source.js';
 export { logDeadLetters, DLQ_HEADERS } from './log-dead-letters.js';
+export { kafkaSource, type KafkaSourceOptions } from './kafka-source.js';
+export { ConnectorError, type ConnectorErrorCode } from './errors.js';
+export { fileSource, type FileSourceOptions } from './file-source.js';
+export { HttpIngest, INGEST_TOKEN_ENV, type HttpIngestOptions } from './http-ingest.js';
+export { httpIngestSource, type HttpIngestSourceOptions } from './http-ingest-source.js';
+export { mqttSource, mqttSpoolTopic, type MqttSourceOptions } from './mqtt-source.js';
+export { natsSource, natsStreamName, type NatsSourceOptions } from './nats-source.js';
+export { redisSource, type RedisSourceOptions } from './redis-source.js';
+export { sourceFromUrl, SOURCE_SCHEMES, type SourceUrlOptions } from './source-url.js';
+export {
+  readDeadLetters,
+  replayDeadLetters,
+  DLQ_REPLAY_GROUP,
+  type StoredDeadLetter,
+  type ReplayOptions,
+  type ReplayReport,
+} from './dead-letters.js';

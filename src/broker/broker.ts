@@ -1,0 +1,117 @@
+// `startBroker`: the Kafka wire protocol served over TCP on top of an embedded log.
+
+import { createServer, type Server } from 'node:net';
+import { Log } from '../log/index.js';
+import { AppendNotifier } from './append-notifier.js';
+import type { BrokerState } from './apis/api.js';
+import { apiRanges, apiTable } from './apis/registry.js';
+import { Connection } from './connection.js';
+import { BrokerError } from './errors.js';
+import { GroupCoordinator } from './groups/coordinator.js';
+import { resolveBrokerOptions, type BrokerOptions } from './options.js';
+import { ProducerTable } from './producers.js';
+import { TopicManager } from './topics.js';
+
+/** A listening broker. */
+export interface RunningBroker {
+  /** The bound interface. */
+  readonly host: string;
+  /** The bound port (the one picked when asked for port 0). */
+  readonly port: number;
+  /** `host:port`, what clients use as bootstrap servers. */
+  readonly address: string;
+  /** The log being served. */
+  readonly log: Log;
+  /** Open client connections. */
+  connectionCount(): number;
+  /** Stops listening, closes every connection and, when the broker opened the log, closes it. */
+  close(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Starts a single-node Kafka broker serving the embedded log: any Kafka client, `kcat` or
+ * `kafka-python` can produce to it and consume from it, with consumer groups.
+ *
+ * @example
+ * const broker = await startBroker({ port: 0, dataDir: './data/broker', partitions: 3 });
+ * console.log(`kcat -b ${broker.address} -t orders -P`);
+ * await broker.close();
+ */
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const opts = resolveBrokerOptions(options);
+  const ownsLog = options.log === undefined;
+  const log =
+    options.log ??
+    Log.open(options.dataDir!, { ...options.logOptions, fsync: options.fsync, onWarning: opts.onWarning });
+  const producers = new ProducerTable();
+  const appends = new AppendNotifier();
+  const groups = new GroupCoordinator(log, opts);
+  const topics = new TopicManager(
+    log,
+    { partitions: opts.partitions, autoCreate: opts.autoCreateTopics },
+    (t, n) => {
+      producers.forgetTopic(t);
+      for (let p = 0; p < n; p++) appends.appended(t, p); // waiting fetches answer UNKNOWN_TOPIC now
+    },
+  );
+  const table = apiTable(opts.sasl !== null);
+  const state: BrokerState = {
+    log,
+    apiRanges: apiRanges(table),
+    opts,
+    topics,
+    groups,
+    producers,
+    appends,
+    warn: opts.onWarning,
+  };
+  const connections = new Set<Connection>();
+  let nextId = 0;
+  const server = createServer((socket) => {
+    const conn = new Connection(socket, ++nextId, state, table);
+    connections.add(conn);
+    conn.onClose(() => connections.delete(conn));
+  });
+  try {
+    await listen(server, opts.port, opts.host);
+  } catch (err) {
+    if (ownsLog) log.close();
+    throw new BrokerError(
+      'BROKER_LISTEN_FAILED',
+      `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}; pick another --port (0 = any free one) or stop what uses it`,
+      { cause: err },
+    );
+  }
+  server.on('error', (err) => opts.onWarning(`sluice broker: server error: ${err.message}`));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : opts.port;
+  let closing: Promise<void> | undefined;
+  return {
+    host: opts.host,
+    port,
+    address: `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
+    log,
+    connectionCount: () => connections.size,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const c of [...connections]) c.destroy();
+        groups.shutdown();
+      }).then(() => {
+        if (ownsLog) log.close();
+      });
+      return closing;
+    },
+  };
+}

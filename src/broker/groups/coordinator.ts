@@ -1,0 +1,169 @@
+// The group coordinator: consumer groups by id (in memory; members rejoin after a restart),
+// request validation that does not depend on a group's state, and committed offsets, which
+// live in the log's OffsetStore so they survive restarts.
+
+import type { Log } from '../../log/index.js';
+import { KafkaCode } from '../protocol/error-codes.js';
+import { Group } from './group.js';
+import {
+  joinError,
+  syncError,
+  type JoinOutcome,
+  type JoinParams,
+  type SyncOutcome,
+  type SyncParams,
+} from './types.js';
+
+/** Kafka's offset.metadata.max.bytes default. */
+const MAX_METADATA = 4096;
+
+export interface CoordinatorSettings {
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  initialRebalanceDelayMs: number;
+}
+
+/** One offset to commit, with the partition's existence already checked by the caller. */
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string | null;
+}
+
+/**
+ * Consumer groups and their committed offsets.
+ *
+ * @example
+ * const coordinator = new GroupCoordinator(log, { minSessionTimeoutMs: 1000, maxSessionTimeoutMs: 1_800_000, initialRebalanceDelayMs: 0 });
+ * coordinator.heartbeat('scorers', memberId, generationId); // 0, 22, 25 or 27
+ */
+export class GroupCoordinator {
+  private readonly groups = new Map<string, Group>();
+
+  constructor(
+    private readonly log: Log,
+    private readonly settings: CoordinatorSettings,
+  ) {}
+
+  /** The group, if it has any state (for tests and diagnostics). */
+  group(groupId: string): Group | undefined {
+    return this.groups.get(groupId);
+  }
+
+  async join(req: JoinParams): Promise<JoinOutcome> {
+    if (req.groupId === '') return joinError(KafkaCode.INVALID_GROUP_ID, req.memberId);
+    const { minSessionTimeoutMs: min, maxSessionTimeoutMs: max } = this.settings;
+    if (req.sessionTimeoutMs < min || req.sessionTimeoutMs > max) {
+      return joinError(KafkaCode.INVALID_SESSION_TIMEOUT, req.memberId);
+    }
+    const params = {
+      ...req,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs > 0 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs,
+    };
+    const group = this.obtain(req.groupId);
+    try {
+      return await group.join(params);
+    } finally {
+      this.forgetIfIdle(group);
+    }
+  }
+
+  async sync(req: SyncParams): Promise<SyncOutcome> {
+    const group = this.groups.get(req.groupId);
+    if (req.groupId === '') return syncError(KafkaCode.INVALID_GROUP_ID);
+    if (group === undefined) return syncError(KafkaCode.UNKNOWN_MEMBER_ID);
+    return group.sync(req);
+  }
+
+  heartbeat(groupId: string, memberId: string, generationId: number): number {
+    if (groupId === '') return KafkaCode.INVALID_GROUP_ID;
+    return this.groups.get(groupId)?.heartbeat(memberId, generationId) ?? KafkaCode.UNKNOWN_MEMBER_ID;
+  }
+
+  leave(groupId: string, memberId: string, groupInstanceId: string | null = null): number {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return KafkaCode.UNKNOWN_MEMBER_ID;
+    const code = group.leave(memberId, groupInstanceId);
+    this.forgetIfIdle(group);
+    return code;
+  }
+
+  /**
+   * Commits offsets for a member of `generationId` (or -1 for a consumer outside any group).
+   * Returns one error code per offset, in order.
+   */
+  commit(groupId: string, memberId: string, generationId: number, offsets: OffsetToCommit[]): number[] {
+    if (groupId === '') return offsets.map(() => KafkaCode.INVALID_GROUP_ID);
+    const group = this.groups.get(groupId);
+    const allowed =
+      group === undefined
+        ? generationId < 0
+          ? 0
+          : KafkaCode.UNKNOWN_MEMBER_ID
+        : group.commitCheck(memberId, generationId);
+    if (allowed !== 0) return offsets.map(() => allowed);
+    const codes = offsets.map((o) =>
+      o.metadata !== null && Buffer.byteLength(o.metadata) > MAX_METADATA
+        ? KafkaCode.OFFSET_METADATA_TOO_LARGE
+        : o.offset < 0
+          ? KafkaCode.OFFSET_OUT_OF_RANGE
+          : 0,
+    );
+    const ok = offsets.filter((_, i) => codes[i] === 0);
+    if (ok.length === 0) return codes;
+    try {
+      this.log.offsets.commitMany(
+        groupId,
+        ok.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          offset: o.offset,
+          ...(o.metadata === null ? {} : { metadata: o.metadata }),
+        })),
+      );
+      return codes;
+    } catch {
+      return codes.map((c) => (c === 0 ? KafkaCode.KAFKA_STORAGE_ERROR : c));
+    }
+  }
+
+  /** The committed offset and metadata, or offset -1 when nothing is committed. */
+  committed(groupId: string, topic: string, partition: number): { offset: number; metadata: string } {
+    const entry = this.log.offsets.committedEntry(groupId, topic, partition);
+    return entry === undefined
+      ? { offset: -1, metadata: '' }
+      : { offset: entry.offset, metadata: entry.metadata ?? '' };
+  }
+
+  /** Every partition of every topic with an offset committed by `groupId`. */
+  committedPartitions(groupId: string): { topic: string; partitions: number[] }[] {
+    const out: { topic: string; partitions: number[] }[] = [];
+    for (const topic of this.log.topics()) {
+      const partitions: number[] = [];
+      for (let p = 0; p < this.log.partitionCount(topic); p++) {
+        if (this.log.offsets.committed(groupId, topic, p) !== undefined) partitions.push(p);
+      }
+      if (partitions.length > 0) out.push({ topic, partitions });
+    }
+    return out;
+  }
+
+  shutdown(): void {
+    for (const g of this.groups.values()) g.shutdown();
+    this.groups.clear();
+  }
+
+  private obtain(groupId: string): Group {
+    let group = this.groups.get(groupId);
+    if (group === undefined) {
+      group = new Group(groupId, { initialRebalanceDelayMs: this.settings.initialRebalanceDelayMs });
+      this.groups.set(groupId, group);
+    }
+    return group;
+  }
+
+  private forgetIfIdle(group: Group): void {
+    if (group.idle && this.groups.get(group.groupId) === group) this.groups.delete(group.groupId);
+  }
+}

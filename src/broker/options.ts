@@ -1,0 +1,153 @@
+// Options of the broker: defaults, validation (once, at start, with messages that say what to
+// do) and the SASL user list from the environment.
+
+import type { FsyncPolicy, Log, LogOptions } from '../log/index.js';
+import { BrokerError } from './errors.js';
+
+/** SASL/PLAIN settings: the users allowed in, name -> password. */
+export interface SaslOptions {
+  users: Record<string, string>;
+}
+
+/** Options of {@link startBroker}. Give either `dataDir` (the broker opens the log) or `log`. */
+export interface BrokerOptions {
+  /** TCP port; 0 picks a free one. Default 9092. */
+  port?: number;
+  /** Interface to bind. Default 127.0.0.1 (use 0.0.0.0 to accept remote clients). */
+  host?: string;
+  /** Log directory to open (and close on shutdown). */
+  dataDir?: string;
+  /** An open log to serve instead of `dataDir`; the caller keeps ownership of it. */
+  log?: Log;
+  /** Partitions of auto-created topics and of CreateTopics with -1. Default 1. */
+  partitions?: number;
+  /** With `dataDir`: the log's fsync policy. Default 'interval'. */
+  fsync?: FsyncPolicy;
+  /** With `dataDir`: other log options (segment size, max batch size...). */
+  logOptions?: Omit<LogOptions, 'fsync'>;
+  /** Create unknown topics on Metadata (when the client allows it) and on Produce. Default true. */
+  autoCreateTopics?: boolean;
+  /** Largest request accepted; larger ones close the connection. Default 100 MiB. */
+  maxRequestBytes?: number;
+  /** Require SASL/PLAIN authentication with these users. Default: no authentication. */
+  sasl?: SaslOptions;
+  /** Host name put in Metadata; default the address the client connected to. */
+  advertisedHost?: string;
+  /** Port put in Metadata; default the listening port. */
+  advertisedPort?: number;
+  /** Bounds of consumer session timeouts (INVALID_SESSION_TIMEOUT outside). Default 1 s .. 30 min. */
+  minSessionTimeoutMs?: number;
+  maxSessionTimeoutMs?: number;
+  /** Wait before the first rebalance of an empty group, so members starting together join one generation. Default 0. */
+  initialRebalanceDelayMs?: number;
+  /** Receives warnings and notices. Default: console.warn. */
+  onWarning?: (message: string) => void;
+}
+
+export interface ResolvedBrokerOptions {
+  port: number;
+  host: string;
+  partitions: number;
+  autoCreateTopics: boolean;
+  maxRequestBytes: number;
+  sasl: SaslOptions | null;
+  advertisedHost: string | null;
+  advertisedPort: number | null;
+  minSessionTimeoutMs: number;
+  maxSessionTimeoutMs: number;
+  initialRebalanceDelayMs: number;
+  onWarning: (message: string) => void;
+}
+
+/** This broker's node id in Metadata and FindCoordinator. */
+export const NODE_ID = 0;
+export const CLUSTER_ID = 'sluice-embedded';
+
+function int(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < min || v > max) {
+    throw new BrokerError(
+      'BROKER_INVALID_OPTION',
+      `broker option ${name} is ${String(value)}; use an integer from ${min} to ${max}`,
+    );
+  }
+  return v;
+}
+
+export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
+  if ((o.dataDir === undefined) === (o.log === undefined)) {
+    throw new BrokerError(
+      'BROKER_INVALID_OPTION',
+      'startBroker needs exactly one of dataDir (a directory to open) or log (an open Log)',
+    );
+  }
+  if (o.log !== undefined && (o.fsync !== undefined || o.logOptions !== undefined)) {
+    throw new BrokerError(
+      'BROKER_INVALID_OPTION',
+      'fsync and logOptions apply when the broker opens the log (dataDir); set them on Log.open() instead',
+    );
+  }
+  if (o.sasl !== undefined) {
+    const users = o.sasl?.users;
+    const ok =
+      users !== null &&
+      typeof users === 'object' &&
+      Object.keys(users).length > 0 &&
+      Object.entries(users).every(([u, p]) => u.length > 0 && typeof p === 'string' && p.length > 0);
+    if (!ok) {
+      throw new BrokerError(
+        'BROKER_INVALID_OPTION',
+        'sasl.users must map at least one non-empty user name to a non-empty password',
+      );
+    }
+  }
+  const minSession = int('minSessionTimeoutMs', o.minSessionTimeoutMs, 1000, 1, 2 ** 31 - 1);
+  return {
+    port: int('port', o.port, 9092, 0, 65535),
+    host: o.host ?? '127.0.0.1',
+    partitions: int('partitions', o.partitions, 1, 1, 100_000),
+    autoCreateTopics: o.autoCreateTopics ?? true,
+    maxRequestBytes: int('maxRequestBytes', o.maxRequestBytes, 100 * 1024 * 1024, 1024, 2 ** 31 - 1),
+    sasl: o.sasl ?? null,
+    advertisedHost: o.advertisedHost ?? null,
+    advertisedPort:
+      o.advertisedPort === undefined ? null : int('advertisedPort', o.advertisedPort, 0, 1, 65535),
+    minSessionTimeoutMs: minSession,
+    maxSessionTimeoutMs: int(
+      'maxSessionTimeoutMs',
+      o.maxSessionTimeoutMs,
+      1_800_000,
+      minSession,
+      2 ** 31 - 1,
+    ),
+    initialRebalanceDelayMs: int('initialRebalanceDelayMs', o.initialRebalanceDelayMs, 0, 0, 300_000),
+    onWarning: o.onWarning ?? ((m) => console.warn(m)),
+  };
+}
+
+/**
+ * Parses SASL/PLAIN users from `SLUICE_BROKER_USERS` ("alice:secret,bob:pw"); undefined when unset.
+ * A password may contain ':' (the first one separates) but not ','.
+ *
+ * @example
+ * startBroker({ dataDir: './data', sasl: saslUsersFromEnv() ? { users: saslUsersFromEnv()! } : undefined });
+ */
+export function saslUsersFromEnv(
+  value = process.env.SLUICE_BROKER_USERS,
+): Record<string, string> | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const users: Record<string, string> = {};
+  for (const entry of value.split(',')) {
+    const at = entry.indexOf(':');
+    const name = at < 0 ? '' : entry.slice(0, at).trim();
+    if (at < 0 || name === '' || at === entry.length - 1) {
+      // The entry is not echoed: it may hold a password.
+      throw new BrokerError(
+        'BROKER_INVALID_OPTION',
+        'SLUICE_BROKER_USERS must look like "user:password,user2:password2" (an entry has no user or no password)',
+      );
+    }
+    users[name] = entry.slice(at + 1);
+  }
+  return users;
+}
