@@ -18,9 +18,23 @@ export interface PartitionOptions {
   maxBatchBytes?: number;
   /** Receives recovery and background-flush warnings. Default: console.warn. */
   onWarning?: (msg: string) => void;
+  /** Roll to a new segment once the active one is this old (so retention can free it). Default: never by age. */
+  segmentMs?: number;
+  /** Delete closed segments whose newest record is older than this. Default: keep forever. */
+  retentionMs?: number;
+  /** Delete the oldest closed segments while the partition is larger than this. Default: no limit. */
+  retentionBytes?: number;
+  /** How often retention is checked besides every roll. Default 5 minutes. */
+  retentionCheckIntervalMs?: number;
 }
 
-export type ResolvedPartitionOptions = Required<PartitionOptions>;
+export type ResolvedPartitionOptions = Required<
+  Omit<PartitionOptions, 'segmentMs' | 'retentionMs' | 'retentionBytes'>
+> &
+  Pick<PartitionOptions, 'segmentMs' | 'retentionMs' | 'retentionBytes'>;
+
+const optional = (name: string, v: number | undefined, min: number) =>
+  v === undefined ? undefined : check(name, v, min, Number.MAX_SAFE_INTEGER);
 
 const MAX_FILE_POSITION = 0x7fffffff; // index entries store file positions as int32
 
@@ -51,5 +65,14 @@ export function resolvePartitionOptions(o: PartitionOptions): ResolvedPartitionO
     // A batch alone in a segment must keep file positions within int32.
     maxBatchBytes: check('maxBatchBytes', o.maxBatchBytes ?? 16 << 20, 61, MAX_FILE_POSITION),
     onWarning: o.onWarning ?? ((msg: string) => console.warn(msg)),
+    segmentMs: optional('segmentMs', o.segmentMs, 1),
+    retentionMs: optional('retentionMs', o.retentionMs, 0),
+    retentionBytes: optional('retentionBytes', o.retentionBytes, 0),
+    retentionCheckIntervalMs: check(
+      'retentionCheckIntervalMs',
+      o.retentionCheckIntervalMs ?? 300_000,
+      1,
+      2 ** 31 - 1,
+    ),
   };
 }

@@ -22,6 +22,7 @@ import {
 } from './partition-options.js';
 import { encodeRecordBatch } from './record-batch.js';
 import { decodeRecordsInto } from './record-batch-decode.js';
+import { deleteSegment, expiredPrefix } from './retention.js';
 import { openSegments } from './segment-files.js';
 import { Segment, type SegmentConfig } from './segment.js';
 import { findOffsetByTimestamp } from './time-lookup.js';
@@ -66,7 +67,10 @@ export class Partition {
   private closed = false;
   private dirty = false;
   private flushTimer: NodeJS.Timeout | undefined;
+  private retentionTimer: NodeJS.Timeout | undefined;
   private failure: unknown;
+  /** When the active segment started taking appends (for rolling by age). */
+  private activeSince = Date.now();
 
   private constructor(
     readonly dir: string,
@@ -75,6 +79,29 @@ export class Partition {
   ) {
     this.name = basename(dir);
     this.active = segments[segments.length - 1];
+    if (opts.retentionMs !== undefined || opts.retentionBytes !== undefined) {
+      this.enforceRetention();
+      this.retentionTimer = setInterval(() => {
+        if (!this.closed) this.enforceRetention();
+      }, opts.retentionCheckIntervalMs);
+      this.retentionTimer.unref();
+    }
+  }
+
+  /**
+   * Deletes the oldest closed segments that retention (age, size) no longer keeps and moves the
+   * log start offset forward; runs on open, after every roll and periodically. Returns how many
+   * segments it deleted.
+   */
+  enforceRetention(now = Date.now()): number {
+    this.checkOpen();
+    const n = expiredPrefix(
+      this.segments,
+      { retentionMs: this.opts.retentionMs, retentionBytes: this.opts.retentionBytes },
+      now,
+    );
+    for (const seg of this.segments.splice(0, n)) deleteSegment(seg);
+    return n;
   }
 
   /**
@@ -195,6 +222,7 @@ export class Partition {
   close(): void {
     if (this.closed) return;
     clearTimeout(this.flushTimer);
+    clearInterval(this.retentionTimer);
     try {
       if (this.failure === undefined) this.flush();
     } finally {
@@ -212,9 +240,12 @@ export class Partition {
   ): void {
     const size = head.length + (rest === null ? 0 : rest.length);
     const seg = this.active;
+    const tooOld = this.opts.segmentMs !== undefined && Date.now() - this.activeSince >= this.opts.segmentMs;
     if (
       seg.size > 0 &&
-      (seg.size + size > this.opts.segmentBytes || lastOffset - seg.baseOffset > MAX_RELATIVE_OFFSET)
+      (tooOld ||
+        seg.size + size > this.opts.segmentBytes ||
+        lastOffset - seg.baseOffset > MAX_RELATIVE_OFFSET)
     ) {
       this.roll();
     }
@@ -231,7 +262,10 @@ export class Partition {
     const next = Segment.create(this.dir, this.active.nextOffset, segmentConfig(this.opts));
     this.segments.push(next);
     this.active = next;
+    this.activeSince = Date.now();
     fsyncDir(this.dir);
+    if (this.opts.retentionMs !== undefined || this.opts.retentionBytes !== undefined)
+      this.enforceRetention();
   }
 
   private scheduleFlush(): void {

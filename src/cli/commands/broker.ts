@@ -15,6 +15,10 @@ Serves the embedded log over the Kafka wire protocol: kcat, librdkafka, kafka-py
   --fsync P         batch | interval | never (default interval; batch = durable on ack)
   --max-request-bytes N  largest request accepted (default 104857600)
   --no-auto-create  refuse unknown topics instead of creating them
+  --retention-ms N     delete closed segments older than N ms (default: keep forever)
+  --retention-bytes N  keep at most about N bytes per partition (default: no limit)
+  --segment-bytes N    roll segments at N bytes (default 67108864)
+  --segment-ms N       roll segments at N ms of age (default: by size only)
 
 SASL/PLAIN is required when SLUICE_BROKER_USERS is set, e.g. SLUICE_BROKER_USERS="alice:secret,bob:pw".
 Prints "listening on HOST:PORT" when ready; Ctrl-C or SIGTERM shuts down cleanly.
@@ -29,6 +33,10 @@ export async function broker(args: string[]): Promise<number> {
     fsync: { type: 'string' },
     'max-request-bytes': { type: 'string' },
     'no-auto-create': { type: 'boolean' },
+    'retention-ms': { type: 'string' },
+    'retention-bytes': { type: 'string' },
+    'segment-bytes': { type: 'string' },
+    'segment-ms': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -55,6 +63,18 @@ export async function broker(args: string[]): Promise<number> {
       2 ** 31 - 1,
     ),
     autoCreateTopics: !values['no-auto-create'],
+    logOptions: {
+      segmentBytes: intFlag(values['segment-bytes'], 'segment-bytes', 64 << 20, 128, 2 ** 31 - 1),
+      ...(values['segment-ms'] !== undefined
+        ? { segmentMs: intFlag(values['segment-ms'], 'segment-ms', 0, 1) }
+        : {}),
+      ...(values['retention-ms'] !== undefined
+        ? { retentionMs: intFlag(values['retention-ms'], 'retention-ms', 0, 0) }
+        : {}),
+      ...(values['retention-bytes'] !== undefined
+        ? { retentionBytes: intFlag(values['retention-bytes'], 'retention-bytes', 0, 0) }
+        : {}),
+    },
     ...(users ? { sasl: { users } } : {}),
     onWarning: (m) => process.stderr.write(m + '\n'),
   });
