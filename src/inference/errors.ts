@@ -15,6 +15,18 @@ export const InferenceErrorCodes = {
   modelClosed: 'SLUICE_INFERENCE_MODEL_CLOSED',
   modelRun: 'SLUICE_INFERENCE_MODEL_RUN',
   invalidArgument: 'SLUICE_INFERENCE_INVALID_ARGUMENT',
+  queueFull: 'SLUICE_INFERENCE_QUEUE_FULL',
+  queueTimeout: 'SLUICE_INFERENCE_QUEUE_TIMEOUT',
+  batchOutput: 'SLUICE_INFERENCE_BATCH_OUTPUT',
+  timeout: 'SLUICE_INFERENCE_TIMEOUT',
+  circuitOpen: 'SLUICE_INFERENCE_CIRCUIT_OPEN',
+  bulkheadFull: 'SLUICE_INFERENCE_BULKHEAD_FULL',
+  overloaded: 'SLUICE_INFERENCE_OVERLOADED',
+  remote: 'SLUICE_INFERENCE_REMOTE',
+  protocol: 'SLUICE_INFERENCE_PROTOCOL',
+  worker: 'SLUICE_INFERENCE_WORKER',
+  swapMismatch: 'SLUICE_INFERENCE_SWAP_MISMATCH',
+  aborted: 'SLUICE_INFERENCE_ABORTED',
 } as const;
 
 /**
@@ -33,11 +45,17 @@ export type InferenceErrorCode = (typeof InferenceErrorCodes)[keyof typeof Infer
  */
 export class InferenceError extends Error {
   readonly code: InferenceErrorCode;
+  /**
+   * True when the same call may succeed if tried again later (a timeout, shed load, a lost
+   * connection); resilience retries only these, and only for idempotent calls.
+   */
+  readonly retryable: boolean;
 
-  constructor(code: InferenceErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: InferenceErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    this.retryable = options?.retryable ?? false;
   }
 }
 

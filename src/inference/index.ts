@@ -11,9 +11,47 @@ export {
   UnsupportedTensorTypeError,
   type InferenceErrorCode,
 } from './errors.js';
+export {
+  BatchOutputError,
+  BulkheadFullError,
+  CircuitOpenError,
+  InferenceAbortedError,
+  InferenceTimeoutError,
+  ModelOverloadedError,
+  ProtocolError,
+  QueueFullError,
+  QueueTimeoutError,
+  RemoteModelError,
+  SwapMismatchError,
+  WorkerError,
+} from './serving-errors.js';
+export { DynamicBatcher } from './batch/dynamic-batcher.js';
+export { batchedModel } from './batch/batched-model.js';
+export type {
+  BatchFallback,
+  DynamicBatcherOptions,
+  QueuePolicy,
+  TimeoutAction,
+} from './batch/batcher-options.js';
+export type { BatchCloseReason, DynamicBatcherStats } from './batch/batcher-stats.js';
+export { MicrosHistogram, type MicrosSummary } from './micros-histogram.js';
+export { InferenceMetrics, type StatsSource } from './metrics.js';
+export { ResilientModel, withResilience, type ModelResilienceStats } from './resilience/resilient-model.js';
+export type {
+  InferenceBreakerOptions,
+  InferenceRetryOptions,
+  ModelResilienceOptions,
+} from './resilience/resilience-options.js';
+export type { ResilienceFallback } from './resilience/fallback.js';
+export { KServeModel, type KServeModelOptions } from './runners/kserve-model.js';
+export { OpenAIModel, type OpenAIModelOptions, type OpenAIModelStats } from './runners/openai-model.js';
+export { parseClassification, type Classification } from './runners/openai-parse.js';
+export { SwappableModel, type ModelSource, type SwappableModelStats } from './swap/swappable-model.js';
+export type { ShadowOptions, ShadowStats } from './swap/shadow-compare.js';
 export { averagePrecision, precisionAtK, rocAuc } from './evaluate.js';
-export type { InputPlan, Model, ModelMetadata, TensorSpec } from './model.js';
+export type { InputPlan, Model, ModelMetadata, ModelRunOptions, TensorSpec } from './model.js';
 export { OnnxModel, type OnnxModelOptions } from './onnx-model.js';
+export { OnnxWorkerModel, type OnnxWorkerModelOptions } from './runners/onnx-worker-model.js';
 export {
   BATCH_DIM,
   buildModel,
@@ -30,6 +68,15 @@ export {
 } from './onnx-export/logistic-regression.js';
 export { assertTensorSize, elementCount, float32Tensor, int64Tensor, TENSOR_TYPES } from './tensor.js';
 export type { Tensor, TensorData, TensorType } from './tensor.js';
+export { exportMlp, type MlpExport } from './onnx-export/mlp.js';
+export {
+  exportTreeEnsembleClassifier,
+  exportTreeEnsembleRegressor,
+  type TreeEnsembleExport,
+} from './onnx-export/tree-ensemble.js';
+export { trainMlp, type MlpFit, type MlpOptions } from './train/mlp.js';
+export { trainGradientBoostedTrees, type GbtFit, type GbtOptions } from './train/gbt.js';
+export type { RegressionTree } from './train/regression-tree.js';
 export {
   trainLogisticRegression,
   type LogisticRegressionFit,

@@ -29,8 +29,28 @@ export interface ModelMetadata {
 }
 
 /**
+ * Per-call options every runner accepts (runners ignore what does not apply to them).
+ *
+ * @example
+ * await model.run(inputs, { signal: AbortSignal.timeout(50), priority: 1, key: 'card-42' });
+ */
+export interface ModelRunOptions {
+  /** Aborts the call: remote runners cancel the HTTP request; queued batcher requests leave the queue. */
+  signal?: AbortSignal;
+  /** Batcher priority level, 1 = highest; default the batcher's `defaultPriority`. */
+  priority?: number;
+  /** Batcher queue timeout for this request, overriding the level's (when allowed). */
+  queueTimeoutMicros?: number;
+  /** Results of requests with the same key come back in the order the requests were made. */
+  key?: string | number;
+  /** Whether this call may be retried; default the model's `idempotent` (true when absent). */
+  idempotent?: boolean;
+}
+
+/**
  * A model runner: feeds named tensors in, gets named tensors out. Implemented by in-process
- * runtimes (ONNX Runtime) and, later, remote model servers.
+ * runtimes (ONNX Runtime, in-process or in worker threads), remote model servers (KServe v2,
+ * OpenAI-compatible), and the wrappers that compose them (batcher, resilience, hot swap).
  *
  * @example
  * const out = await model.run({ features: float32Tensor(rows, [n, 15]) });
@@ -39,8 +59,13 @@ export interface ModelMetadata {
  */
 export interface Model {
   readonly metadata: ModelMetadata;
+  /**
+   * False when a call has effects or costs that forbid repeating it (e.g. a sampled chat
+   * completion): resilience then never retries it. Absent means idempotent.
+   */
+  readonly idempotent?: boolean;
   /** Runs one batch. Rejects with a `ModelInputError` naming the mismatch when inputs do not fit the metadata. */
-  run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  run(inputs: Record<string, Tensor>, options?: ModelRunOptions): Promise<Record<string, Tensor>>;
   /** Releases the model's resources; `run()` afterwards rejects. Calling it twice is harmless. */
   close(): Promise<void>;
 }

@@ -58,13 +58,14 @@ function declaredShapes(bytes: Uint8Array, kind: 'inputs' | 'outputs'): Map<stri
 }
 
 /**
- * A tensor of zeros fitting a spec, dynamic dims set to 1 (one row): the warm-up input.
+ * A tensor of zeros fitting a spec, the first dynamic dim set to `rows` and the others to 1:
+ * the warm-up input.
  *
  * @example
  * zeroTensor({ name: 'features', type: 'float32', dims: ['N', 15] }); // dims [1, 15]
  */
-export function zeroTensor(spec: TensorSpec): Tensor {
-  const dims = spec.dims.map((d) => (typeof d === 'string' || d < 0 ? 1 : d));
+export function zeroTensor(spec: TensorSpec, rows = 1): Tensor {
+  const dims = spec.dims.map((d, i) => (typeof d === 'string' || d < 0 ? (i === 0 ? rows : 1) : d));
   const n = dims.reduce((a, b) => a * b, 1);
   switch (spec.type) {
     case 'float32':

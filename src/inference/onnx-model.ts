@@ -23,18 +23,26 @@ export interface OnnxModelOptions {
   interOpNumThreads?: number;
   /** Graph optimizations applied at load; default `all`. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Run once on a zero batch of 1 row at load, so the first real batch is not slow; default true. */
-  warmup?: boolean;
+  /** Run independent operators one after another or in parallel (inter-op threads); default `sequential`. */
+  executionMode?: 'sequential' | 'parallel';
+  /** ONNX Runtime's CPU memory arena; default true (faster; false returns memory between runs). */
+  enableCpuMemArena?: boolean;
+  /**
+   * Run once on a zero batch at load, so the first real batch is not slow: `true` (default) is
+   * 1 row, a number is that many rows (e.g. the batcher's `maxBatchSize`), `false` skips it.
+   */
+  warmup?: boolean | number;
 }
 
 const OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'];
+const EXECUTION_MODES = ['sequential', 'parallel'];
 
 /**
  * A model run in-process by ONNX Runtime (onnxruntime-node, CPU).
  *
  * Note: `session.run()` is a synchronous native call deferred with `setImmediate`, so each
- * `run()` blocks the event loop for the whole inference; a worker-thread runner that keeps
- * the pipeline's loop free comes in a later issue.
+ * `run()` blocks the event loop for the whole inference; `OnnxWorkerModel` runs the same
+ * sessions in worker threads and keeps the pipeline's loop free.
  *
  * @example
  * const model = await OnnxModel.load('fraud.onnx', { intraOpNumThreads: 1 });
@@ -64,6 +72,10 @@ export class OnnxModel implements Model {
    */
   static async load(source: string | Uint8Array, opts: OnnxModelOptions = {}): Promise<OnnxModel> {
     const sessionOptions = toSessionOptions(opts);
+    const warmRows =
+      opts.warmup === undefined || opts.warmup === true ? 1 : opts.warmup === false ? 0 : opts.warmup;
+    if (!Number.isInteger(warmRows) || warmRows < 0)
+      throw new InvalidArgumentError(`warmup is ${opts.warmup}: pass true, false or a row count >= 0`);
     const where = typeof source === 'string' ? `"${source}"` : `${source.byteLength} bytes`;
     let session: ort.InferenceSession;
     try {
@@ -91,14 +103,14 @@ export class OnnxModel implements Model {
       throw err;
     }
     // A model whose inputs declare no shape cannot be given a meaningful zero batch.
-    if (opts.warmup !== false && model.metadata.inputs.every((s) => s.anyShape !== true)) {
-      const zeros = Object.fromEntries(model.metadata.inputs.map((s) => [s.name, zeroTensor(s)]));
+    if (warmRows > 0 && model.metadata.inputs.every((s) => s.anyShape !== true)) {
+      const zeros = Object.fromEntries(model.metadata.inputs.map((s) => [s.name, zeroTensor(s, warmRows)]));
       try {
         await model.run(zeros);
       } catch (cause) {
         await model.close();
         throw new ModelLoadError(
-          `the warm-up run of the model from ${where} on a zero batch of 1 row failed: ${errorText(cause)}; ` +
+          `the warm-up run of the model from ${where} on a zero batch of ${warmRows} row(s) failed: ${errorText(cause)}; ` +
             'pass { warmup: false } if the model cannot run on zeros',
           { cause },
         );
@@ -158,6 +170,27 @@ export class OnnxModel implements Model {
   }
 
   /**
+   * Checks once, at start, that the model gives the outputs a caller will read (and with the
+   * expected types when given). Throws `InvalidArgumentError` naming what is missing.
+   *
+   * @example
+   * model.checkOutputs([{ name: 'score', type: 'float32' }]);
+   */
+  checkOutputs(wanted: readonly { name: string; type?: TensorType }[]): void {
+    for (const w of wanted) {
+      const spec = this.metadata.outputs.find((o) => o.name === w.name);
+      if (spec === undefined)
+        throw new InvalidArgumentError(
+          `model "${this.metadata.name}" has no output "${w.name}": it gives ${this.metadata.outputs.map((o) => `"${o.name}"`).join(', ')}`,
+        );
+      if (w.type !== undefined && w.type !== spec.type)
+        throw new InvalidArgumentError(
+          `output "${w.name}" of model "${this.metadata.name}" is ${spec.type}, not ${w.type}`,
+        );
+    }
+  }
+
+  /**
    * Waits for runs in flight, then releases the native session. Safe to call twice.
    *
    * @example
@@ -183,6 +216,12 @@ function toSessionOptions(opts: OnnxModelOptions): ort.InferenceSession.SessionO
       throw new InvalidArgumentError(`${key} is ${v}: pass an integer >= 0 (0 lets ONNX Runtime choose)`);
     out[key] = v;
   }
+  if (opts.executionMode !== undefined) {
+    if (!EXECUTION_MODES.includes(opts.executionMode))
+      throw new InvalidArgumentError(`executionMode is "${opts.executionMode}": pass sequential or parallel`);
+    out.executionMode = opts.executionMode;
+  }
+  if (opts.enableCpuMemArena !== undefined) out.enableCpuMemArena = opts.enableCpuMemArena;
   if (!OPTIMIZATION_LEVELS.includes(out.graphOptimizationLevel!)) {
     throw new InvalidArgumentError(
       `graphOptimizationLevel is "${opts.graphOptimizationLevel}": pass one of ${OPTIMIZATION_LEVELS.join(', ')}`,

@@ -1,0 +1,127 @@
+// Joining requests' tensors along dim 0 and splitting a batch's outputs back into rows.
+import { BatchOutputError } from '../serving-errors.js';
+import type { Tensor, TensorData, TensorType } from '../tensor.js';
+
+/**
+ * Allocates flat storage for `n` elements of a tensor type.
+ *
+ * @example
+ * allocate('float32', 30); // Float32Array(30)
+ */
+export function allocate(type: TensorType, n: number): TensorData {
+  switch (type) {
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    case 'int64':
+      return new BigInt64Array(n);
+    case 'bool':
+      return new Uint8Array(n);
+    case 'string':
+      return new Array<string>(n).fill('');
+  }
+}
+
+/**
+ * Concatenates the same-named tensor of several requests along dim 0 (row-major data, so the
+ * flat arrays are simply appended). All parts must share type and trailing dims (checked at enqueue).
+ *
+ * @example
+ * concatRows([{ type: 'float32', data: a, dims: [1, 15] }, { type: 'float32', data: b, dims: [3, 15] }]); // dims [4, 15]
+ */
+export function concatRows(parts: readonly Tensor[]): Tensor {
+  const first = parts[0]!;
+  if (parts.length === 1) return first;
+  let rows = 0;
+  let length = 0;
+  for (const p of parts) {
+    rows += p.dims[0]!;
+    length += p.data.length;
+  }
+  const dims = [rows, ...first.dims.slice(1)];
+  if (first.type === 'string') {
+    const out: string[] = [];
+    for (const p of parts) for (const s of p.data as string[]) out.push(s);
+    return { type: 'string', data: out, dims };
+  }
+  const out = allocate(first.type, length) as Exclude<TensorData, string[]>;
+  let at = 0;
+  for (const p of parts) {
+    const d = p.data as Exclude<TensorData, string[]>;
+    if (d.length === 1) out[at] = d[0]!;
+    else (out as Float32Array).set(d as Float32Array, at);
+    at += d.length;
+  }
+  return { type: first.type, data: out, dims };
+}
+
+/**
+ * Rows `[start, start + count)` of a batch output, as a view (typed arrays are not copied).
+ *
+ * @example
+ * sliceRows(scores, 4, 2); // dims [2, 1], data a subarray of scores.data
+ */
+export function sliceRows(t: Tensor, rowSize: number, start: number, count: number): Tensor {
+  const from = start * rowSize;
+  const to = from + count * rowSize;
+  const dims = t.dims.slice();
+  dims[0] = count;
+  if (t.type === 'string') return { type: t.type, data: (t.data as string[]).slice(from, to), dims };
+  return { type: t.type, data: (t.data as Float32Array).subarray(from, to), dims };
+}
+
+/**
+ * Elements per row of a batch output, checking that its first dim is the batch's row count.
+ *
+ * @example
+ * outputRowSize('score', { type: 'float32', data: new Float32Array(8), dims: [8, 1] }, 8); // 1
+ */
+export function outputRowSize(name: string, t: Tensor, rows: number): number {
+  if (t.dims.length === 0 || t.dims[0] !== rows) {
+    throw new BatchOutputError(
+      `output "${name}" has dims [${t.dims.join(',')}], but the batch has ${rows} rows: ` +
+        'a batched model must return one output row per input row (dim 0 = batch)',
+    );
+  }
+  return rows === 0 ? 0 : t.data.length / rows;
+}
+
+/**
+ * Concatenates several requests' inputs, name by name, along dim 0.
+ *
+ * @example
+ * const batch = concatInputs([req1.inputs, req2.inputs]);
+ */
+export function concatInputs(parts: readonly Record<string, Tensor>[]): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const name of Object.keys(parts[0]!)) out[name] = concatRows(parts.map((p) => p[name]!));
+  return out;
+}
+
+/**
+ * Splits a batch's outputs back into per-request outputs of `counts[i]` rows each (views).
+ * Throws {@link BatchOutputError} when an output lacks the batch dim.
+ *
+ * @example
+ * const [a, b] = splitOutputs(out, 4, [1, 3]);
+ */
+export function splitOutputs(
+  out: Record<string, Tensor>,
+  rows: number,
+  counts: readonly number[],
+): Record<string, Tensor>[] {
+  const names = Object.keys(out);
+  const sizes = names.map((n) => outputRowSize(n, out[n]!, rows));
+  const parts: Record<string, Tensor>[] = [];
+  let at = 0;
+  for (const count of counts) {
+    const mine: Record<string, Tensor> = {};
+    for (let i = 0; i < names.length; i++) mine[names[i]!] = sliceRows(out[names[i]!]!, sizes[i]!, at, count);
+    at += count;
+    parts.push(mine);
+  }
+  return parts;
+}

@@ -1,0 +1,105 @@
+// One JSON-over-HTTP exchange with a model server, with its failures mapped to inference errors.
+import {
+  InferenceAbortedError,
+  ModelOverloadedError,
+  ProtocolError,
+  RemoteModelError,
+} from '../serving-errors.js';
+
+/**
+ * One HTTP request to a model server.
+ *
+ * @example
+ * const req: JsonRequest = { method: 'POST', url: `${base}/v2/models/fraud/infer`, body: json };
+ */
+export interface JsonRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  /** Already serialized JSON (callers build large tensors as strings, faster than objects). */
+  body?: string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+/** Statuses worth retrying: the request timed out or a proxy lost the upstream. */
+const RETRYABLE_STATUS = new Set([408, 502, 504]);
+
+/**
+ * Sends a request and parses a JSON answer. Maps failures to inference errors: HTTP 503 and
+ * 429 → `ModelOverloadedError` (shed load: back off), no answer → `RemoteModelError` status 0
+ * (retryable), other non-2xx → `RemoteModelError` with the server's message, a 2xx body that is
+ * not JSON → `ProtocolError`, an aborted signal → `InferenceAbortedError`.
+ *
+ * @example
+ * const { status, body } = await requestJson({ method: 'GET', url: `${base}/v2/models/fraud` });
+ */
+export async function requestJson(req: JsonRequest): Promise<{ status: number; body: unknown }> {
+  const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+  if (req.body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(req.url, { method: req.method, headers, body: req.body, signal: req.signal });
+  } catch (cause) {
+    if (req.signal?.aborted === true)
+      throw new InferenceAbortedError(`request to ${req.url} was aborted`, { cause: req.signal.reason });
+    throw new RemoteModelError(
+      `could not reach the model server at ${req.url}: ${describe(cause)}; check that it is running`,
+      0,
+      { cause, retryable: true },
+    );
+  }
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (cause) {
+    if (req.signal?.aborted === true)
+      throw new InferenceAbortedError(`request to ${req.url} was aborted`, { cause: req.signal.reason });
+    throw new RemoteModelError(`the answer from ${req.url} broke off: ${describe(cause)}`, res.status, {
+      cause,
+      retryable: true,
+    });
+  }
+  if (res.status === 503 || res.status === 429) {
+    const after = Number(res.headers.get('retry-after'));
+    throw new ModelOverloadedError(
+      `the model server at ${req.url} shed the request (HTTP ${res.status}: ${serverMessage(text)}); back off and retry`,
+      res.status,
+      Number.isFinite(after) && after >= 0 ? after * 1000 : undefined,
+    );
+  }
+  if (res.status < 200 || res.status >= 300) {
+    throw new RemoteModelError(
+      `the model server at ${req.url} answered HTTP ${res.status}: ${serverMessage(text)}`,
+      res.status,
+      { retryable: RETRYABLE_STATUS.has(res.status) },
+    );
+  }
+  try {
+    return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
+  } catch (cause) {
+    throw new ProtocolError(
+      `the model server at ${req.url} answered with invalid JSON: ${text.slice(0, 120)}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/** The server's error text: KServe `{"error": "..."}`, OpenAI `{"error": {"message": "..."}}`, or the body. */
+function serverMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: string | { message?: string } };
+    if (typeof body.error === 'string') return body.error;
+    if (typeof body.error?.message === 'string') return body.error.message;
+  } catch {
+    // not JSON: show the raw text
+  }
+  return text.slice(0, 200) || '(empty body)';
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? err.message;
+}
