@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { columnStats } from './dataset.js';
 import { choleskySolve, sigmoid, softplus } from './linear-algebra.js';
 
 /**
@@ -223,25 +224,6 @@ function checkArguments(
       );
   }
   return n;
-}
-
-function columnStats(X: ArrayLike<number>, n: number, f: number): { mean: Float64Array; std: Float64Array } {
-  const mean = new Float64Array(f);
-  const std = new Float64Array(f);
-  for (let i = 0; i < n; i++) for (let j = 0; j < f; j++) mean[j]! += X[i * f + j]!;
-  for (let j = 0; j < f; j++) mean[j]! /= n;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < f; j++) {
-      const dev = X[i * f + j]! - mean[j]!;
-      std[j]! += dev * dev;
-    }
-  }
-  for (let j = 0; j < f; j++) {
-    const s = Math.sqrt(std[j]! / n);
-    // a constant column carries no signal; dividing by 1 keeps it at 0 after centering
-    std[j] = s > 1e-12 * Math.max(1, Math.abs(mean[j]!)) ? s : 1;
-  }
-  return { mean, std };
 }
 
 /** Per-row weights normalized to sum to 1, so `l2` means the same for any n. */
