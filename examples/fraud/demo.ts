@@ -77,6 +77,8 @@ export interface FraudDemoResult {
     stages: Record<string, { p50: number; p99: number }>;
   };
   actions_digest: string;
+  /** SHA-256 over the pipeline's checkpointed state (window features), key by key. */
+  state_digest?: string;
   quality: { roc_auc: number | null; average_precision: number | null; evaluated: number; frauds: number };
   resumed: boolean;
   stopped: boolean;
@@ -215,17 +217,19 @@ async function runPipeline(
   });
   onStart(run);
   let summary: RunSummary;
+  let stateDigest: string;
   try {
     summary = await run.done;
     if (summary.stopped) producer.stop();
     await producer.done;
+    stateDigest = store.digest('fraud');
   } finally {
     producer.stop();
     ledger.close();
     await model.close();
     await store.close();
   }
-  const result = report(summary, opts, log.partition(TOPIC, 0).highWatermark, ledger, scores.path);
+  const result = { ...report(summary, opts, log.partition(TOPIC, 0).highWatermark, ledger, scores.path), state_digest: stateDigest };
   log.close();
   return result;
 }
