@@ -60,6 +60,15 @@ export class KeyedStateCache<V> {
     return decoded;
   }
 
+  /** The value of a key without bringing it into memory (for scans such as expiry sweeps). */
+  peek(key: RecordKey): V | undefined {
+    const v = this.live.get(key);
+    if (v !== undefined) return v;
+    if (!this.reader || this.deleted.has(key) || this.pendingDeletes.has(key)) return undefined;
+    const stored = this.reader.get(this.ns, key);
+    return stored === undefined ? undefined : this.opts.decode(stored);
+  }
+
   /** Stores `value` (or records that the value returned by get() was changed in place). */
   set(key: RecordKey, value: V): void {
     this.live.set(key, value);

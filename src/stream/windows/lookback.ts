@@ -145,11 +145,15 @@ export class LookbackFeatures<T> implements Stateful {
     return row;
   }
 
+  /**
+   * Drops keys whose entries have all expired, in memory and in the store alike, so the
+   * state does not depend on which keys happened to be in memory (after a restart, say).
+   */
   private sweep(): void {
     for (const g of this.groups) {
-      for (const [key, tl] of g.timelines.entries()) {
-        tl.expire(this.maxTime - g.retention);
-        if (tl.size === 0) g.timelines.delete(key);
+      for (const key of [...g.timelines.allKeys()]) {
+        const tl = g.timelines.peek(key);
+        if (tl && tl.lastTime <= this.maxTime - g.retention) g.timelines.delete(key);
       }
     }
   }
