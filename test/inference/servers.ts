@@ -4,7 +4,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 /** What the next inference request gets: an answer, after an optional delay, or an HTTP error. */
-export type Behavior = { delayMs?: number; status?: number; body?: string; headers?: Record<string, string> };
+export type Behavior = {
+  delayMs?: number;
+  status?: number;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Drop the connection without an answer. */
+  drop?: boolean;
+};
 
 export interface TestServer {
   url: string;
@@ -68,6 +75,10 @@ function send(
 async function behave(s: TestServer, res: ServerResponse): Promise<boolean> {
   const b = s.script.shift() ?? s.fallbackBehavior;
   if (b.delayMs) await new Promise((r) => setTimeout(r, b.delayMs));
+  if (b.drop) {
+    res.socket?.destroy();
+    return false;
+  }
   if (b.status !== undefined && b.status !== 200) {
     send(res, b.status, b.body ?? { error: `scripted HTTP ${b.status}` }, b.headers);
     return false;
