@@ -1,0 +1,73 @@
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ActionError } from './errors.js';
+import { fileSink } from './file-sink.js';
+import { kafkaSink } from './kafka-sink.js';
+import { postgresSink } from './postgres-sink.js';
+import type { ActionSink } from './sink.js';
+import { webhookSink, type WebhookSinkOptions } from './webhook-sink.js';
+
+export const ACTION_SINK_SCHEMES = [
+  'postgres://',
+  'http(s)://',
+  'kafka://host:port/topic',
+  'file:path.jsonl',
+];
+
+/** Options that a URL cannot carry. */
+export interface ActionSinkUrlOptions {
+  /** Webhook options other than the URL (secret, timeout, retries...). */
+  webhook?: Omit<WebhookSinkOptions, 'url'>;
+  /** Kafka client id. */
+  clientId?: string;
+}
+
+function badUrl(url: string, why: string): ActionError {
+  return new ActionError(
+    'SLUICE_SINK_URL',
+    `sink URL "${url}": ${why}; use one of ${ACTION_SINK_SCHEMES.join(', ')}`,
+  );
+}
+
+/** `file:rel/path`, `file:/abs/path` or `file:///abs/path` to a path. */
+export function filePathOf(url: string): string {
+  const rest = url.slice('file:'.length);
+  const path = rest.startsWith('//') ? fileURLToPath(url) : rest;
+  return isAbsolute(path) ? path : resolve(path);
+}
+
+/** `kafka://h1:9092,h2:9092/topic` to brokers and topic. */
+export function kafkaUrlParts(url: string): { brokers: string[]; topic: string } {
+  const m = /^kafka:\/\/([^/?#]+)\/([^/?#]+)$/.exec(url);
+  if (!m) throw badUrl(url, 'a Kafka URL is kafka://host:port[,host:port...]/topic');
+  const brokers = m[1]!.split(',').map((b) => (b.includes(':') ? b : `${b}:9092`));
+  return { brokers, topic: decodeURIComponent(m[2]!) };
+}
+
+/**
+ * The action sink a URL names: `postgres://user@host:port/db[?table=NAME]` (batched upsert on
+ * the idempotency key), `http(s)://...` (webhook with Idempotency-Key and HMAC signature; secret
+ * from SLUICE_WEBHOOK_SECRET), `kafka://host:port/topic` (keyed records, deduped against the
+ * topic's tail) or `file:path.jsonl` (a JSON-lines ledger).
+ *
+ * @example
+ * stream.to(action({ name: 'alert', payload: (t) => t, to: actionSinkFromUrl('postgres://postgres@127.0.0.1/test?table=alerts') }));
+ */
+export function actionSinkFromUrl(url: string, opts: ActionSinkUrlOptions = {}): ActionSink {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  switch (scheme) {
+    case 'postgres':
+    case 'postgresql':
+      return postgresSink({ url });
+    case 'http':
+    case 'https':
+      return webhookSink({ ...opts.webhook, url });
+    case 'kafka':
+      return kafkaSink({ ...kafkaUrlParts(url), clientId: opts.clientId });
+    case 'file':
+      if (url.length <= 'file:'.length) throw badUrl(url, 'no path after file:');
+      return fileSink({ path: filePathOf(url) });
+    default:
+      throw badUrl(url, scheme ? `scheme "${scheme}:" is not supported` : 'it has no scheme');
+  }
+}

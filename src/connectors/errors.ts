@@ -1,0 +1,37 @@
+import { SluiceError } from '../stream/index.js';
+
+/** Stable codes of the connectors' errors; a code is never reused for another meaning. */
+export type ConnectorErrorCode =
+  /** A source URL that cannot be parsed or names an unsupported scheme. */
+  | 'SLUICE_SOURCE_URL'
+  /** The outside system (broker, server, file) cannot be reached or read. */
+  | 'SLUICE_SOURCE_UNAVAILABLE'
+  /** A connector that is not available in this build. */
+  | 'SLUICE_SOURCE_NOT_AVAILABLE'
+  /** The dead-letter topic named does not exist in the log. */
+  | 'SLUICE_DLQ_NOT_FOUND';
+
+/**
+ * An error of a source or of the dead-letter tools: a stable `code`, and a message that says
+ * what to fix.
+ *
+ * @example
+ * try { await run.done } catch (e) { if (e instanceof ConnectorError && e.code === 'SLUICE_SOURCE_UNAVAILABLE') retryLater() }
+ */
+export class ConnectorError extends SluiceError {
+  constructor(code: ConnectorErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message);
+    this.name = 'ConnectorError';
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/** "host:port" of a URL for messages, never its credentials. */
+export function hostOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.host;
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//');
+  }
+}

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { mqttSpoolTopic, natsStreamName, sourceFromUrl } from '../../src/connectors/index.js';
+
+describe('sourceFromUrl', () => {
+  it('builds the source each scheme names', () => {
+    assert.equal(
+      sourceFromUrl('kafka://127.0.0.1:9092,b2/transactions?group=fraud').name,
+      'kafka:transactions',
+    );
+    assert.equal(sourceFromUrl('mqtt://127.0.0.1:1883/sensors/+/temp').name, 'mqtt:sensors/+/temp');
+    assert.equal(
+      sourceFromUrl('mqtt://127.0.0.1:1883/sensors/%23').name,
+      'mqtt:sensors/#',
+      '"#" is written %23 in a URL',
+    );
+    assert.equal(sourceFromUrl('nats://127.0.0.1:4222/orders.created').name, 'nats:orders.created');
+    assert.equal(sourceFromUrl('redis://127.0.0.1:6379/events?group=g&field=data').name, 'redis:events');
+    assert.equal(sourceFromUrl('file:data/tx.csv').name, 'file:tx');
+    assert.equal(sourceFromUrl(`file://${join('/tmp', 'x.ndjson')}`).name, 'file:x');
+  });
+
+  it('names what is wrong and lists the schemes it knows', () => {
+    for (const bad of [
+      'kafka://host:9092',
+      'mqtt://h:1883',
+      'nats://h:4222/',
+      'amqp://h/q',
+      'events',
+      'file:',
+    ])
+      assert.throws(
+        () => sourceFromUrl(bad),
+        { code: 'SLUICE_SOURCE_URL', message: /use one of kafka:\/\/host:port\/topic/ },
+        bad,
+      );
+  });
+
+  it('derives legal spool topic and stream names', () => {
+    assert.equal(mqttSpoolTopic('sensors/+/temp/#'), 'mqtt.sensors_plus_temp_all');
+    assert.equal(natsStreamName('orders.*.created.>'), 'SLUICE_orders_STAR_created_ALL');
+  });
+});
