@@ -14,6 +14,7 @@ import {
   OnnxModel,
   SluiceError,
   action,
+  actionSinkFromUrl,
   averagePrecision,
   days,
   fanOut,
@@ -22,16 +23,21 @@ import {
   logSource,
   pipeline,
   rocAuc,
+  sourceFromUrl,
   type AlertSink,
   type ProgressSnapshot,
   type RunSummary,
   type PipelineRun,
   type SloRule,
+  type Source,
 } from '../../src/index.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, TX_SCHEMA, modelRow, type Tx } from './features.js';
 import { MODEL_PATH, readModelInfo, MODEL_INFO_PATH } from './model-info.js';
 import { produceTransactions, type PopulationOptions } from './producer.js';
 import { ScoreRecorder } from './score-recorder.js';
+import { CardRecorder, cardPrecisionAtK } from './card-precision.js';
+import { FeaturesCsvWriter } from './features-csv.js';
+import { handbookCsvSource } from './handbook-csv.js';
 
 export const TOPIC = 'transactions';
 export const DLQ_TOPIC = 'fraud.dlq';
@@ -56,6 +62,17 @@ export interface FraudDemoOptions extends PopulationOptions {
   /** SLO rules checked once per second; alerts go to stderr and to `onAlert`. */
   slo?: SloRule[];
   onAlert?: AlertSink;
+  /** Where alerts also go (deduplicated there too): postgres://, http(s)://, kafka://host:port/topic, file:path.jsonl. */
+  alertsTo?: string;
+  /**
+   * Read transactions from here instead of generating them: kafka://, mqtt://, nats://,
+   * redis://, file: (see docs/connectors.md); `events` then caps the records read by this run.
+   */
+  from?: string;
+  /** Read transactions from a CSV file in the Fraud Detection Handbook's layout instead of generating them. */
+  input?: string;
+  /** Also write every transaction's features (handbook column names) to this CSV file. */
+  featuresOut?: string;
 }
 
 /** The demo's objectives: what the CLI checks unless given --slo or --no-slo. */
@@ -79,7 +96,14 @@ export interface FraudDemoResult {
   actions_digest: string;
   /** SHA-256 over the pipeline's checkpointed state (window features), key by key. */
   state_digest?: string;
-  quality: { roc_auc: number | null; average_precision: number | null; evaluated: number; frauds: number };
+  quality: {
+    roc_auc: number | null;
+    average_precision: number | null;
+    /** Card precision top-100 per day, averaged over the days after the warm-up (handbook's metric). */
+    card_precision_at_100: number | null;
+    evaluated: number;
+    frauds: number;
+  };
   resumed: boolean;
   stopped: boolean;
   checkpoints: number;
@@ -163,16 +187,30 @@ async function runPipeline(
   if (!log.hasTopic(TOPIC)) log.createTopic(TOPIC, { partitions: 1 });
   const ledger = ActionLedger.open(join(opts.dataDir, 'actions', 'alerts.jsonl'));
   const scores = new ScoreRecorder(join(opts.dataDir, 'scores.bin'));
+  const cards = new CardRecorder(join(opts.dataDir, 'cards.bin'));
   const model = await OnnxModel.load(opts.modelPath ?? MODEL_PATH, { name: 'fraud_lr' });
 
-  const producer = produceTransactions(log.partition(TOPIC, 0), {
-    ...population,
-    events: opts.events,
-    rate: opts.rate,
-  });
+  // With --from the transactions come from outside; otherwise the generator writes them to the log.
+  const producer =
+    opts.from || opts.input
+      ? undefined
+      : produceTransactions(log.partition(TOPIC, 0), { ...population, events: opts.events, rate: opts.rate });
+  const source: Source<Buffer | null> = opts.input
+    ? limited(handbookCsvSource({ path: opts.input, rate: opts.rate }), opts.events)
+    : opts.from
+      ? limited(
+          sourceFromUrl(opts.from, {
+            spool: log,
+            groupId: 'sluice-fraud',
+            file: { schema: TX_SCHEMA, rate: opts.rate },
+          }),
+          opts.events,
+        )
+      : logSource({ log, topic: TOPIC, endWhen: () => producer!.finished });
+  const deadLetters = logDeadLetters(log, DLQ_TOPIC);
   const row = new Float64Array(MODEL_WIDTH);
   const p = pipeline('fraud')
-    .from(logSource({ log, topic: TOPIC, endWhen: () => producer.finished }))
+    .from(source)
     .decode(json(TX_SCHEMA))
     .eventTime((t) => t.ts)
     .features(FEATURE_GROUPS)
@@ -182,7 +220,7 @@ async function runPipeline(
       output: (t, out) => ({ tx: t as Tx, score: out[0]!, fraud: t.fraud }),
     })
     .to({
-      ...fanOut(
+      ...fanOut<{ tx: Tx; score: number; fraud: number }>(
         action({
           name: 'alert',
           ledger,
@@ -200,8 +238,12 @@ async function runPipeline(
                 for (const e of entries) observer.recordAction('fraud', e.payload);
               }
             : undefined,
+          // The local ledger still dedupes and digests; the URL's sink dedupes on the same keys.
+          ...(opts.alertsTo ? { to: actionSinkFromUrl(opts.alertsTo), deadLetters } : {}),
         }),
         scores,
+        cards,
+        ...(opts.featuresOut ? [new FeaturesCsvWriter(opts.featuresOut)] : []),
       ),
       name: 'actions',
     });
@@ -212,7 +254,7 @@ async function runPipeline(
   const run = p.run({
     checkpoints: store,
     checkpointIntervalMs: opts.checkpointIntervalMs ?? 1000,
-    deadLetters: logDeadLetters(log, DLQ_TOPIC),
+    deadLetters,
     onProgress: opts.onProgress,
   });
   onStart(run);
@@ -220,18 +262,42 @@ async function runPipeline(
   let stateDigest: string;
   try {
     summary = await run.done;
-    if (summary.stopped) producer.stop();
-    await producer.done;
+    if (summary.stopped) producer?.stop();
+    await producer?.done;
     stateDigest = store.digest('fraud');
   } finally {
-    producer.stop();
+    producer?.stop();
     ledger.close();
     await model.close();
     await store.close();
   }
-  const result = { ...report(summary, opts, log.partition(TOPIC, 0).highWatermark, ledger, scores.path), state_digest: stateDigest };
+  const eventsIn = opts.from || opts.input ? summary.counters.in : log.partition(TOPIC, 0).highWatermark;
+  const result = {
+    ...report(summary, opts, eventsIn, ledger, scores.path, cards.path),
+    state_digest: stateDigest,
+  };
   log.close();
   return result;
+}
+
+/** Ends `source` once this run has read `limit` records from it (Infinity: when it ends). */
+function limited<T>(source: Source<T>, limit: number): Source<T> {
+  let read = 0;
+  return {
+    name: source.name,
+    open: (ctx) => source.open(ctx),
+    async poll(max) {
+      if (read >= limit) return null;
+      const records = await source.poll(Math.min(max, limit - read));
+      read += records?.length ?? 0;
+      return records;
+    },
+    positions: () => source.positions(),
+    lag: () => source.lag(),
+    lagByPartition: source.lagByPartition ? () => source.lagByPartition!() : undefined,
+    commit: source.commit ? (offsets) => source.commit!(offsets) : undefined,
+    close: () => source.close(),
+  };
 }
 
 function report(
@@ -240,8 +306,11 @@ function report(
   eventsIn: number,
   ledger: ActionLedger,
   scoresPath: string,
+  cardsPath: string,
 ): FraudDemoResult {
   const q = ScoreRecorder.read(scoresPath);
+  const cardOf = CardRecorder.read(cardsPath);
+  const cp = { scores: [] as number[], labels: [] as number[], cards: [] as number[], times: [] as number[] };
   const warmup = opts.warmupDays ?? 30;
   const from = (q.times[0] ?? 0) + days(warmup);
   const sc: number[] = [];
@@ -250,6 +319,13 @@ function report(
     if (q.times[i]! >= from) {
       sc.push(q.scores[i]!);
       lb.push(q.labels[i]!);
+      const card = cardOf[q.offsets[i]!] ?? -1;
+      if (card >= 0) {
+        cp.scores.push(q.scores[i]!);
+        cp.labels.push(q.labels[i]!);
+        cp.cards.push(card);
+        cp.times.push(q.times[i]!);
+      }
     }
   }
   const frauds = lb.reduce((a, b) => a + b, 0);
@@ -273,6 +349,7 @@ function report(
     quality: {
       roc_auc: hasBoth ? round(rocAuc(sc, lb), 4) : null,
       average_precision: hasBoth ? round(averagePrecision(sc, lb), 4) : null,
+      card_precision_at_100: cp.scores.length > 0 ? round(cardPrecisionAtK(cp, 100).mean, 4) : null,
       evaluated: lb.length,
       frauds,
     },

@@ -7,7 +7,7 @@ export const MODEL_INFO_PATH = fileURLToPath(new URL('./model.json', import.meta
 
 /** What training wrote beside the ONNX file. */
 export interface FraudModelInfo {
-  kind: 'logistic-regression';
+  kind: 'logistic-regression' | 'gradient-boosted-trees';
   features: string[];
   /** Alert when score >= threshold (chosen on the training data for the best F1). */
   threshold: number;
@@ -19,7 +19,10 @@ export interface FraudModelInfo {
     trainRows: number;
     validationRows: number;
   };
-  validation: { roc_auc: number; average_precision: number };
+  /** On the validation days, or the handbook protocol's test week. */
+  validation: { roc_auc: number; average_precision: number; card_precision_at_100?: number };
+  /** Present when trained with the handbook's protocol (one week, 7-day gap, one test week). */
+  protocol?: 'handbook';
 }
 
 export function readModelInfo(path = MODEL_INFO_PATH): FraudModelInfo {

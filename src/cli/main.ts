@@ -2,15 +2,21 @@ import { readFileSync } from 'node:fs';
 import { SluiceError } from '../stream/index.js';
 import { UsageError } from './args.js';
 import { BROKER_USAGE, broker } from './commands/broker.js';
+import { DEMO_ANOMALY_USAGE, demoAnomaly } from './commands/demo-anomaly.js';
 import { DEMO_FRAUD_USAGE, demoFraud } from './commands/demo-fraud.js';
+import { DEMO_RECS_USAGE, demoRecs } from './commands/demo-recs.js';
+import { DLQ_USAGE, dlq } from './commands/dlq.js';
 import { TRAIN_FRAUD_USAGE, trainFraud } from './commands/train-fraud.js';
 
 const USAGE = `sluice — streaming AI pipelines: log -> features -> models -> idempotent actions
 
 Usage:
   sluice demo fraud [--events N] [--seed S] [--data DIR] [--rate EPS] [--json]
-  sluice train fraud [--seed S] [--days N] [--out FILE]
+  sluice demo anomaly [--nab DIR] [--out DIR] [--json]
+  sluice demo recs [--input FILE.csv] [--events N] [--port PORT] [--serve] [--json]
+  sluice train fraud [--model lr|gbt] [--protocol default|handbook] [--out FILE]
   sluice broker [--port 9092] [--host 127.0.0.1] [--data DIR] [--partitions N] [--fsync batch|interval|never]
+  sluice dlq list|show|replay --data DIR [--topic fraud.dlq]
   sluice help [command]
   sluice --version
 
@@ -20,8 +26,11 @@ Run "sluice help demo fraud" for a command's options.
 type Command = { usage: string; run: (args: string[]) => Promise<number> };
 const COMMANDS: Record<string, Command> = {
   'demo fraud': { usage: DEMO_FRAUD_USAGE, run: demoFraud },
+  'demo anomaly': { usage: DEMO_ANOMALY_USAGE, run: demoAnomaly },
+  'demo recs': { usage: DEMO_RECS_USAGE, run: demoRecs },
   'train fraud': { usage: TRAIN_FRAUD_USAGE, run: trainFraud },
   broker: { usage: BROKER_USAGE, run: broker },
+  dlq: { usage: DLQ_USAGE, run: dlq },
 };
 
 function version(): string {

@@ -26,6 +26,21 @@ windowed features per customer and terminal -> ONNX model -> alert actions.
                   e2e_p99_ms<100@1m (repeatable; replaces the defaults: e2e_p99_ms<250,
                   lag<10000, error_ratio:infer<0.01, each over 1m); alerts go to stderr
   --no-slo        no objectives
+  --alerts-to URL also deliver each alert, deduplicated by its idempotency key, to
+                  postgres://user@host:port/db[?table=NAME], http(s)://... (webhook; HMAC secret
+                  from SLUICE_WEBHOOK_SECRET), kafka://host:port/topic or file:path.jsonl
+  --from URL      read transactions from kafka://host:port/topic, mqtt://host:port/topic,
+                  nats://host:port/subject, redis://host:port/stream or file:path(.ndjson|.csv)
+                  instead of generating them; --events then stops after N records of this run
+                  (default: until the source ends or Ctrl-C), --rate paces a file replay
+  --input FILE.csv
+                  read transactions from a CSV in the Fraud Detection Handbook's layout
+                  (TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_FRAUD, extra
+                  columns ignored); --events caps the rows read (default: the whole file)
+  --features-out FILE.csv
+                  also write each transaction's 15 model inputs with the handbook's column names
+  --model PATH    score with this ONNX model (its .json description beside it), e.g. one from
+                  "sluice train fraud --model gbt --out PATH" (default examples/fraud/model.onnx)
 `;
 
 export async function demoFraud(args: string[]): Promise<number> {
@@ -43,13 +58,33 @@ export async function demoFraud(args: string[]): Promise<number> {
     'no-dashboard': { type: 'boolean' },
     slo: { type: 'string', multiple: true },
     'no-slo': { type: 'boolean' },
+    'alerts-to': { type: 'string' },
+    from: { type: 'string' },
+    input: { type: 'string' },
+    'features-out': { type: 'string' },
+    model: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     process.stdout.write(DEMO_FRAUD_USAGE);
     return 0;
   }
-  const events = intFlag(values.events, 'events', 200_000, 1, 1e9);
+  const from = values.from === undefined ? undefined : stringFlag(values.from, 'from', '');
+  if (from !== undefined && values['bad-rate'] !== undefined)
+    throw new UsageError('--bad-rate corrupts generated records; with --from nothing is generated');
+  if (from !== undefined && values.rate !== undefined && !from.startsWith('file:'))
+    throw new UsageError(
+      '--rate paces the generator or a file: replay; it does not apply to --from ' + from.split(':')[0],
+    );
+  const input = values.input === undefined ? undefined : resolve(stringFlag(values.input, 'input', ''));
+  if (input !== undefined && (from !== undefined || values['bad-rate'] !== undefined))
+    throw new UsageError('--input reads transactions from a file: it excludes --from and --bad-rate');
+  const modelPath = values.model === undefined ? undefined : resolve(stringFlag(values.model, 'model', ''));
+  // With --from, no --events means: until the source ends (files) or Ctrl-C.
+  const events =
+    (from || input) && values.events === undefined
+      ? Infinity
+      : intFlag(values.events, 'events', 200_000, 1, 1e9);
   const showProgress = !values.quiet && (!values.json || process.stderr.isTTY);
   const dashboardPort = intFlag(values['dashboard-port'], 'dashboard-port', 0, 0, 65535);
   if (values['no-dashboard'] && values['dashboard-port'] !== undefined)
@@ -74,10 +109,21 @@ export async function demoFraud(args: string[]): Promise<number> {
     customers: intFlag(values.customers, 'customers', 1000, 1, 1e7),
     terminals: intFlag(values.terminals, 'terminals', 2000, 1, 1e7),
     badRate: numberFlag(values['bad-rate'], 'bad-rate', 0, 0, 1),
+    alertsTo:
+      values['alerts-to'] === undefined ? undefined : stringFlag(values['alerts-to'], 'alerts-to', ''),
+    from,
+    input,
+    featuresOut:
+      values['features-out'] === undefined
+        ? undefined
+        : resolve(stringFlag(values['features-out'], 'features-out', '')),
+    ...(modelPath ? { modelPath, modelInfoPath: modelPath.replace(/\.onnx$/, '') + '.json' } : {}),
     dashboard: values['no-dashboard'] ? undefined : { port: dashboardPort },
     onDashboard: (url) => process.stderr.write(`dashboard: ${url} (Prometheus: ${url}metrics)\n`),
     slo,
-    onProgress: showProgress ? (p) => process.stderr.write(progressLine(p, events) + '\n') : undefined,
+    onProgress: showProgress
+      ? (p) => process.stderr.write(progressLine(p, Number.isFinite(events) ? events : undefined) + '\n')
+      : undefined,
     onStart: (run) => {
       // First Ctrl-C: finish in-flight work and checkpoint; a second one exits at once.
       process.once('SIGINT', () => {
@@ -105,7 +151,7 @@ function humanSummary(r: FraudDemoResult): string {
     `  stages:`,
     stages,
     `  alerts: ${r.actions} (digest ${r.actions_digest.slice(0, 16)}…)`,
-    `  quality after warm-up: ROC-AUC ${r.quality.roc_auc ?? 'n/a'}  AP ${r.quality.average_precision ?? 'n/a'} on ${r.quality.evaluated} tx (${r.quality.frauds} frauds)`,
+    `  quality after warm-up: ROC-AUC ${r.quality.roc_auc ?? 'n/a'}  AP ${r.quality.average_precision ?? 'n/a'}  card precision@100 ${r.quality.card_precision_at_100 ?? 'n/a'} on ${r.quality.evaluated} tx (${r.quality.frauds} frauds)`,
     `  data: ${r.data_dir} (run again to resume; delete it to start over)`,
   ].join('\n');
 }
