@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <scenario>...] [-- --json]`: runs benchmark scenarios, each comparing Sluice
  * side by side with a baseline in the same run, prints a table (or one JSON object with
- * --json) and writes bench/results/latest.json.
+ * --json) and writes bench/results/latest.json (all scenarios) or partial.json (some).
  *
  * A scenario is a module `bench/scenarios/<name>.ts` exporting
  * `run(): Promise<ScenarioResult>`; ratios are what the issues set targets on.
@@ -54,7 +54,9 @@ async function main(): Promise<void> {
     Object.assign(out.ratios, r.ratios);
   }
   mkdirSync(`${here}results`, { recursive: true });
-  writeFileSync(`${here}results/latest.json`, JSON.stringify(out, null, 2) + '\n');
+  // latest.json is the full run the README shows; a run of some scenarios does not replace it.
+  const file = names.length === available.length ? 'latest.json' : 'partial.json';
+  writeFileSync(`${here}results/${file}`, JSON.stringify(out, null, 2) + '\n');
   if (json) {
     console.log(JSON.stringify(out));
     return;

@@ -334,7 +334,9 @@ export class PipelineRun {
 
   /**
    * Stamps `t` on each record and records its time since the previous stamp. Records read
-   * together share one stamps array: it is stamped once, and its run is one histogram call.
+   * together share one stamps array: it is stamped once. Consecutive records with the same
+   * time since their last stamp are one histogram call, whether or not they share an array
+   * (a source that gives each record its own array would otherwise pay one call per record).
    */
   private stamp(hist: WindowedHistogram, records: Envelope[], t: number): void {
     let prev: number[] | undefined;
@@ -346,15 +348,21 @@ export class PipelineRun {
         run++;
         continue;
       }
-      if (run > 0) hist.recordMany(d, run);
       prev = s;
-      run = 1;
+      let di: number;
       // Already stamped in this call (a shared array met again after another one): keep its time.
-      if (s[s.length - 1] === t && s.length > 1) d = t - s[s.length - 2]!;
+      if (s[s.length - 1] === t && s.length > 1) di = t - s[s.length - 2]!;
       else {
-        d = t - s[s.length - 1]!;
+        di = t - s[s.length - 1]!;
         s.push(t);
       }
+      if (run > 0 && di === d) {
+        run++;
+        continue;
+      }
+      if (run > 0) hist.recordMany(d, run);
+      d = di;
+      run = 1;
     }
     if (run > 0) hist.recordMany(d, run);
   }
