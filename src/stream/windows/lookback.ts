@@ -108,8 +108,8 @@ export class LookbackFeatures<T> implements Stateful {
         fields,
         aggs,
         timelines: new KeyedStateCache<KeyTimeline>({
-          encode: (tl) => tl.toJSON(),
-          decode: (data) => KeyTimeline.fromJSON(data as number[][]),
+          encode: (tl) => tl.toBinary(),
+          decode: (data) => KeyTimeline.fromBinary(data as Uint8Array),
           maxCachedKeys: opts.maxCachedKeys,
         }),
         values: new Float64Array(fields.length),
