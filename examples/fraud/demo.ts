@@ -35,7 +35,7 @@ import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, TX_SCHEMA, modelRow, type Tx
 import { MODEL_PATH, readModelInfo, MODEL_INFO_PATH } from './model-info.js';
 import { produceTransactions, type PopulationOptions } from './producer.js';
 import { ScoreRecorder } from './score-recorder.js';
-import { CardRecorder, cardPrecisionAtK } from './card-precision.js';
+import { cardPrecisionAtK } from './card-precision.js';
 import { FeaturesCsvWriter } from './features-csv.js';
 import { handbookCsvSource } from './handbook-csv.js';
 
@@ -187,7 +187,6 @@ async function runPipeline(
   if (!log.hasTopic(TOPIC)) log.createTopic(TOPIC, { partitions: 1 });
   const ledger = ActionLedger.open(join(opts.dataDir, 'actions', 'alerts.jsonl'));
   const scores = new ScoreRecorder(join(opts.dataDir, 'scores.bin'));
-  const cards = new CardRecorder(join(opts.dataDir, 'cards.bin'));
   const model = await OnnxModel.load(opts.modelPath ?? MODEL_PATH, { name: 'fraud_lr' });
 
   // With --from the transactions come from outside; otherwise the generator writes them to the log.
@@ -242,7 +241,6 @@ async function runPipeline(
           ...(opts.alertsTo ? { to: actionSinkFromUrl(opts.alertsTo), deadLetters } : {}),
         }),
         scores,
-        cards,
         ...(opts.featuresOut ? [new FeaturesCsvWriter(opts.featuresOut)] : []),
       ),
       name: 'actions',
@@ -273,7 +271,7 @@ async function runPipeline(
   }
   const eventsIn = opts.from || opts.input ? summary.counters.in : log.partition(TOPIC, 0).highWatermark;
   const result = {
-    ...report(summary, opts, eventsIn, ledger, scores.path, cards.path),
+    ...report(summary, opts, eventsIn, ledger, scores.path),
     state_digest: stateDigest,
   };
   log.close();
@@ -306,10 +304,8 @@ function report(
   eventsIn: number,
   ledger: ActionLedger,
   scoresPath: string,
-  cardsPath: string,
 ): FraudDemoResult {
   const q = ScoreRecorder.read(scoresPath);
-  const cardOf = CardRecorder.read(cardsPath);
   const cp = { scores: [] as number[], labels: [] as number[], cards: [] as number[], times: [] as number[] };
   const warmup = opts.warmupDays ?? 30;
   const from = (q.times[0] ?? 0) + days(warmup);
@@ -319,13 +315,10 @@ function report(
     if (q.times[i]! >= from) {
       sc.push(q.scores[i]!);
       lb.push(q.labels[i]!);
-      const card = cardOf[q.offsets[i]!] ?? -1;
-      if (card >= 0) {
-        cp.scores.push(q.scores[i]!);
-        cp.labels.push(q.labels[i]!);
-        cp.cards.push(card);
-        cp.times.push(q.times[i]!);
-      }
+      cp.scores.push(q.scores[i]!);
+      cp.labels.push(q.labels[i]!);
+      cp.cards.push(q.cards[i]!);
+      cp.times.push(q.times[i]!);
     }
   }
   const frauds = lb.reduce((a, b) => a + b, 0);

@@ -4,15 +4,16 @@ import type { Envelope, Sink } from '../../src/index.js';
 export interface Scored {
   score: number;
   fraud: number;
-  tx: { ts: number };
+  tx: { ts: number; customerId: number };
 }
 
-const RECORD_BYTES = 16;
+const RECORD_BYTES = 24;
 
 /**
- * Records each transaction's score and label at its log offset (16 bytes a record: float32
- * score, float32 label + 1 so that zeros mark an offset never scored, float64 event time). Writing by position makes replays after a crash idempotent,
- * so quality can be computed over the whole stream however many restarts it took.
+ * Records each transaction's score, label, event time and card at its log offset (24 bytes a
+ * record: float32 score, float32 label + 1 so that zeros mark an offset never scored, float64
+ * event time, float64 card). Writing by position makes replays after a crash idempotent, so
+ * quality (ROC-AUC, AP, card precision) covers the whole stream however many restarts it took.
  */
 export class ScoreRecorder implements Sink<Scored> {
   readonly name = 'scores';
@@ -41,6 +42,7 @@ export class ScoreRecorder implements Sink<Scored> {
         this.buf.writeFloatLE(v.score, at);
         this.buf.writeFloatLE(v.fraud + 1, at + 4);
         this.buf.writeDoubleLE(v.tx.ts, at + 8);
+        this.buf.writeDoubleLE(v.tx.customerId, at + 16);
       }
       writeSync(this.fd, this.buf, 0, n * RECORD_BYTES, records[i]!.offset * RECORD_BYTES);
       i = j;
@@ -58,14 +60,21 @@ export class ScoreRecorder implements Sink<Scored> {
     closeSync(this.fd);
   }
 
-  /** Scores, labels and event times of every recorded offset (gaps, e.g. dead letters, left out). */
-  static read(path: string): { offsets: number[]; scores: number[]; labels: number[]; times: number[] } {
+  /** Scores, labels, event times and cards of every recorded offset (gaps, e.g. dead letters, left out). */
+  static read(path: string): {
+    offsets: number[];
+    scores: number[];
+    labels: number[];
+    times: number[];
+    cards: number[];
+  } {
     const buf = readFileSync(path);
     const out = {
       offsets: [] as number[],
       scores: [] as number[],
       labels: [] as number[],
       times: [] as number[],
+      cards: [] as number[],
     };
     for (let o = 0; (o + 1) * RECORD_BYTES <= buf.length; o++) {
       const at = o * RECORD_BYTES;
@@ -75,6 +84,7 @@ export class ScoreRecorder implements Sink<Scored> {
       out.scores.push(buf.readFloatLE(at));
       out.labels.push(label - 1);
       out.times.push(buf.readDoubleLE(at + 8));
+      out.cards.push(buf.readDoubleLE(at + 16));
     }
     return out;
   }
