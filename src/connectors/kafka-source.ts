@@ -3,7 +3,7 @@
 // where to resume; committed offsets follow it (commit() runs after each checkpoint) so other
 // tools see the group's progress, and a run without a checkpoint resumes from them.
 
-import { Consumer, type Message, type MessagesStream } from '@platformatic/kafka';
+import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { wallClockMs } from '../observe/index.js';
 import {
   envelope,
@@ -120,6 +120,8 @@ export function kafkaSource(
           offset: BigInt(offset),
         }));
       for (const s of start) next.set(s.partition, Number(s.offset));
+      // Loaded on first use: the client costs ~0.5 s to import, which every CLI start would pay.
+      const { Consumer } = await import('@platformatic/kafka');
       consumer = new Consumer({
         clientId: opts.clientId ?? 'sluice',
         groupId: opts.groupId,
