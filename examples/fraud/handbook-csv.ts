@@ -4,8 +4,7 @@
  * as TX_TIME_SECONDS or TX_FRAUD_SCENARIO ignored) as a pipeline source whose records are the
  * demo's JSON transactions, so the same decode → features → model chain runs on them.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { SluiceError, fileSource, type Envelope, type Source } from '../../src/index.js';
+import { SluiceError, csvHeader, fileSource, type Envelope, type Source } from '../../src/index.js';
 import type { Tx } from './features.js';
 
 export const HANDBOOK_COLUMNS = [
@@ -22,21 +21,6 @@ export function parseHandbookDatetime(s: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?Z?$/.exec(s);
   if (!m) return NaN;
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ? Math.round(+m[7] * 1000) : 0);
-}
-
-function firstLine(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(4096);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return buf
-      .subarray(0, n)
-      .toString('utf8')
-      .split(/\r?\n/)[0]!
-      .replace(/^\uFEFF/, '');
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The transaction of one CSV row (as the file source gives it: a JSON object of the header's columns). */
@@ -80,7 +64,7 @@ export function handbookCsvSource(opts: { path: string; rate?: number; topic?: s
     name: `handbook-csv:${opts.path}`,
     async open(ctx) {
       await inner.open(ctx);
-      const header = firstLine(opts.path).split(',');
+      const header = csvHeader(opts.path);
       const missing = HANDBOOK_COLUMNS.filter((c) => !header.includes(c));
       if (missing.length > 0)
         throw new SluiceError(

@@ -4,9 +4,9 @@
  * `userId,movieId,rating,timestamp` is read too; timestamps in epoch seconds or ms). Both give
  * JSON records `{ user, item, rating, ts }` with the event time set.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import {
   SluiceError,
+  csvHeader,
   envelope,
   fileSource,
   offsetKey,
@@ -74,22 +74,6 @@ const ALIASES = {
   timestamp: ['timestamp', 'ts'],
 };
 
-function header(path: string): string[] {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(4096);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return buf
-      .subarray(0, n)
-      .toString('utf8')
-      .split(/\r?\n/)[0]!
-      .replace(/^\uFEFF/, '')
-      .split(',');
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** A CSV file of interactions as a source; rows that do not convert go on as they are (and dead-letter). */
 export function interactionsCsvSource(opts: { path: string; rate?: number }): Source<Buffer> {
   const inner = fileSource({ path: opts.path, format: 'csv', rate: opts.rate, topic: 'interactions-csv' });
@@ -99,7 +83,7 @@ export function interactionsCsvSource(opts: { path: string; rate?: number }): So
     name: `interactions-csv:${opts.path}`,
     async open(ctx) {
       await inner.open(ctx);
-      const h = header(opts.path);
+      const h = csvHeader(opts.path);
       const find = (names: string[]) => names.find((n) => h.includes(n));
       cols = {
         user: find(ALIASES.user),

@@ -1,4 +1,28 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { FieldSpec, JsonSchema } from '../stream/index.js';
+
+/**
+ * The column names of a CSV file: its first line (a UTF-8 BOM dropped), split on the
+ * delimiter, read without loading the file.
+ *
+ * @example
+ * csvHeader('tx.csv'); // ['TRANSACTION_ID', 'TX_DATETIME', ...]
+ */
+export function csvHeader(path: string, delimiter = ','): string[] {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf
+      .subarray(0, n)
+      .toString('utf8')
+      .split(/\r?\n/)[0]!
+      .replace(/^\uFEFF/, '')
+      .split(delimiter);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Splits one CSV record (RFC 4180: quoted fields, "" escapes) into fields; null when a quote is left open. */
 export function parseCsvRecord(line: string, delimiter = ','): string[] | null {

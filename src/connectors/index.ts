@@ -3,6 +3,7 @@ export { logDeadLetters, DLQ_HEADERS } from './log-dead-letters.js';
 export { kafkaSource, type KafkaSourceOptions } from './kafka-source.js';
 export { ConnectorError, type ConnectorErrorCode } from './errors.js';
 export { fileSource, type FileSourceOptions } from './file-source.js';
+export { csvHeader } from './csv.js';
 export { HttpIngest, INGEST_TOKEN_ENV, type HttpIngestOptions } from './http-ingest.js';
 export { httpIngestSource, type HttpIngestSourceOptions } from './http-ingest-source.js';
 export { mqttSource, mqttSpoolTopic, type MqttSourceOptions } from './mqtt-source.js';

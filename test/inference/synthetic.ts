@@ -1,16 +1,8 @@
 // Seeded synthetic data for the inference tests: same seed, same rows, on every machine.
 
-/** mulberry32: a tiny 32-bit PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as mulberry32 } from '../../src/inference/train/dataset.js';
+
+export { mulberry32 };
 
 /** Standard normal draws by Box–Muller. */
 export function gaussian(rand: () => number): () => number {
