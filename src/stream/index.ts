@@ -34,7 +34,7 @@ export { collect, fromArray, MemoryDeadLetters } from './memory.js';
 export { fanOut } from './fan-out.js';
 export { LmdbCheckpointStore } from './state/lmdb-store.js';
 export { MemoryCheckpointStore } from './state/memory-store.js';
-export { KeyedStateCache, type KeyedStateCacheOptions } from './state/keyed-cache.js';
+export { KeyedStateCache, META_KEY, type KeyedStateCacheOptions } from './state/keyed-cache.js';
 export type { CheckpointStore, CheckpointMeta, StateChange, StateReader } from './state/store.js';
 export { seconds, minutes, hours, days, durationLabel } from './time.js';
 export { lookback, LookbackFeatures, type LookbackSpec, type LookbackAggregate } from './windows/lookback.js';

@@ -26,6 +26,11 @@ export interface Source<T> {
   poll(max: number): Promise<Envelope<T>[] | null>;
   /** Next offsets after everything returned so far (what a checkpoint stores). */
   positions(): SourceOffsets;
+  /**
+   * The "topic/partition"s records come from, when `positions()` holds more than those (e.g.
+   * dedup marks): watermarks wait for each. Default: the keys of `positions()`.
+   */
+  partitions?(): string[];
   /** Records available but not yet read. */
   lag(): number;
   /** The same per "topic/partition", where the source can tell (shown on the dashboard). */

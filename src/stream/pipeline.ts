@@ -133,6 +133,7 @@ export class Stream<T> {
     return this.with<T>({
       kind: 'sync',
       name,
+      setsKey: true,
       process: (batch) =>
         eachRecord(batch, name, (env) => {
           env.key = fn(env.value as T);

@@ -139,7 +139,7 @@ export class PipelineRun {
     await this.source.open({ pipeline: this.name, startOffsets: cp?.offsets });
     const sides = this.steps.flatMap((s) => (s.kind === 'sync' ? (s.sides ?? []) : []));
     for (const side of sides) await side.source.open({ pipeline: this.name, startOffsets: cp?.offsets });
-    const partitions = Object.keys(this.source.positions());
+    const partitions = this.source.partitions?.() ?? Object.keys(this.source.positions());
     for (const s of stateful) s.stateful!.inputs?.(partitions);
     // Tables are read to their end before the stream starts, so first events see every row.
     for (const side of sides) {

@@ -27,6 +27,8 @@ export interface SyncStep {
   kind: 'sync';
   name: string;
   stateful?: Stateful;
+  /** Set by `.keyBy()`: a scaled-out run repartitions the stream here (by the key it sets). */
+  setsKey?: boolean;
   /** Inputs the stage reads besides the stream (a table's changelog), polled between batches. */
   sides?: SideInput[];
   process(batch: Batch): void;
