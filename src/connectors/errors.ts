@@ -9,7 +9,9 @@ export type ConnectorErrorCode =
   /** A connector that is not available in this build. */
   | 'SLUICE_SOURCE_NOT_AVAILABLE'
   /** The dead-letter topic named does not exist in the log. */
-  | 'SLUICE_DLQ_NOT_FOUND';
+  | 'SLUICE_DLQ_NOT_FOUND'
+  /** A pipeline that cannot run scaled out as written (e.g. state before any keyBy). */
+  | 'SLUICE_SCALE';
 
 /**
  * An error of a source or of the dead-letter tools: a stable `code`, and a message that says

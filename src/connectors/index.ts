@@ -18,3 +18,9 @@ export {
   type ReplayOptions,
   type ReplayReport,
 } from './dead-letters.js';
+export { kafkaDeadLetters } from './kafka-dead-letters.js';
+export { scaledApp, planApp, type ScaledApp, type ScaleContext } from './scale/app.js';
+export { ScaledWorker, type ScaledWorkerOptions, type WorkerEvent } from './scale/worker.js';
+export { ChangelogCheckpointStore, type RestoreProgress } from './scale/changelog-store.js';
+export { partitionFor, murmur2 } from './scale/partitioner.js';
+export { scaleTopics, type ScaleTopics } from './scale/topics.js';

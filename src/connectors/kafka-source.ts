@@ -71,6 +71,7 @@ export function kafkaSource(
   let stream: Stream | undefined;
   let failure: unknown;
   let ended = false;
+  let closing = false;
   let lagTimer: NodeJS.Timeout | undefined;
   // The stream runs in flowing mode (it only fetches while someone listens) into this buffer,
   // and is paused while the buffer is full.
@@ -130,6 +131,12 @@ export function kafkaSource(
         sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
         heartbeatInterval: Math.min(3000, Math.floor((opts.sessionTimeoutMs ?? 10_000) / 3)),
         ...(opts.sasl ? { sasl: { mechanism: 'PLAIN' as const, ...opts.sasl } } : {}),
+      });
+      // The client emits 'error' when rejoining its group failed for good; unheard, it would
+      // crash the process. While closing it is expected; otherwise the pipeline fails with it.
+      consumer.on('error', (err: unknown) => {
+        if (!closing) failure ??= err;
+        wake?.();
       });
       try {
         // A checkpoint is more recent than (or equal to) the committed offsets: it wins.
@@ -229,6 +236,7 @@ export function kafkaSource(
       }
     },
     async close() {
+      closing = true;
       clearInterval(lagTimer);
       buffer = [];
       head = 0;

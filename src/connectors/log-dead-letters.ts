@@ -21,6 +21,21 @@ function originalBytes(original: unknown): Buffer | null {
   }
 }
 
+/** A dead letter as a record: the original bytes, and headers saying where, when and why. */
+export function deadLetterRecord(d: DeadLetter): ProducerRecord {
+  return {
+    key: null,
+    value: originalBytes(d.original),
+    timestamp: d.time,
+    headers: [
+      { key: DLQ_HEADERS.stage, value: Buffer.from(d.stage) },
+      { key: DLQ_HEADERS.reason, value: Buffer.from(d.reason) },
+      { key: DLQ_HEADERS.source, value: Buffer.from(`${d.topic}/${d.partition}@${d.offset}`) },
+      { key: DLQ_HEADERS.time, value: Buffer.from(new Date(d.time).toISOString()) },
+    ],
+  };
+}
+
 /**
  * Writes dead letters to a topic of the embedded log: the value is the original bytes, the
  * headers say which stage rejected it, why, where it came from and when, so it can be
@@ -34,17 +49,7 @@ export function logDeadLetters(log: Log, topic: string): DeadLetterSink {
   const part = log.partition(topic, 0);
   return {
     write(items: DeadLetter[]) {
-      const records: ProducerRecord[] = items.map((d) => ({
-        key: null,
-        value: originalBytes(d.original),
-        timestamp: d.time,
-        headers: [
-          { key: DLQ_HEADERS.stage, value: Buffer.from(d.stage) },
-          { key: DLQ_HEADERS.reason, value: Buffer.from(d.reason) },
-          { key: DLQ_HEADERS.source, value: Buffer.from(`${d.topic}/${d.partition}@${d.offset}`) },
-          { key: DLQ_HEADERS.time, value: Buffer.from(new Date(d.time).toISOString()) },
-        ],
-      }));
+      const records: ProducerRecord[] = items.map(deadLetterRecord);
       part.append(records);
     },
     flush() {

@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ScaledWorker, scaledApp, type ScaledApp, type WorkerEvent } from '../../connectors/index.js';
+import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
+
+export const RUN_USAGE = `sluice run PIPELINE.ts [options]
+
+Runs a scaled-out pipeline: PIPELINE.ts default-exports scaledApp({ name, input, build }).
+Workers form one Kafka consumer group; partitions, and the state that follows them, are spread
+over the workers and move when a worker joins, leaves or dies (state restored from changelog topics).
+
+  --workers N       worker processes to start on this machine (default 1)
+  --brokers LIST    Kafka bootstrap servers, "host:port,host:port" (default $SLUICE_BROKERS or 127.0.0.1:9092)
+  --group ID        consumer group, and prefix of the topics Sluice creates (default: the app's name)
+  --member NAME     this worker's name (default: host-pid; with --workers N: NAME-1..N)
+  --session-timeout-ms N  how long a silent worker keeps its partitions (default 10000)
+  --checkpoint-ms N       checkpoint period (default 1000)
+  --progress-ms N         period of progress lines (default 1000)
+  --json            one JSON object per line on stdout (events: started, assigned, restore, progress, stopped)
+
+On several machines, run the same command on each with the same --brokers and --group.
+SASL/PLAIN credentials come from SLUICE_KAFKA_USER / SLUICE_KAFKA_PASSWORD.
+Ctrl-C or SIGTERM: workers finish what is in flight, checkpoint, and leave the group.
+`;
+
+const BIN = fileURLToPath(new URL('../../../bin/sluice.js', import.meta.url));
+
+async function loadApp(file: string): Promise<ScaledApp> {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new UsageError(`pipeline file ${path} does not exist`);
+  const mod = (await import(pathToFileURL(path).href)) as { default?: ScaledApp };
+  if (!mod.default) throw new UsageError(`${file} must default-export scaledApp({ name, input, build })`);
+  return scaledApp(mod.default);
+}
+
+function describe(e: WorkerEvent): string {
+  switch (e.event) {
+    case 'started':
+      return `${e.member}: started (input has ${e.input_partitions} partitions)`;
+    case 'assigned':
+      return `${e.member}: generation ${e.generation}, partitions [${e.partitions.join(', ')}]${e.revoked.length ? `, gave up [${e.revoked.join(', ')}]` : ''}`;
+    case 'restore':
+      return `${e.member}: ${e.done ? 'restored' : 'restoring'} partition ${e.partition}: ${e.records}/${e.of} changelog records in ${Math.round(e.ms)} ms`;
+    case 'progress':
+      return `${e.member} ${e.half}: ${e.processed} processed, ${e.eps}/s, lag ${e.lag}, ${e.actions} actions, ${e.dead_letters} dead letters`;
+    case 'stopped':
+      return `${e.member}: stopped`;
+  }
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    workers: { type: 'string' },
+    brokers: { type: 'string' },
+    group: { type: 'string' },
+    member: { type: 'string' },
+    'session-timeout-ms': { type: 'string' },
+    'checkpoint-ms': { type: 'string' },
+    'progress-ms': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(RUN_USAGE);
+    return 0;
+  }
+  const file = positionals[0];
+  if (!file || positionals.length > 1) throw new UsageError('give exactly one pipeline file');
+  const workers = intFlag(values.workers, 'workers', 1, 1, 1024);
+  const app = await loadApp(file);
+  const brokers = stringFlag(values.brokers, 'brokers', process.env.SLUICE_BROKERS ?? '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim());
+  if (!brokers.every((b) => /^[^:]+:\d+$/.test(b)))
+    throw new UsageError(`--brokers must be "host:port[,host:port...]", got "${values.brokers}"`);
+  const group = stringFlag(values.group, 'group', app.name);
+  const json = values.json === true;
+  if (workers > 1) return supervise(args, workers, stringFlag(values.member, 'member', `${group}-w`), json);
+
+  const user = process.env.SLUICE_KAFKA_USER;
+  const shown = new Map<string, number>(); // progress lines only when a half moved on
+  const emit = (e: WorkerEvent) => {
+    if (json) process.stdout.write(JSON.stringify(e) + '\n');
+    else if (e.event !== 'progress' || shown.get(e.half) !== e.processed) {
+      if (e.event === 'progress') shown.set(e.half, e.processed);
+      process.stderr.write(describe(e) + '\n');
+    }
+  };
+  const worker = await ScaledWorker.start(app, {
+    brokers,
+    group,
+    ...(values.member !== undefined ? { member: stringFlag(values.member, 'member', '') } : {}),
+    sessionTimeoutMs: intFlag(values['session-timeout-ms'], 'session-timeout-ms', 10_000, 1000),
+    checkpointIntervalMs: intFlag(values['checkpoint-ms'], 'checkpoint-ms', 1000, 10),
+    progressIntervalMs: intFlag(values['progress-ms'], 'progress-ms', 1000, 50),
+    ...(user ? { sasl: { username: user, password: process.env.SLUICE_KAFKA_PASSWORD ?? '' } } : {}),
+    onEvent: emit,
+  });
+  const stop = () => void worker.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await worker.done;
+  return 0;
+}
+
+/** Starts `n` worker processes with the same arguments; forwards signals; exits when all did. */
+async function supervise(args: string[], n: number, prefix: string, json: boolean): Promise<number> {
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--workers' || a === '--member') i++;
+    else if (!a.startsWith('--workers=') && !a.startsWith('--member=')) rest.push(a);
+  }
+  const children: ChildProcess[] = [];
+  const exits: Promise<number>[] = [];
+  for (let i = 1; i <= n; i++) {
+    const member = `${prefix}${i}`;
+    const child = spawn(process.execPath, [BIN, 'run', ...rest, '--member', member], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    children.push(child);
+    const line = { event: 'worker', member, pid: child.pid };
+    if (json) process.stdout.write(JSON.stringify(line) + '\n');
+    else process.stderr.write(`${member}: pid ${child.pid}\n`);
+    exits.push(new Promise((done) => child.on('exit', (code, signal) => done(code ?? (signal ? 1 : 0)))));
+  }
+  const forward = (signal: NodeJS.Signals) => {
+    for (const c of children) if (c.exitCode === null) c.kill(signal);
+  };
+  process.on('SIGINT', () => forward('SIGINT'));
+  process.on('SIGTERM', () => forward('SIGTERM'));
+  const codes = await Promise.all(exits);
+  return Math.max(0, ...codes);
+}

@@ -1,0 +1,30 @@
+import type { Producer } from '@platformatic/kafka';
+import type { DeadLetter, DeadLetterSink } from '../stream/index.js';
+import { deadLetterRecord } from './log-dead-letters.js';
+
+/**
+ * Writes dead letters to a Kafka topic, in the same layout as the embedded log's dead-letter
+ * topics (original bytes; stage, reason, source and time in headers). Each write resolves once
+ * the broker acknowledged it, so a checkpoint never runs ahead of its dead letters.
+ *
+ * @example
+ * pipeline.run({ deadLetters: kafkaDeadLetters(producer, 'fraud-dlq') });
+ */
+export function kafkaDeadLetters(producer: Producer, topic: string): DeadLetterSink {
+  return {
+    async write(items: DeadLetter[]) {
+      if (items.length === 0) return;
+      await producer.send({
+        messages: items.map((d) => {
+          const r = deadLetterRecord(d);
+          return {
+            topic,
+            value: r.value ?? undefined,
+            timestamp: BigInt(r.timestamp ?? Date.now()),
+            headers: new Map((r.headers ?? []).map((h) => [Buffer.from(h.key), h.value ?? Buffer.alloc(0)])),
+          };
+        }),
+      });
+    },
+  };
+}

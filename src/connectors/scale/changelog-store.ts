@@ -1,0 +1,218 @@
+import type { Consumer, Producer } from '@platformatic/kafka';
+import {
+  META_KEY,
+  approxBytes,
+  type CheckpointMeta,
+  type CheckpointStore,
+  type RecordKey,
+  type SourceOffsets,
+  type StateChange,
+  type StateReader,
+} from '../../stream/index.js';
+import { ConnectorError } from '../errors.js';
+import {
+  ChangelogReader,
+  changeRecord,
+  checkpointRecord,
+  claimRecord,
+  type ChangelogRecord,
+  type PartitionState,
+} from './changelog.js';
+import { PartitionFetcher } from './partition-fetcher.js';
+import { partitionFor } from './partitioner.js';
+
+export interface RestoreProgress {
+  partition: number;
+  records: number;
+  /** The changelog partition's end when the restore started. */
+  of: number;
+  done: boolean;
+  ms: number;
+}
+
+export interface ChangelogStoreOptions {
+  /** The input topic whose partitions the state follows (the repartition topic). */
+  inputTopic: string;
+  changelogTopic: string;
+  /** Partitions of the input topic (and of the changelog). */
+  partitions: number;
+  producer: Producer;
+  /** A client to fetch the changelog with (the group member's consumer). */
+  client: Consumer;
+  /** Names this worker in its claims. */
+  member: string;
+}
+
+interface Owned {
+  state: PartitionState;
+  offsets: SourceOffsets;
+  epoch: number;
+}
+
+/**
+ * Checkpoints of a scaled-out worker: the state of the partitions it owns, kept in memory and
+ * written, change by change, to a compacted changelog topic partitioned like the input. A
+ * checkpoint is one produce per partition (its changes, then a marker with that partition's
+ * input offsets); a worker that is given a partition reads its changelog back first.
+ *
+ * @example
+ * const store = new ChangelogCheckpointStore({ inputTopic, changelogTopic, partitions: 6, producer, client, member });
+ * await store.restore([0, 3]);
+ * pipeline.run({ checkpoints: store });
+ */
+export class ChangelogCheckpointStore implements CheckpointStore {
+  private readonly owned = new Map<number, Owned>();
+
+  constructor(private readonly opts: ChangelogStoreOptions) {}
+
+  /** Partitions whose state this store holds. */
+  partitions(): number[] {
+    return [...this.owned.keys()];
+  }
+
+  /** Input offsets to resume each owned partition from (its key "topic/partition" and dedup marks). */
+  offsets(): SourceOffsets {
+    return Object.assign({}, ...[...this.owned.values()].map((o) => o.offsets)) as SourceOffsets;
+  }
+
+  /**
+   * Reads each partition's changelog to its end, then claims it with a higher epoch (fencing
+   * off a previous owner still writing) and rewrites keys whose last log value was never
+   * committed, so that compaction can only ever keep committed values.
+   */
+  async restore(partitions: number[], onProgress?: (p: RestoreProgress) => void): Promise<void> {
+    for (const p of partitions) {
+      if (this.owned.has(p)) continue;
+      const started = performance.now();
+      const fetcher = new PartitionFetcher(this.opts.client, this.opts.changelogTopic, { maxWaitMs: 0 });
+      fetcher.assign(p, 0);
+      const reader = new ChangelogReader();
+      let lastReport = started;
+      let of = -1;
+      do {
+        reader.apply(await fetcher.fetch());
+        if (of < 0) of = fetcher.highWatermark(p) ?? 0;
+        const now = performance.now();
+        if (now - lastReport >= 1000) {
+          lastReport = now;
+          onProgress?.({
+            partition: p,
+            records: fetcher.positions().get(p)!,
+            of,
+            done: false,
+            ms: now - started,
+          });
+        }
+      } while (!fetcher.caughtUp(p));
+      const restored = reader.result();
+      const epoch = restored.epoch + 1;
+      const repair: ChangelogRecord[] = restored.uncommitted.map(([ns, key]) =>
+        changeRecord(epoch, ns, key, restored.state.get(ns)?.get(key)),
+      );
+      await this.send(p, [
+        claimRecord(epoch, this.opts.member),
+        ...repair,
+        checkpointRecord(epoch, restored.offsets),
+      ]);
+      this.owned.set(p, { state: restored.state, offsets: restored.offsets, epoch });
+      onProgress?.({
+        partition: p,
+        records: restored.records,
+        of,
+        done: true,
+        ms: performance.now() - started,
+      });
+    }
+  }
+
+  /** Forgets the state of partitions given up (their next owner restores them). */
+  release(partitions: number[]): void {
+    for (const p of partitions) this.owned.delete(p);
+  }
+
+  async load(pipeline: string): Promise<CheckpointMeta | undefined> {
+    if (this.owned.size === 0) return undefined;
+    return { pipeline, id: 0, offsets: this.offsets(), counters: {}, savedAt: Date.now() };
+  }
+
+  reader(): StateReader {
+    return {
+      get: (ns, key) => {
+        const v = this.stateOf(key)?.get(ns)?.get(key);
+        return v === undefined ? undefined : structuredClone(v);
+      },
+      keys: (ns) => [...this.owned.values()].flatMap((o) => [...(o.state.get(ns)?.keys() ?? [])]),
+    };
+  }
+
+  async save(meta: CheckpointMeta, changes: StateChange[]): Promise<{ bytes: number }> {
+    const out = new Map<number, ChangelogRecord[]>();
+    for (const p of this.owned.keys()) out.set(p, []);
+    let bytes = 0;
+    for (const c of changes) {
+      const targets = c.key === META_KEY ? [...this.owned.keys()] : [this.partitionOf(c.key)];
+      for (const p of targets) out.get(p)!.push(changeRecord(this.owned.get(p)!.epoch, c.ns, c.key, c.value));
+      bytes += approxBytes(c.value);
+    }
+    const sends: Promise<void>[] = [];
+    const newOffsets = new Map<number, SourceOffsets>();
+    for (const [p, records] of out) {
+      const o = this.owned.get(p)!;
+      const offsets = this.offsetsOf(p, meta.offsets);
+      if (records.length === 0 && JSON.stringify(offsets) === JSON.stringify(o.offsets)) continue;
+      newOffsets.set(p, offsets);
+      sends.push(this.send(p, [...records, checkpointRecord(o.epoch, offsets)]));
+    }
+    await Promise.all(sends);
+    // Durable in the changelog: now the local copy moves forward too.
+    for (const c of changes) {
+      const targets = c.key === META_KEY ? [...this.owned.keys()] : [this.partitionOf(c.key)];
+      for (const p of targets) {
+        const state = this.owned.get(p)!.state;
+        let ns = state.get(c.ns);
+        if (!ns) state.set(c.ns, (ns = new Map()));
+        if (c.value === undefined) ns.delete(c.key);
+        else ns.set(c.key, c.value);
+      }
+    }
+    for (const [p, offsets] of newOffsets) this.owned.get(p)!.offsets = offsets;
+    return { bytes };
+  }
+
+  /** The owned partition that holds `key`'s state; META_KEY lives in every one. */
+  private stateOf(key: RecordKey): PartitionState | undefined {
+    if (key === META_KEY) return this.owned.values().next().value?.state;
+    return this.owned.get(partitionFor(key, this.opts.partitions))?.state;
+  }
+
+  private partitionOf(key: RecordKey): number {
+    const p = partitionFor(key, this.opts.partitions);
+    if (!this.owned.has(p)) {
+      throw new ConnectorError(
+        'SLUICE_SCALE',
+        `state key ${JSON.stringify(key)} belongs to partition ${p} of ${this.opts.inputTopic}, which this worker does not own: keep state only after .keyBy(), on the key it sets`,
+      );
+    }
+    return p;
+  }
+
+  /** The entries of `offsets` that belong to input partition `p` ("topic/p" and "topic/p|..."). */
+  private offsetsOf(p: number, offsets: SourceOffsets): SourceOffsets {
+    const own = `${this.opts.inputTopic}/${p}`;
+    const out: SourceOffsets = {};
+    for (const [k, v] of Object.entries(offsets)) if (k === own || k.startsWith(`${own}|`)) out[k] = v;
+    return out;
+  }
+
+  private async send(partition: number, records: ChangelogRecord[]): Promise<void> {
+    await this.opts.producer.send({
+      messages: records.map((r) => ({
+        topic: this.opts.changelogTopic,
+        partition,
+        key: r.key,
+        value: r.value ?? undefined, // no value: a tombstone, which compaction removes the key on
+        headers: r.headers,
+      })),
+    });
+  }
+}

@@ -1,0 +1,114 @@
+// The changelog topic's record layout, and how a partition's committed state is read back from
+// it. Every state change is a record keyed by [namespace, key] (so compaction keeps the latest
+// value of each); a checkpoint marker ends each checkpoint and carries the input offsets that
+// state corresponds to; an owner claims a partition by writing a higher epoch. Reading back:
+// only changes followed by a marker count (a crash mid-checkpoint leaves an unmarked tail, which
+// is ignored), and anything written by a lower epoch after a claim (a fenced, late worker) too.
+
+import { deserialize, serialize } from 'node:v8';
+import type { RecordKey, SourceOffsets } from '../../stream/index.js';
+import type { FetchedRecord } from './partition-fetcher.js';
+
+const CHECKPOINT_KEY = '__sluice_checkpoint';
+const CLAIM_KEY = '__sluice_claim';
+/** Header carrying the writer's epoch on every record. */
+const EPOCH_HEADER = 'sluice.epoch';
+
+/** Per namespace, per key: the state of one partition. */
+export type PartitionState = Map<string, Map<RecordKey, unknown>>;
+
+/** A record to produce to a changelog partition. */
+export interface ChangelogRecord {
+  key: Buffer;
+  value: Buffer | null;
+  headers: Map<Buffer, Buffer>;
+}
+
+export interface RestoredPartition {
+  state: PartitionState;
+  /** Input offsets of the last complete checkpoint ({} when none). */
+  offsets: SourceOffsets;
+  /** Highest epoch that claimed the partition (0 when never claimed). */
+  epoch: number;
+  /** Keys written after the last checkpoint marker: their log value is not the committed one. */
+  uncommitted: [string, RecordKey][];
+  records: number;
+}
+
+const epochHeader = (epoch: number) => new Map([[Buffer.from(EPOCH_HEADER), Buffer.from(String(epoch))]]);
+
+export function changeRecord(epoch: number, ns: string, key: RecordKey, value: unknown): ChangelogRecord {
+  return {
+    key: Buffer.from(JSON.stringify([ns, key])),
+    value: value === undefined ? null : serialize(value),
+    headers: epochHeader(epoch),
+  };
+}
+
+export function checkpointRecord(epoch: number, offsets: SourceOffsets): ChangelogRecord {
+  return {
+    key: Buffer.from(CHECKPOINT_KEY),
+    value: Buffer.from(JSON.stringify({ offsets, savedAt: Date.now() })),
+    headers: epochHeader(epoch),
+  };
+}
+
+export function claimRecord(epoch: number, member: string): ChangelogRecord {
+  return {
+    key: Buffer.from(CLAIM_KEY),
+    value: Buffer.from(JSON.stringify({ epoch, member, at: Date.now() })),
+    headers: epochHeader(epoch),
+  };
+}
+
+function epochOf(r: FetchedRecord): number {
+  for (const [k, v] of r.headers) if (k?.toString() === EPOCH_HEADER && v) return Number(v.toString());
+  return 0;
+}
+
+/**
+ * Folds a partition's changelog records (in offset order) into its committed state. Feed
+ * records with `apply`, then read `result()`.
+ */
+export class ChangelogReader {
+  private readonly state: PartitionState = new Map();
+  private pending = new Map<string, { ns: string; key: RecordKey; value: Buffer | null }>();
+  private offsets: SourceOffsets = {};
+  private owner = 0;
+  private records = 0;
+
+  apply(batch: FetchedRecord[]): void {
+    for (const r of batch) {
+      this.records++;
+      const epoch = epochOf(r);
+      if (epoch < this.owner) continue; // written by a worker fenced off by a later claim
+      const key = r.key?.toString() ?? '';
+      if (key === CLAIM_KEY) {
+        this.owner = epoch;
+        this.pending.clear(); // the previous owner's unfinished checkpoint never happened
+      } else if (key === CHECKPOINT_KEY) {
+        for (const c of this.pending.values()) {
+          let ns = this.state.get(c.ns);
+          if (!ns) this.state.set(c.ns, (ns = new Map()));
+          if (c.value === null) ns.delete(c.key);
+          else ns.set(c.key, deserialize(c.value));
+        }
+        this.pending.clear();
+        this.offsets = (JSON.parse(r.value!.toString()) as { offsets: SourceOffsets }).offsets;
+      } else {
+        const [ns, k] = JSON.parse(key) as [string, RecordKey];
+        this.pending.set(key, { ns, key: k, value: r.value });
+      }
+    }
+  }
+
+  result(): RestoredPartition {
+    return {
+      state: this.state,
+      offsets: this.offsets,
+      epoch: this.owner,
+      uncommitted: [...this.pending.values()].map((c) => [c.ns, c.key]),
+      records: this.records,
+    };
+  }
+}

@@ -1,0 +1,277 @@
+// One worker of a scaled-out pipeline. It runs the app in two halves, each a normal pipeline
+// run: the front half reads the input topic as a member of the app's consumer group and writes
+// keyed records to the repartition topic; the back half is a member of a second group over the
+// repartition topic, owns the state of the partitions it is given, and runs the stateful stages
+// and the sink. On every new assignment the back half stops (finishing what is in flight and
+// saving a checkpoint), restores the partitions it gained from their changelogs, and starts
+// again from the offsets saved with that state. An app without state runs as the front half
+// alone, with its own sink.
+
+import type { Consumer, ConsumerGroupJoinPayload, Producer } from '@platformatic/kafka';
+import type { PipelineCounters, ProgressSnapshot } from '../../observe/index.js';
+import {
+  RunnablePipeline,
+  type CheckpointStore,
+  type PipelineRun,
+  type RunSummary,
+} from '../../stream/index.js';
+import { kafkaDeadLetters } from '../kafka-dead-letters.js';
+import { kafkaSource } from '../kafka-source.js';
+import { planApp, type AppPlan, type ScaledApp, type ScaleContext } from './app.js';
+import { ChangelogCheckpointStore, type RestoreProgress } from './changelog-store.js';
+import { PartitionFetcher } from './partition-fetcher.js';
+import { repartitionSink, repartitionSource } from './repartition.js';
+import { ensureTopics, scaleTopics, type ScaleTopics } from './topics.js';
+
+export type WorkerEvent =
+  | { event: 'started'; member: string; input_partitions: number; topics: ScaleTopics }
+  | { event: 'assigned'; member: string; generation: number; partitions: number[]; revoked: number[] }
+  | ({ event: 'restore'; member: string } & RestoreProgress)
+  | {
+      event: 'progress';
+      member: string;
+      half: 'front' | 'back';
+      processed: number;
+      dead_letters: number;
+      actions: number;
+      eps: number;
+      lag: number;
+    }
+  | { event: 'stopped'; member: string; front: PipelineCounters; back: PipelineCounters | undefined };
+
+export interface ScaledWorkerOptions {
+  /** Bootstrap servers ("host:port"). */
+  brokers: string[];
+  /** The consumer group; also the prefix of the topics Sluice creates for the app. */
+  group: string;
+  /** This worker's name; default "<hostname>-<pid>". */
+  member?: string;
+  /** Group session timeout: how long a dead worker keeps its partitions. Default 10 s. */
+  sessionTimeoutMs?: number;
+  /** Checkpoint period of both halves. Default 1000 ms. */
+  checkpointIntervalMs?: number;
+  /** Period of 'progress' events. Default 1000 ms. */
+  progressIntervalMs?: number;
+  sasl?: { username: string; password: string };
+  onEvent?: (e: WorkerEvent) => void;
+}
+
+/** The front half keeps no state: a checkpoint only commits its input offsets to the group. */
+const COMMIT_ONLY: CheckpointStore = {
+  load: async () => undefined,
+  reader: () => ({ get: () => undefined, keys: () => [] }),
+  save: async () => ({ bytes: 0 }),
+};
+
+const add = (a: PipelineCounters, b: PipelineCounters): PipelineCounters =>
+  Object.fromEntries(
+    Object.entries(a).map(([k, v]) => [k, v + (b[k as keyof PipelineCounters] ?? 0)]),
+  ) as never;
+
+/**
+ * A worker of a scaled-out app: start as many as there are cores (or machines) with the same
+ * brokers and group; Kafka's group protocol spreads the partitions over them.
+ *
+ * @example
+ * const worker = await ScaledWorker.start(app, { brokers: ['127.0.0.1:9092'], group: 'alerts' });
+ * process.on('SIGTERM', () => void worker.stop());
+ * await worker.done;
+ */
+export class ScaledWorker {
+  readonly done: Promise<void>;
+  readonly member: string;
+  private stopping = false;
+  private wake: () => void = () => {};
+  private assignment: { generation: number; partitions: number[] } | undefined;
+  private front: PipelineRun | undefined;
+  private back: PipelineRun | undefined;
+  private backTotals: PipelineCounters | undefined;
+
+  private constructor(
+    private readonly app: ScaledApp,
+    private readonly opts: ScaledWorkerOptions,
+    private readonly plan: AppPlan,
+    private readonly topics: ScaleTopics,
+    private readonly partitions: number,
+    private readonly producer: Producer,
+  ) {
+    this.member = opts.member ?? 'worker';
+    this.done = this.execute();
+    this.done.catch(() => {});
+  }
+
+  static async start(app: ScaledApp, opts: ScaledWorkerOptions): Promise<ScaledWorker> {
+    const member = opts.member ?? `${(await import('node:os')).hostname()}-${process.pid}`;
+    const ctx: ScaleContext = { brokers: opts.brokers, group: opts.group, member };
+    const plan = planApp(app, ctx);
+    const kafka = await import('@platformatic/kafka');
+    const base = {
+      clientId: `sluice-${member}`,
+      bootstrapBrokers: opts.brokers,
+      ...(opts.sasl ? { sasl: { mechanism: 'PLAIN' as const, ...opts.sasl } } : {}),
+    };
+    const topics = scaleTopics(opts.group);
+    const partitions = await ensureTopics(kafka, base, app.input, topics, !!plan.back);
+    const producer = new kafka.Producer({ ...base, acks: -1 });
+    const worker = new ScaledWorker(app, { ...opts, member }, plan, topics, partitions, producer);
+    opts.onEvent?.({ event: 'started', member, input_partitions: partitions, topics });
+    return worker;
+  }
+
+  /** Finishes what is in flight, saves final checkpoints, leaves both groups. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    void this.front?.stop();
+    void this.back?.stop();
+    await this.done;
+  }
+
+  private ctx(): ScaleContext {
+    return { brokers: this.opts.brokers, group: this.opts.group, member: this.member };
+  }
+
+  private async execute(): Promise<void> {
+    const runOpts = {
+      checkpointIntervalMs: this.opts.checkpointIntervalMs ?? 1000,
+      progressIntervalMs: this.opts.progressIntervalMs ?? 1000,
+      deadLetters: kafkaDeadLetters(this.producer, this.topics.deadLetters),
+    };
+    const { front, back } = this.plan;
+    const frontSink = back
+      ? repartitionSink(this.producer, this.topics.repartition, this.partitions)
+      : this.plan.sink;
+    this.front = new RunnablePipeline(
+      back ? `${this.app.name}-front` : this.app.name,
+      kafkaSource({
+        brokers: this.opts.brokers,
+        topic: this.app.input,
+        groupId: this.opts.group,
+        clientId: `sluice-${this.member}`,
+        sessionTimeoutMs: this.opts.sessionTimeoutMs,
+        sasl: this.opts.sasl,
+      }),
+      front,
+      frontSink,
+      [],
+    ).run({ ...runOpts, checkpoints: COMMIT_ONLY, onProgress: (p) => this.progress('front', p) });
+    try {
+      await Promise.all([this.front.done, back ? this.runBack() : undefined]);
+    } catch (err) {
+      // One half failed: stop the other so the process can exit with the error.
+      this.stopping = true;
+      this.wake();
+      await Promise.allSettled([this.front.stop(), this.back?.stop()]);
+      throw err;
+    } finally {
+      await this.producer.close();
+    }
+    this.opts.onEvent?.({
+      event: 'stopped',
+      member: this.member,
+      front: (await this.front.done).counters,
+      back: this.backTotals,
+    });
+  }
+
+  private progress(half: 'front' | 'back', p: ProgressSnapshot): void {
+    this.opts.onEvent?.({
+      event: 'progress',
+      member: this.member,
+      half,
+      processed: p.counters.processed,
+      dead_letters: p.counters.deadLetters,
+      actions: p.counters.actions,
+      eps: Math.round(p.eps),
+      lag: p.lag,
+    });
+  }
+
+  /** The back half: a group member over the repartition topic, restarted on every assignment. */
+  private async runBack(): Promise<void> {
+    const kafka = await import('@platformatic/kafka');
+    const session = this.opts.sessionTimeoutMs ?? 10_000;
+    const consumer: Consumer = new kafka.Consumer({
+      clientId: `sluice-${this.member}`,
+      groupId: `${this.opts.group}-back`,
+      bootstrapBrokers: this.opts.brokers,
+      sessionTimeout: session,
+      rebalanceTimeout: session,
+      heartbeatInterval: Math.min(3000, Math.floor(session / 3)),
+      ...(this.opts.sasl ? { sasl: { mechanism: 'PLAIN' as const, ...this.opts.sasl } } : {}),
+    });
+    const topic = this.topics.repartition;
+    consumer.on('consumer:group:join', (e: ConsumerGroupJoinPayload) => {
+      const partitions = e.assignments?.find((a) => a.topic === topic)?.partitions ?? [];
+      this.assignment = {
+        generation: e.generationId ?? 0,
+        partitions: [...partitions].sort((a, b) => a - b),
+      };
+      this.wake();
+    });
+    // The group is rebalancing: checkpoint and stop now, before the partitions move on.
+    consumer.on('consumer:group:rebalance', () => void this.back?.stop());
+    // 'error' means rejoining the group failed for good: fail the worker (unless stopping).
+    let failure: unknown;
+    consumer.on('error', (err: unknown) => {
+      if (this.stopping) return;
+      failure ??= err;
+      this.wake();
+    });
+    consumer.topics.track(topic);
+    const store = new ChangelogCheckpointStore({
+      inputTopic: topic,
+      changelogTopic: this.topics.changelog,
+      partitions: this.partitions,
+      producer: this.producer,
+      client: consumer,
+      member: this.member,
+    });
+    try {
+      await consumer.joinGroup({ sessionTimeout: session, rebalanceTimeout: session });
+      while (!this.stopping) {
+        if (failure !== undefined) throw failure;
+        const a = this.assignment;
+        if (!a) {
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          continue;
+        }
+        this.assignment = undefined;
+        await this.stopBack();
+        const revoked = store.partitions().filter((p) => !a.partitions.includes(p));
+        store.release(revoked);
+        this.opts.onEvent?.({ event: 'assigned', member: this.member, ...a, revoked });
+        await store.restore(a.partitions, (r) =>
+          this.opts.onEvent?.({ event: 'restore', member: this.member, ...r }),
+        );
+        if (this.assignment || this.stopping || a.partitions.length === 0) continue;
+        const plan = planApp(this.app, this.ctx()); // fresh operators over the restored state
+        this.back = new RunnablePipeline(
+          this.app.name,
+          repartitionSource(new PartitionFetcher(consumer, topic), store.offsets(), a.partitions),
+          plan.back!,
+          plan.sink,
+          [],
+        ).run({
+          checkpointIntervalMs: this.opts.checkpointIntervalMs ?? 1000,
+          progressIntervalMs: this.opts.progressIntervalMs ?? 1000,
+          deadLetters: kafkaDeadLetters(this.producer, this.topics.deadLetters),
+          checkpoints: store,
+          onProgress: (p) => this.progress('back', p),
+        });
+        const ended = this.back.done.then(() => undefined);
+        await Promise.race([ended, new Promise<void>((resolve) => (this.wake = resolve))]);
+      }
+      await this.stopBack();
+    } finally {
+      await consumer.close().catch(() => {});
+    }
+  }
+
+  private async stopBack(): Promise<void> {
+    if (!this.back) return;
+    const summary: RunSummary = await this.back.stop();
+    this.backTotals = this.backTotals ? add(this.backTotals, summary.counters) : summary.counters;
+    this.back = undefined;
+  }
+}
