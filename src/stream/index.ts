@@ -31,11 +31,13 @@ export {
 } from './interfaces.js';
 export type { InferOptions } from './infer-step.js';
 export { collect, fromArray, MemoryDeadLetters } from './memory.js';
+export type { Step, SyncStep, AsyncStep, Batch } from './steps.js';
 export { fanOut } from './fan-out.js';
 export { LmdbCheckpointStore } from './state/lmdb-store.js';
 export { MemoryCheckpointStore } from './state/memory-store.js';
 export { KeyedStateCache, META_KEY, type KeyedStateCacheOptions } from './state/keyed-cache.js';
 export type { CheckpointStore, CheckpointMeta, StateChange, StateReader } from './state/store.js';
+export { approxBytes } from './state/store.js';
 export { seconds, minutes, hours, days, durationLabel } from './time.js';
 export { lookback, LookbackFeatures, type LookbackSpec, type LookbackAggregate } from './windows/lookback.js';
 export {
