@@ -60,6 +60,11 @@ export class OnlineAnomalyModel implements Model {
     return d;
   }
 
+  /** Replaces the detector of one series with one restored from `SeriesAnomalyDetector.snapshot()`. */
+  restoreDetector(series: number, snapshot: Uint8Array): void {
+    this.detectors.set(series, SeriesAnomalyDetector.restore(snapshot, this.config));
+  }
+
   get series(): number {
     return this.detectors.size;
   }

@@ -1,12 +1,14 @@
 /**
  * The sensor-anomaly demo: every series of a NAB-layout folder is replayed through one
  * pipeline (file sources -> decode -> event time -> online anomaly model -> NAB results files +
- * alert actions), then the results files are scored with NAB's rules.
+ * alert actions), then the results files are scored with NAB's rules. With a data dir, the
+ * detectors are checkpointed with the source offsets: a re-run with the same dir resumes.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ActionLedger,
+  LmdbCheckpointStore,
   SluiceError,
   action,
   batchedModel,
@@ -19,9 +21,11 @@ import {
   type ProgressSnapshot,
   type PipelineRun,
   type RunSummary,
+  type Envelope,
   type Source,
 } from '../../src/index.js';
 import { ANOMALY_INPUT_WIDTH, OnlineAnomalyModel, anomalyRow } from './anomaly-model.js';
+import { DetectorCheckpoint } from './detector-checkpoint.js';
 import type { DetectorConfig } from './detector.js';
 import { parseNabTimestamp, readNabCorpus, type NabCorpus } from './nab-corpus.js';
 import { optimizeThreshold, type NabResult, type ScoredSeries } from './nab-scorer.js';
@@ -41,6 +45,14 @@ export interface AnomalyDemoOptions {
   detector?: Partial<DetectorConfig>;
   /** Rows per pipeline batch (and model call). */
   batchSize?: number;
+  /**
+   * Checkpoints (detectors + source offsets, in LMDB) go here; a run with the same dir resumes
+   * where the last one stopped or crashed, and ends with the same files, alerts and state.
+   */
+  dataDir?: string;
+  /** Rows per second each series is replayed at; default as fast as the pipeline reads. */
+  rate?: number;
+  checkpointIntervalMs?: number;
   onProgress?: (p: ProgressSnapshot) => void;
   onStart?: (run: PipelineRun) => void;
 }
@@ -52,6 +64,12 @@ export interface AnomalyDemoResult {
   dead_letters: number;
   alerts: number;
   alerts_digest: string;
+  /** The alert ledger's digest (same as alerts_digest; the name the other demos use). */
+  actions_digest: string;
+  /** SHA-256 of the checkpointed detector state (with a data dir). */
+  state_digest?: string;
+  resumed: boolean;
+  checkpoints: number;
   throughput_eps: number;
   elapsed_s: number;
   latency_ms: {
@@ -75,8 +93,10 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
     throw new SluiceError('SLUICE_INVALID_OPTION', 'give either a NAB folder or a source URL, not both');
   const corpus = opts.nabDir !== undefined ? readNabCorpus(opts.nabDir) : undefined;
   const paths = corpus ? corpus.series.map((s) => s.relPath) : [`${liveName(opts.from!)}.csv`];
-  for (const p of paths) rmSync(join(opts.outDir, p), { force: true });
+  // Resuming keeps the results files: the writer cuts them back to the checkpoint.
+  if (opts.dataDir === undefined) for (const p of paths) rmSync(join(opts.outDir, p), { force: true });
   mkdirSync(opts.outDir, { recursive: true });
+  if (opts.dataDir !== undefined) checkRunMeta(opts.dataDir, runMeta(opts, paths));
 
   const topics = new Map<string, number>();
   let source: Source<Buffer | null>;
@@ -84,7 +104,13 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
     source = mergeSources(
       ...corpus.series.map((s, i) => {
         topics.set(`nab${i}`, i);
-        return fileSource({ path: s.absPath, format: 'csv', schema: SCHEMA, topic: `nab${i}` });
+        return fileSource({
+          path: s.absPath,
+          format: 'csv',
+          schema: SCHEMA,
+          topic: `nab${i}`,
+          rate: opts.rate,
+        });
       }),
     );
   } else source = sourceFromUrl(opts.from!, { file: { schema: SCHEMA } });
@@ -93,11 +119,12 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
   // One batch at a time keeps each series' rows in order through the learning model.
   const batched = batchedModel(model, { maxBatchSize: 1 << 16, maxInFlightBatches: 1 });
   const ledger = ActionLedger.open(join(opts.outDir, 'alerts.jsonl'));
-  const writer = new NabResultsWriter(opts.outDir, paths);
+  const checkpoint = opts.dataDir !== undefined ? new DetectorCheckpoint(model, paths) : undefined;
+  const writer = new NabResultsWriter(opts.outDir, paths, (i) => checkpoint?.restoredRows(i) ?? 0);
   const threshold = opts.alertThreshold ?? ALERT_THRESHOLD;
   const row = new Float64Array(ANOMALY_INPUT_WIDTH);
 
-  const run = pipeline('anomaly')
+  let stream = pipeline('anomaly')
     .from(source)
     .decode(json(SCHEMA))
     .map((r, env) => ({
@@ -116,7 +143,19 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
         value: r.value,
         score: out[0]!,
       }),
-    })
+    });
+  // The detectors are the model's state: a stage right after the model call hands them to
+  // the checkpoints (the Stateful interface; stateful stages are synchronous ones).
+  if (checkpoint)
+    stream = stream.withStep({
+      kind: 'sync',
+      name: checkpoint.name,
+      stateful: checkpoint,
+      process: (batch) => checkpoint.count(batch.records as Envelope<ScoredPoint>[]),
+    });
+  const store =
+    opts.dataDir !== undefined ? LmdbCheckpointStore.open(join(opts.dataDir, 'state')) : undefined;
+  const run = stream
     .to({
       ...fanOut<ScoredPoint>(
         writer,
@@ -134,15 +173,23 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
       ),
       name: 'results',
     })
-    .run({ batchSize: opts.batchSize ?? 1024, onProgress: opts.onProgress });
+    .run({
+      batchSize: opts.batchSize ?? 1024,
+      onProgress: opts.onProgress,
+      checkpoints: store,
+      checkpointIntervalMs: opts.checkpointIntervalMs ?? 1000,
+    });
   opts.onStart?.(run);
   let summary: RunSummary;
+  let stateDigest: string | undefined;
   try {
     summary = await run.done;
+    stateDigest = store?.digest('anomaly');
   } finally {
     ledger.close();
     await writer.close();
     await batched.close();
+    await store?.close();
   }
   const stats = batched.stats();
   const scored = corpus?.windows ? scoreResults(corpus, opts.outDir) : null;
@@ -157,6 +204,10 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
     dead_letters: summary.counters.deadLetters,
     alerts: ledger.size,
     alerts_digest: ledger.digest(),
+    actions_digest: ledger.digest(),
+    ...(stateDigest !== undefined ? { state_digest: stateDigest } : {}),
+    resumed: summary.resumed,
+    checkpoints: summary.checkpoints,
     throughput_eps: Math.round(summary.throughputEps),
     elapsed_s: round(summary.elapsedMs / 1000, 2),
     latency_ms: { e2e: { p50: round(e2e.p50), p99: round(e2e.p99), max: round(e2e.max) }, stages },
@@ -170,6 +221,32 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
     out_dir: opts.outDir,
     stopped: summary.stopped,
   };
+}
+
+/** What a data dir's checkpoints depend on: a resumed run must use the same. */
+function runMeta(opts: AnomalyDemoOptions, paths: string[]): Record<string, unknown> {
+  return {
+    version: 1,
+    source: opts.nabDir ?? opts.from,
+    series: paths,
+    out: opts.outDir,
+    alert_threshold: opts.alertThreshold ?? ALERT_THRESHOLD,
+    detector: opts.detector ?? {},
+  };
+}
+
+/** A data dir belongs to one run setup: refuse to resume with another, and say what to do. */
+function checkRunMeta(dataDir: string, meta: Record<string, unknown>): void {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, 'demo.json');
+  if (!existsSync(path)) return writeFileSync(path, JSON.stringify(meta, null, 2) + '\n');
+  const old = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(meta))
+    if (JSON.stringify(old[k]) !== JSON.stringify(v))
+      throw new SluiceError(
+        'SLUICE_INVALID_OPTION',
+        `data dir ${dataDir} holds a run with ${k}=${JSON.stringify(old[k])}, not ${JSON.stringify(v)}: use the same to resume, or another --data to start over`,
+      );
 }
 
 /** The series name of a live source: the last path segment of its URL. */

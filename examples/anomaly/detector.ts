@@ -127,6 +127,59 @@ export class SeriesAnomalyDetector {
     return toScore(this.suppress(Math.max(0, sum - background)));
   }
 
+  /**
+   * Everything later scores depend on, as bytes (float64s): counters, the kept rows, the
+   * suppression ring and every tail. A restored detector scores the next rows exactly like this
+   * one would (`lastSurprise`, kept for inspection only, is not saved).
+   */
+  snapshot(): Uint8Array {
+    const kept = Math.min(this.n, RING);
+    const tails = [...this.tails.values(), this.volatility, this.evidence].map((t) => t.snapshot());
+    const out = new Float64Array(4 + 2 * kept + this.recent.length + tails.reduce((a, t) => a + t.length, 0));
+    out.set([this.n, this.recentAt, this.holdLeft, this.holdMax]);
+    let at = 4;
+    for (let g = this.n - kept; g < this.n; g++, at++) {
+      out[at] = this.times[g & (RING - 1)]!;
+      out[at + kept] = this.values[g & (RING - 1)]!;
+    }
+    at += kept;
+    for (const part of [this.recent, ...tails]) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return new Uint8Array(out.buffer);
+  }
+
+  /** A detector in the state `snapshot()` saved; `config` must be the one it was saved with. */
+  static restore(bytes: Uint8Array, config: Partial<DetectorConfig> = {}): SeriesAnomalyDetector {
+    const d = new SeriesAnomalyDetector(config);
+    // Copied: bytes read from a store need not be 8-byte aligned.
+    const data = new Float64Array(new Uint8Array(bytes).buffer);
+    d.n = data[0]!;
+    d.recentAt = data[1]!;
+    d.holdLeft = data[2]!;
+    d.holdMax = data[3]!;
+    const kept = Math.min(d.n, RING);
+    let at = 4;
+    for (let g = d.n - kept; g < d.n; g++, at++) {
+      d.times[g & (RING - 1)] = data[at]!;
+      d.values[g & (RING - 1)] = data[at + kept]!;
+    }
+    at += kept;
+    d.recent.set(data.subarray(at, at + d.recent.length));
+    at += d.recent.length;
+    for (const t of [...d.tails.values(), d.volatility, d.evidence]) {
+      const len = 2 + 2 * t.capacity;
+      t.restore(data.subarray(at, at + len));
+      at += len;
+    }
+    if (at !== data.length)
+      throw new Error(
+        `SeriesAnomalyDetector: snapshot of ${data.length} numbers, read ${at}: another config?`,
+      );
+    return d;
+  }
+
   /** Reports each event once (see the file comment, step 4). */
   private suppress(e: number): number {
     let previous = 0;

@@ -68,6 +68,26 @@ export class EmpiricalTail {
     return Math.max(-Math.log10(empirical), -log10Tail);
   }
 
+  /** The window as numbers (size, head, ring, sorted values): what `restore` reads back. */
+  snapshot(): Float64Array {
+    const out = new Float64Array(2 + 2 * this.capacity);
+    out[0] = this.size;
+    out[1] = this.head;
+    out.set(this.ring, 2);
+    out.set(this.sorted, 2 + this.capacity);
+    return out;
+  }
+
+  /** Puts back a window saved by `snapshot` (of a tail with the same capacity). */
+  restore(data: Float64Array): void {
+    if (data.length !== 2 + 2 * this.capacity)
+      throw new Error(`EmpiricalTail: snapshot of ${data.length} numbers, expected ${2 + 2 * this.capacity}`);
+    this.size = data[0]!;
+    this.head = data[1]!;
+    this.ring.set(data.subarray(2, 2 + this.capacity));
+    this.sorted.set(data.subarray(2 + this.capacity));
+  }
+
   add(v: number): void {
     if (!Number.isFinite(v)) return;
     const { sorted } = this;

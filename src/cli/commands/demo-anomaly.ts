@@ -28,7 +28,12 @@ and prints NAB scores for each profile, with one threshold per profile optimised
                    nats://..., redis://..., or file:path.ndjson|csv, with JSON records
                    {"timestamp": "2014-04-01 00:00:00", "value": 42.5}; runs until the source ends
                    or Ctrl-C; no NAB scores (no labels)
-  --out DIR        results folder (default .sluice/anomaly-results); alerts in DIR/alerts.jsonl
+  --out DIR        results folder (default .sluice/anomaly-results, or DATA/results with --data);
+                   alerts in DIR/alerts.jsonl
+  --data DIR       checkpoint the detectors with the source offsets in DIR (LMDB): a re-run with
+                   the same DIR resumes where the last run stopped or crashed, with the same
+                   results files and alerts as one uninterrupted run
+  --rate N         replay each series at N rows per second (default: as fast as it goes)
   --alert-threshold S
                    alert when the anomaly score reaches S (default ${ALERT_THRESHOLD})
   --batch N        rows per pipeline batch and model call (default 1024)
@@ -42,6 +47,8 @@ export async function demoAnomaly(args: string[]): Promise<number> {
     nab: { type: 'string' },
     from: { type: 'string' },
     out: { type: 'string' },
+    data: { type: 'string' },
+    rate: { type: 'string' },
     'alert-threshold': { type: 'string' },
     batch: { type: 'string' },
     json: { type: 'boolean' },
@@ -55,12 +62,16 @@ export async function demoAnomaly(args: string[]): Promise<number> {
   if (values.nab !== undefined && values.from !== undefined)
     throw new UsageError('--nab and --from exclude each other');
   const from = values.from === undefined ? undefined : stringFlag(values.from, 'from', '');
+  const dataDir = values.data === undefined ? undefined : resolve(stringFlag(values.data, 'data', ''));
+  const defaultOut = dataDir ? join(dataDir, 'results') : '.sluice/anomaly-results';
   const showProgress = !values.quiet && (!values.json || process.stderr.isTTY);
   let stopRequested = false;
   const result = await runAnomalyDemo({
     nabDir: from ? undefined : resolve(stringFlag(values.nab, 'nab', DEFAULT_NAB_DIR)),
     from,
-    outDir: resolve(stringFlag(values.out, 'out', '.sluice/anomaly-results')),
+    outDir: resolve(stringFlag(values.out, 'out', defaultOut)),
+    dataDir,
+    rate: numberFlag(values.rate, 'rate', undefined, 1),
     alertThreshold: numberFlag(values['alert-threshold'], 'alert-threshold', ALERT_THRESHOLD, 0, 1),
     batchSize: intFlag(values.batch, 'batch', 1024, 1, 1 << 16),
     onProgress: showProgress ? (p) => process.stderr.write(progressLine(p) + '\n') : undefined,
