@@ -1,0 +1,86 @@
+// The crash driver of the reliability suite: runs a `sluice` command on a data dir, kills it
+// with SIGKILL at seeded random moments, and finishes it, so a test can compare the outcome with
+// an uninterrupted run. Shared by the demo crash suites (fraud, anomaly).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { rng } from '../helpers/random.js';
+
+const bin = new URL('../../bin/sluice.js', import.meta.url).pathname;
+
+/** Runs `sluice <args> --json --data <dataDir>` to its end and returns its JSON summary. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function finishRun(args: string[], dataDir: string): Record<string, any> {
+  const r = spawnSync(process.execPath, [bin, ...args, '--json', '--data', dataDir], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+}
+
+export interface KillCyclesOptions {
+  /** The command and its arguments (after `sluice`), without --data. */
+  args: string[];
+  dataDir: string;
+  cycles: number;
+  seed: number;
+  /** Each run is killed `from + U[0, spread)` ms after it was started (or ends by itself first). */
+  killAfterMs: { from: number; spread: number };
+  /** Called after each kill (e.g. to note how far the stream had got). */
+  onKilled?: (cycle: number) => void;
+}
+
+/** Starts and SIGKILLs the command `cycles` times on the same data dir; resolves with the kill times. */
+export async function killCycles(o: KillCyclesOptions): Promise<number[]> {
+  const rand = rng(o.seed);
+  const kills: number[] = [];
+  for (let cycle = 0; cycle < o.cycles; cycle++) {
+    const child = spawn(process.execPath, [bin, ...o.args, '--quiet', '--data', o.dataDir], {
+      stdio: 'ignore',
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    const at = o.killAfterMs.from + Math.floor(rand() * o.killAfterMs.spread);
+    kills.push(at);
+    await Promise.race([new Promise((r) => setTimeout(r, at)), exited]);
+    child.kill('SIGKILL');
+    await exited;
+    o.onKilled?.(cycle);
+  }
+  return kills;
+}
+
+/** Asserts that `got` has the values of `clean` for each key, in order: the first difference fails. */
+export function assertSameOutcome(
+  clean: Record<string, unknown>,
+  got: Record<string, unknown>,
+  keys: string[],
+  context: string,
+): void {
+  for (const k of keys)
+    assert.deepEqual(got[k], clean[k], `${k} differs from the uninterrupted run; ${context}`);
+}
+
+/** Files under `dir` (relative paths, sorted), leaving out names that match `skip`. */
+function filesUnder(dir: string, skip: RegExp, root = dir, out: string[] = []): string[] {
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) filesUnder(path, skip, root, out);
+    else if (!skip.test(name)) out.push(relative(root, path));
+  }
+  return out;
+}
+
+/** Asserts two folders hold the same files with the same lines; fails on the first differing line. */
+export function assertSameFiles(cleanDir: string, gotDir: string, skip: RegExp, context: string): void {
+  const files = filesUnder(cleanDir, skip);
+  assert.deepEqual(filesUnder(gotDir, skip), files, `different files; ${context}`);
+  for (const f of files) {
+    const a = readFileSync(join(cleanDir, f), 'utf8').split('\n');
+    const b = readFileSync(join(gotDir, f), 'utf8').split('\n');
+    const i = a.findIndex((line, k) => line !== b[k]);
+    const at = i >= 0 ? i : a.length < b.length ? a.length : -1;
+    assert.equal(at, -1, `${f} line ${at + 1}: "${b[at]}" instead of "${a[at]}"; ${context}`);
+  }
+}
