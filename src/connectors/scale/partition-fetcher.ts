@@ -56,12 +56,6 @@ export class PartitionFetcher {
     return this.high.get(partition);
   }
 
-  /** Records after this fetcher's position in `partition`, as of the last fetch. */
-  lag(partition: number): number {
-    const hw = this.high.get(partition);
-    return hw === undefined ? 0 : Math.max(0, hw - (this.next.get(partition) ?? 0));
-  }
-
   /** Whether `partition` was read to its high watermark (known after one fetch). */
   caughtUp(partition: number): boolean {
     const hw = this.high.get(partition);

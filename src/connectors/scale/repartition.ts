@@ -18,7 +18,7 @@ import {
   type SourceOffsets,
 } from '../../stream/index.js';
 import { ConnectorError } from '../errors.js';
-import type { PartitionFetcher } from './partition-fetcher.js';
+import type { FetchedRecord, PartitionFetcher } from './partition-fetcher.js';
 import { keyBytes, partitionFor } from './partitioner.js';
 
 /** [original topic, partition, offset, record id, key, event time, append time, value]. */
@@ -79,16 +79,26 @@ export function repartitionSource(
     fetcher.assign(p, start[k] ?? 0);
   }
   for (const [k, v] of Object.entries(start)) if (k.includes('|')) marks.set(k, v);
+  const lagOf = (p: number) => Math.max(0, (fetcher.highWatermark(p) ?? 0) - (next.get(p) ?? 0));
   let stopped = false;
+  // Fetched but not yet handed out: a fetch can bring a MiB per partition, polls take `max`.
+  let buffered: FetchedRecord[] = [];
+  let head = 0;
+  const next = new Map(fetcher.positions()); // after the records handed out
   return {
     name: `repartition:${topic}`,
     async open() {},
-    async poll(): Promise<Envelope[] | null> {
+    async poll(max: number): Promise<Envelope[] | null> {
       if (stopped) return null;
-      const fetched = await fetcher.fetch();
+      if (head >= buffered.length) {
+        buffered = await fetcher.fetch();
+        head = 0;
+      }
       const now = wallClockMs();
       const out: Envelope[] = [];
-      for (const r of fetched) {
+      while (out.length < max && head < buffered.length) {
+        const r = buffered[head++]!;
+        next.set(r.partition, r.offset + 1);
         const c = deserialize(r.value!) as Carried;
         const mark = markKey(offsetKey(topic, r.partition), offsetKey(c[0], c[1]));
         if (c[2] < (marks.get(mark) ?? 0)) continue; // a front-half replay of a record already read
@@ -103,13 +113,13 @@ export function repartitionSource(
     },
     positions() {
       const o: SourceOffsets = {};
-      for (const [p, next] of fetcher.positions()) o[offsetKey(topic, p)] = next;
+      for (const [p, n] of next) o[offsetKey(topic, p)] = n;
       for (const [k, v] of marks) o[k] = v;
       return o;
     },
     partitions: () => assigned.map((p) => offsetKey(topic, p)),
-    lag: () => assigned.reduce((n, p) => n + fetcher.lag(p), 0),
-    lagByPartition: () => Object.fromEntries(assigned.map((p) => [offsetKey(topic, p), fetcher.lag(p)])),
+    lag: () => assigned.reduce((n, p) => n + lagOf(p), 0),
+    lagByPartition: () => Object.fromEntries(assigned.map((p) => [offsetKey(topic, p), lagOf(p)])),
     async close() {
       stopped = true;
     },
