@@ -25,6 +25,17 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 // Errors a retry can fix: connection loss (class 08, admin shutdown), overload, deadlocks.
 const RETRYABLE =
   /^(08|57P0|53300|40001|40P01)|^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN)$/;
+// The driver's own errors for a lost connection carry no code (a server restart, a cut link).
+const CONNECTION_LOST =
+  /^Connection terminated|connection error and is not queryable|due to connection timeout/;
+
+function canRetry(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e.code ? RETRYABLE.test(e.code) : CONNECTION_LOST.test(e.message ?? '');
+}
+
+/** Errors a checked-out client emits when its connection drops; the query in flight fails with them too. */
+const ignoreClientError = () => {};
 
 function quoteTable(name: string): string {
   const parts = name.split('.');
@@ -90,7 +101,7 @@ export function postgresSink(opts: PostgresSinkOptions): ActionSink {
 
   const fail = (err: unknown, doing: string): never => {
     const e = err as Error & { code?: string };
-    const retryable = RETRYABLE.test(e.code ?? '');
+    const retryable = canRetry(e);
     throw new ActionError(
       retryable ? 'SLUICE_ACTION_UNAVAILABLE' : 'SLUICE_ACTION_FAILED',
       `${shown}: ${doing} failed: ${e.message}${e.code ? ` (${e.code})` : ''}; ${retryable ? 'is Postgres running and reachable? check the URL' : "check the table and the role's permissions"}`,
@@ -105,9 +116,12 @@ export function postgresSink(opts: PostgresSinkOptions): ActionSink {
       let client: pg.PoolClient | undefined;
       try {
         client = await pool!.connect();
+        // Without a listener, a connection lost between two queries would be an uncaught 'error'.
+        client.on('error', ignoreClientError);
         await client.query('BEGIN');
         const r = await fn(client);
         await client.query('COMMIT');
+        client.off('error', ignoreClientError);
         client.release();
         return r;
       } catch (err) {
@@ -115,8 +129,7 @@ export function postgresSink(opts: PostgresSinkOptions): ActionSink {
           await client.query('ROLLBACK').catch(() => {});
           client.release(true); // a broken connection must not go back to the pool
         }
-        const code = (err as { code?: string }).code ?? '';
-        if (!RETRYABLE.test(code) || attempt >= backoff.retries) fail(err, doing);
+        if (!canRetry(err) || attempt >= backoff.retries) fail(err, doing);
         await sleep(backoffDelay(backoff, attempt));
       }
     }
