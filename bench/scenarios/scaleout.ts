@@ -44,7 +44,19 @@ async function measure(brokers: string, workers: number): Promise<{ eps: number;
     for (let i = 1; i <= workers; i++) {
       procs.push(
         spawnSluice(
-          ['run', APP, '--brokers', brokers, '--group', `bench-${workers}`, '--member', `w${i}`, '--json', '--progress-ms', '100'],
+          [
+            'run',
+            APP,
+            '--brokers',
+            brokers,
+            '--group',
+            `bench-${workers}`,
+            '--member',
+            `w${i}`,
+            '--json',
+            '--progress-ms',
+            '100',
+          ],
           { SCALEOUT_INPUT: 'payments' },
         ),
       );

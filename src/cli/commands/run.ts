@@ -18,6 +18,7 @@ over the workers and move when a worker joins, leaves or dies (state restored fr
   --session-timeout-ms N  how long a silent worker keeps its partitions (default 10000)
   --checkpoint-ms N       checkpoint period (default 1000)
   --progress-ms N         period of progress lines (default 1000)
+  --standby         keep warm copies of other workers' state, so a takeover restores only the changelog's tail
   --json            one JSON object per line on stdout (events: started, assigned, restore, progress, stopped)
 
 On several machines, run the same command on each with the same --brokers and --group.
@@ -42,7 +43,7 @@ function describe(e: WorkerEvent): string {
     case 'assigned':
       return `${e.member}: generation ${e.generation}, partitions [${e.partitions.join(', ')}]${e.revoked.length ? `, gave up [${e.revoked.join(', ')}]` : ''}`;
     case 'restore':
-      return `${e.member}: ${e.done ? 'restored' : 'restoring'} partition ${e.partition}: ${e.records}/${e.of} changelog records in ${Math.round(e.ms)} ms`;
+      return `${e.member}: ${e.done ? 'restored' : 'restoring'} partition ${e.partition}: ${e.records}/${e.of} changelog records in ${Math.round(e.ms)} ms${e.from_standby ? ` (${e.from_standby} already in the standby copy)` : ''}`;
     case 'progress':
       return `${e.member} ${e.half}: ${e.processed} processed, ${e.eps}/s, lag ${e.lag}, ${e.actions} actions, ${e.dead_letters} dead letters`;
     case 'stopped':
@@ -60,6 +61,7 @@ export async function run(args: string[]): Promise<number> {
     'checkpoint-ms': { type: 'string' },
     'progress-ms': { type: 'string' },
     json: { type: 'boolean' },
+    standby: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -96,6 +98,7 @@ export async function run(args: string[]): Promise<number> {
     checkpointIntervalMs: intFlag(values['checkpoint-ms'], 'checkpoint-ms', 1000, 10),
     progressIntervalMs: intFlag(values['progress-ms'], 'progress-ms', 1000, 50),
     ...(user ? { sasl: { username: user, password: process.env.SLUICE_KAFKA_PASSWORD ?? '' } } : {}),
+    standby: values.standby === true,
     onEvent: emit,
   });
   const stop = () => void worker.stop();

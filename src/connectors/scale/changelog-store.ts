@@ -28,6 +28,8 @@ export interface RestoreProgress {
   of: number;
   done: boolean;
   ms: number;
+  /** Records a standby copy had already read before the restore (only the rest was read now). */
+  from_standby?: number;
 }
 
 export interface ChangelogStoreOptions {
@@ -41,6 +43,12 @@ export interface ChangelogStoreOptions {
   client: Consumer;
   /** Names this worker in its claims. */
   member: string;
+}
+
+/** A changelog partition being read: what was read so far, and where to go on. */
+interface Replica {
+  fetcher: PartitionFetcher;
+  reader: ChangelogReader;
 }
 
 interface Owned {
@@ -62,6 +70,7 @@ interface Owned {
  */
 export class ChangelogCheckpointStore implements CheckpointStore {
   private readonly owned = new Map<number, Owned>();
+  private readonly standbys = new Map<number, Replica>();
 
   constructor(private readonly opts: ChangelogStoreOptions) {}
 
@@ -84,9 +93,10 @@ export class ChangelogCheckpointStore implements CheckpointStore {
     for (const p of partitions) {
       if (this.owned.has(p)) continue;
       const started = performance.now();
-      const fetcher = new PartitionFetcher(this.opts.client, this.opts.changelogTopic, { maxWaitMs: 0 });
-      fetcher.assign(p, 0);
-      const reader = new ChangelogReader();
+      // A warm standby copy only needs the changelog's tail; otherwise read from the start.
+      const { fetcher, reader } = this.standbys.get(p) ?? this.replica(p);
+      this.standbys.delete(p);
+      const warm = reader.result().records;
       let lastReport = started;
       let of = -1;
       do {
@@ -121,8 +131,30 @@ export class ChangelogCheckpointStore implements CheckpointStore {
         of,
         done: true,
         ms: performance.now() - started,
+        from_standby: warm,
       });
     }
+  }
+
+  /**
+   * Keeps warm copies of `partitions` (those owned elsewhere): reads what their changelogs got
+   * since the last call, so that taking one over reads only the tail. Call it periodically.
+   */
+  async refreshStandbys(partitions: number[]): Promise<void> {
+    for (const [p] of this.standbys) if (!partitions.includes(p)) this.standbys.delete(p);
+    for (const p of partitions) {
+      if (this.owned.has(p)) continue;
+      let standby = this.standbys.get(p);
+      if (!standby) this.standbys.set(p, (standby = this.replica(p)));
+      do standby.reader.apply(await standby.fetcher.fetch());
+      while (!standby.fetcher.caughtUp(p));
+    }
+  }
+
+  private replica(p: number): Replica {
+    const fetcher = new PartitionFetcher(this.opts.client, this.opts.changelogTopic, { maxWaitMs: 0 });
+    fetcher.assign(p, 0);
+    return { fetcher, reader: new ChangelogReader() };
   }
 
   /** Forgets the state of partitions given up (their next owner restores them). */

@@ -53,6 +53,12 @@ export interface ScaledWorkerOptions {
   /** Period of 'progress' events. Default 1000 ms. */
   progressIntervalMs?: number;
   sasl?: { username: string; password: string };
+  /**
+   * Keep warm copies of the state of the partitions other workers own (tailing their
+   * changelogs once a second), so a takeover reads only the changelog's tail. Costs the memory
+   * of the whole state on every worker. Default false.
+   */
+  standby?: boolean;
   onEvent?: (e: WorkerEvent) => void;
 }
 
@@ -227,6 +233,24 @@ export class ScaledWorker {
       client: consumer,
       member: this.member,
     });
+    // Restores and standby refreshes read the same changelog fetchers: one at a time.
+    let changelogWork: Promise<unknown> = Promise.resolve();
+    const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+      const next = changelogWork.then(fn);
+      changelogWork = next.catch(() => {});
+      return next;
+    };
+    let mine: number[] = [];
+    const standbyTimer = this.opts.standby
+      ? setInterval(() => {
+          const others = Array.from({ length: this.partitions }, (_, p) => p).filter(
+            (p) => !mine.includes(p),
+          );
+          void serial(() => store.refreshStandbys(others)).catch((err: unknown) => {
+            if (!this.stopping) process.emitWarning(`standby refresh failed: ${(err as Error).message}`);
+          });
+        }, 1000)
+      : undefined;
     try {
       await consumer.joinGroup({ sessionTimeout: session, rebalanceTimeout: session });
       while (!this.stopping) {
@@ -241,8 +265,11 @@ export class ScaledWorker {
         const revoked = store.partitions().filter((p) => !a.partitions.includes(p));
         store.release(revoked);
         this.opts.onEvent?.({ event: 'assigned', member: this.member, ...a, revoked });
-        await store.restore(a.partitions, (r) =>
-          this.opts.onEvent?.({ event: 'restore', member: this.member, ...r }),
+        mine = a.partitions;
+        await serial(() =>
+          store.restore(a.partitions, (r) =>
+            this.opts.onEvent?.({ event: 'restore', member: this.member, ...r }),
+          ),
         );
         if (this.assignment || this.stopping || a.partitions.length === 0) continue;
         const plan = planApp(this.app, this.ctx()); // fresh operators over the restored state
@@ -264,6 +291,8 @@ export class ScaledWorker {
       }
       await this.stopBack();
     } finally {
+      clearInterval(standbyTimer);
+      await changelogWork;
       await consumer.close().catch(() => {});
     }
   }
