@@ -3,7 +3,7 @@
  * which is how a slow stage pauses everything upstream of it (backpressure).
  */
 export class BoundedQueue<T> {
-  private readonly items: T[] = [];
+  private readonly items: (T | undefined)[] = [];
   private head = 0;
   private takers: ((item: T) => void)[] = [];
   private putters: (() => void)[] = [];
@@ -23,7 +23,10 @@ export class BoundedQueue<T> {
 
   async take(): Promise<T> {
     if (this.size > 0) {
-      const item = this.items[this.head++]!;
+      const item = this.items[this.head]!;
+      // Drop the queue's reference now: slots are only spliced away in bulk, and a taken batch
+      // kept here survives every young-generation collection until then.
+      this.items[this.head++] = undefined;
       if (this.head > 64 && this.head * 2 > this.items.length) {
         this.items.splice(0, this.head);
         this.head = 0;
