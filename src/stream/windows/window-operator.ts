@@ -1,6 +1,5 @@
 import { wallClockMs } from '../../observe/index.js';
 import type { DeadLetter, Envelope, RecordKey } from '../envelope.js';
-import { envelope } from '../envelope.js';
 import { requireOption } from '../errors.js';
 import type { Stateful } from '../interfaces.js';
 import { KeyedStateCache } from '../state/keyed-cache.js';
@@ -10,6 +9,8 @@ import { WatermarkTracker } from '../time/watermarks.js';
 import type { Aggregate } from './aggregates.js';
 import { windowsOf, type WindowAssigner } from './assigners.js';
 import { TimerHeap } from './min-heap.js';
+import { AggregateSet } from './aggregate-set.js';
+import { ResultEnvelope, Win, decodeWindows, encodeWindows } from './window-state.js';
 
 export interface WindowOptions {
   /** How late (event time) a record may arrive behind the newest one and still count. Default 0. */
@@ -27,10 +28,6 @@ export type EmitMode = 'close' | 'update';
 /** One window's result: its key and bounds, and one field per aggregate. */
 export type WindowResult<R> = { key: RecordKey; start: number; end: number } & R;
 
-/** [start, end, accumulators, updates emitted] */
-type Win = [number, number, unknown[], number];
-const NONE: Win[] = [];
-
 /**
  * Tumbling, hopping and session windows over keyed records, closed by event-time watermarks.
  * With emit 'close' each window yields one result when the watermark passes its end (plus the
@@ -39,14 +36,16 @@ const NONE: Win[] = [];
  * whose windows have all closed go to the late output with the reason, never dropped silently.
  */
 export class WindowOperator<T> implements Stateful {
-  private readonly aggs: [string, Aggregate<T>][];
+  private readonly aggs: AggregateSet<T>;
   private readonly cache: KeyedStateCache<Win[]>;
   private readonly timers = new TimerHeap<RecordKey>();
   private readonly wm: WatermarkTracker;
   private readonly lateness: number;
   private ns = '';
-  /** Reused one-window list for the tumbling fast path (read before the next record). */
-  private readonly touched: Win[] = [];
+  /** Whether state changes are checkpointed: only then must in-place changes be reported. */
+  private track = false;
+  /** The stamps array shared by this batch's results (they travel on together). */
+  private stamps: number[] | undefined;
 
   constructor(
     readonly name: string,
@@ -55,8 +54,8 @@ export class WindowOperator<T> implements Stateful {
     private readonly emit: EmitMode,
     opts: WindowOptions = {},
   ) {
-    this.aggs = Object.entries(aggregates);
-    requireOption(this.aggs.length > 0, `${name}: give at least one aggregate`);
+    this.aggs = new AggregateSet(aggregates);
+    requireOption(this.aggs.size > 0, `${name}: give at least one aggregate`);
     requireOption(
       emit === 'close' || emit === 'update',
       `${name}: emit must be 'close' or 'update', got "${emit}"`,
@@ -67,10 +66,9 @@ export class WindowOperator<T> implements Stateful {
       outOfOrderness: opts.outOfOrderness ?? 0,
       idleTimeoutMs: opts.idleTimeoutMs,
     });
-    // Accumulators may be mutated in place (HyperLogLog registers): checkpoints store copies.
     this.cache = new KeyedStateCache<Win[]>({
-      encode: (w) => structuredClone(w),
-      decode: (s) => s as Win[],
+      encode: encodeWindows,
+      decode: decodeWindows,
       maxCachedKeys: opts.maxCachedKeys,
     });
   }
@@ -83,26 +81,42 @@ export class WindowOperator<T> implements Stateful {
   process(batch: Batch): void {
     const at = performance.now();
     this.wm.refresh(at);
+    this.stamps = undefined;
     const out: Envelope[] = [];
+    const records = batch.records as Envelope<T>[];
+    const a = this.assigner;
+    const update = this.emit === 'update';
     let appendTime = 0;
-    for (const env of batch.records as Envelope<T>[]) {
+    for (let i = 0; i < records.length; i++) {
+      const env = records[i]!;
       const t = env.eventTime;
       if (env.appendTime > appendTime) appendTime = env.appendTime;
       this.wm.observeRecord(env.topic, env.partition, t, at);
       const closedUpTo = this.wm.current - this.lateness;
       const key = env.key ?? '';
-      const wins = this.cache.get(key) ?? [];
-      const touched =
-        this.assigner.kind === 'session'
-          ? this.addToSession(wins, key, env, closedUpTo)
-          : this.addToWindows(wins, key, env, closedUpTo);
-      if (touched.length === 0) {
+      let wins = this.cache.get(key);
+      const known = wins !== undefined;
+      wins ??= [];
+      let touched: Win | Win[] | undefined;
+      if (a.kind === 'tumbling') {
+        // The common case inline: one window, no window list allocated.
+        const start = Math.floor(t / a.size) * a.size;
+        if (start + a.size > closedUpTo) touched = this.addTo(wins, key, start, start + a.size, env);
+      } else
+        touched =
+          a.kind === 'session'
+            ? this.addToSession(wins, key, env, closedUpTo)
+            : this.addToWindows(wins, key, env, closedUpTo);
+      if (touched === undefined || (Array.isArray(touched) && touched.length === 0)) {
         (batch.late ??= []).push(lateRecord(env, this.name, t, this.wm.current));
         continue;
       }
-      this.cache.set(key, wins);
-      if (this.emit === 'update') {
-        for (const w of touched) out.push(this.result(key, w, ++w[3], env.appendTime));
+      // A window changed in place needs no set, unless the change must reach a checkpoint.
+      if (!known || this.track) this.cache.set(key, wins);
+      if (update) {
+        if (Array.isArray(touched))
+          for (const w of touched) out.push(this.result(key, w, ++w.updates, env.appendTime));
+        else out.push(this.result(key, touched, ++touched.updates, env.appendTime));
       }
     }
     // A bounded input that ended will bring no more records: every window is complete.
@@ -110,80 +124,68 @@ export class WindowOperator<T> implements Stateful {
     batch.records = out;
   }
 
-  private addToWindows(wins: Win[], key: RecordKey, env: Envelope<T>, closedUpTo: number): Win[] {
-    const a = this.assigner;
-    if (a.kind === 'tumbling') {
-      // The common case, without allocating the window list.
-      const start = Math.floor(env.eventTime / a.size) * a.size;
-      if (start + a.size <= closedUpTo) return NONE;
-      const w = this.windowAt(wins, key, start, start + a.size);
-      this.addTo(w, env);
-      this.touched[0] = w;
-      return this.touched;
+  /** Adds the record to the key's window [start, end), created (with its timer) if new. */
+  private addTo(wins: Win[], key: RecordKey, start: number, end: number, env: Envelope<T>): Win {
+    for (let i = 0; i < wins.length; i++) {
+      const w = wins[i]!;
+      if (w.start === start) {
+        this.aggs.add(w.accs, env.value, env.eventTime);
+        return w;
+      }
     }
-    const touched: Win[] = [];
-    for (const [start, end] of windowsOf(a, env.eventTime)) {
-      if (end <= closedUpTo) continue;
-      const w = this.windowAt(wins, key, start, end);
-      this.addTo(w, env);
-      touched.push(w);
-    }
-    return touched;
-  }
-
-  /** The key's window starting at `start`, created (with its timer) if new. */
-  private windowAt(wins: Win[], key: RecordKey, start: number, end: number): Win {
-    for (let i = 0; i < wins.length; i++) if (wins[i]![0] === start) return wins[i]!;
-    const w: Win = [start, end, this.aggs.map(([, agg]) => agg.init()), 0];
+    const w = new Win(start, end, this.aggs.first(env.value, env.eventTime), 0);
     wins.push(w);
     this.timers.push(end, key);
     return w;
+  }
+
+  private addToWindows(wins: Win[], key: RecordKey, env: Envelope<T>, closedUpTo: number): Win[] {
+    const touched: Win[] = [];
+    for (const [start, end] of windowsOf(this.assigner, env.eventTime)) {
+      if (end > closedUpTo) touched.push(this.addTo(wins, key, start, end, env));
+    }
+    return touched;
   }
 
   private addToSession(wins: Win[], key: RecordKey, env: Envelope<T>, closedUpTo: number): Win[] {
     const gap = (this.assigner as { gap: number }).gap;
     const t = env.eventTime;
     if (t + gap <= closedUpTo) return [];
-    let merged: Win = [t, t + gap, this.aggs.map(([, a]) => a.init()), 0];
+    let merged = new Win(t, t + gap, this.aggs.empty(), 0);
     // Merge every open session this record touches: [start, end) overlaps [t, t + gap).
     for (let i = wins.length - 1; i >= 0; i--) {
       const w = wins[i]!;
-      if (w[1] <= closedUpTo || !(t < w[1] && t + gap > w[0])) continue;
-      merged = [
-        Math.min(merged[0], w[0]),
-        Math.max(merged[1], w[1]),
-        merged[2].map((acc, k) => this.aggs[k]![1].merge(acc, w[2][k])),
-        Math.max(merged[3], w[3]),
-      ];
+      if (w.end <= closedUpTo || !(t < w.end && t + gap > w.start)) continue;
+      merged = new Win(
+        Math.min(merged.start, w.start),
+        Math.max(merged.end, w.end),
+        this.aggs.merge(merged.accs, w.accs),
+        Math.max(merged.updates, w.updates),
+      );
       wins.splice(i, 1);
     }
-    this.addTo(merged, env);
+    this.aggs.add(merged.accs, env.value, t);
     wins.push(merged);
-    wins.sort((a, b) => a[0] - b[0]);
-    this.timers.push(merged[1], key);
+    wins.sort((x, y) => x.start - y.start);
+    this.timers.push(merged.end, key);
     return [merged];
-  }
-
-  private addTo(w: Win, env: Envelope<T>): void {
-    const accs = w[2];
-    for (let k = 0; k < this.aggs.length; k++)
-      accs[k] = this.aggs[k]![1].add(accs[k], env.value, env.eventTime);
   }
 
   /** Emits (in close mode) and drops every window that ends at or before `closedUpTo`. */
   private fire(closedUpTo: number, out: Envelope[], appendTime: number): void {
     if (!(this.timers.size > 0 && this.timers.peekEnd() <= closedUpTo)) return;
-    const stamps = [wallClockMs()]; // one stamps array for every result of this batch
+    const close = this.emit === 'close';
     while (this.timers.size > 0 && this.timers.peekEnd() <= closedUpTo) {
       const [, keys] = this.timers.pop()!;
-      for (const key of keys) {
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[k]!;
         const wins = this.cache.get(key);
         if (!wins) continue; // already fired (a key may be listed twice)
         let open = 0;
         for (let i = 0; i < wins.length; i++) {
           const w = wins[i]!;
-          if (w[1] > closedUpTo) wins[open++] = w;
-          else if (this.emit === 'close') out.push(this.result(key, w, 0, appendTime, stamps));
+          if (w.end > closedUpTo) wins[open++] = w;
+          else if (close) out.push(this.result(key, w, 0, appendTime));
         }
         if (open === wins.length) continue; // a stale timer (session grew)
         wins.length = open;
@@ -193,30 +195,23 @@ export class WindowOperator<T> implements Stateful {
     }
   }
 
-  private result(
-    key: RecordKey,
-    w: Win,
-    update: number,
-    appendTime: number,
-    stamps: number[] = [wallClockMs()],
-  ): Envelope {
-    const value: Record<string, unknown> = { key, start: w[0], end: w[1] };
-    for (let k = 0; k < this.aggs.length; k++) value[this.aggs[k]![0]] = this.aggs[k]![1].result(w[2][k]);
-    const env = envelope<unknown>(value, this.ns, 0, 0, appendTime || stamps[0]!, stamps);
-    env.key = key;
-    env.eventTime = w[1] - 1;
-    env.id = update > 0 ? `${this.ns}:${key}:${w[0]}#${update}` : `${this.ns}:${key}:${w[0]}`;
-    return env;
+  private result(key: RecordKey, w: Win, update: number, appendTime: number): Envelope {
+    // One stamps array for every result of this batch, as for records read together.
+    const stamps = (this.stamps ??= [wallClockMs()]);
+    const value = this.aggs.result(key, w.start, w.end, w.accs);
+    const at = appendTime || stamps[0]!;
+    return new ResultEnvelope(value, key, w.end - 1, at, this.ns, stamps, this.ns, key, w, update);
   }
 
   attach(state: StateReader, ns: string, track: boolean): void {
     this.ns = ns;
+    this.track = track;
     this.cache.attach(state, ns, track);
     this.wm.restore(this.cache.readMeta());
     // Timers are not stored: rebuild them from the windows in the store (once, at start).
     this.timers.clear();
     for (const key of this.cache.allKeys())
-      for (const w of this.cache.get(key) ?? []) this.timers.push(w[1], key);
+      for (const w of this.cache.get(key) ?? []) this.timers.push(w.end, key);
   }
 
   inputs(partitions: string[]): void {
