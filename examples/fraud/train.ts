@@ -3,7 +3,8 @@
  * demo run: features from the same windows as the live pipeline, a logistic regression fitted
  * by our own trainer, exported to ONNX by our own exporter.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import {
   averagePrecision,
   collect,
@@ -193,6 +194,7 @@ export async function trainFraudModel(opts: TrainOptions = {}): Promise<FraudMod
     },
     ...(handbook ? { protocol: 'handbook' as const } : {}),
   };
+  mkdirSync(dirname(opts.modelPath ?? MODEL_PATH), { recursive: true }); // --out into a new folder
   writeFileSync(opts.modelPath ?? MODEL_PATH, onnx);
   writeFileSync(opts.infoPath ?? MODEL_INFO_PATH, JSON.stringify(info, null, 2) + '\n');
   log(
