@@ -136,7 +136,7 @@ describe('bad-input suite: malformed records through the MQTT, NATS and Redis so
   });
 
   it(
-    'natsSource (JetStream): the server refuses a record over its max_payload; the largest it takes is decoded or dead-lettered like any other',
+    'natsSource (JetStream): a record over max_payload is refused at publish; the largest one taken is dead-lettered like any other',
     { skip: skipNats },
     async () => {
       const nc = await natsConnect({ servers: 'nats://127.0.0.1:4222' });
