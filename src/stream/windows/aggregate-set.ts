@@ -5,6 +5,8 @@ import type { Aggregate } from './aggregates.js';
 interface Kernels<T> {
   /** Accumulators of a new window holding one record: each aggregate's `add(init(), ...)`. */
   first(value: T, eventTime: number): unknown[];
+  /** `first`, written into a closed window's accumulators instead of a new array. */
+  refill(accs: unknown[], value: T, eventTime: number): void;
   /** Folds one record into a window's accumulators, in place. */
   add(accs: unknown[], value: T, eventTime: number): void;
   /** The user-facing result of a window: its key and bounds, then one field per aggregate. */
@@ -22,6 +24,7 @@ interface Kernels<T> {
 export class AggregateSet<T> implements Kernels<T> {
   readonly size: number;
   readonly first: Kernels<T>['first'];
+  readonly refill: Kernels<T>['refill'];
   readonly add: Kernels<T>['add'];
   readonly result: Kernels<T>['result'];
   private readonly aggs: Aggregate<T>[];
@@ -32,6 +35,7 @@ export class AggregateSet<T> implements Kernels<T> {
     this.size = names.length;
     const k = compiled(names, this.aggs) ?? looped(names, this.aggs);
     this.first = k.first;
+    this.refill = k.refill;
     this.add = k.add;
     this.result = k.result;
   }
@@ -57,6 +61,7 @@ function compiled<T>(names: string[], aggs: Aggregate<T>[]): Kernels<T> | undefi
   const ks = names.map((_, k) => k);
   const src = `return {
     first: (v, t) => [${ks.map((k) => `a${k}.add(a${k}.init(), v, t)`).join(', ')}],
+    refill: (acc, v, t) => { ${ks.map((k) => `acc[${k}] = a${k}.add(a${k}.init(), v, t);`).join(' ')} },
     add: (acc, v, t) => { ${ks.map((k) => `acc[${k}] = a${k}.add(acc[${k}], v, t);`).join(' ')} },
     result: (key, start, end, acc) => ({ key, start, end, ${names
       .map((n, k) => `${JSON.stringify(n)}: a${k}.result(acc[${k}])`)
@@ -76,6 +81,9 @@ function looped<T>(names: string[], aggs: Aggregate<T>[]): Kernels<T> {
   for (const n of names) template[n] = null;
   return {
     first: (v, t) => aggs.map((a) => a.add(a.init(), v, t)),
+    refill: (acc, v, t) => {
+      for (let k = 0; k < aggs.length; k++) acc[k] = aggs[k]!.add(aggs[k]!.init(), v, t);
+    },
     add: (acc, v, t) => {
       for (let k = 0; k < aggs.length; k++) acc[k] = aggs[k]!.add(acc[k], v, t);
     },

@@ -10,7 +10,7 @@ import type { Aggregate } from './aggregates.js';
 import { windowsOf, type WindowAssigner } from './assigners.js';
 import { TimerHeap } from './min-heap.js';
 import { AggregateSet } from './aggregate-set.js';
-import { ResultEnvelope, Win, decodeWindows, encodeWindows } from './window-state.js';
+import { ResultEnvelope, Win, WinPool, decodeWindows, encodeWindows } from './window-state.js';
 
 export interface WindowOptions {
   /** How late (event time) a record may arrive behind the newest one and still count. Default 0. */
@@ -37,13 +37,17 @@ export type WindowResult<R> = { key: RecordKey; start: number; end: number } & R
  */
 export class WindowOperator<T> implements Stateful {
   private readonly aggs: AggregateSet<T>;
-  private readonly cache: KeyedStateCache<Win[]>;
+  private readonly cache: KeyedStateCache<Win>;
+  private readonly pool = new WinPool();
   private readonly timers = new TimerHeap<RecordKey>();
   private readonly wm: WatermarkTracker;
   private readonly lateness: number;
   private ns = '';
   /** Whether state changes are checkpointed: only then must in-place changes be reported. */
   private track = false;
+  /** The windows the current record went into (reused: no array per record). */
+  private readonly touchedWins: Win[] = [];
+  private touched = 0;
   /** The stamps array shared by this batch's results (they travel on together). */
   private stamps: number[] | undefined;
 
@@ -66,7 +70,7 @@ export class WindowOperator<T> implements Stateful {
       outOfOrderness: opts.outOfOrderness ?? 0,
       idleTimeoutMs: opts.idleTimeoutMs,
     });
-    this.cache = new KeyedStateCache<Win[]>({
+    this.cache = new KeyedStateCache<Win>({
       encode: encodeWindows,
       decode: decodeWindows,
       maxCachedKeys: opts.maxCachedKeys,
@@ -94,29 +98,28 @@ export class WindowOperator<T> implements Stateful {
       this.wm.observeRecord(env.topic, env.partition, t, at);
       const closedUpTo = this.wm.current - this.lateness;
       const key = env.key ?? '';
-      let wins = this.cache.get(key);
-      const known = wins !== undefined;
-      wins ??= [];
-      let touched: Win | Win[] | undefined;
+      const before = this.cache.get(key);
+      let head = before;
+      this.touched = 0;
       if (a.kind === 'tumbling') {
-        // The common case inline: one window, no window list allocated.
+        // The common case inline: one window, nothing allocated.
         const start = Math.floor(t / a.size) * a.size;
-        if (start + a.size > closedUpTo) touched = this.addTo(wins, key, start, start + a.size, env);
-      } else
-        touched =
-          a.kind === 'session'
-            ? this.addToSession(wins, key, env, closedUpTo)
-            : this.addToWindows(wins, key, env, closedUpTo);
-      if (touched === undefined || (Array.isArray(touched) && touched.length === 0)) {
+        if (start + a.size > closedUpTo) head = this.addTo(head, key, start, start + a.size, env);
+      } else if (a.kind === 'hopping') {
+        for (const [start, end] of windowsOf(a, t))
+          if (end > closedUpTo) head = this.addTo(head, key, start, end, env);
+      } else head = this.addToSession(head, key, env, closedUpTo, a.gap);
+      if (this.touched === 0) {
         (batch.late ??= []).push(lateRecord(env, this.name, t, this.wm.current));
         continue;
       }
       // A window changed in place needs no set, unless the change must reach a checkpoint.
-      if (!known || this.track) this.cache.set(key, wins);
+      if (head !== before || this.track) this.cache.set(key, head!);
       if (update) {
-        if (Array.isArray(touched))
-          for (const w of touched) out.push(this.result(key, w, ++w.updates, env.appendTime));
-        else out.push(this.result(key, touched, ++touched.updates, env.appendTime));
+        for (let k = 0; k < this.touched; k++) {
+          const w = this.touchedWins[k]!;
+          out.push(this.result(key, w, ++w.updates, env.appendTime));
+        }
       }
     }
     // A bounded input that ended will bring no more records: every window is complete.
@@ -124,51 +127,74 @@ export class WindowOperator<T> implements Stateful {
     batch.records = out;
   }
 
-  /** Adds the record to the key's window [start, end), created (with its timer) if new. */
-  private addTo(wins: Win[], key: RecordKey, start: number, end: number, env: Envelope<T>): Win {
-    for (let i = 0; i < wins.length; i++) {
-      const w = wins[i]!;
+  private touch(w: Win): void {
+    this.touchedWins[this.touched++] = w;
+  }
+
+  /**
+   * Adds the record to the key's window [start, end), created (with its timer) at the end of
+   * the key's list if new; returns the list's head.
+   */
+  private addTo(head: Win | undefined, key: RecordKey, start: number, end: number, env: Envelope<T>): Win {
+    let last: Win | undefined;
+    for (let w = head; w !== undefined; w = w.next) {
       if (w.start === start) {
         this.aggs.add(w.accs, env.value, env.eventTime);
-        return w;
+        this.touch(w);
+        return head!;
       }
+      last = w;
     }
-    const w = new Win(start, end, this.aggs.first(env.value, env.eventTime), 0);
-    wins.push(w);
+    let w = this.pool.take();
+    if (w === undefined) w = new Win(start, end, this.aggs.first(env.value, env.eventTime), 0);
+    else {
+      w.start = start;
+      w.end = end;
+      w.updates = 0;
+      this.aggs.refill(w.accs, env.value, env.eventTime);
+    }
+    if (last === undefined) head = w;
+    else last.next = w;
     this.timers.push(end, key);
-    return w;
+    this.touch(w);
+    return head!;
   }
 
-  private addToWindows(wins: Win[], key: RecordKey, env: Envelope<T>, closedUpTo: number): Win[] {
-    const touched: Win[] = [];
-    for (const [start, end] of windowsOf(this.assigner, env.eventTime)) {
-      if (end > closedUpTo) touched.push(this.addTo(wins, key, start, end, env));
-    }
-    return touched;
-  }
-
-  private addToSession(wins: Win[], key: RecordKey, env: Envelope<T>, closedUpTo: number): Win[] {
-    const gap = (this.assigner as { gap: number }).gap;
+  /** Adds the record to its session, merging every open session it bridges; returns the new head. */
+  private addToSession(
+    head: Win | undefined,
+    key: RecordKey,
+    env: Envelope<T>,
+    closedUpTo: number,
+    gap: number,
+  ): Win | undefined {
     const t = env.eventTime;
-    if (t + gap <= closedUpTo) return [];
+    if (t + gap <= closedUpTo) return head;
+    // Sessions this record touches: [start, end) overlaps [t, t + gap); the rest stay, in order.
+    const bridged: Win[] = [];
+    const kept: Win[] = [];
+    for (let w = head; w !== undefined; w = w.next)
+      (w.end > closedUpTo && t < w.end && t + gap > w.start ? bridged : kept).push(w);
     let merged = new Win(t, t + gap, this.aggs.empty(), 0);
-    // Merge every open session this record touches: [start, end) overlaps [t, t + gap).
-    for (let i = wins.length - 1; i >= 0; i--) {
-      const w = wins[i]!;
-      if (w.end <= closedUpTo || !(t < w.end && t + gap > w.start)) continue;
+    // Merged from the last one back, as the accumulators' merge need not commute (reduce).
+    for (let i = bridged.length - 1; i >= 0; i--) {
+      const w = bridged[i]!;
       merged = new Win(
         Math.min(merged.start, w.start),
         Math.max(merged.end, w.end),
         this.aggs.merge(merged.accs, w.accs),
         Math.max(merged.updates, w.updates),
       );
-      wins.splice(i, 1);
     }
     this.aggs.add(merged.accs, env.value, t);
-    wins.push(merged);
-    wins.sort((x, y) => x.start - y.start);
+    // Sorted by start; the new session goes after those with the same start.
+    let at = 0;
+    while (at < kept.length && kept[at]!.start <= merged.start) at++;
+    kept.splice(at, 0, merged);
+    for (let i = 0; i < kept.length; i++) kept[i]!.next = kept[i + 1];
     this.timers.push(merged.end, key);
-    return [merged];
+    this.touch(merged);
+    return kept[0];
   }
 
   /** Emits (in close mode) and drops every window that ends at or before `closedUpTo`. */
@@ -179,18 +205,25 @@ export class WindowOperator<T> implements Stateful {
       const [, keys] = this.timers.pop()!;
       for (let k = 0; k < keys.length; k++) {
         const key = keys[k]!;
-        const wins = this.cache.get(key);
-        if (!wins) continue; // already fired (a key may be listed twice)
-        let open = 0;
-        for (let i = 0; i < wins.length; i++) {
-          const w = wins[i]!;
-          if (w.end > closedUpTo) wins[open++] = w;
-          else if (close) out.push(this.result(key, w, 0, appendTime));
+        let head = this.cache.get(key);
+        if (!head) continue; // already fired (a key may be listed twice)
+        let changed = false;
+        let prev: Win | undefined;
+        for (let w: Win | undefined = head; w !== undefined;) {
+          const next: Win | undefined = w.next;
+          if (w.end > closedUpTo) prev = w;
+          else {
+            if (close) out.push(this.result(key, w, 0, appendTime));
+            if (prev === undefined) head = next;
+            else prev.next = next;
+            this.pool.release(w);
+            changed = true;
+          }
+          w = next;
         }
-        if (open === wins.length) continue; // a stale timer (session grew)
-        wins.length = open;
-        if (open === 0) this.cache.delete(key);
-        else this.cache.set(key, wins);
+        if (!changed) continue; // a stale timer (session grew)
+        if (head === undefined) this.cache.delete(key);
+        else this.cache.set(key, head);
       }
     }
   }
@@ -200,7 +233,7 @@ export class WindowOperator<T> implements Stateful {
     const stamps = (this.stamps ??= [wallClockMs()]);
     const value = this.aggs.result(key, w.start, w.end, w.accs);
     const at = appendTime || stamps[0]!;
-    return new ResultEnvelope(value, key, w.end - 1, at, this.ns, stamps, this.ns, key, w, update);
+    return new ResultEnvelope(value, key, w.end - 1, at, this.ns, stamps, this.ns, key, w.start, update);
   }
 
   attach(state: StateReader, ns: string, track: boolean): void {
@@ -211,7 +244,7 @@ export class WindowOperator<T> implements Stateful {
     // Timers are not stored: rebuild them from the windows in the store (once, at start).
     this.timers.clear();
     for (const key of this.cache.allKeys())
-      for (const w of this.cache.get(key) ?? []) this.timers.push(w.end, key);
+      for (let w = this.cache.get(key); w !== undefined; w = w.next) this.timers.push(w.end, key);
   }
 
   inputs(partitions: string[]): void {

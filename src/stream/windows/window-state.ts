@@ -1,15 +1,50 @@
 import type { Envelope, RecordKey } from '../envelope.js';
 
-/** One open window of one key. A class, not a tuple: its fields keep one shape on the hot path. */
+/**
+ * One open window of one key, and a link to the key's next one: a key's windows are a list
+ * headed by the value kept in the keyed state, so a key needs no array of its own (one per key
+ * per window period was a fifth of the operator's allocations).
+ */
 export class Win {
+  next: Win | undefined = undefined;
+
   constructor(
-    readonly start: number,
-    readonly end: number,
+    public start: number,
+    public end: number,
     /** One accumulator per aggregate, in the operator's aggregate order. */
-    readonly accs: unknown[],
+    public accs: unknown[],
     /** Running results emitted so far (emit 'update'): numbers their ids. */
     public updates: number,
   ) {}
+}
+
+/**
+ * Closed windows kept for reuse, linked through `next`: a new window then allocates nothing
+ * (its accumulators are refilled in place). Bounded, so a burst of keys is not held forever.
+ */
+export class WinPool {
+  private free: Win | undefined;
+  private size = 0;
+
+  constructor(private readonly max = 1 << 16) {}
+
+  take(): Win | undefined {
+    const w = this.free;
+    if (w !== undefined) {
+      this.free = w.next;
+      w.next = undefined;
+      this.size--;
+    }
+    return w;
+  }
+
+  /** `w` must be unreachable from here on (unlinked, no result refers to it). */
+  release(w: Win): void {
+    if (this.size >= this.max) return;
+    w.next = this.free;
+    this.free = w;
+    this.size++;
+  }
 }
 
 /**
@@ -32,12 +67,12 @@ export class ResultEnvelope implements Envelope {
     /** What the id is made of, kept apart: a later stage may change `key` or `topic`. */
     private readonly ns: string,
     private readonly windowKey: RecordKey,
-    private readonly win: Win,
+    private readonly start: number,
     private readonly update: number,
   ) {}
 
   get id(): string {
-    const base = `${this.ns}:${this.windowKey}:${this.win.start}`;
+    const base = `${this.ns}:${this.windowKey}:${this.start}`;
     return (this.idText ??= this.update > 0 ? `${base}#${this.update}` : base);
   }
 
@@ -50,10 +85,15 @@ export class ResultEnvelope implements Envelope {
 type StoredWin = [number, number, unknown[], number];
 
 /** A copy for the store: accumulators may be mutated in place later (HyperLogLog registers). */
-export function encodeWindows(wins: Win[]): StoredWin[] {
-  return wins.map((w) => [w.start, w.end, structuredClone(w.accs), w.updates]);
+export function encodeWindows(head: Win): StoredWin[] {
+  const out: StoredWin[] = [];
+  for (let w: Win | undefined = head; w !== undefined; w = w.next)
+    out.push([w.start, w.end, structuredClone(w.accs), w.updates]);
+  return out;
 }
 
-export function decodeWindows(stored: unknown): Win[] {
-  return (stored as StoredWin[]).map((s) => new Win(s[0], s[1], s[2], s[3]));
+export function decodeWindows(stored: unknown): Win {
+  const wins = (stored as StoredWin[]).map((s) => new Win(s[0], s[1], s[2], s[3]));
+  for (let i = 1; i < wins.length; i++) wins[i - 1]!.next = wins[i];
+  return wins[0]!; // never empty: a key whose windows all closed is deleted, not stored
 }
