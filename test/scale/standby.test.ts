@@ -1,4 +1,5 @@
-// --standby: every worker tails the changelogs of the partitions others own, so when one dies
+// `sluice run --workers 2 --standby`: the supervisor starts two workers (and prints their pids);
+// every worker tails the changelogs of the partitions the other owns, so when one is SIGKILLed
 // the survivor's restore reads only the changelog's tail.
 
 import assert from 'node:assert/strict';
@@ -7,11 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createTopic, producePayments } from '../../examples/scaleout/payments.js';
-import { APP, assignments, spawnSluice, startBrokerProcess, waitFor, type Proc } from './workers.js';
+import {
+  APP,
+  assignments,
+  spawnSluice,
+  startBrokerProcess,
+  waitFor,
+  type Event,
+  type Proc,
+} from './workers.js';
 
 const PARTITIONS = 6;
 
-describe('sluice run --standby', () => {
+describe('sluice run --workers 2 --standby', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-standby-'));
   const procs: Proc[] = [];
   after(() => {
@@ -24,47 +33,47 @@ describe('sluice run --standby', () => {
     procs.push(broker.proc);
     const brokers = broker.address;
     await createTopic([brokers], 'payments', PARTITIONS);
-    const start = (m: string) => {
-      const p = spawnSluice(
-        [
-          'run',
-          APP,
-          '--brokers',
-          brokers,
-          '--group',
-          'sb',
-          '--member',
-          m,
-          '--json',
-          '--standby',
-          '--session-timeout-ms',
-          '6000',
-          '--progress-ms',
-          '200',
-        ],
-        { SCALEOUT_INPUT: 'payments' },
-      );
-      procs.push(p);
-      return p;
-    };
-    const [a, b] = [start('a'), start('b')];
+    const sup = spawnSluice(
+      [
+        'run',
+        APP,
+        '--workers',
+        '2',
+        '--member',
+        'w',
+        '--brokers',
+        brokers,
+        '--group',
+        'sb',
+        '--json',
+        '--standby',
+      ].concat(['--session-timeout-ms', '6000', '--progress-ms', '200']),
+      { SCALEOUT_INPUT: 'payments' },
+    );
+    procs.push(sup);
+    const of = (m: string): Event[] => sup.events.filter((e) => 'member' in e && e.member === m);
     await waitFor(
       () =>
-        assignments([...a.events, ...b.events]).size === 2 &&
-        [...assignments([...a.events, ...b.events]).values()].every((x) => x.length === 3),
+        assignments(sup.events).size === 2 &&
+        [...assignments(sup.events).values()].every((x) => x.length === 3),
       60_000,
       'two workers with 3 partitions each',
     );
     await producePayments({ brokers: [brokers], topic: 'payments', partitions: PARTITIONS, events: 20_000 });
-    const backDone = (p: Proc) =>
-      p.events.some((e) => e.event === 'progress' && e.half === 'back' && e.processed > 0 && e.lag === 0);
-    await waitFor(() => backDone(a) && backDone(b), 60_000, 'both workers to process their records');
+    const caughtUp = (m: string) =>
+      of(m).some((e) => e.event === 'progress' && e.half === 'back' && e.processed > 0 && e.lag === 0);
+    await waitFor(() => caughtUp('w1') && caughtUp('w2'), 60_000, 'both workers to process their records');
     await new Promise((r) => setTimeout(r, 2500)); // a standby refresh after the last checkpoint
-    const lost = assignments(a.events).get('a')!;
-    a.child.kill('SIGKILL');
+    const lost = assignments(of('w1')).get('w1')!;
+    const w1 = sup.events.find((e) => e.event === 'worker' && e.member === 'w1');
+    assert.ok(w1 && w1.event === 'worker', 'the supervisor printed the pid of w1');
+    const before = sup.events.length; // restores from here on are the takeover's
+    process.kill(w1.pid, 'SIGKILL');
     const restores = await waitFor(
       () => {
-        const done = b.events.filter((e) => e.event === 'restore' && e.done && lost.includes(e.partition));
+        const done = sup.events
+          .slice(before)
+          .filter((e) => e.event === 'restore' && e.member === 'w2' && e.done && lost.includes(e.partition));
         return done.length === lost.length ? done : undefined;
       },
       30_000,
@@ -72,16 +81,18 @@ describe('sluice run --standby', () => {
     );
     for (const r of restores) {
       if (r.event !== 'restore') continue;
+      const warm = r.from_standby ?? 0;
+      assert.ok(warm > 0, `partition ${r.partition}: the standby copy had read ${warm} records`);
       assert.ok(
-        (r.from_standby ?? 0) > 0,
-        `partition ${r.partition}: the standby copy had read ${r.from_standby} records`,
-      );
-      assert.ok(
-        r.records - r.from_standby! < r.from_standby!,
-        `partition ${r.partition}: only the tail was read at takeover (${r.records - r.from_standby!} of ${r.records})`,
+        r.records - warm < warm,
+        `partition ${r.partition}: only the tail was read at takeover (${r.records - warm} of ${r.records})`,
       );
     }
-    b.child.kill('SIGTERM');
-    assert.equal(await b.exited, 0);
+    sup.child.kill('SIGTERM'); // forwarded to the survivor, which checkpoints and leaves
+    await sup.exited;
+    assert.ok(
+      of('w2').some((e) => e.event === 'stopped'),
+      'the survivor stopped cleanly',
+    );
   });
 });
