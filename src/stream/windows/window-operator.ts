@@ -104,10 +104,10 @@ export class WindowOperator<T> implements Stateful {
       if (a.kind === 'tumbling') {
         // The common case inline: one window, nothing allocated.
         const start = Math.floor(t / a.size) * a.size;
-        if (start + a.size > closedUpTo) head = this.addTo(head, key, start, start + a.size, env);
+        if (start + a.size > closedUpTo) head = this.addTo(head, key, start, env);
       } else if (a.kind === 'hopping') {
         for (const [start, end] of windowsOf(a, t))
-          if (end > closedUpTo) head = this.addTo(head, key, start, end, env);
+          if (end > closedUpTo) head = this.addTo(head, key, start, env);
       } else head = this.addToSession(head, key, env, closedUpTo, a.gap);
       if (this.touched === 0) {
         (batch.late ??= []).push(lateRecord(env, this.name, t, this.wm.current));
@@ -132,19 +132,21 @@ export class WindowOperator<T> implements Stateful {
   }
 
   /**
-   * Adds the record to the key's window [start, end), created (with its timer) at the end of
-   * the key's list if new; returns the list's head.
+   * Adds the record to the key's window starting at `start`, opened if new; returns the list's
+   * head. Kept small so that it inlines: a call would box its number arguments per record.
    */
-  private addTo(head: Win | undefined, key: RecordKey, start: number, end: number, env: Envelope<T>): Win {
-    let last: Win | undefined;
-    for (let w = head; w !== undefined; w = w.next) {
-      if (w.start === start) {
-        this.aggs.add(w.accs, env.value, env.eventTime);
-        this.touch(w);
-        return head!;
-      }
-      last = w;
-    }
+  private addTo(head: Win | undefined, key: RecordKey, start: number, env: Envelope<T>): Win {
+    let w = head;
+    while (w !== undefined && w.start !== start) w = w.next;
+    if (w === undefined) return this.open(head, key, start, env);
+    this.aggs.add(w.accs, env.value, env.eventTime);
+    this.touch(w);
+    return head!;
+  }
+
+  /** A new window [start, start + size) for the record, at the end of the key's list, with its timer. */
+  private open(head: Win | undefined, key: RecordKey, start: number, env: Envelope<T>): Win {
+    const end = start + (this.assigner as { size: number }).size;
     let w = this.pool.take();
     if (w === undefined) w = new Win(start, end, this.aggs.first(env.value, env.eventTime), 0);
     else {
@@ -153,11 +155,13 @@ export class WindowOperator<T> implements Stateful {
       w.updates = 0;
       this.aggs.refill(w.accs, env.value, env.eventTime);
     }
-    if (last === undefined) head = w;
-    else last.next = w;
     this.timers.push(end, key);
     this.touch(w);
-    return head!;
+    if (head === undefined) return w;
+    let last = head;
+    while (last.next !== undefined) last = last.next;
+    last.next = w;
+    return head;
   }
 
   /** Adds the record to its session, merging every open session it bridges; returns the new head. */
