@@ -1,4 +1,4 @@
-export { ActionLedger, type LedgerEntry } from './ledger.js';
+export { ActionLedger, DEFAULT_DEDUP_WINDOW, type ActionLedgerOptions, type LedgerEntry } from './ledger.js';
 export { action, idempotencyKey, type ActionOptions } from './action.js';
 export { ActionError, type ActionErrorCode } from './errors.js';
 export type { ActionSink, ActionEntry, DeliveryResult, Rejection } from './sink.js';

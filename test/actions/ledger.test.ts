@@ -29,6 +29,34 @@ describe('ActionLedger', () => {
     assert.equal(readFileSync(path, 'utf8').trim().split('\n').length, 3);
   });
 
+  it('keeps only the most recent dedupWindow keys in memory, every entry on disk', () => {
+    const path = join(dir, 'window.jsonl');
+    const l = ActionLedger.open(path, { dedupWindow: 3 });
+    l.record(['a', 'b', 'c', 'd', 'e'].map((k) => entry(k)));
+    assert.equal(l.size, 5);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd', 'e'].map((k) => l.has(k)),
+      [false, false, true, true, true],
+    );
+    assert.equal(l.record([entry('e'), entry('f')]).length, 1, 'a recent key is still skipped');
+    l.close();
+    const reopened = ActionLedger.open(path, { dedupWindow: 3 });
+    assert.deepEqual(
+      ['c', 'd', 'e', 'f'].map((k) => reopened.has(k)),
+      [false, true, true, true],
+      'the window is refilled from the end of the file',
+    );
+    assert.deepEqual(
+      [...reopened.entries()].map((e) => e.key),
+      ['a', 'b', 'c', 'd', 'e', 'f'],
+    );
+    const all = ActionLedger.open(join(dir, 'window-all.jsonl'));
+    all.record(['a', 'b', 'c', 'd', 'e', 'f'].map((k) => entry(k)));
+    assert.equal(reopened.digest(), all.digest(), 'the digest covers every entry, not only the window');
+    reopened.close();
+    all.close();
+  });
+
   it('cuts a torn last line on open and keeps everything before it', () => {
     const path = join(dir, 'torn.jsonl');
     const l = ActionLedger.open(path);
