@@ -1,6 +1,13 @@
 import type { RecordKey } from '../envelope.js';
 import type { Aggregate } from './aggregates.js';
 
+/** What a result is built from: a window's bounds and accumulators. */
+interface WindowLike {
+  readonly start: number;
+  readonly end: number;
+  readonly accs: unknown[];
+}
+
 /** The per-record and per-result functions of one operator's aggregates. */
 interface Kernels<T> {
   /** Accumulators of a new window holding one record: each aggregate's `add(init(), ...)`. */
@@ -9,8 +16,11 @@ interface Kernels<T> {
   refill(accs: unknown[], value: T, eventTime: number): void;
   /** Folds one record into a window's accumulators, in place. */
   add(accs: unknown[], value: T, eventTime: number): void;
-  /** The user-facing result of a window: its key and bounds, then one field per aggregate. */
-  result(key: RecordKey, start: number, end: number, accs: unknown[]): Record<string, unknown>;
+  /**
+   * The user-facing result of a window: its key and bounds, then one field per aggregate. It
+   * takes the window, not its bounds: numbers passed to a call that is not inlined get boxed.
+   */
+  result(key: RecordKey, w: WindowLike): Record<string, unknown>;
 }
 
 /**
@@ -63,9 +73,12 @@ function compiled<T>(names: string[], aggs: Aggregate<T>[]): Kernels<T> | undefi
     first: (v, t) => [${ks.map((k) => `a${k}.add(a${k}.init(), v, t)`).join(', ')}],
     refill: (acc, v, t) => { ${ks.map((k) => `acc[${k}] = a${k}.add(a${k}.init(), v, t);`).join(' ')} },
     add: (acc, v, t) => { ${ks.map((k) => `acc[${k}] = a${k}.add(acc[${k}], v, t);`).join(' ')} },
-    result: (key, start, end, acc) => ({ key, start, end, ${names
-      .map((n, k) => `${JSON.stringify(n)}: a${k}.result(acc[${k}])`)
-      .join(', ')} }),
+    result: (key, w) => {
+      const acc = w.accs;
+      return { key, start: w.start, end: w.end, ${names
+        .map((n, k) => `${JSON.stringify(n)}: a${k}.result(acc[${k}])`)
+        .join(', ')} };
+    },
   };`;
   try {
     return new Function(...ks.map((k) => `a${k}`), src)(...aggs) as Kernels<T>;
@@ -87,9 +100,9 @@ function looped<T>(names: string[], aggs: Aggregate<T>[]): Kernels<T> {
     add: (acc, v, t) => {
       for (let k = 0; k < aggs.length; k++) acc[k] = aggs[k]!.add(acc[k], v, t);
     },
-    result: (key, start, end, acc) => {
-      const value: Record<string, unknown> = { ...template, key, start, end };
-      for (let k = 0; k < aggs.length; k++) value[names[k]!] = aggs[k]!.result(acc[k]);
+    result: (key, w) => {
+      const value: Record<string, unknown> = { ...template, key, start: w.start, end: w.end };
+      for (let k = 0; k < aggs.length; k++) value[names[k]!] = aggs[k]!.result(w.accs[k]);
       return value;
     },
   };

@@ -235,9 +235,17 @@ export class WindowOperator<T> implements Stateful {
   private result(key: RecordKey, w: Win, update: number, appendTime: number): Envelope {
     // One stamps array for every result of this batch, as for records read together.
     const stamps = (this.stamps ??= [wallClockMs()]);
-    const value = this.aggs.result(key, w.start, w.end, w.accs);
-    const at = appendTime || stamps[0]!;
-    return new ResultEnvelope(value, key, w.end - 1, at, this.ns, stamps, this.ns, key, w.start, update);
+    const value = this.aggs.result(key, w);
+    return new ResultEnvelope(
+      value,
+      w.end - 1,
+      appendTime || stamps[0]!,
+      stamps,
+      this.ns,
+      key,
+      w.start,
+      update,
+    );
   }
 
   attach(state: StateReader, ns: string, track: boolean): void {
