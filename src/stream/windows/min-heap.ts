@@ -6,6 +6,9 @@
 export class TimerHeap<K> {
   private readonly ends: number[] = [];
   private readonly keys = new Map<number, K[]>();
+  /** The list of the last end pushed: windows opened together mostly share their end. */
+  private lastEnd = NaN;
+  private lastList: K[] = [];
 
   get size(): number {
     return this.ends.length;
@@ -16,12 +19,19 @@ export class TimerHeap<K> {
   }
 
   push(end: number, key: K): void {
-    const list = this.keys.get(end);
-    if (list) {
-      list.push(key);
-      return;
+    if (end !== this.lastEnd) {
+      let list = this.keys.get(end);
+      if (!list) {
+        this.keys.set(end, (list = []));
+        this.siftUp(end);
+      }
+      this.lastEnd = end;
+      this.lastList = list;
     }
-    this.keys.set(end, [key]);
+    this.lastList.push(key);
+  }
+
+  private siftUp(end: number): void {
     const h = this.ends;
     h.push(end);
     let i = h.length - 1;
@@ -55,11 +65,13 @@ export class TimerHeap<K> {
     }
     const keys = this.keys.get(top)!;
     this.keys.delete(top);
+    if (top === this.lastEnd) this.lastEnd = NaN;
     return [top, keys];
   }
 
   clear(): void {
     this.ends.length = 0;
     this.keys.clear();
+    this.lastEnd = NaN;
   }
 }
