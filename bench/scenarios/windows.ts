@@ -1,7 +1,8 @@
 /**
  * Scenario `windows`: a tumbling-window aggregation (count, sum, max per key and minute) over
  * 1M events through the pipeline, against a hand-written loop over arrays and Maps doing the
- * same work (per-record watermark, window assignment, firing closed windows), in one run.
+ * same work (per-record watermark, window assignment, firing closed windows), in one run. Both
+ * must produce the same windows with the same figures, or the scenario fails.
  */
 import { collect, count, fromArray, max, minutes, pipeline, sum, tumbling } from '../../src/index.js';
 import type { ScenarioResult } from '../run.js';
@@ -37,7 +38,7 @@ interface WindowRow {
 }
 
 /** What a user would write by hand: Maps of accumulators, a watermark, a firing loop, result rows. */
-function handLoop(evs: Ev[]): number {
+function handLoop(evs: Ev[]): WindowRow[] {
   const windows = new Map<number, Map<number, [number, number, number]>>();
   let maxSeen = -Infinity;
   const out: WindowRow[] = [];
@@ -73,11 +74,11 @@ function handLoop(evs: Ev[]): number {
     }
   }
   for (const [s, m] of windows) emit(s, m);
-  return out.length;
+  return out;
 }
 
-async function viaPipeline(evs: Ev[]): Promise<number> {
-  const out = collect<unknown>();
+async function viaPipeline(evs: Ev[]): Promise<WindowRow[]> {
+  const out = collect<WindowRow>();
   await pipeline('bench-windows')
     .from(fromArray(evs))
     .eventTime((e) => e.t)
@@ -86,7 +87,29 @@ async function viaPipeline(evs: Ev[]): Promise<number> {
     .aggregate({ n: count(), total: sum((e: Ev) => e.x), top: max((e: Ev) => e.x) })
     .to(out)
     .run({ batchSize: 1024 }).done;
-  return out.values.length;
+  return out.values;
+}
+
+/** Throws unless both paths produced the same windows with the same figures (order aside). */
+function assertSameRows(loop: WindowRow[], pipe: WindowRow[]): void {
+  const order = (a: WindowRow, b: WindowRow) => a.start - b.start || a.key - b.key;
+  const x = [...loop].sort(order);
+  const y = [...pipe].sort(order);
+  if (x.length !== y.length) throw new Error(`windows differ: loop ${x.length}, pipeline ${y.length}`);
+  for (let i = 0; i < x.length; i++) {
+    const a = x[i]!;
+    const b = y[i]!;
+    // Same records folded in the same order: sums are bit-identical, not merely close.
+    if (
+      a.key !== b.key ||
+      a.start !== b.start ||
+      a.end !== b.end ||
+      a.n !== b.n ||
+      a.total !== b.total ||
+      a.top !== b.top
+    )
+      throw new Error(`window ${i} differs: loop ${JSON.stringify(a)}, pipeline ${JSON.stringify(b)}`);
+  }
 }
 
 export async function run(): Promise<ScenarioResult> {
@@ -96,18 +119,19 @@ export async function run(): Promise<ScenarioResult> {
   await viaPipeline(evs.slice(0, 100_000));
   const loopRates: number[] = [];
   const pipeRates: number[] = [];
+  let windows = 0;
   let loopWindows = 0;
-  let pipeWindows = 0;
   for (let round = 0; round < 3; round++) {
     let t = performance.now();
-    loopWindows = handLoop(evs);
+    loopWindows = handLoop(evs).length;
     loopRates.push(N / ((performance.now() - t) / 1000));
     t = performance.now();
-    pipeWindows = await viaPipeline(evs);
+    windows = (await viaPipeline(evs)).length;
     pipeRates.push(N / ((performance.now() - t) / 1000));
   }
-  if (loopWindows !== pipeWindows)
-    throw new Error(`windows differ: loop ${loopWindows}, pipeline ${pipeWindows}`);
+  if (loopWindows !== windows) throw new Error(`windows differ: loop ${loopWindows}, pipeline ${windows}`);
+  // Figures checked on one more run of each, so that no round is timed holding another's rows.
+  assertSameRows(handLoop(evs), await viaPipeline(evs));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
   const loop = median(loopRates);
   const pipe = median(pipeRates);
@@ -115,7 +139,7 @@ export async function run(): Promise<ScenarioResult> {
     figures: {
       events: N,
       keys: KEYS,
-      windows: pipeWindows,
+      windows,
       pipeline_events_per_s: Math.round(pipe),
       loop_events_per_s: Math.round(loop),
     },
