@@ -253,10 +253,11 @@ export class WindowOperator<T> implements Stateful {
     this.track = track;
     this.cache.attach(state, ns, track);
     this.wm.restore(this.cache.readMeta());
-    // Timers are not stored: rebuild them from the windows in the store (once, at start).
+    // Timers are not stored: rebuild them from the windows in the store (once, at start). Read
+    // with peek, so the scan does not pull every key into memory past maxCachedKeys.
     this.timers.clear();
     for (const key of this.cache.allKeys())
-      for (let w = this.cache.get(key); w !== undefined; w = w.next) this.timers.push(w.end, key);
+      for (let w = this.cache.peek(key); w !== undefined; w = w.next) this.timers.push(w.end, key);
   }
 
   inputs(partitions: string[]): void {
