@@ -253,4 +253,44 @@ describe('pipeline DSL and runtime', () => {
       /batchSize must be a positive integer/,
     );
   });
+  it('saves checkpoints in order while later batches go on, and a failed save fails the run', async () => {
+    const input = Array.from({ length: 5000 }, (_, i) => bytes({ id: i }));
+    const order: number[] = [];
+    let inFlight = 0;
+    const store = new MemoryCheckpoints();
+    const slow = Object.assign(store, {
+      async save(meta: CheckpointMeta, changes: StateChange[]) {
+        inFlight++;
+        assert.equal(inFlight, 1, 'one save at a time');
+        await new Promise((r) => setTimeout(r, 5));
+        order.push(meta.id);
+        inFlight--;
+        return MemoryCheckpointStore.prototype.save.call(store, meta, changes);
+      },
+    });
+    const ok = pipeline('cp')
+      .from(fromArray(input))
+      .decode(json({ id: 'integer' }))
+      .to(collect())
+      .run({ checkpoints: slow, checkpointIntervalMs: 1, batchSize: 100 });
+    const summary = await ok.done;
+    assert.ok(order.length >= 2, `${order.length} checkpoints`);
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+      'saved in barrier order',
+    );
+    assert.equal(summary.checkpoints, order.length, 'every save counted once it completed');
+
+    const failing = new MemoryCheckpointStore();
+    failing.save = async () => {
+      throw new Error('disk full');
+    };
+    const bad = pipeline('cp2')
+      .from(fromArray(input))
+      .decode(json({ id: 'integer' }))
+      .to(collect())
+      .run({ checkpoints: failing, checkpointIntervalMs: 1, batchSize: 100 });
+    await assert.rejects(bad.done, /disk full/);
+  });
 });

@@ -59,8 +59,9 @@ export class LmdbCheckpointStore implements CheckpointStore {
 
   async save(meta: CheckpointMeta, changes: StateChange[]): Promise<{ bytes: number }> {
     let bytes = 0;
-    // transactionSync commits and flushes (fsync) before returning: the checkpoint is durable.
-    this.root.transactionSync(() => {
+    // One write transaction; the promise resolves once it is committed and flushed (fsync) by
+    // lmdb's write thread, so the event loop does not wait for the disk.
+    await this.root.transaction(() => {
       for (const c of changes) {
         const key: StateKey = [meta.pipeline, c.ns, c.key];
         if (c.value === undefined) this.state.removeSync(key);
