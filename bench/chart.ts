@@ -219,6 +219,7 @@ ${parts.join('\n')}
 const TARGETS: Record<string, number> = {
   e2e_vs_naive: 20,
   e2e_vs_ceiling: 0.5,
+  windows_vs_loop: 0.5,
   batched_vs_unbatched: 10,
   batched_vs_raw: 0.7,
   metrics_on_vs_off: 0.95,
