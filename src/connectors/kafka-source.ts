@@ -17,6 +17,7 @@ import {
   type SourceContext,
   type SourceOffsets,
 } from '../stream/index.js';
+import { ConnectorError } from './errors.js';
 import { PartitionFetcher, type FetchedRecord } from './scale/partition-fetcher.js';
 
 export interface KafkaSourceOptions {
@@ -170,6 +171,15 @@ export function kafkaSource(
       });
       consumer.topics.track(topic);
       try {
+        // Like Kafka's consumers (allow.auto.create.topics): a missing topic is created where
+        // the broker allows it, so a pipeline may start before its first producer.
+        await consumer.metadata({ topics: [topic], autocreateTopics: true }).catch((err: unknown) => {
+          throw new ConnectorError(
+            'SLUICE_SOURCE_UNAVAILABLE',
+            `kafkaSource: cannot read topic ${topic} (${(err as Error).message}): create it, or let the broker auto-create topics`,
+            { cause: err },
+          );
+        });
         await consumer.joinGroup({ sessionTimeout: session, rebalanceTimeout: session });
         await refreshOffsets();
         if (assignment) await applyAssignment();

@@ -1,7 +1,7 @@
 // Bad input through the outside-system sources: malformed records (random bytes, truncated JSON,
 // wrong types, NaN/Infinity, invalid UTF-8, a record of several MB) interleaved with good ones,
-// published to Mosquitto, NATS JetStream and Redis Streams and read by mqttSource, natsSource and
-// redisSource. No crash; every bad record in the dead letters with its reason; every good one out.
+// published to Mosquitto, NATS JetStream, Redis Streams and `sluice broker` (Kafka protocol) and
+// read by mqttSource, natsSource, redisSource and kafkaSource. No crash; every bad record in the dead letters with its reason; every good one out.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
@@ -9,16 +9,19 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { connectAsync } from 'mqtt';
+import { Producer } from '@platformatic/kafka';
 import {
   MemoryDeadLetters,
   collect,
   json,
+  kafkaSource,
   mqttSource,
   natsSource,
   pipeline,
   redisSource,
   type Source,
 } from '../../src/index.js';
+import { testBroker } from '../broker/helpers.js';
 import { rng } from '../helpers/random.js';
 import { needService, portOpen } from '../helpers/services.js';
 import { FUZZ_SCHEMA, OVERSIZED_REASON, goodRecord, malformed } from './malformed.js';
@@ -107,7 +110,27 @@ async function fuzzThrough(
   return { ms: Date.now() - started, bad: dead.count, good: out.values.length };
 }
 
-describe('bad-input suite: malformed records through the MQTT, NATS and Redis sources', () => {
+describe('bad-input suite: malformed records through the MQTT, NATS, Redis and Kafka sources', () => {
+  it('kafkaSource (sluice broker, Kafka protocol)', async (t) => {
+    const broker = await testBroker(t);
+    const topic = unique('fuzz');
+    const producer = new Producer({ clientId: 'fuzz', bootstrapBrokers: [broker.address], acks: -1 });
+    cleanups.push(() => producer.close());
+    const f = fuzzRecords(104, [Buffer.alloc(BIG, 0x7b), OVERSIZED_REASON]);
+    const figures = await fuzzThrough(
+      topic,
+      f,
+      (endWhen) => kafkaSource({ brokers: broker.address, topic, groupId: unique('fuzz'), endWhen }),
+      async () => {
+        for (let i = 0; i < f.values.length; i += 500)
+          await producer.send({
+            messages: f.values.slice(i, i + 500).map((value) => ({ topic, value, partition: 0 })),
+          });
+      },
+    );
+    console.log(`# kafka: ${JSON.stringify(figures)}`);
+  });
+
   it('mqttSource (Mosquitto, QoS 1)', { skip: skipMqtt }, async () => {
     const url = 'mqtt://127.0.0.1:1883';
     const topic = `sluice/fuzz/${process.pid}`;
