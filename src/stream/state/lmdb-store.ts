@@ -70,6 +70,9 @@ export class LmdbCheckpointStore implements CheckpointStore {
       }
       this.meta.putSync(meta.pipeline, meta);
     });
+    // With overlapping sync (lmdb's default on Linux) a commit can be visible before it is on
+    // disk: a checkpoint counts only once flushed.
+    await this.root.flushed;
     return { bytes };
   }
 
