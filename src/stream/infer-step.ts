@@ -33,7 +33,6 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
   const inputName = opts.inputName ?? model.metadata?.inputs[0]?.name ?? 'features';
   const outputName = opts.outputName ?? model.metadata?.outputs[0]?.name ?? 'score';
   const width = opts.width;
-  let buf = new Float32Array(width * 1024);
   return {
     kind: 'async',
     name,
@@ -65,17 +64,19 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
       const recs = batch.records as Envelope<T>[];
       const n = recs.length;
       if (n === 0) return;
-      if (buf.length < n * width) buf = new Float32Array(n * width * 2);
+      // A fresh array per call: the runner may keep or transfer it (a batcher holds it until
+      // its batch runs).
+      const data = new Float32Array(n * width);
       for (let i = 0; i < n; i++) {
         const row = opts.input(recs[i]!.value);
         const base = i * width;
-        for (let j = 0; j < width; j++) buf[base + j] = row[j]!;
+        for (let j = 0; j < width; j++) data[base + j] = row[j]!;
       }
-      // Copy: the runner may keep or transfer the buffer, and the next batch reuses ours.
-      const tensor: TensorLike = { type: 'float32', data: buf.slice(0, n * width), dims: [n, width] };
+      const feeds: Record<string, TensorLike> = {};
+      feeds[inputName] = { type: 'float32', data, dims: [n, width] };
       let out: TensorLike | undefined;
       try {
-        out = (await model.run({ [inputName]: tensor }))[outputName];
+        out = (await model.run(feeds))[outputName];
         if (!out) throw new Error(`model returned no output "${outputName}"`);
       } catch (e) {
         const err = new Error(`inference failed: ${(e as Error).message}`);
@@ -83,11 +84,11 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
         batch.records = [];
         return;
       }
-      const data = out.data as Float32Array | Float64Array;
-      const k = data.length / n;
+      const result = out.data as Float32Array | Float64Array;
+      const k = result.length / n;
       for (let i = 0; i < n; i++) {
         const env = recs[i]! as Envelope<unknown>;
-        env.value = opts.output(recs[i]!.value, data.subarray(i * k, i * k + k));
+        env.value = opts.output(recs[i]!.value, n === 1 ? result : result.subarray(i * k, i * k + k));
       }
     },
   };
