@@ -99,6 +99,14 @@ function pairs(r: BenchResult): Pair[] {
     base: best('off_events_per_s'),
     ratio: ratio('metrics_on_vs_off'),
   });
+  add({
+    scenario: 'scaleout',
+    sluiceLabel: '2 workers (sluice run)',
+    sluice: get(s.scaleout, 'workers_2_events_per_s'),
+    baseLabel: '1 worker',
+    base: get(s.scaleout, 'workers_1_events_per_s'),
+    ratio: ratio('workers2_vs_1'),
+  });
   return out;
 }
 
