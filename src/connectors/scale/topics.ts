@@ -68,6 +68,17 @@ export async function ensureTopics(
         if (!codes.includes(String(TOPIC_ALREADY_EXISTS)) && !/already exists/i.test(codes)) throw err;
       }
     }
+    // State is partitioned like the input: topics left over with another count would scatter it.
+    const partitioned = stateful ? [topics.repartition, topics.changelog] : [];
+    const made = partitioned.length > 0 ? (await admin.metadata({ topics: partitioned })).topics : new Map<string, { partitionsCount: number }>();
+    for (const [name, info] of made) {
+      if (info.partitionsCount !== partitions) {
+        throw new ConnectorError(
+          'SLUICE_SCALE',
+          `${name} has ${info.partitionsCount} partitions but the input ${input} has ${partitions}: they must match (delete ${name} to start this app's state over, or use another --group)`,
+        );
+      }
+    }
     return partitions;
   } finally {
     await admin.close();
