@@ -5,10 +5,9 @@ import {
   type LatencySummary,
   type PipelineCounters,
   type ProgressSnapshot,
-  type WindowedHistogram,
 } from '../observe/index.js';
 import { BoundedQueue } from './bounded-queue.js';
-import type { Envelope } from './envelope.js';
+import { recordSinceAppend, stampStage } from './stage-timing.js';
 import { requireOption } from './errors.js';
 import type { DeadLetterSink, Sink, Source, StageContext } from './interfaces.js';
 import type { CheckpointMeta, CheckpointStore, StateChange, StateReader } from './state/store.js';
@@ -201,7 +200,7 @@ export class PipelineRun {
   private runSyncs(unit: Unit, batch: Batch): void {
     for (const step of unit.syncs) {
       step.process(batch);
-      this.stamp(this.metrics.stage(step.name), batch.records, wallClockMs());
+      stampStage(this.metrics.stage(step.name), batch.records, wallClockMs());
       if (batch.barrier && step.stateful) {
         for (const c of step.stateful.drainChanges(batch.barrier.id)) batch.barrier.changes.push(c);
       }
@@ -282,7 +281,7 @@ export class PipelineRun {
       }
       if (item.records.length > 0) this.metrics.batchSize(head.name).record(item.records.length);
       await head.process(item, this.ctx);
-      this.stamp(this.metrics.stage(head.name), item.records, wallClockMs());
+      stampStage(this.metrics.stage(head.name), item.records, wallClockMs());
       this.runSyncs(unit, item);
       if (out) await out.put(item);
       else await this.complete(item);
@@ -307,7 +306,7 @@ export class PipelineRun {
       c.duplicateActions = this.restoredActions.duplicates + stats.duplicates;
     }
     const t = wallClockMs();
-    this.recordE2e(batch.records, t);
+    recordSinceAppend(this.metrics.e2e, batch.records, t);
     this.metrics.recordEventTime(batch.records, t);
     if (batch.barrier) await this.checkpoint(batch.barrier);
   }
@@ -343,56 +342,6 @@ export class PipelineRun {
     this.checkpointsSaved++;
     for (const s of this.steps) if (s.kind === 'sync') s.stateful?.committed?.(meta.id);
     await this.source.commit?.(meta.offsets);
-  }
-
-  /**
-   * Stamps `t` on each record and records its time since the previous stamp. Records read
-   * together share one stamps array: it is stamped once. Consecutive records with the same
-   * time since their last stamp are one histogram call, whether or not they share an array
-   * (a source that gives each record its own array would otherwise pay one call per record).
-   */
-  private stamp(hist: WindowedHistogram, records: Envelope[], t: number): void {
-    let prev: number[] | undefined;
-    let d = 0;
-    let run = 0;
-    for (let i = 0; i < records.length; i++) {
-      const s = records[i]!.stamps;
-      if (s === prev) {
-        run++;
-        continue;
-      }
-      prev = s;
-      let di: number;
-      // Already stamped in this call (a shared array met again after another one): keep its time.
-      if (s[s.length - 1] === t && s.length > 1) di = t - s[s.length - 2]!;
-      else {
-        di = t - s[s.length - 1]!;
-        s.push(t);
-      }
-      if (run > 0 && di === d) {
-        run++;
-        continue;
-      }
-      if (run > 0) hist.recordMany(d, run);
-      d = di;
-      run = 1;
-    }
-    if (run > 0) hist.recordMany(d, run);
-  }
-
-  private recordE2e(records: Envelope[], t: number): void {
-    let prev = NaN;
-    let run = 0;
-    for (let i = 0; i < records.length; i++) {
-      const a = records[i]!.appendTime;
-      if (a === prev) run++;
-      else {
-        if (run > 0) this.metrics.e2e.recordMany(t - prev, run);
-        prev = a;
-        run = 1;
-      }
-    }
-    if (run > 0) this.metrics.e2e.recordMany(t - prev, run);
   }
 
   private summary(resumed: boolean): RunSummary {

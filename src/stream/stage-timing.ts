@@ -1,0 +1,56 @@
+// Per-stage and end-to-end latency accounting of the runtime: a record's stamps array gets each
+// stage's completion time, and runs of equal times go to the histogram in one call.
+
+import type { WindowedHistogram } from '../observe/index.js';
+import type { Envelope } from './envelope.js';
+
+/**
+ * Stamps `t` on each record and records its time since the previous stamp. Records read
+ * together share one stamps array: it is stamped once. Consecutive records with the same
+ * time since their last stamp are one histogram call, whether or not they share an array
+ * (a source that gives each record its own array would otherwise pay one call per record).
+ */
+export function stampStage(hist: WindowedHistogram, records: Envelope[], t: number): void {
+  let prev: number[] | undefined;
+  let d = 0;
+  let run = 0;
+  for (let i = 0; i < records.length; i++) {
+    const s = records[i]!.stamps;
+    if (s === prev) {
+      run++;
+      continue;
+    }
+    prev = s;
+    let di: number;
+    // Already stamped in this call (a shared array met again after another one): keep its time.
+    if (s[s.length - 1] === t && s.length > 1) di = t - s[s.length - 2]!;
+    else {
+      di = t - s[s.length - 1]!;
+      s.push(t);
+    }
+    if (run > 0 && di === d) {
+      run++;
+      continue;
+    }
+    if (run > 0) hist.recordMany(d, run);
+    d = di;
+    run = 1;
+  }
+  if (run > 0) hist.recordMany(d, run);
+}
+
+/** Records each record's time since its append to the source log (end-to-end latency). */
+export function recordSinceAppend(hist: WindowedHistogram, records: Envelope[], t: number): void {
+  let prev = NaN;
+  let run = 0;
+  for (let i = 0; i < records.length; i++) {
+    const a = records[i]!.appendTime;
+    if (a === prev) run++;
+    else {
+      if (run > 0) hist.recordMany(t - prev, run);
+      prev = a;
+      run = 1;
+    }
+  }
+  if (run > 0) hist.recordMany(t - prev, run);
+}
