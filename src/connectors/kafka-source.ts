@@ -18,7 +18,7 @@ import {
   type SourceOffsets,
 } from '../stream/index.js';
 import { ConnectorError } from './errors.js';
-import { PartitionFetcher, type FetchedRecord } from './scale/partition-fetcher.js';
+import { PartitionFetcher, type FetchedRecord } from './partition-fetcher.js';
 
 export interface KafkaSourceOptions {
   /** Bootstrap servers, e.g. '127.0.0.1:9092' or ['host1:9092', 'host2:9092']. */

@@ -10,7 +10,7 @@ import {
   claimRecord,
   type ChangelogRecord,
 } from '../../src/connectors/scale/changelog.js';
-import type { FetchedRecord } from '../../src/connectors/scale/partition-fetcher.js';
+import type { FetchedRecord } from '../../src/connectors/partition-fetcher.js';
 
 /** The records as a fetch returns them, at consecutive offsets. */
 function fetched(records: ChangelogRecord[]): FetchedRecord[] {

@@ -18,7 +18,7 @@ import {
   type ChangelogRecord,
   type PartitionState,
 } from './changelog.js';
-import { PartitionFetcher } from './partition-fetcher.js';
+import { PartitionFetcher } from '../partition-fetcher.js';
 import { partitionFor } from './partitioner.js';
 
 export interface RestoreProgress {

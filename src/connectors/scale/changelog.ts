@@ -7,7 +7,7 @@
 
 import { deserialize, serialize } from 'node:v8';
 import type { RecordKey, SourceOffsets } from '../../stream/index.js';
-import type { FetchedRecord } from './partition-fetcher.js';
+import type { FetchedRecord } from '../partition-fetcher.js';
 
 const CHECKPOINT_KEY = '__sluice_checkpoint';
 const CLAIM_KEY = '__sluice_claim';

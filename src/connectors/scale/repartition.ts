@@ -18,7 +18,7 @@ import {
   type SourceOffsets,
 } from '../../stream/index.js';
 import { ConnectorError } from '../errors.js';
-import type { FetchedRecord, PartitionFetcher } from './partition-fetcher.js';
+import type { FetchedRecord, PartitionFetcher } from '../partition-fetcher.js';
 import { keyBytes, partitionFor } from './partitioner.js';
 
 /** [original topic, partition, offset, record id, key, event time, append time, value]. */

@@ -70,7 +70,10 @@ export async function ensureTopics(
     }
     // State is partitioned like the input: topics left over with another count would scatter it.
     const partitioned = stateful ? [topics.repartition, topics.changelog] : [];
-    const made = partitioned.length > 0 ? (await admin.metadata({ topics: partitioned })).topics : new Map<string, { partitionsCount: number }>();
+    const made =
+      partitioned.length > 0
+        ? (await admin.metadata({ topics: partitioned })).topics
+        : new Map<string, { partitionsCount: number }>();
     for (const [name, info] of made) {
       if (info.partitionsCount !== partitions) {
         throw new ConnectorError(

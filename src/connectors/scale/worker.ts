@@ -19,7 +19,7 @@ import { kafkaDeadLetters } from '../kafka-dead-letters.js';
 import { kafkaSource } from '../kafka-source.js';
 import { planApp, type AppPlan, type ScaledApp, type ScaleContext } from './app.js';
 import { ChangelogCheckpointStore, type RestoreProgress } from './changelog-store.js';
-import { PartitionFetcher } from './partition-fetcher.js';
+import { PartitionFetcher } from '../partition-fetcher.js';
 import { repartitionSink, repartitionSource } from './repartition.js';
 import { ensureTopics, scaleTopics, type ScaleTopics } from './topics.js';
 

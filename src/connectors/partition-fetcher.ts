@@ -4,7 +4,7 @@
 // changelog partitions to their end while restoring, outside any group.
 
 import type { Consumer } from '@platformatic/kafka';
-import { ConnectorError } from '../errors.js';
+import { ConnectorError } from './errors.js';
 
 /** One record as fetched, before any decoding. */
 export interface FetchedRecord {
