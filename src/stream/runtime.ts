@@ -236,6 +236,7 @@ export class PipelineRun {
     let lastBarrierAt = performance.now();
     let lastYieldAt = performance.now();
     let ended = false;
+    let readSinceBarrier = false;
     while (!this.stopping) {
       for (const side of sides) await this.pollSide(side);
       const records = await this.source.poll(batchSize);
@@ -243,13 +244,18 @@ export class PipelineRun {
         ended = true;
         break;
       }
-      if (records.length === 0) continue;
+      const now = performance.now();
+      const due = barriers && now - lastBarrierAt >= interval;
+      // Idle: nothing to process, but what was read since the last barrier still needs a
+      // checkpoint, or a quiet stream would keep its last records uncommitted until stopped.
+      if (records.length === 0 && !(due && readSinceBarrier)) continue;
       this.metrics.counters.in += records.length;
       const batch: Batch = { records, deadLetters: [], size: records.length };
-      const now = performance.now();
-      if (barriers && now - lastBarrierAt >= interval) {
+      readSinceBarrier ||= records.length > 0;
+      if (due) {
         batch.barrier = { id: nextId(), offsets: this.positions(sides), changes: [] };
         lastBarrierAt = now;
+        readSinceBarrier = false;
       }
       this.runSyncs(unit, batch);
       await out.put(batch);

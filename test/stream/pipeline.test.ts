@@ -293,4 +293,35 @@ describe('pipeline DSL and runtime', () => {
       .run({ checkpoints: failing, checkpointIntervalMs: 1, batchSize: 100 });
     await assert.rejects(bad.done, /disk full/);
   });
+  it('checkpoints what was read before the stream went quiet, while it is still running', async () => {
+    const values = Array.from({ length: 100 }, (_, i) => bytes({ id: i }));
+    const inner = fromArray(values);
+    let quiet = false;
+    let ended = false;
+    // Reads the array, then stays open with nothing to give (a Kafka topic between bursts).
+    const source = {
+      ...inner,
+      async poll(max: number) {
+        const r = await inner.poll(max);
+        if (r !== null) return r;
+        quiet = true;
+        if (ended) return null;
+        await new Promise((res) => setTimeout(res, 5));
+        return [];
+      },
+    };
+    const store = new MemoryCheckpoints();
+    const run = pipeline('quiet')
+      .from(source)
+      .decode(json({ id: 'integer' }))
+      .to(collect())
+      .run({ checkpoints: store, checkpointIntervalMs: 20 });
+    const until = Date.now() + 5000;
+    while (!(quiet && store.saved.some((m) => m.offsets['array/0'] === 100)) && Date.now() < until)
+      await new Promise((res) => setTimeout(res, 10));
+    const committedWhileRunning = store.saved.some((m) => m.offsets['array/0'] === 100);
+    ended = true;
+    await run.done;
+    assert.ok(committedWhileRunning, 'the last records were checkpointed before the run ended');
+  });
 });
