@@ -31,7 +31,15 @@ const BIN = fileURLToPath(new URL('../../../bin/sluice.js', import.meta.url));
 async function loadApp(file: string): Promise<ScaledApp> {
   const path = resolve(file);
   if (!existsSync(path)) throw new UsageError(`pipeline file ${path} does not exist`);
-  const mod = (await import(pathToFileURL(path).href)) as { default?: ScaledApp };
+  let mod: { default?: ScaledApp };
+  try {
+    mod = (await import(pathToFileURL(path).href)) as { default?: ScaledApp };
+  } catch (e) {
+    // A .ts file outside a "type": "module" package is loaded as CommonJS and fails obscurely.
+    throw new UsageError(
+      `cannot load ${file}: ${(e as Error).message.split('\n')[0]} (it must be an ES module: inside a package with "type": "module", or named .mts)`,
+    );
+  }
   if (!mod.default) throw new UsageError(`${file} must default-export scaledApp({ name, input, build })`);
   return scaledApp(mod.default);
 }

@@ -26,6 +26,24 @@ type Base = {
   sasl?: { mechanism: 'PLAIN'; username: string; password: string };
 };
 
+/** Whether a client error (possibly nested) says no broker could be connected to. */
+function unreachable(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const walk = (e: unknown): boolean => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return false;
+    seen.add(e);
+    const x = e as { message?: string; code?: string; errors?: unknown[]; cause?: unknown };
+    if (
+      /ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|Cannot connect to any broker/i.test(
+        `${x.code ?? ''} ${x.message ?? ''}`,
+      )
+    )
+      return true;
+    return (x.errors ?? []).some(walk) || walk(x.cause);
+  };
+  return walk(err);
+}
+
 // Kafka's "topic already exists" error code: another worker created it first.
 const TOPIC_ALREADY_EXISTS = 36;
 
@@ -45,7 +63,9 @@ export async function ensureTopics(
     const meta = await admin.metadata({ topics: [input] }).catch((err: unknown) => {
       throw new ConnectorError(
         'SLUICE_SCALE',
-        `cannot read the input topic ${input} (${(err as Error).message}): create it first, with as many partitions as you want workers at most`,
+        unreachable(err)
+          ? `cannot reach the brokers ${base.bootstrapBrokers.join(',')}: is Kafka (or sluice broker) running there? (${(err as Error).message})`
+          : `cannot read the input topic ${input} (${(err as Error).message}): create it first, with as many partitions as you want workers at most`,
       );
     });
     const partitions = meta.topics.get(input)?.partitionsCount ?? 0;
