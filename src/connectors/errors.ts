@@ -37,3 +37,21 @@ export function hostOf(url: string): string {
     return url.replace(/\/\/[^@/]*@/, '//');
   }
 }
+
+/** Whether a client error (possibly nested) says no broker could be connected to. */
+export function unreachable(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  const walk = (e: unknown): boolean => {
+    if (!e || typeof e !== 'object' || seen.has(e)) return false;
+    seen.add(e);
+    const x = e as { message?: string; code?: string; errors?: unknown[]; cause?: unknown };
+    if (
+      /ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|Cannot connect to any broker/i.test(
+        `${x.code ?? ''} ${x.message ?? ''}`,
+      )
+    )
+      return true;
+    return (x.errors ?? []).some(walk) || walk(x.cause);
+  };
+  return walk(err);
+}

@@ -17,7 +17,7 @@ import {
   type SourceContext,
   type SourceOffsets,
 } from '../stream/index.js';
-import { ConnectorError } from './errors.js';
+import { ConnectorError, unreachable } from './errors.js';
 import { PartitionFetcher, type FetchedRecord } from './partition-fetcher.js';
 
 export interface KafkaSourceOptions {
@@ -176,7 +176,9 @@ export function kafkaSource(
         await consumer.metadata({ topics: [topic], autocreateTopics: true }).catch((err: unknown) => {
           throw new ConnectorError(
             'SLUICE_SOURCE_UNAVAILABLE',
-            `kafkaSource: cannot read topic ${topic} (${(err as Error).message}): create it, or let the broker auto-create topics`,
+            unreachable(err)
+              ? `kafkaSource: cannot reach the brokers ${brokers.join(',')}: is Kafka (or sluice broker) running there? (${(err as Error).message})`
+              : `kafkaSource: cannot read topic ${topic} (${(err as Error).message}): create it, or let the broker auto-create topics`,
             { cause: err },
           );
         });

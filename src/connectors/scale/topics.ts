@@ -1,4 +1,4 @@
-import { ConnectorError } from '../errors.js';
+import { ConnectorError, unreachable } from '../errors.js';
 
 /** The topics Sluice creates for a scaled-out app (see docs/scale.md for their settings). */
 export interface ScaleTopics {
@@ -25,24 +25,6 @@ type Base = {
   bootstrapBrokers: string[];
   sasl?: { mechanism: 'PLAIN'; username: string; password: string };
 };
-
-/** Whether a client error (possibly nested) says no broker could be connected to. */
-function unreachable(err: unknown): boolean {
-  const seen = new Set<unknown>();
-  const walk = (e: unknown): boolean => {
-    if (!e || typeof e !== 'object' || seen.has(e)) return false;
-    seen.add(e);
-    const x = e as { message?: string; code?: string; errors?: unknown[]; cause?: unknown };
-    if (
-      /ECONNREFUSED|EHOSTUNREACH|ENOTFOUND|Cannot connect to any broker/i.test(
-        `${x.code ?? ''} ${x.message ?? ''}`,
-      )
-    )
-      return true;
-    return (x.errors ?? []).some(walk) || walk(x.cause);
-  };
-  return walk(err);
-}
 
 // Kafka's "topic already exists" error code: another worker created it first.
 const TOPIC_ALREADY_EXISTS = 36;
