@@ -1,6 +1,6 @@
-// `sluice run --workers 2 --standby`: the supervisor starts two workers (and prints their pids);
-// every worker tails the changelogs of the partitions the other owns, so when one is SIGKILLed
-// the survivor's restore reads only the changelog's tail.
+// `sluice run --workers 2 --standby --dashboard-port 0`: the supervisor starts two workers (and
+// prints their pids); each serves its /metrics; every worker tails the changelogs of the
+// partitions the other owns, so when one is SIGKILLed the survivor's restore reads only the tail.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +47,8 @@ describe('sluice run --workers 2 --standby', () => {
         'sb',
         '--json',
         '--standby',
+        '--dashboard-port',
+        '0',
       ].concat(['--session-timeout-ms', '6000', '--progress-ms', '200']),
       { SCALEOUT_INPUT: 'payments' },
     );
@@ -63,6 +65,19 @@ describe('sluice run --workers 2 --standby', () => {
     const caughtUp = (m: string) =>
       of(m).some((e) => e.event === 'progress' && e.half === 'back' && e.processed > 0 && e.lag === 0);
     await waitFor(() => caughtUp('w1') && caughtUp('w2'), 60_000, 'both workers to process their records');
+    // Each worker's Prometheus endpoint shows its own share of the work.
+    let scraped = 0;
+    for (const m of ['w1', 'w2']) {
+      const dash = sup.events.find((e) => e.event === 'dashboard' && e.member === m);
+      assert.ok(dash && dash.event === 'dashboard', `${m} printed its dashboard URL`);
+      const text = await (await fetch(dash.metrics)).text();
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('sluice_records_processed_total{pipeline="payments"}'));
+      assert.ok(line, `${m}'s /metrics has the back half's counter`);
+      scraped += Number(line.split(' ').pop());
+    }
+    assert.ok(scraped > 0, 'the workers report processed records');
     await new Promise((r) => setTimeout(r, 2500)); // a standby refresh after the last checkpoint
     const lost = assignments(of('w1')).get('w1')!;
     const w1 = sup.events.find((e) => e.event === 'worker' && e.member === 'w1');

@@ -11,7 +11,10 @@ export const BIN = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url)
 export const APP = fileURLToPath(new URL('../../examples/scaleout/pipeline.ts', import.meta.url));
 export const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-export type Event = WorkerEvent | { event: 'worker'; member: string; pid: number };
+export type Event =
+  | WorkerEvent
+  | { event: 'worker'; member: string; pid: number }
+  | { event: 'dashboard'; member: string; url: string; metrics: string };
 
 /** A child process whose stdout JSON lines are kept in `events`. */
 export interface Proc {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ScaledWorker, scaledApp, type ScaledApp, type WorkerEvent } from '../../connectors/index.js';
+import { DashboardServer, Observer } from '../../observe/index.js';
 import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 
 export const RUN_USAGE = `sluice run PIPELINE.ts [options]
@@ -18,6 +19,9 @@ over the workers and move when a worker joins, leaves or dies (state restored fr
   --session-timeout-ms N  how long a silent worker keeps its partitions (default 10000)
   --checkpoint-ms N       checkpoint period (default 1000)
   --progress-ms N         period of progress lines (default 1000)
+  --dashboard-port N      serve each worker's live dashboard and Prometheus /metrics (0 = any free port;
+                          with --workers N, worker i uses N+i-1); the URL is printed
+  --dashboard-host H      interface for it (default 127.0.0.1)
   --standby         keep warm copies of other workers' state, so a takeover restores only the changelog's tail
   --json            one JSON object per line on stdout (events: started, assigned, restore, progress, stopped)
 
@@ -70,6 +74,8 @@ export async function run(args: string[]): Promise<number> {
     'progress-ms': { type: 'string' },
     json: { type: 'boolean' },
     standby: { type: 'boolean' },
+    'dashboard-port': { type: 'string' },
+    'dashboard-host': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -98,6 +104,7 @@ export async function run(args: string[]): Promise<number> {
       process.stderr.write(describe(e) + '\n');
     }
   };
+  const observer = values['dashboard-port'] !== undefined ? new Observer() : undefined;
   const worker = await ScaledWorker.start(app, {
     brokers,
     group,
@@ -107,12 +114,31 @@ export async function run(args: string[]): Promise<number> {
     progressIntervalMs: intFlag(values['progress-ms'], 'progress-ms', 1000, 50),
     ...(user ? { sasl: { username: user, password: process.env.SLUICE_KAFKA_PASSWORD ?? '' } } : {}),
     standby: values.standby === true,
+    observer,
     onEvent: emit,
   });
+  const dash = observer
+    ? await DashboardServer.start({
+        observer,
+        title: `Sluice — ${app.name} (${worker.member})`,
+        port: intFlag(values['dashboard-port'], 'dashboard-port', 0, 0, 65535),
+        host: stringFlag(values['dashboard-host'], 'dashboard-host', '127.0.0.1'),
+      })
+    : undefined;
+  if (dash) {
+    const line = { event: 'dashboard', member: worker.member, url: dash.url, metrics: `${dash.url}metrics` };
+    if (json) process.stdout.write(JSON.stringify(line) + '\n');
+    else process.stderr.write(`${worker.member}: dashboard ${dash.url} (Prometheus: ${dash.url}metrics)\n`);
+  }
   const stop = () => void worker.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  await worker.done;
+  try {
+    await worker.done;
+  } finally {
+    await dash?.close();
+    observer?.close();
+  }
   return 0;
 }
 
@@ -126,9 +152,12 @@ async function supervise(args: string[], n: number, prefix: string, json: boolea
   }
   const children: ChildProcess[] = [];
   const exits: Promise<number>[] = [];
+  const port = portOf(rest);
   for (let i = 1; i <= n; i++) {
     const member = `${prefix}${i}`;
-    const child = spawn(process.execPath, [BIN, 'run', ...rest, '--member', member], {
+    // A fixed dashboard port: worker i takes port + i - 1, so they do not collide.
+    const args = port > 0 ? withPort(rest, port + i - 1) : rest;
+    const child = spawn(process.execPath, [BIN, 'run', ...args, '--member', member], {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     children.push(child);
@@ -144,4 +173,19 @@ async function supervise(args: string[], n: number, prefix: string, json: boolea
   process.on('SIGTERM', () => forward('SIGTERM'));
   const codes = await Promise.all(exits);
   return Math.max(0, ...codes);
+}
+
+/** The --dashboard-port given to the supervisor (0 when none or "any"). */
+function portOf(args: string[]): number {
+  const i = args.indexOf('--dashboard-port');
+  const v = i >= 0 ? args[i + 1] : args.find((a) => a.startsWith('--dashboard-port='))?.split('=')[1];
+  return v === undefined ? 0 : Number(v) || 0;
+}
+
+function withPort(args: string[], port: number): string[] {
+  const out = args.filter((a) => !a.startsWith('--dashboard-port='));
+  const i = out.indexOf('--dashboard-port');
+  if (i >= 0) out[i + 1] = String(port);
+  else out.push('--dashboard-port', String(port));
+  return out;
 }

@@ -8,7 +8,7 @@
 // alone, with its own sink.
 
 import type { Consumer, ConsumerGroupJoinPayload, Producer } from '@platformatic/kafka';
-import type { PipelineCounters, ProgressSnapshot } from '../../observe/index.js';
+import type { Observer, PipelineCounters, ProgressSnapshot } from '../../observe/index.js';
 import {
   RunnablePipeline,
   type CheckpointStore,
@@ -59,6 +59,8 @@ export interface ScaledWorkerOptions {
    * of the whole state on every worker. Default false.
    */
   standby?: boolean;
+  /** Every run this worker starts (front half, back half per assignment) reports to it: live dashboard, `/metrics`, SLOs. */
+  observer?: Observer;
   onEvent?: (e: WorkerEvent) => void;
 }
 
@@ -161,6 +163,7 @@ export class ScaledWorker {
       frontSink,
       [],
     ).run({ ...runOpts, checkpoints: COMMIT_ONLY, onProgress: (p) => this.progress('front', p) });
+    this.opts.observer?.add(this.front.metrics);
     try {
       await Promise.all([this.front.done, back ? this.runBack() : undefined]);
     } catch (err) {
@@ -286,6 +289,7 @@ export class ScaledWorker {
           checkpoints: store,
           onProgress: (p) => this.progress('back', p),
         });
+        this.opts.observer?.add(this.back.metrics); // replaces the previous assignment's run
         const ended = this.back.done.then(() => undefined);
         await Promise.race([ended, new Promise<void>((resolve) => (this.wake = resolve))]);
       }
