@@ -40,8 +40,8 @@ describe('changelog read-back', () => {
     );
     const r = reader.result();
     assert.deepEqual(r.offsets, { 't/0': 20, 't/0|in/3': 7 });
-    assert.deepEqual(r.state.get('f')?.get('a'), { n: 2 });
-    assert.equal(r.state.get('f')?.has('b'), false, 'a tombstone deletes the key');
+    assert.deepEqual(r.state.get('f', 'a'), { n: 2 });
+    assert.equal(r.state.get('f', 'b'), undefined, 'a tombstone deletes the key');
     assert.equal(r.epoch, 1);
     assert.deepEqual(r.uncommitted, []);
   });
@@ -58,8 +58,8 @@ describe('changelog read-back', () => {
       ]),
     );
     const r = reader.result();
-    assert.equal(r.state.get('f')?.get('a'), 1);
-    assert.equal(r.state.get('f')?.has('c'), false);
+    assert.equal(r.state.get('f', 'a'), 1);
+    assert.equal(r.state.get('f', 'c'), undefined);
     assert.deepEqual(r.offsets, { 't/0': 5 });
     assert.deepEqual(r.uncommitted.sort(), [
       ['f', 'a'],
@@ -84,8 +84,8 @@ describe('changelog read-back', () => {
       ]),
     );
     const r = reader.result();
-    assert.equal(r.state.get('f')?.get('a'), 2);
-    assert.equal(r.state.get('f')?.has('z'), false);
+    assert.equal(r.state.get('f', 'a'), 2);
+    assert.equal(r.state.get('f', 'z'), undefined);
     assert.deepEqual(r.offsets, { 't/0': 7 });
     assert.equal(r.epoch, 2);
   });

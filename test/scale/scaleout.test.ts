@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { open as openLmdb } from 'lmdb';
 import pg from 'pg';
 import { createTopic, producePayments } from '../../examples/scaleout/payments.js';
 import { needService, portOpen } from '../helpers/services.js';
@@ -81,7 +82,12 @@ describe('sluice run --workers: scale out over a consumer group', { skip }, () =
         });
       await createTopic([brokers], 'payments', PARTITIONS);
       // 3 workers, one process each (so one can be killed alone).
-      const multi = ['w1', 'w2', 'w3'].map((m) => workers('multi', `scale_multi_${tag}`, ['--member', m]));
+      // w2 and w3 keep their state in local LMDB databases (--data), w1 in memory: both kinds
+      // take over a dead worker's partitions.
+      const stateDir = join(dir, 'state');
+      const multi = ['w1', 'w2', 'w3'].map((m) =>
+        workers('multi', `scale_multi_${tag}`, ['--member', m, ...(m === 'w1' ? [] : ['--data', stateDir])]),
+      );
       const all = () => multi.flatMap((p) => p.events);
       await waitFor(
         () => assignments(all()).size === 3 && [...assignments(all()).values()].every((a) => a.length === 2),
@@ -182,6 +188,12 @@ describe('sluice run --workers: scale out over a consumer group', { skip }, () =
         [0, 0, 0],
         `workers exit cleanly on SIGTERM: ${[...survivors, late].map((p) => p.stderr.join('')).join('\n')}`,
       );
+      // The LMDB-backed workers' state really is in their databases.
+      const db = openLmdb({ path: join(stateDir, 'w2'), maxDbs: 2, readOnly: true });
+      const state = db.openDB({ name: 'state', encoding: 'msgpack', keyEncoding: 'ordered-binary' });
+      const cards = [...state.getKeys()].filter((k) => (k as unknown[])[1] === 'features/card').length;
+      await db.close();
+      assert.ok(cards > 0, `w2's local database holds its cards' windows (${cards} keys)`);
       console.log(
         `# partitions moved ${movedAfterMs} ms after the kill; ${refDone.rows} actions, digest ${refDone.digest.slice(0, 16)}`,
       );

@@ -22,6 +22,8 @@ over the workers and move when a worker joins, leaves or dies (state restored fr
   --dashboard-port N      serve each worker's live dashboard and Prometheus /metrics (0 = any free port;
                           with --workers N, worker i uses N+i-1); the URL is printed
   --dashboard-host H      interface for it (default 127.0.0.1)
+  --data DIR        keep each worker's state in a local LMDB database under DIR/<member> instead of
+                    memory (state larger than memory; rebuilt from the changelog at start)
   --standby         keep warm copies of other workers' state, so a takeover restores only the changelog's tail
   --json            one JSON object per line on stdout (events: started, assigned, restore, progress, stopped)
 
@@ -74,6 +76,7 @@ export async function run(args: string[]): Promise<number> {
     'progress-ms': { type: 'string' },
     json: { type: 'boolean' },
     standby: { type: 'boolean' },
+    data: { type: 'string' },
     'dashboard-port': { type: 'string' },
     'dashboard-host': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -114,6 +117,7 @@ export async function run(args: string[]): Promise<number> {
     progressIntervalMs: intFlag(values['progress-ms'], 'progress-ms', 1000, 50),
     ...(user ? { sasl: { username: user, password: process.env.SLUICE_KAFKA_PASSWORD ?? '' } } : {}),
     standby: values.standby === true,
+    ...(values.data !== undefined ? { dataDir: resolve(stringFlag(values.data, 'data', '')) } : {}),
     observer,
     onEvent: emit,
   });

@@ -16,8 +16,8 @@ import {
   checkpointRecord,
   claimRecord,
   type ChangelogRecord,
-  type PartitionState,
 } from './changelog.js';
+import { MemoryPartitionState, type PartitionState } from './partition-state.js';
 import { PartitionFetcher } from '../partition-fetcher.js';
 import { partitionFor } from './partitioner.js';
 
@@ -43,6 +43,8 @@ export interface ChangelogStoreOptions {
   client: Consumer;
   /** Names this worker in its claims. */
   member: string;
+  /** Where an owned partition's state lives; default in memory. */
+  stateOf?: (partition: number) => PartitionState;
 }
 
 /** A changelog partition being read: what was read so far, and where to go on. */
@@ -117,7 +119,7 @@ export class ChangelogCheckpointStore implements CheckpointStore {
       const restored = reader.result();
       const epoch = restored.epoch + 1;
       const repair: ChangelogRecord[] = restored.uncommitted.map(([ns, key]) =>
-        changeRecord(epoch, ns, key, restored.state.get(ns)?.get(key)),
+        changeRecord(epoch, ns, key, restored.state.get(ns, key)),
       );
       await this.send(p, [
         claimRecord(epoch, this.opts.member),
@@ -141,7 +143,11 @@ export class ChangelogCheckpointStore implements CheckpointStore {
    * since the last call, so that taking one over reads only the tail. Call it periodically.
    */
   async refreshStandbys(partitions: number[]): Promise<void> {
-    for (const [p] of this.standbys) if (!partitions.includes(p)) this.standbys.delete(p);
+    for (const [p, standby] of this.standbys) {
+      if (partitions.includes(p)) continue;
+      this.standbys.delete(p);
+      if (!this.owned.has(p)) standby.reader.release();
+    }
     for (const p of partitions) {
       if (this.owned.has(p)) continue;
       let standby = this.standbys.get(p);
@@ -154,12 +160,17 @@ export class ChangelogCheckpointStore implements CheckpointStore {
   private replica(p: number): Replica {
     const fetcher = new PartitionFetcher(this.opts.client, this.opts.changelogTopic, { maxWaitMs: 0 });
     fetcher.assign(p, 0);
-    return { fetcher, reader: new ChangelogReader() };
+    const state = this.opts.stateOf?.(p) ?? new MemoryPartitionState();
+    state.clear(); // leftovers of an earlier ownership: the changelog is read from the start
+    return { fetcher, reader: new ChangelogReader(state) };
   }
 
   /** Forgets the state of partitions given up (their next owner restores them). */
   release(partitions: number[]): void {
-    for (const p of partitions) this.owned.delete(p);
+    for (const p of partitions) {
+      this.owned.get(p)?.state.clear();
+      this.owned.delete(p);
+    }
   }
 
   async load(pipeline: string): Promise<CheckpointMeta | undefined> {
@@ -170,10 +181,10 @@ export class ChangelogCheckpointStore implements CheckpointStore {
   reader(): StateReader {
     return {
       get: (ns, key) => {
-        const v = this.stateOf(key)?.get(ns)?.get(key);
+        const v = this.stateOf(key)?.get(ns, key);
         return v === undefined ? undefined : structuredClone(v);
       },
-      keys: (ns) => [...this.owned.values()].flatMap((o) => [...(o.state.get(ns)?.keys() ?? [])]),
+      keys: (ns) => [...this.owned.values()].flatMap((o) => [...o.state.keys(ns)]),
     };
   }
 
@@ -197,16 +208,16 @@ export class ChangelogCheckpointStore implements CheckpointStore {
     }
     await Promise.all(sends);
     // Durable in the changelog: now the local copy moves forward too.
+    const byPartition = new Map<number, StateChange[]>();
     for (const c of changes) {
       const targets = c.key === META_KEY ? [...this.owned.keys()] : [this.partitionOf(c.key)];
       for (const p of targets) {
-        const state = this.owned.get(p)!.state;
-        let ns = state.get(c.ns);
-        if (!ns) state.set(c.ns, (ns = new Map()));
-        if (c.value === undefined) ns.delete(c.key);
-        else ns.set(c.key, c.value);
+        let list = byPartition.get(p);
+        if (!list) byPartition.set(p, (list = []));
+        list.push(c);
       }
     }
+    for (const [p, list] of byPartition) this.owned.get(p)!.state.apply(list);
     for (const [p, offsets] of newOffsets) this.owned.get(p)!.offsets = offsets;
     return { bytes };
   }

@@ -8,14 +8,12 @@
 import { deserialize, serialize } from 'node:v8';
 import type { RecordKey, SourceOffsets } from '../../stream/index.js';
 import type { FetchedRecord } from '../partition-fetcher.js';
+import { MemoryPartitionState, type PartitionState } from './partition-state.js';
 
 const CHECKPOINT_KEY = '__sluice_checkpoint';
 const CLAIM_KEY = '__sluice_claim';
 /** Header carrying the writer's epoch on every record. */
 const EPOCH_HEADER = 'sluice.epoch';
-
-/** Per namespace, per key: the state of one partition. */
-export type PartitionState = Map<string, Map<RecordKey, unknown>>;
 
 /** A record to produce to a changelog partition. */
 export interface ChangelogRecord {
@@ -67,11 +65,13 @@ function epochOf(r: FetchedRecord): number {
 }
 
 /**
- * Folds a partition's changelog records (in offset order) into its committed state. Feed
- * records with `apply`, then read `result()`.
+ * Folds a partition's changelog records (in offset order) into its committed state (in memory,
+ * or in the given `state`, e.g. a local LMDB database). Feed records with `apply`, then read
+ * `result()`.
  */
 export class ChangelogReader {
-  private readonly state: PartitionState = new Map();
+  constructor(private readonly state: PartitionState = new MemoryPartitionState()) {}
+
   private pending = new Map<string, { ns: string; key: RecordKey; value: Buffer | null }>();
   private offsets: SourceOffsets = {};
   private owner = 0;
@@ -87,12 +87,13 @@ export class ChangelogReader {
         this.owner = epoch;
         this.pending.clear(); // the previous owner's unfinished checkpoint never happened
       } else if (key === CHECKPOINT_KEY) {
-        for (const c of this.pending.values()) {
-          let ns = this.state.get(c.ns);
-          if (!ns) this.state.set(c.ns, (ns = new Map()));
-          if (c.value === null) ns.delete(c.key);
-          else ns.set(c.key, deserialize(c.value));
-        }
+        this.state.apply(
+          [...this.pending.values()].map((c) => ({
+            ns: c.ns,
+            key: c.key,
+            value: c.value === null ? undefined : deserialize(c.value),
+          })),
+        );
         this.pending.clear();
         this.offsets = (JSON.parse(r.value!.toString()) as { offsets: SourceOffsets }).offsets;
       } else {
@@ -100,6 +101,12 @@ export class ChangelogReader {
         this.pending.set(key, { ns, key: k, value: r.value });
       }
     }
+  }
+
+  /** Drops what was read (a standby copy no longer needed). */
+  release(): void {
+    this.state.clear();
+    this.pending.clear();
   }
 
   result(): RestoredPartition {

@@ -7,6 +7,7 @@
 // again from the offsets saved with that state. An app without state runs as the front half
 // alone, with its own sink.
 
+import { join } from 'node:path';
 import type { Consumer, ConsumerGroupJoinPayload, Producer } from '@platformatic/kafka';
 import type { Observer, PipelineCounters, ProgressSnapshot } from '../../observe/index.js';
 import {
@@ -20,6 +21,7 @@ import { kafkaSource } from '../kafka-source.js';
 import { planApp, type AppPlan, type ScaledApp, type ScaleContext } from './app.js';
 import { ChangelogCheckpointStore, type RestoreProgress } from './changelog-store.js';
 import { PartitionFetcher } from '../partition-fetcher.js';
+import { LocalStateDb } from './partition-state.js';
 import { repartitionSink, repartitionSource } from './repartition.js';
 import { ensureTopics, scaleTopics, type ScaleTopics } from './topics.js';
 
@@ -59,6 +61,12 @@ export interface ScaledWorkerOptions {
    * of the whole state on every worker. Default false.
    */
   standby?: boolean;
+  /**
+   * Keep the state of owned (and standby) partitions in a local LMDB database under
+   * `<dataDir>/<member>` instead of memory, so a worker's share may exceed its memory. Cleared
+   * at start: the changelog stays the truth. Default: in memory.
+   */
+  dataDir?: string;
   /** Every run this worker starts (front half, back half per assignment) reports to it: live dashboard, `/metrics`, SLOs. */
   observer?: Observer;
   onEvent?: (e: WorkerEvent) => void;
@@ -228,6 +236,7 @@ export class ScaledWorker {
       this.wake();
     });
     consumer.topics.track(topic);
+    const local = this.opts.dataDir ? LocalStateDb.open(join(this.opts.dataDir, this.member)) : undefined;
     const store = new ChangelogCheckpointStore({
       inputTopic: topic,
       changelogTopic: this.topics.changelog,
@@ -235,6 +244,7 @@ export class ScaledWorker {
       producer: this.producer,
       client: consumer,
       member: this.member,
+      ...(local ? { stateOf: (p: number) => local.partition(p) } : {}),
     });
     // Restores and standby refreshes read the same changelog fetchers: one at a time.
     let changelogWork: Promise<unknown> = Promise.resolve();
@@ -298,6 +308,7 @@ export class ScaledWorker {
       clearInterval(standbyTimer);
       await changelogWork;
       await consumer.close().catch(() => {});
+      await local?.close();
     }
   }
 

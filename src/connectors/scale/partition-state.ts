@@ -1,0 +1,102 @@
+// Where a scaled-out worker keeps the keyed state of one partition: in memory (the default), or
+// in a local LMDB database (`--data DIR`), so that a worker's share of the state may exceed its
+// memory, as the embedded runtime's state can. The changelog topic stays the truth: the local
+// database is cleared at start and rebuilt from it.
+
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { RecordKey } from '../../stream/index.js';
+
+/** One key's new value (undefined: deleted). */
+export interface StateEntry {
+  ns: string;
+  key: RecordKey;
+  value: unknown;
+}
+
+/** The committed state of one partition, by namespace and key. */
+export interface PartitionState {
+  get(ns: string, key: RecordKey): unknown;
+  keys(ns: string): Iterable<RecordKey>;
+  /** Sets (value) or deletes (undefined value) each key, together. */
+  apply(changes: Iterable<StateEntry>): void;
+  /** Forgets everything (the partition moved away). */
+  clear(): void;
+}
+
+/** State in Maps: fast, bounded by the worker's memory. */
+export class MemoryPartitionState implements PartitionState {
+  private readonly byNs = new Map<string, Map<RecordKey, unknown>>();
+
+  get(ns: string, key: RecordKey): unknown {
+    return this.byNs.get(ns)?.get(key);
+  }
+
+  keys(ns: string): Iterable<RecordKey> {
+    return this.byNs.get(ns)?.keys() ?? [];
+  }
+
+  apply(changes: Iterable<StateEntry>): void {
+    for (const { ns, key, value } of changes) {
+      let m = this.byNs.get(ns);
+      if (!m) this.byNs.set(ns, (m = new Map()));
+      if (value === undefined) m.delete(key);
+      else m.set(key, value);
+    }
+  }
+
+  clear(): void {
+    this.byNs.clear();
+  }
+}
+
+type StateKey = [number, string, RecordKey];
+
+/**
+ * One LMDB database per worker holding every owned partition's state, keyed (partition,
+ * namespace, key). Writes are not fsynced: a crash loses nothing the changelog does not hold.
+ *
+ * @example
+ * const db = LocalStateDb.open('./data/w1');
+ * const p3 = db.partition(3);
+ * p3.apply([{ ns: 'features', key: 'card-7', value }]);
+ */
+export class LocalStateDb {
+  private constructor(
+    private readonly root: RootDatabase,
+    private readonly db: Database<unknown, StateKey>,
+  ) {}
+
+  static open(path: string): LocalStateDb {
+    const root = open({ path, maxDbs: 2, mapSize: 2 ** 36, noSync: true, encoding: 'msgpack' });
+    const db = root.openDB<unknown, StateKey>({
+      name: 'state',
+      encoding: 'msgpack',
+      keyEncoding: 'ordered-binary',
+    });
+    db.clearSync(); // the changelog is the truth: start from it, not from a previous run's leftovers
+    return new LocalStateDb(root, db);
+  }
+
+  partition(p: number): PartitionState {
+    const { db } = this;
+    return {
+      get: (ns, key) => db.get([p, ns, key]),
+      keys: (ns) => db.getKeys({ start: [p, ns], end: [p, `${ns}\u0000`] }).map((k) => (k as StateKey)[2]),
+      apply: (changes) =>
+        this.root.transactionSync(() => {
+          for (const { ns, key, value } of changes) {
+            if (value === undefined) db.removeSync([p, ns, key]);
+            else db.putSync([p, ns, key], value);
+          }
+        }),
+      clear: () =>
+        this.root.transactionSync(() => {
+          for (const k of db.getKeys({ start: [p], end: [p + 1] })) db.removeSync(k as StateKey);
+        }),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+}
