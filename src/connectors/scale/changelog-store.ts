@@ -30,6 +30,8 @@ export interface RestoreProgress {
   ms: number;
   /** Records a standby copy had already read before the restore (only the rest was read now). */
   from_standby?: number;
+  /** The changelog offset the restore started at, when local state from a resume point was reused. */
+  resumed_at?: number;
 }
 
 export interface ChangelogStoreOptions {
@@ -51,6 +53,10 @@ export interface ChangelogStoreOptions {
 interface Replica {
   fetcher: PartitionFetcher;
   reader: ChangelogReader;
+  /** Where reading started (a resume point), 0 from the start. */
+  from: number;
+  /** Records a standby had read before a restore took it over. */
+  warm: number;
 }
 
 interface Owned {
@@ -95,28 +101,17 @@ export class ChangelogCheckpointStore implements CheckpointStore {
     for (const p of partitions) {
       if (this.owned.has(p)) continue;
       const started = performance.now();
-      // A warm standby copy only needs the changelog's tail; otherwise read from the start.
-      const { fetcher, reader } = this.standbys.get(p) ?? this.replica(p);
+      // A warm standby copy, or local state from an earlier run, only needs the changelog's
+      // tail; otherwise read from the start.
+      let replica = this.standbys.get(p) ?? this.resumed(p) ?? this.replica(p);
       this.standbys.delete(p);
-      const warm = reader.result().records;
-      let lastReport = started;
-      let of = -1;
-      do {
-        reader.apply(await fetcher.fetch());
-        if (of < 0) of = fetcher.highWatermark(p) ?? 0;
-        const now = performance.now();
-        if (now - lastReport >= 1000) {
-          lastReport = now;
-          onProgress?.({
-            partition: p,
-            records: fetcher.positions().get(p)!,
-            of,
-            done: false,
-            ms: now - started,
-          });
-        }
-      } while (!fetcher.caughtUp(p));
-      const restored = reader.result();
+      let read = await this.readToEnd(p, replica, started, onProgress).catch(() => undefined);
+      if (read === undefined || replica.reader.foreignClaim) {
+        // Not usable: the changelog moved on under another owner, or was recreated.
+        replica = this.replica(p);
+        read = await this.readToEnd(p, replica, started, onProgress);
+      }
+      const restored = replica.reader.result();
       const epoch = restored.epoch + 1;
       const repair: ChangelogRecord[] = restored.uncommitted.map(([ns, key]) =>
         changeRecord(epoch, ns, key, restored.state.get(ns, key)),
@@ -126,16 +121,59 @@ export class ChangelogCheckpointStore implements CheckpointStore {
         ...repair,
         checkpointRecord(epoch, restored.offsets),
       ]);
+      restored.state.setResumePoint?.({ next: read.end, epoch, offsets: restored.offsets });
       this.owned.set(p, { state: restored.state, offsets: restored.offsets, epoch });
       onProgress?.({
         partition: p,
         records: restored.records,
-        of,
+        of: read.of,
         done: true,
         ms: performance.now() - started,
-        from_standby: warm,
+        from_standby: replica.warm,
+        ...(replica.from > 0 ? { resumed_at: replica.from } : {}),
       });
     }
+  }
+
+  /** Reads `p`'s changelog from the replica's position to its end; rejects when it cannot. */
+  private async readToEnd(
+    p: number,
+    { fetcher, reader, from }: Replica,
+    started: number,
+    onProgress?: (p: RestoreProgress) => void,
+  ): Promise<{ of: number; end: number }> {
+    let lastReport = started;
+    let of = -1;
+    do {
+      reader.apply(await fetcher.fetch());
+      if (of < 0) {
+        of = fetcher.highWatermark(p) ?? 0;
+        if (of < from) throw new Error(`changelog ${this.opts.changelogTopic}/${p} ends before ${from}`);
+      }
+      const now = performance.now();
+      if (now - lastReport >= 1000) {
+        lastReport = now;
+        onProgress?.({
+          partition: p,
+          records: fetcher.positions().get(p)!,
+          of,
+          done: false,
+          ms: now - started,
+        });
+      }
+    } while (!fetcher.caughtUp(p));
+    return { of, end: fetcher.positions().get(p)! };
+  }
+
+  /** A replica that goes on from local state's resume point, when there is one. */
+  private resumed(p: number): Replica | undefined {
+    const state = this.opts.stateOf?.(p);
+    const point = state?.resumePoint?.();
+    if (!state || !point) return undefined;
+    const fetcher = new PartitionFetcher(this.opts.client, this.opts.changelogTopic, { maxWaitMs: 0 });
+    fetcher.assign(p, point.next);
+    const reader = new ChangelogReader(state, { epoch: point.epoch, offsets: point.offsets });
+    return { fetcher, reader, from: point.next, warm: 0 };
   }
 
   /**
@@ -154,6 +192,7 @@ export class ChangelogCheckpointStore implements CheckpointStore {
       if (!standby) this.standbys.set(p, (standby = this.replica(p)));
       do standby.reader.apply(await standby.fetcher.fetch());
       while (!standby.fetcher.caughtUp(p));
+      standby.warm = standby.reader.result().records;
     }
   }
 
@@ -162,7 +201,7 @@ export class ChangelogCheckpointStore implements CheckpointStore {
     fetcher.assign(p, 0);
     const state = this.opts.stateOf?.(p) ?? new MemoryPartitionState();
     state.clear(); // leftovers of an earlier ownership: the changelog is read from the start
-    return { fetcher, reader: new ChangelogReader(state) };
+    return { fetcher, reader: new ChangelogReader(state), from: 0, warm: 0 };
   }
 
   /** Forgets the state of partitions given up (their next owner restores them). */
@@ -197,16 +236,19 @@ export class ChangelogCheckpointStore implements CheckpointStore {
       for (const p of targets) out.get(p)!.push(changeRecord(this.owned.get(p)!.epoch, c.ns, c.key, c.value));
       bytes += approxBytes(c.value);
     }
-    const sends: Promise<void>[] = [];
+    const sends: Promise<[number, number]>[] = [];
     const newOffsets = new Map<number, SourceOffsets>();
     for (const [p, records] of out) {
       const o = this.owned.get(p)!;
       const offsets = this.offsetsOf(p, meta.offsets);
       if (records.length === 0 && JSON.stringify(offsets) === JSON.stringify(o.offsets)) continue;
       newOffsets.set(p, offsets);
-      sends.push(this.send(p, [...records, checkpointRecord(o.epoch, offsets)]));
+      const batch = [...records, checkpointRecord(o.epoch, offsets)];
+      // Where the changelog goes on after this checkpoint (one partition's records of one send
+      // are contiguous; only this worker writes there, fenced writers aside).
+      sends.push(this.send(p, batch).then((base) => [p, base + batch.length]));
     }
-    await Promise.all(sends);
+    const written = await Promise.all(sends);
     // Durable in the changelog: now the local copy moves forward too.
     const byPartition = new Map<number, StateChange[]>();
     for (const c of changes) {
@@ -219,6 +261,11 @@ export class ChangelogCheckpointStore implements CheckpointStore {
     }
     for (const [p, list] of byPartition) this.owned.get(p)!.state.apply(list);
     for (const [p, offsets] of newOffsets) this.owned.get(p)!.offsets = offsets;
+    // Local state now includes this checkpoint: a restart may read on from after it.
+    for (const [p, next] of written) {
+      const o = this.owned.get(p)!;
+      o.state.setResumePoint?.({ next, epoch: o.epoch, offsets: o.offsets });
+    }
     return { bytes };
   }
 
@@ -247,8 +294,9 @@ export class ChangelogCheckpointStore implements CheckpointStore {
     return out;
   }
 
-  private async send(partition: number, records: ChangelogRecord[]): Promise<void> {
-    await this.opts.producer.send({
+  /** Produces to one changelog partition; resolves with the offset of the first record. */
+  private async send(partition: number, records: ChangelogRecord[]): Promise<number> {
+    const result = await this.opts.producer.send({
       messages: records.map((r) => ({
         topic: this.opts.changelogTopic,
         partition,
@@ -257,5 +305,9 @@ export class ChangelogCheckpointStore implements CheckpointStore {
         headers: r.headers,
       })),
     });
+    const bases = (result.offsets ?? [])
+      .filter((o) => o.partition === partition)
+      .map((o) => Number(o.offset));
+    return bases.length > 0 ? Math.min(...bases) : 0;
   }
 }

@@ -70,7 +70,22 @@ function epochOf(r: FetchedRecord): number {
  * `result()`.
  */
 export class ChangelogReader {
-  constructor(private readonly state: PartitionState = new MemoryPartitionState()) {}
+  /** Set when a claim newer than the seed's epoch was read: the seeded state is not current. */
+  foreignClaim = false;
+
+  /**
+   * `seed`: the state already holds the partition as of a resume point of owner `epoch`, and the
+   * records fed are those after it.
+   */
+  constructor(
+    private readonly state: PartitionState = new MemoryPartitionState(),
+    private readonly seed?: { epoch: number; offsets: SourceOffsets },
+  ) {
+    if (seed) {
+      this.owner = seed.epoch;
+      this.offsets = seed.offsets;
+    }
+  }
 
   private pending = new Map<string, { ns: string; key: RecordKey; value: Buffer | null }>();
   private offsets: SourceOffsets = {};
@@ -84,6 +99,7 @@ export class ChangelogReader {
       if (epoch < this.owner) continue; // written by a worker fenced off by a later claim
       const key = r.key?.toString() ?? '';
       if (key === CLAIM_KEY) {
+        if (this.seed && epoch > this.seed.epoch) this.foreignClaim = true;
         this.owner = epoch;
         this.pending.clear(); // the previous owner's unfinished checkpoint never happened
       } else if (key === CHECKPOINT_KEY) {

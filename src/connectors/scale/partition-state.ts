@@ -1,7 +1,8 @@
 // Where a scaled-out worker keeps the keyed state of one partition: in memory (the default), or
 // in a local LMDB database (`--data DIR`), so that a worker's share of the state may exceed its
-// memory, as the embedded runtime's state can. The changelog topic stays the truth: the local
-// database is cleared at start and rebuilt from it.
+// memory, as the embedded runtime's state can, and a restarted worker reads only the changelog's
+// tail. The changelog topic stays the truth: local state is only used from a resume point that
+// no other owner has claimed past.
 
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { RecordKey } from '../../stream/index.js';
@@ -19,8 +20,22 @@ export interface PartitionState {
   keys(ns: string): Iterable<RecordKey>;
   /** Sets (value) or deletes (undefined value) each key, together. */
   apply(changes: Iterable<StateEntry>): void;
-  /** Forgets everything (the partition moved away). */
+  /** Forgets everything (the partition moved away), resume point included. */
   clear(): void;
+  /** Where a later restore of this state may resume reading the changelog (local state only). */
+  resumePoint?(): ResumePoint | undefined;
+  setResumePoint?(point: ResumePoint): void;
+}
+
+/**
+ * The changelog position this state was read up to when its owner (epoch) claimed it. A restart
+ * reads on from there (its own later records again: assignments, so harmless) unless another
+ * owner claimed the partition since.
+ */
+export interface ResumePoint {
+  next: number;
+  epoch: number;
+  offsets: Record<string, number>;
 }
 
 /** State in Maps: fast, bounded by the worker's memory. */
@@ -53,7 +68,8 @@ type StateKey = [number, string, RecordKey];
 
 /**
  * One LMDB database per worker holding every owned partition's state, keyed (partition,
- * namespace, key). Writes are not fsynced: a crash loses nothing the changelog does not hold.
+ * namespace, key), and each partition's resume point. Writes are not fsynced: a system crash
+ * may lose the latest ones, which a restore reads again from the changelog.
  *
  * @example
  * const db = LocalStateDb.open('./data/w1');
@@ -64,6 +80,7 @@ export class LocalStateDb {
   private constructor(
     private readonly root: RootDatabase,
     private readonly db: Database<unknown, StateKey>,
+    private readonly points: Database<ResumePoint, number>,
   ) {}
 
   static open(path: string): LocalStateDb {
@@ -73,8 +90,8 @@ export class LocalStateDb {
       encoding: 'msgpack',
       keyEncoding: 'ordered-binary',
     });
-    db.clearSync(); // the changelog is the truth: start from it, not from a previous run's leftovers
-    return new LocalStateDb(root, db);
+    const points = root.openDB<ResumePoint, number>({ name: 'resume', encoding: 'msgpack' });
+    return new LocalStateDb(root, db, points);
   }
 
   partition(p: number): PartitionState {
@@ -91,8 +108,11 @@ export class LocalStateDb {
         }),
       clear: () =>
         this.root.transactionSync(() => {
+          this.points.removeSync(p);
           for (const k of db.getKeys({ start: [p], end: [p + 1] })) db.removeSync(k as StateKey);
         }),
+      resumePoint: () => this.points.get(p),
+      setResumePoint: (point) => this.points.putSync(p, point),
     };
   }
 
