@@ -23,7 +23,7 @@ over the workers and move when a worker joins, leaves or dies (state restored fr
                           with --workers N, worker i uses N+i-1); the URL is printed
   --dashboard-host H      interface for it (default 127.0.0.1)
   --data DIR        keep each worker's state in a local LMDB database under DIR/<member> instead of
-                    memory (state larger than memory; rebuilt from the changelog at start)
+                    memory (state larger than memory; a restart reads only the changelog's tail)
   --standby         keep warm copies of other workers' state, so a takeover restores only the changelog's tail
   --json            one JSON object per line on stdout (events: started, assigned, restore, progress, stopped)
 

@@ -63,8 +63,9 @@ export interface ScaledWorkerOptions {
   standby?: boolean;
   /**
    * Keep the state of owned (and standby) partitions in a local LMDB database under
-   * `<dataDir>/<member>` instead of memory, so a worker's share may exceed its memory. Cleared
-   * at start: the changelog stays the truth. Default: in memory.
+   * `<dataDir>/<member>` instead of memory, so a worker's share may exceed its memory, and a
+   * restarted worker reads only the changelog's tail (the changelog stays the truth). Default: in
+   * memory.
    */
   dataDir?: string;
   /** Every run this worker starts (front half, back half per assignment) reports to it: live dashboard, `/metrics`, SLOs. */
