@@ -6,6 +6,7 @@ export {
   PipelineMetrics,
   emptyCounters,
   partitionLagOf,
+  recordTimesSince,
   type BreakerState,
   type PartitionLagSource,
   type PipelineCounters,

@@ -169,18 +169,7 @@ export class PipelineMetrics {
 
   /** Records event time → `t` for finished records; equal event times share one call. */
   recordEventTime(records: readonly { eventTime: number }[], t: number): void {
-    let prev = NaN;
-    let run = 0;
-    for (let i = 0; i < records.length; i++) {
-      const e = records[i]!.eventTime;
-      if (e === prev) run++;
-      else {
-        if (run > 0) this.eventTime.recordMany(t - prev, run);
-        prev = e;
-        run = 1;
-      }
-    }
-    if (run > 0) this.eventTime.recordMany(t - prev, run);
+    recordTimesSince(this.eventTime, records, 'eventTime', t);
   }
 
   /** Called with each tick's snapshot; returns a function that unsubscribes. */
@@ -253,4 +242,28 @@ export interface PartitionLagSource {
 export function partitionLagOf(source: object): Record<string, number> | undefined {
   const s = source as Partial<PartitionLagSource>;
   return typeof s.lagByPartition === 'function' ? s.lagByPartition() : undefined;
+}
+
+/**
+ * Records `t` minus each record's `field` time (ms) in `hist`; consecutive records with the same
+ * time (read together, one batch) share one histogram call.
+ */
+export function recordTimesSince<F extends 'eventTime' | 'appendTime'>(
+  hist: WindowedHistogram,
+  records: readonly Record<F, number>[],
+  field: F,
+  t: number,
+): void {
+  let prev = NaN;
+  let run = 0;
+  for (let i = 0; i < records.length; i++) {
+    const e = records[i]![field];
+    if (e === prev) run++;
+    else {
+      if (run > 0) hist.recordMany(t - prev, run);
+      prev = e;
+      run = 1;
+    }
+  }
+  if (run > 0) hist.recordMany(t - prev, run);
 }

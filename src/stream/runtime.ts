@@ -1,13 +1,14 @@
 import {
   PipelineMetrics,
   partitionLagOf,
+  recordTimesSince,
   wallClockMs,
   type LatencySummary,
   type PipelineCounters,
   type ProgressSnapshot,
 } from '../observe/index.js';
 import { BoundedQueue } from './bounded-queue.js';
-import { recordSinceAppend, stampStage } from './stage-timing.js';
+import { stampStage } from './stage-timing.js';
 import { requireOption } from './errors.js';
 import type { DeadLetterSink, Sink, Source, StageContext } from './interfaces.js';
 import type { CheckpointMeta, CheckpointStore, StateChange, StateReader } from './state/store.js';
@@ -312,7 +313,7 @@ export class PipelineRun {
       c.duplicateActions = this.restoredActions.duplicates + stats.duplicates;
     }
     const t = wallClockMs();
-    recordSinceAppend(this.metrics.e2e, batch.records, t);
+    recordTimesSince(this.metrics.e2e, batch.records, 'appendTime', t);
     this.metrics.recordEventTime(batch.records, t);
     if (batch.barrier) await this.checkpoint(batch.barrier);
   }

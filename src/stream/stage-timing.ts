@@ -1,5 +1,5 @@
-// Per-stage and end-to-end latency accounting of the runtime: a record's stamps array gets each
-// stage's completion time, and runs of equal times go to the histogram in one call.
+// Per-stage latency accounting of the runtime: a record's stamps array gets each stage's
+// completion time, and runs of equal times go to the histogram in one call.
 
 import type { WindowedHistogram } from '../observe/index.js';
 import type { Envelope } from './envelope.js';
@@ -37,20 +37,4 @@ export function stampStage(hist: WindowedHistogram, records: Envelope[], t: numb
     run = 1;
   }
   if (run > 0) hist.recordMany(d, run);
-}
-
-/** Records each record's time since its append to the source log (end-to-end latency). */
-export function recordSinceAppend(hist: WindowedHistogram, records: Envelope[], t: number): void {
-  let prev = NaN;
-  let run = 0;
-  for (let i = 0; i < records.length; i++) {
-    const a = records[i]!.appendTime;
-    if (a === prev) run++;
-    else {
-      if (run > 0) hist.recordMany(t - prev, run);
-      prev = a;
-      run = 1;
-    }
-  }
-  if (run > 0) hist.recordMany(t - prev, run);
 }
