@@ -6,7 +6,7 @@
 // runs after each checkpoint) so other tools see the group's progress, and a run without a
 // checkpoint resumes from them.
 
-import type { Consumer, ConsumerGroupJoinPayload } from '@platformatic/kafka';
+import type { Consumer } from '@platformatic/kafka';
 import { wallClockMs } from '../observe/index.js';
 import {
   envelope,
@@ -17,7 +17,7 @@ import {
   type SourceContext,
   type SourceOffsets,
 } from '../stream/index.js';
-import { ConnectorError, unreachable } from './errors.js';
+import { joinConsumerGroup } from './group-member.js';
 import { PartitionFetcher, type FetchedRecord } from './partition-fetcher.js';
 
 export interface KafkaSourceOptions {
@@ -147,42 +147,21 @@ export function kafkaSource(
       for (const [k, offset] of Object.entries(ctx.startOffsets ?? {})) {
         if (k.startsWith(`${topic}/`)) checkpointed.set(Number(k.slice(topic.length + 1)), offset);
       }
-      // Loaded on first use: the client costs ~0.5 s to import, which every CLI start would pay.
-      const { Consumer } = await import('@platformatic/kafka');
-      const session = opts.sessionTimeoutMs ?? 10_000;
-      consumer = new Consumer({
-        clientId: opts.clientId ?? 'sluice',
+      consumer = await joinConsumerGroup({
+        brokers,
         groupId: opts.groupId,
-        bootstrapBrokers: brokers,
-        maxWaitTime: opts.maxWaitMs ?? 200,
-        sessionTimeout: session,
-        heartbeatInterval: Math.min(3000, Math.floor(session / 3)),
-        ...(opts.sasl ? { sasl: { mechanism: 'PLAIN' as const, ...opts.sasl } } : {}),
+        clientId: opts.clientId ?? 'sluice',
+        topic,
+        sessionTimeoutMs: opts.sessionTimeoutMs,
+        maxWaitMs: opts.maxWaitMs ?? 200,
+        sasl: opts.sasl,
+        onAssigned: (partitions) => (assignment = partitions),
+        // While closing a failed rejoin is expected; otherwise the pipeline fails with it.
+        onFailure: (err) => {
+          if (!closing) failure ??= err;
+        },
       });
-      consumer.on('consumer:group:join', (e: ConsumerGroupJoinPayload) => {
-        assignment = [...(e.assignments?.find((a) => a.topic === topic)?.partitions ?? [])].sort(
-          (a, b) => a - b,
-        );
-      });
-      // The client emits 'error' when rejoining its group failed for good; unheard, it would
-      // crash the process. While closing it is expected; otherwise the pipeline fails with it.
-      consumer.on('error', (err: unknown) => {
-        if (!closing) failure ??= err;
-      });
-      consumer.topics.track(topic);
       try {
-        // Like Kafka's consumers (allow.auto.create.topics): a missing topic is created where
-        // the broker allows it, so a pipeline may start before its first producer.
-        await consumer.metadata({ topics: [topic], autocreateTopics: true }).catch((err: unknown) => {
-          throw new ConnectorError(
-            'SLUICE_SOURCE_UNAVAILABLE',
-            unreachable(err)
-              ? `kafkaSource: cannot reach the brokers ${brokers.join(',')}: is Kafka (or sluice broker) running there? (${(err as Error).message})`
-              : `kafkaSource: cannot read topic ${topic} (${(err as Error).message}): create it, or let the broker auto-create topics`,
-            { cause: err },
-          );
-        });
-        await consumer.joinGroup({ sessionTimeout: session, rebalanceTimeout: session });
         await refreshOffsets();
         if (assignment) await applyAssignment();
       } catch (err) {

@@ -8,7 +8,7 @@
 // alone, with its own sink.
 
 import { join } from 'node:path';
-import type { Consumer, ConsumerGroupJoinPayload, Producer } from '@platformatic/kafka';
+import type { Consumer, Producer } from '@platformatic/kafka';
 import type { Observer, PipelineCounters, ProgressSnapshot } from '../../observe/index.js';
 import {
   RunnablePipeline,
@@ -17,6 +17,7 @@ import {
   type RunSummary,
 } from '../../stream/index.js';
 import { kafkaDeadLetters } from '../kafka-dead-letters.js';
+import { joinConsumerGroup } from '../group-member.js';
 import { kafkaSource } from '../kafka-source.js';
 import { planApp, type AppPlan, type ScaledApp, type ScaleContext } from './app.js';
 import { ChangelogCheckpointStore, type RestoreProgress } from './changelog-store.js';
@@ -207,36 +208,28 @@ export class ScaledWorker {
 
   /** The back half: a group member over the repartition topic, restarted on every assignment. */
   private async runBack(): Promise<void> {
-    const kafka = await import('@platformatic/kafka');
-    const session = this.opts.sessionTimeoutMs ?? 10_000;
-    const consumer: Consumer = new kafka.Consumer({
-      clientId: `sluice-${this.member}`,
-      groupId: `${this.opts.group}-back`,
-      bootstrapBrokers: this.opts.brokers,
-      sessionTimeout: session,
-      rebalanceTimeout: session,
-      heartbeatInterval: Math.min(3000, Math.floor(session / 3)),
-      ...(this.opts.sasl ? { sasl: { mechanism: 'PLAIN' as const, ...this.opts.sasl } } : {}),
-    });
     const topic = this.topics.repartition;
-    consumer.on('consumer:group:join', (e: ConsumerGroupJoinPayload) => {
-      const partitions = e.assignments?.find((a) => a.topic === topic)?.partitions ?? [];
-      this.assignment = {
-        generation: e.generationId ?? 0,
-        partitions: [...partitions].sort((a, b) => a - b),
-      };
-      this.wake();
+    // 'error' means rejoining the group failed for good: fail the worker (unless stopping).
+    let failure: unknown;
+    const consumer: Consumer = await joinConsumerGroup({
+      brokers: this.opts.brokers,
+      groupId: `${this.opts.group}-back`,
+      clientId: `sluice-${this.member}`,
+      topic,
+      sessionTimeoutMs: this.opts.sessionTimeoutMs,
+      sasl: this.opts.sasl,
+      onAssigned: (partitions, generation) => {
+        this.assignment = { generation, partitions };
+        this.wake();
+      },
+      onFailure: (err) => {
+        if (this.stopping) return;
+        failure ??= err;
+        this.wake();
+      },
     });
     // The group is rebalancing: checkpoint and stop now, before the partitions move on.
     consumer.on('consumer:group:rebalance', () => void this.back?.stop());
-    // 'error' means rejoining the group failed for good: fail the worker (unless stopping).
-    let failure: unknown;
-    consumer.on('error', (err: unknown) => {
-      if (this.stopping) return;
-      failure ??= err;
-      this.wake();
-    });
-    consumer.topics.track(topic);
     const local = this.opts.dataDir ? LocalStateDb.open(join(this.opts.dataDir, this.member)) : undefined;
     const store = new ChangelogCheckpointStore({
       inputTopic: topic,
@@ -266,7 +259,6 @@ export class ScaledWorker {
         }, 1000)
       : undefined;
     try {
-      await consumer.joinGroup({ sessionTimeout: session, rebalanceTimeout: session });
       while (!this.stopping) {
         if (failure !== undefined) throw failure;
         const a = this.assignment;
