@@ -170,10 +170,8 @@ export class ChangelogCheckpointStore implements CheckpointStore {
     const state = this.opts.stateOf?.(p);
     const point = state?.resumePoint?.();
     if (!state || !point) return undefined;
-    const fetcher = new PartitionFetcher(this.opts.client, this.opts.changelogTopic, { maxWaitMs: 0 });
-    fetcher.assign(p, point.next);
     const reader = new ChangelogReader(state, { epoch: point.epoch, offsets: point.offsets });
-    return { fetcher, reader, from: point.next, warm: 0 };
+    return { fetcher: this.fetcherAt(p, point.next), reader, from: point.next, warm: 0 };
   }
 
   /**
@@ -190,15 +188,20 @@ export class ChangelogCheckpointStore implements CheckpointStore {
       if (this.owned.has(p)) continue;
       let standby = this.standbys.get(p);
       if (!standby) this.standbys.set(p, (standby = this.replica(p)));
-      do standby.reader.apply(await standby.fetcher.fetch());
-      while (!standby.fetcher.caughtUp(p));
+      await this.readToEnd(p, standby, performance.now());
       standby.warm = standby.reader.result().records;
     }
   }
 
-  private replica(p: number): Replica {
+  /** A fetcher of changelog partition `p` from `offset` that never waits for more. */
+  private fetcherAt(p: number, offset: number): PartitionFetcher {
     const fetcher = new PartitionFetcher(this.opts.client, this.opts.changelogTopic, { maxWaitMs: 0 });
-    fetcher.assign(p, 0);
+    fetcher.assign(p, offset);
+    return fetcher;
+  }
+
+  private replica(p: number): Replica {
+    const fetcher = this.fetcherAt(p, 0);
     const state = this.opts.stateOf?.(p) ?? new MemoryPartitionState();
     state.clear(); // leftovers of an earlier ownership: the changelog is read from the start
     return { fetcher, reader: new ChangelogReader(state), from: 0, warm: 0 };
@@ -220,7 +223,7 @@ export class ChangelogCheckpointStore implements CheckpointStore {
   reader(): StateReader {
     return {
       get: (ns, key) => {
-        const v = this.stateOf(key)?.get(ns, key);
+        const v = this.stateHolding(key)?.get(ns, key);
         return v === undefined ? undefined : structuredClone(v);
       },
       keys: (ns) => [...this.owned.values()].flatMap((o) => [...o.state.keys(ns)]),
@@ -228,49 +231,41 @@ export class ChangelogCheckpointStore implements CheckpointStore {
   }
 
   async save(meta: CheckpointMeta, changes: StateChange[]): Promise<{ bytes: number }> {
-    const out = new Map<number, ChangelogRecord[]>();
-    for (const p of this.owned.keys()) out.set(p, []);
+    // Each change goes to its key's partition; the operators' own bookkeeping (META_KEY) to all.
+    const byPartition = new Map<number, StateChange[]>();
+    for (const p of this.owned.keys()) byPartition.set(p, []);
     let bytes = 0;
     for (const c of changes) {
-      const targets = c.key === META_KEY ? [...this.owned.keys()] : [this.partitionOf(c.key)];
-      for (const p of targets) out.get(p)!.push(changeRecord(this.owned.get(p)!.epoch, c.ns, c.key, c.value));
+      if (c.key === META_KEY) for (const list of byPartition.values()) list.push(c);
+      else byPartition.get(this.partitionOf(c.key))!.push(c);
       bytes += approxBytes(c.value);
     }
-    const sends: Promise<[number, number]>[] = [];
-    const newOffsets = new Map<number, SourceOffsets>();
-    for (const [p, records] of out) {
+    const sends: Promise<void>[] = [];
+    for (const [p, list] of byPartition) {
       const o = this.owned.get(p)!;
       const offsets = this.offsetsOf(p, meta.offsets);
-      if (records.length === 0 && JSON.stringify(offsets) === JSON.stringify(o.offsets)) continue;
-      newOffsets.set(p, offsets);
-      const batch = [...records, checkpointRecord(o.epoch, offsets)];
-      // Where the changelog goes on after this checkpoint (one partition's records of one send
-      // are contiguous; only this worker writes there, fenced writers aside).
-      sends.push(this.send(p, batch).then((base) => [p, base + batch.length]));
+      if (list.length === 0 && JSON.stringify(offsets) === JSON.stringify(o.offsets)) continue;
+      const batch = [
+        ...list.map((c) => changeRecord(o.epoch, c.ns, c.key, c.value)),
+        checkpointRecord(o.epoch, offsets),
+      ];
+      sends.push(
+        this.send(p, batch).then((base) => {
+          // Durable in the changelog: now the local copy moves forward too, and a restart may
+          // read on from after this checkpoint (one partition's records of one send are
+          // contiguous; only this worker writes there, fenced writers aside).
+          o.state.apply(list);
+          o.offsets = offsets;
+          o.state.setResumePoint?.({ next: base + batch.length, epoch: o.epoch, offsets });
+        }),
+      );
     }
-    const written = await Promise.all(sends);
-    // Durable in the changelog: now the local copy moves forward too.
-    const byPartition = new Map<number, StateChange[]>();
-    for (const c of changes) {
-      const targets = c.key === META_KEY ? [...this.owned.keys()] : [this.partitionOf(c.key)];
-      for (const p of targets) {
-        let list = byPartition.get(p);
-        if (!list) byPartition.set(p, (list = []));
-        list.push(c);
-      }
-    }
-    for (const [p, list] of byPartition) this.owned.get(p)!.state.apply(list);
-    for (const [p, offsets] of newOffsets) this.owned.get(p)!.offsets = offsets;
-    // Local state now includes this checkpoint: a restart may read on from after it.
-    for (const [p, next] of written) {
-      const o = this.owned.get(p)!;
-      o.state.setResumePoint?.({ next, epoch: o.epoch, offsets: o.offsets });
-    }
+    await Promise.all(sends);
     return { bytes };
   }
 
   /** The owned partition that holds `key`'s state; META_KEY lives in every one. */
-  private stateOf(key: RecordKey): PartitionState | undefined {
+  private stateHolding(key: RecordKey): PartitionState | undefined {
     if (key === META_KEY) return this.owned.values().next().value?.state;
     return this.owned.get(partitionFor(key, this.opts.partitions))?.state;
   }
