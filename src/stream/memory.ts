@@ -59,10 +59,12 @@ export function fromArray<T>(
       const now = wallClockMs();
       const stamps = [now];
       const out: Envelope<T>[] = new Array(end - next);
-      for (let i = next; i < end; i++) {
-        const t = opts.eventTime ? opts.eventTime(values[i]!, i) : now;
-        out[i - next] = envelope(values[i]!, topic, 0, i, t, stamps);
-      }
+      const at = opts.eventTime;
+      if (at === undefined)
+        for (let i = next; i < end; i++) out[i - next] = envelope(values[i]!, topic, 0, i, now, stamps);
+      else
+        for (let i = next; i < end; i++)
+          out[i - next] = envelope(values[i]!, topic, 0, i, at(values[i]!, i), stamps);
       next = end;
       return out;
     },

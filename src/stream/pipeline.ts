@@ -4,7 +4,7 @@ import { requireOption } from './errors.js';
 import { inferStep, type InferOptions } from './infer-step.js';
 import type { ModelLike, Sink, Source } from './interfaces.js';
 import { PipelineRun, type RunOptions } from './runtime.js';
-import { eachRecord, type AsyncStep, type Step } from './steps.js';
+import { eachRecord, setEventTimes, setKeys, type AsyncStep, type Step } from './steps.js';
 import { LookbackFeatures, type LookbackSpec } from './windows/lookback.js';
 import type { Aggregate } from './windows/aggregates.js';
 import type { Table } from './joins/table.js';
@@ -134,11 +134,7 @@ export class Stream<T> {
       kind: 'sync',
       name,
       setsKey: true,
-      process: (batch) =>
-        eachRecord(batch, name, (env) => {
-          env.key = fn(env.value as T);
-          return true;
-        }),
+      process: (batch) => setKeys(batch, name, fn as (value: unknown) => RecordKey),
     });
   }
 
@@ -147,13 +143,7 @@ export class Stream<T> {
     return this.with<T>({
       kind: 'sync',
       name,
-      process: (batch) =>
-        eachRecord(batch, name, (env) => {
-          const t = fn(env.value as T);
-          if (!Number.isFinite(t)) throw new Error(`event time must be a finite number of ms, got ${t}`);
-          env.eventTime = t;
-          return true;
-        }),
+      process: (batch) => setEventTimes(batch, name, fn as (value: unknown) => number),
     });
   }
 
