@@ -37,6 +37,12 @@ export interface Source<T> {
   lagByPartition?(): Record<string, number>;
   /** Called after a checkpoint made `offsets` durable; sources with outside offsets commit here. */
   commit?(offsets: SourceOffsets): Promise<void>;
+  /**
+   * Takes back a batch that `poll` returned, once nothing refers to its envelopes any more (the
+   * runtime calls it only where it knows that: see `SyncStep.consumes`), so that the next
+   * batches can reuse them instead of allocating an envelope per record.
+   */
+  recycle?(records: Envelope<T>[]): void;
   close(): Promise<void>;
 }
 

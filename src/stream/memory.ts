@@ -48,6 +48,8 @@ export function fromArray<T>(
   const topic = opts.topic ?? 'array';
   const key = offsetKey(topic, 0);
   let next = 0;
+  /** Batches given back by the runtime (`recycle`): their envelopes are refilled, not reallocated. */
+  const spare: Envelope<T>[][] = [];
   return {
     name: `array:${topic}`,
     async open(ctx) {
@@ -58,15 +60,42 @@ export function fromArray<T>(
       const end = Math.min(values.length, next + max);
       const now = wallClockMs();
       const stamps = [now];
-      const out: Envelope<T>[] = new Array(end - next);
+      const n = end - next;
       const at = opts.eventTime;
+      let out = spare.pop();
+      let reused = 0;
+      if (out === undefined) out = new Array<Envelope<T>>(n);
+      else {
+        reused = Math.min(out.length, n);
+        out.length = n;
+        for (let j = 0; j < reused; j++) {
+          const i = next + j;
+          const t = at === undefined ? now : at(values[i]!, i);
+          // Every field, as `envelope()` sets it: nothing of the record it held before remains.
+          const env = out[j]!;
+          env.value = values[i]!;
+          env.key = undefined;
+          env.eventTime = t;
+          env.appendTime = t;
+          env.topic = topic;
+          env.partition = 0;
+          env.offset = i;
+          env.stamps = stamps;
+        }
+      }
       if (at === undefined)
-        for (let i = next; i < end; i++) out[i - next] = envelope(values[i]!, topic, 0, i, now, stamps);
+        for (let j = reused; j < n; j++)
+          out[j] = envelope(values[next + j]!, topic, 0, next + j, now, stamps);
       else
-        for (let i = next; i < end; i++)
-          out[i - next] = envelope(values[i]!, topic, 0, i, at(values[i]!, i), stamps);
+        for (let j = reused; j < n; j++) {
+          const i = next + j;
+          out[j] = envelope(values[i]!, topic, 0, i, at(values[i]!, i), stamps);
+        }
       next = end;
       return out;
+    },
+    recycle(records) {
+      if (spare.length < 4) spare.push(records);
     },
     positions(): SourceOffsets {
       return { [key]: next };

@@ -59,6 +59,7 @@ export class WindowedStream<T> {
       kind: 'sync',
       name,
       stateful: op,
+      consumes: true,
       process: (batch) => op.process(batch),
     });
   }
@@ -98,6 +99,7 @@ export class Stream<T> {
     return this.with<U>({
       kind: 'sync',
       name: stage,
+      passive: true,
       process: (batch) =>
         eachRecord(batch, stage, (env) => {
           env.value = decoder.decode(env.value);
@@ -134,6 +136,7 @@ export class Stream<T> {
       kind: 'sync',
       name,
       setsKey: true,
+      passive: true,
       process: (batch) => setKeys(batch, name, fn as (value: unknown) => RecordKey),
     });
   }
@@ -143,6 +146,7 @@ export class Stream<T> {
     return this.with<T>({
       kind: 'sync',
       name,
+      passive: true,
       process: (batch) => setEventTimes(batch, name, fn as (value: unknown) => number),
     });
   }

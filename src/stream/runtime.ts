@@ -10,6 +10,7 @@ import {
 import { BoundedQueue } from './bounded-queue.js';
 import { stampStage } from './stage-timing.js';
 import { requireOption } from './errors.js';
+import type { Envelope } from './envelope.js';
 import type { DeadLetterSink, Sink, Source, StageContext } from './interfaces.js';
 import type { CheckpointMeta, CheckpointStore, StateChange, StateReader } from './state/store.js';
 import { MemoryDeadLetters } from './memory.js';
@@ -208,6 +209,21 @@ export class PipelineRun {
     }
   }
 
+  /**
+   * How the source takes back its envelopes, where that is safe: the first stage that is not
+   * passive (reads and sets fields, keeps nothing) consumes the batch (replaces its records,
+   * keeps none of them), and runs in the source's own loop, so no other batch or stage can hold
+   * them. Otherwise undefined: user functions that see envelopes (map, filter, withState) may
+   * keep them, and so may async stages and sinks.
+   */
+  private recycler(unit: Unit): ((records: Envelope[]) => void) | undefined {
+    const source = this.source;
+    if (source.recycle === undefined) return undefined;
+    const first = unit.syncs.find((s) => !s.passive);
+    if (first?.consumes !== true) return undefined;
+    return (records) => source.recycle!(records);
+  }
+
   /** Polls a side input if it has records waiting; resolves true when it applied some. */
   private async pollSide(side: SideInput): Promise<boolean> {
     if (side.source.lag() <= 0) return false;
@@ -238,6 +254,7 @@ export class PipelineRun {
     let lastYieldAt = performance.now();
     let ended = false;
     let readSinceBarrier = false;
+    const recycle = this.recycler(unit);
     while (!this.stopping) {
       for (const side of sides) await this.pollSide(side);
       const records = await this.source.poll(batchSize);
@@ -259,6 +276,8 @@ export class PipelineRun {
         readSinceBarrier = false;
       }
       this.runSyncs(unit, batch);
+      // The consuming stage replaced the records: the source's envelopes are free for reuse.
+      if (recycle !== undefined && records.length > 0 && batch.records !== records) recycle(records);
       await out.put(batch);
       // A fast source and fused sync stages can run on microtasks alone; let timers and I/O in.
       if (now - lastYieldAt > 10) {

@@ -31,6 +31,17 @@ export interface SyncStep {
   setsKey?: boolean;
   /** Inputs the stage reads besides the stream (a table's changelog), polled between batches. */
   sides?: SideInput[];
+  /**
+   * Set where the stage only reads and sets fields of the batch's envelopes, keeps no reference
+   * to them and hands none to user code (which sees values only): `eventTime`, `keyBy`, `decode`.
+   */
+  passive?: boolean;
+  /**
+   * Set where the stage replaces the batch's records with envelopes of its own (window results)
+   * and keeps no reference to those it got. After passive stages only, the runtime then gives
+   * the source's envelopes back to it (`Source.recycle`) once the batch has passed this stage.
+   */
+  consumes?: boolean;
   process(batch: Batch): void;
 }
 

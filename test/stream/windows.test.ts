@@ -16,6 +16,8 @@ import {
   sum,
   tumbling,
   windowsOf,
+  type Envelope,
+  type Source,
   type WindowAssigner,
 } from '../../src/stream/index.js';
 import { rng } from '../helpers/random.js';
@@ -138,6 +140,79 @@ describe('event-time windows against a brute-force reference', () => {
       });
     }
   }
+
+  it("reuses the source's envelopes once a window consumed them, and only then", async () => {
+    const evs = events(5000, 7, 40, 0.01);
+    // Every 97th record has no valid event time: a dead letter from the eventTime stage.
+    const bad = (i: number) => i % 97 === 5;
+    const build = (src: Source<Ev>, keep?: Envelope[]) => {
+      const out = collect<Record<string, unknown>>();
+      let s = pipeline('recycle').from(src);
+      if (keep) s = s.map((v, env) => (keep.push(env), v));
+      const run = s
+        .eventTime((e) => (bad(evs.indexOf(e)) ? NaN : e.t))
+        .keyBy((e) => e.k)
+        .window(tumbling({ size: 100 }), { outOfOrderness: 50 })
+        .aggregate(aggregates)
+        .to(out as never)
+        .run({ batchSize: 64 });
+      return { out, run };
+    };
+    const plain = (src: Source<Ev>): Source<Ev> => ({ ...src, recycle: undefined }) as Source<Ev>;
+    const strip = (d: { time: number }) => ({ ...d, time: 0 });
+
+    // With and without reuse: the same results, late records and dead letters (offsets included).
+    const src = fromArray(evs);
+    let given = 0;
+    const recycle = src.recycle!.bind(src);
+    src.recycle = (recs) => {
+      given++;
+      recycle(recs);
+    };
+    const a = build(src);
+    const b = build(plain(fromArray(evs)));
+    await a.run.done;
+    await b.run.done;
+    assert.ok(given > 10, `batches were given back (${given})`);
+    assert.deepEqual(a.out.values, b.out.values);
+    assert.ok(a.run.lateRecords!.count > 10);
+    assert.deepEqual(a.run.lateRecords!.items.map(strip), b.run.lateRecords!.items.map(strip));
+    assert.equal(a.run.deadLetters!.count, Math.ceil((5000 - 5) / 97));
+    assert.deepEqual(a.run.deadLetters!.items.map(strip), b.run.deadLetters!.items.map(strip));
+    for (const l of a.run.lateRecords!.items)
+      assert.equal(l.original, evs[l.offset], 'late record is itself');
+
+    // A map before the window hands envelopes to user code, which may keep them: no reuse.
+    const kept: Envelope[] = [];
+    const c = build(fromArray(evs), kept);
+    await c.run.done;
+    assert.deepEqual(c.out.values, a.out.values);
+    assert.equal(kept.length, 5000);
+    kept.forEach((env, i) => {
+      assert.equal(env.offset, i);
+      assert.equal(env.value, evs[i]);
+    });
+  });
+
+  it('fromArray refills envelopes given back instead of allocating new ones', async () => {
+    const src = fromArray([10, 11, 12, 13, 14], { eventTime: (v) => v * 1000 });
+    await src.open({ pipeline: 'p', startOffsets: undefined });
+    const first = (await src.poll(3))!;
+    first[1]!.key = 'k';
+    src.recycle!(first);
+    const second = (await src.poll(3))!;
+    assert.equal(second, first, 'the same array');
+    assert.equal(second.length, 2, 'cut to what was left');
+    assert.deepEqual(
+      second.map((e) => [e.value, e.key, e.offset, e.eventTime, e.appendTime, e.topic, e.partition]),
+      [
+        [13, undefined, 3, 13_000, 13_000, 'array', 0],
+        [14, undefined, 4, 14_000, 14_000, 'array', 0],
+      ],
+    );
+    assert.equal(second[0]!.stamps, second[1]!.stamps, 'one stamps array per batch');
+    assert.equal(await src.poll(3), null);
+  });
 
   it('session windows: split by gap per key, merged when a record bridges two sessions', async () => {
     const r = rng(9);
