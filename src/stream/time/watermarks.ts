@@ -61,9 +61,11 @@ export class WatermarkTracker {
 
   /**
    * `observe` for a record's topic and partition, without building the partition's name or
-   * looking it up when consecutive records share it (the common case: one per batch).
+   * looking it up when consecutive records share it (the common case: one per batch). Returns
+   * the partition's newest event time: until a record of it is newer (or another partition's
+   * comes, or `at` changes), observing the partition again changes nothing, so callers may skip it.
    */
-  observeRecord(topic: string, partition: number, eventTime: number, at: number): void {
+  observeRecord(topic: string, partition: number, eventTime: number, at: number): number {
     let p = this.lastPart;
     if (p === undefined || topic !== this.lastTopic || partition !== this.lastPartition) {
       p = this.partition(`${topic}/${partition}`, at);
@@ -72,6 +74,7 @@ export class WatermarkTracker {
       this.lastPart = p;
     }
     this.note(p, eventTime, at);
+    return p.maxEventTime;
   }
 
   /** Notes a record of `partition`; `at` is the processing time (default: the clock). */

@@ -8,14 +8,23 @@ interface WindowLike {
   readonly accs: unknown[];
 }
 
-/** The per-record and per-result functions of one operator's aggregates. */
+/** What a record is folded in from: its value and event time. */
+interface RecordLike<T> {
+  readonly value: T;
+  readonly eventTime: number;
+}
+
+/**
+ * The per-record and per-result functions of one operator's aggregates. They take the record,
+ * not its value and event time: a number passed to a call that is not inlined gets boxed.
+ */
 interface Kernels<T> {
   /** Accumulators of a new window holding one record: each aggregate's `add(init(), ...)`. */
-  first(value: T, eventTime: number): unknown[];
+  first(rec: RecordLike<T>): unknown[];
   /** `first`, written into a closed window's accumulators instead of a new array. */
-  refill(accs: unknown[], value: T, eventTime: number): void;
+  refill(accs: unknown[], rec: RecordLike<T>): void;
   /** Folds one record into a window's accumulators, in place. */
-  add(accs: unknown[], value: T, eventTime: number): void;
+  add(accs: unknown[], rec: RecordLike<T>): void;
   /**
    * The user-facing result of a window: its key and bounds, then one field per aggregate. It
    * takes the window, not its bounds: numbers passed to a call that is not inlined get boxed.
@@ -70,9 +79,9 @@ function compiled<T>(names: string[], aggs: Aggregate<T>[]): Kernels<T> | undefi
   if (names.includes('__proto__')) return undefined;
   const ks = names.map((_, k) => k);
   const src = `return {
-    first: (v, t) => [${ks.map((k) => `a${k}.add(a${k}.init(), v, t)`).join(', ')}],
-    refill: (acc, v, t) => { ${ks.map((k) => `acc[${k}] = a${k}.add(a${k}.init(), v, t);`).join(' ')} },
-    add: (acc, v, t) => { ${ks.map((k) => `acc[${k}] = a${k}.add(acc[${k}], v, t);`).join(' ')} },
+    first: (r) => { const v = r.value, t = r.eventTime; return [${ks.map((k) => `a${k}.add(a${k}.init(), v, t)`).join(', ')}]; },
+    refill: (acc, r) => { const v = r.value, t = r.eventTime; ${ks.map((k) => `acc[${k}] = a${k}.add(a${k}.init(), v, t);`).join(' ')} },
+    add: (acc, r) => { const v = r.value, t = r.eventTime; ${ks.map((k) => `acc[${k}] = a${k}.add(acc[${k}], v, t);`).join(' ')} },
     result: (key, w) => {
       const acc = w.accs;
       return { key, start: w.start, end: w.end, ${names
@@ -93,12 +102,12 @@ function looped<T>(names: string[], aggs: Aggregate<T>[]): Kernels<T> {
   const template: Record<string, unknown> = { key: 0, start: 0, end: 0 };
   for (const n of names) template[n] = null;
   return {
-    first: (v, t) => aggs.map((a) => a.add(a.init(), v, t)),
-    refill: (acc, v, t) => {
-      for (let k = 0; k < aggs.length; k++) acc[k] = aggs[k]!.add(aggs[k]!.init(), v, t);
+    first: (r) => aggs.map((a) => a.add(a.init(), r.value, r.eventTime)),
+    refill: (acc, r) => {
+      for (let k = 0; k < aggs.length; k++) acc[k] = aggs[k]!.add(aggs[k]!.init(), r.value, r.eventTime);
     },
-    add: (acc, v, t) => {
-      for (let k = 0; k < aggs.length; k++) acc[k] = aggs[k]!.add(acc[k], v, t);
+    add: (acc, r) => {
+      for (let k = 0; k < aggs.length; k++) acc[k] = aggs[k]!.add(acc[k], r.value, r.eventTime);
     },
     result: (key, w) => {
       const value: Record<string, unknown> = { ...template, key, start: w.start, end: w.end };

@@ -84,33 +84,55 @@ export class WindowOperator<T> implements Stateful {
 
   process(batch: Batch): void {
     const at = performance.now();
-    this.wm.refresh(at);
+    const wm = this.wm;
+    wm.refresh(at);
     this.stamps = undefined;
     const out: Envelope[] = [];
     const records = batch.records as Envelope<T>[];
     const a = this.assigner;
     const update = this.emit === 'update';
+    const lateness = this.lateness;
     let appendTime = 0;
+    // The watermark moves only on a record newer than any before it in its partition: other
+    // records of the same partition skip the tracker (a call per record, its numbers boxed).
+    let topic: string | undefined;
+    let partition = 0;
+    let newest = 0;
+    let closedUpTo = 0;
     for (let i = 0; i < records.length; i++) {
       const env = records[i]!;
       const t = env.eventTime;
       if (env.appendTime > appendTime) appendTime = env.appendTime;
-      this.wm.observeRecord(env.topic, env.partition, t, at);
-      const closedUpTo = this.wm.current - this.lateness;
+      if (t > newest || env.topic !== topic || env.partition !== partition) {
+        topic = env.topic;
+        partition = env.partition;
+        newest = wm.observeRecord(topic, partition, t, at);
+        closedUpTo = wm.current - lateness;
+      }
       const key = env.key ?? '';
       const before = this.cache.get(key);
       let head = before;
       this.touched = 0;
       if (a.kind === 'tumbling') {
-        // The common case inline: one window, nothing allocated.
-        const start = Math.floor(t / a.size) * a.size;
-        if (start + a.size > closedUpTo) head = this.addTo(head, key, start, env);
+        // The common case inline (no call taking numbers, which would box them): one window,
+        // found in the key's list or opened, nothing allocated.
+        const size = a.size;
+        const start = Math.floor(t / size) * size;
+        if (start + size > closedUpTo) {
+          let w = head;
+          while (w !== undefined && w.start !== start) w = w.next;
+          if (w === undefined) head = this.open(head, key, start, env);
+          else {
+            this.aggs.add(w.accs, env);
+            this.touchedWins[this.touched++] = w;
+          }
+        }
       } else if (a.kind === 'hopping') {
         for (const [start, end] of windowsOf(a, t))
           if (end > closedUpTo) head = this.addTo(head, key, start, env);
       } else head = this.addToSession(head, key, env, closedUpTo, a.gap);
       if (this.touched === 0) {
-        (batch.late ??= []).push(lateRecord(env, this.name, t, this.wm.current));
+        (batch.late ??= []).push(lateRecord(env, this.name, t, wm.current));
         continue;
       }
       // A window changed in place needs no set, unless the change must reach a checkpoint.
@@ -123,7 +145,7 @@ export class WindowOperator<T> implements Stateful {
       }
     }
     // A bounded input that ended will bring no more records: every window is complete.
-    this.fire(batch.endOfInput ? Infinity : this.wm.current - this.lateness, out, appendTime);
+    this.fire(batch.endOfInput ? Infinity : wm.current - lateness, out, appendTime);
     batch.records = out;
   }
 
@@ -139,7 +161,7 @@ export class WindowOperator<T> implements Stateful {
     let w = head;
     while (w !== undefined && w.start !== start) w = w.next;
     if (w === undefined) return this.open(head, key, start, env);
-    this.aggs.add(w.accs, env.value, env.eventTime);
+    this.aggs.add(w.accs, env);
     this.touch(w);
     return head!;
   }
@@ -148,12 +170,12 @@ export class WindowOperator<T> implements Stateful {
   private open(head: Win | undefined, key: RecordKey, start: number, env: Envelope<T>): Win {
     const end = start + (this.assigner as { size: number }).size;
     let w = this.pool.take();
-    if (w === undefined) w = new Win(start, end, this.aggs.first(env.value, env.eventTime), 0);
+    if (w === undefined) w = new Win(start, end, this.aggs.first(env), 0);
     else {
       w.start = start;
       w.end = end;
       w.updates = 0;
-      this.aggs.refill(w.accs, env.value, env.eventTime);
+      this.aggs.refill(w.accs, env);
     }
     this.timers.push(end, key);
     this.touch(w);
@@ -190,7 +212,7 @@ export class WindowOperator<T> implements Stateful {
         Math.max(merged.updates, w.updates),
       );
     }
-    this.aggs.add(merged.accs, env.value, t);
+    this.aggs.add(merged.accs, env);
     // Sorted by start; the new session goes after those with the same start.
     let at = 0;
     while (at < kept.length && kept[at]!.start <= merged.start) at++;
