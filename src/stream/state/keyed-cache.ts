@@ -52,7 +52,7 @@ export class KeyedStateCache<V> {
   get(key: RecordKey): V | undefined {
     const v = this.live.get(key);
     if (v !== undefined) return v;
-    if (!this.reader || this.deleted.has(key) || this.pendingDeletes.has(key)) return undefined;
+    if (!this.reader || this.deletedSince(key)) return undefined;
     const stored = this.reader.get(this.ns, key);
     if (stored === undefined) return undefined;
     const decoded = this.opts.decode(stored);
@@ -64,9 +64,21 @@ export class KeyedStateCache<V> {
   peek(key: RecordKey): V | undefined {
     const v = this.live.get(key);
     if (v !== undefined) return v;
-    if (!this.reader || this.deleted.has(key) || this.pendingDeletes.has(key)) return undefined;
+    if (!this.reader || this.deletedSince(key)) return undefined;
     const stored = this.reader.get(this.ns, key);
     return stored === undefined ? undefined : this.opts.decode(stored);
+  }
+
+  /**
+   * Whether the key was deleted after the state the reader shows (its stored value is stale).
+   * Both sets are empty when nothing is tracked: a miss then costs no lookups in them (window
+   * operators miss once per key and window, as each key's windows close and reopen).
+   */
+  private deletedSince(key: RecordKey): boolean {
+    return (
+      (this.deleted.size > 0 && this.deleted.has(key)) ||
+      (this.pendingDeletes.size > 0 && this.pendingDeletes.has(key))
+    );
   }
 
   /** Stores `value` (or records that the value returned by get() was changed in place). */
