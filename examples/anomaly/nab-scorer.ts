@@ -1,19 +1,22 @@
 /**
  * The Numenta Anomaly Benchmark's scoring, implemented from its published rules (Lavin &
  * Ahmad, "Evaluating Real-time Anomaly Detection Algorithms — the Numenta Anomaly Benchmark",
- * 2015, and the NAB whitepaper):
+ * 2015, and the NAB whitepaper), with the constants of NAB's reference code (`nab/sweeper.py`,
+ * `nab/runner.py`) where the paper leaves them open:
  *
  * - a detection is a row whose anomaly score is >= the threshold;
  * - rows in the probationary period (the first 15 % of a file, at most 750 rows) are not scored;
- * - inside a window only the earliest detection counts, worth A_TP·σ(y) where y is its position
+ * - inside a window only the earliest detection counts, worth A_TP·σ(y)/σ(−1) where y is its position
  *   relative to the window's end (−1 at the first row, → 0 at the last) and
- *   σ(y) = 2/(1 + e^{5y}) − 1, the scaled sigmoid; later detections in the window are ignored;
+ *   σ(y) = 2/(1 + e^{5y}) − 1, the scaled sigmoid (so the first row is worth exactly A_TP);
+ *   later detections in the window are ignored;
  * - a window without a detection costs A_FN;
  * - a detection outside every window costs A_FP·σ(y) with y its distance past the end of the
- *   preceding window in window lengths (σ → −1 far away, ≈ 0 right after a window), or the full
+ *   preceding window in (window length − 1) rows (σ → −1 far away, ≈ 0 right after a window), or the full
  *   −A_FP when no window precedes it;
  * - the corpus' raw score is the sum over files, normalised so that the null detector (never
- *   fires) scores 0 and the perfect one (fires on the first row of every window) scores 100;
+ *   fires) scores 0 and the perfect one (fires on the first row of every window, A_TP each)
+ *   scores 100;
  * - the threshold is chosen per profile to maximise the corpus' score: one threshold for all
  *   files, swept over every distinct anomaly score.
  */
@@ -21,9 +24,12 @@ import type { NabProfile } from './nab-corpus.js';
 
 /** NAB's scaled sigmoid: +0.987 at y = −1, 0 at y = 0, → −1 as y grows. */
 export function scaledSigmoid(y: number): number {
-  if (y > 3) return -1; // NAB flattens the far tail to exactly −1
+  if (y >= 3) return -1; // NAB flattens the far tail to exactly −1
   return 2 / (1 + Math.exp(5 * y)) - 1;
 }
+
+/** σ(−1), the worth of a detection on a window's first row: NAB divides by it, so that row is worth A_TP. */
+const MAX_TP = scaledSigmoid(-1);
 
 /** Rows at the start of a file that are not scored: 15 % of it, at most 750. */
 export function probationRows(length: number, percent = 0.15): number {
@@ -83,9 +89,10 @@ function planRows(s: Omit<ScoredSeries, 'scores'>, p: NabProfile): RowPlan {
     if (cur && i >= cur[0]) {
       const width = cur[1] - cur[0] + 1;
       window[i] = w;
-      value[i] = p.tpWeight * scaledSigmoid(-(cur[1] - i + 1) / width);
+      value[i] = (p.tpWeight * scaledSigmoid(-(cur[1] - i + 1) / width)) / MAX_TP;
     } else if (previous) {
-      const width = previous[1] - previous[0] + 1;
+      // NAB measures the distance past a window in (width − 1) rows.
+      const width = Math.max(1, previous[1] - previous[0]);
       value[i] = p.fpWeight * scaledSigmoid((i - previous[1]) / width);
     } else value[i] = -p.fpWeight;
     if (i < probation) value[i] = 0;
@@ -127,7 +134,7 @@ export function nabBounds(
 ): { perfect: number; none: number } {
   let windows = 0;
   for (const s of series) windows += planRows(s, p).windows;
-  return { perfect: windows * p.tpWeight * scaledSigmoid(-1), none: -windows * p.fnWeight };
+  return { perfect: windows * p.tpWeight, none: -windows * p.fnWeight };
 }
 
 const normalise = (raw: number, b: { perfect: number; none: number }) =>

@@ -39,11 +39,12 @@ describe('NAB scoring', () => {
   });
 
   it('scores only the earliest detection of a window, by its position', () => {
-    // Window rows 40..49 (10 rows): a detection on row 40 is worth σ(−1), row 45 σ(−0.5).
+    // Window rows 40..49 (10 rows): a detection on row 40 is worth A_TP, row 45 σ(−0.5)/σ(−1)
+    // (NAB's sweeper divides by σ(−1)).
     const first = rawScore(series([[40, 49]], [40, 45, 48]), std, 0.5);
-    close(first.raw, scaledSigmoid(-1));
+    close(first.raw, std.tpWeight);
     assert.deepEqual([first.tp, first.fp, first.fn], [1, 0, 0]);
-    close(rawScore(series([[40, 49]], [45]), std, 0.5).raw, scaledSigmoid(-5 / 10));
+    close(rawScore(series([[40, 49]], [45]), std, 0.5).raw, scaledSigmoid(-5 / 10) / scaledSigmoid(-1));
   });
 
   it('charges misses and false positives (full before any window, scaled after one)', () => {
@@ -51,9 +52,10 @@ describe('NAB scoring', () => {
     assert.deepEqual([miss.raw, miss.tp, miss.fn], [-1, 0, 1]);
     const before = rawScore(series([[40, 49]], [20]), std, 0.5);
     close(before.raw, -1 - std.fpWeight);
-    // Row 55 is 6 rows past the window's end (10 rows wide): cost fpWeight·σ(0.6).
+    // Row 55 is 6 rows past the window's end (10 rows wide): cost fpWeight·σ(6/9), NAB's
+    // distance in (width − 1) rows.
     const after = rawScore(series([[40, 49]], [55]), std, 0.5);
-    close(after.raw, -1 + std.fpWeight * scaledSigmoid(6 / 10));
+    close(after.raw, -1 + std.fpWeight * scaledSigmoid(6 / 9));
     // Detections in the probationary period do not count at all.
     close(rawScore(series([[40, 49]], [3]), std, 0.5).raw, -1);
   });
@@ -66,10 +68,7 @@ describe('NAB scoring', () => {
     assert.equal(nabScore([series(windows, [])], std, 0.5).score, 0);
     close(nabScore([series(windows, [30, 70])], std, 0.5).score, 100);
     const fn2 = NAB_PROFILES.reward_low_FN_rate!;
-    close(
-      nabScore([series(windows, [30])], fn2, 0.5).score,
-      (100 * (scaledSigmoid(-1) - 2 + 4)) / (2 * scaledSigmoid(-1) + 4),
-    );
+    close(nabScore([series(windows, [30])], fn2, 0.5).score, (100 * (1 - 2 + 4)) / (2 + 4));
   });
 
   it('picks the threshold that maximises the corpus score, as a brute-force sweep does', () => {
