@@ -84,7 +84,7 @@ function pairs(r: BenchResult): Pair[] {
   });
   add({
     scenario: 'inference',
-    sluiceLabel: 'batched inference stage',
+    sluiceLabel: 'batched inference stage, fraud GBT on a worker',
     sluice: get(s.inference, 'stage_batched_rows_per_s'),
     baseLabel: 'unbatched, 1 row per call',
     base: get(s.inference, 'stage_unbatched_rows_per_s'),
