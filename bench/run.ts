@@ -24,8 +24,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
  * Node flags a scenario runs under, as its deployment would set them (NODE_OPTIONS).
  * `inference` serves the model from a worker thread: on 2 cores V8's parallel GC helper threads
  * preempt that worker, so the scenario runs as docs/inference.md advises for such deployments
- * (measured on this machine: batched_vs_raw 0.72–0.80 in 7 of 8 runs with the flag, 0.60–0.77
- * in 4 without; the batcher's added p99 1.0–1.2 ms with, 1.0–2.5 ms without).
+ * (measured on this machine: batched_vs_raw 0.72–0.81 in 10 of 11 runs with the flag, 0.60–0.77
+ * in 4 without; the batcher's added p99 1.0–1.3 ms with, 1.0–2.5 ms without).
  */
 const NODE_FLAGS: Record<string, string[]> = { inference: ['--single-threaded-gc'] };
 const ORDER = ['e2e', 'naive', 'ceiling', 'broker', 'windows', 'inference', 'observe', 'scaleout'];
