@@ -128,21 +128,12 @@ export function setEventTimes(batch: Batch, stage: string, fn: (value: unknown) 
     }
     return;
   } catch (e) {
-    deadLetter(batch, recs[i]!, stage, e, recs[i]!.value);
-  }
-  // Slow path from the first bad record on: the rest one by one, compacting the batch.
-  recs.splice(i, 1);
-  compactFrom(
-    batch,
-    stage,
-    (env) => {
+    finishAfterThrow(batch, stage, i, e, (env) => {
       const t = fn(env.value);
       if (!Number.isFinite(t)) throw badEventTime(t);
       env.eventTime = t;
-      return true;
-    },
-    i,
-  );
+    });
+  }
 }
 
 function badEventTime(t: unknown): Error {
@@ -160,14 +151,33 @@ export function setKeys(batch: Batch, stage: string, fn: (value: unknown) => Rec
     }
     return;
   } catch (e) {
-    deadLetter(batch, recs[i]!, stage, e, recs[i]!.value);
+    finishAfterThrow(batch, stage, i, e, (env) => {
+      env.key = fn(env.value);
+    });
   }
+}
+
+/**
+ * The slow path of the per-batch setters above, once `apply` threw `err` on record `i`: that
+ * record goes to the dead letters, the rest run one by one (each throw dead-letters just its
+ * record) and the batch is compacted. The fast loops keep their own copy of `apply`'s body: a
+ * closure call per record there was most of those stages' time.
+ */
+function finishAfterThrow(
+  batch: Batch,
+  stage: string,
+  i: number,
+  err: unknown,
+  apply: (env: Envelope) => void,
+): void {
+  const recs = batch.records;
+  deadLetter(batch, recs[i]!, stage, err, recs[i]!.value);
   recs.splice(i, 1);
   compactFrom(
     batch,
     stage,
     (env) => {
-      env.key = fn(env.value);
+      apply(env);
       return true;
     },
     i,
