@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
+import { ARTimeDetector, haarDwt8, type ARTimeSeriesInfo } from '../../examples/anomaly/artime.js';
+import { readNabSeries } from '../../examples/anomaly/nab-corpus.js';
+
+/** A daily sine (5-minute rows) with noise, shifted up by 30 from row `shiftAt`. */
+function makeSeries(n: number, seed: number, shiftAt: number): number[] {
+  let x = seed;
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
+  return Array.from({ length: n }, (_, i) => {
+    let v = 50 + 20 * Math.sin((2 * Math.PI * i) / 288) + 2 * rnd();
+    if (i >= shiftAt) v += 30;
+    return Number(v.toFixed(3));
+  });
+}
+
+const infoOf = (xs: number[]): ARTimeSeriesInfo => ({
+  min: Math.min(...xs),
+  max: Math.max(...xs),
+  length: xs.length,
+});
+
+function scores(xs: number[], info = infoOf(xs)): number[] {
+  const d = new ARTimeDetector(info);
+  return xs.map((x, i) => d.update(i * 300_000, x));
+}
+
+describe('ARTime detector', () => {
+  it('lays out the Haar transform as Wavelets.jl does (approximation, then coarse to fine details)', () => {
+    const out = haarDwt8([1, 2, 3, 4, 5, 6, 7, 9], new Float64Array(8));
+    const expected = [
+      18.5 / Math.SQRT2,
+      8.5 / Math.SQRT2,
+      2,
+      2.5,
+      0.5 ** 0.5,
+      0.5 ** 0.5,
+      0.5 ** 0.5,
+      2 ** 0.5,
+    ];
+    out.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-12, `coefficient ${i}: ${v}`));
+    const spike = haarDwt8([1, 0, 0, 0, 0, 0, 0, 0], new Float64Array(8));
+    assert.ok(spike[4]! < 0, 'a detail is (second - first)/sqrt(2)');
+  });
+
+  it('derives the probation and downsampling from the length, as ARTime does', () => {
+    const short = new ARTimeDetector({ min: 0, max: 1, length: 4032 });
+    assert.deepEqual([short.probation, short.sstep, short.trendWindow], [604, 5, 120]);
+    const long = new ARTimeDetector({ min: 0, max: 1, length: 22695 });
+    assert.deepEqual([long.probation, long.sstep, long.trendWindow], [750, 7, 107]);
+  });
+
+  it('detects an obvious level shift, with its strongest score, and scores the probation 0', () => {
+    for (const seed of [1, 7, 42]) {
+      const xs = makeSeries(2000, seed, 1500);
+      const s = scores(xs);
+      assert.ok(
+        s.slice(0, 300).every((v) => v === 0),
+        'probation rows score 0',
+      );
+      const top = s.indexOf(Math.max(...s));
+      assert.ok(top >= 1500 && top < 1520, `seed ${seed}: strongest score at row ${top}`);
+      assert.equal(s[top], 1);
+      assert.ok(
+        s.every((v) => v >= 0 && v <= 1),
+        'scores in [0, 1]',
+      );
+    }
+  });
+
+  it('scores a prefix the same whatever follows it (given the min, max and length NAB grants)', () => {
+    const a = makeSeries(2000, 3, 1500);
+    const b = a.slice(0, 1200).concat(makeSeries(800, 9, 100));
+    // Same up-front information for both, so only the rows themselves could differ.
+    const info = { min: 0, max: 120, length: 2000 };
+    const sa = scores(a, info);
+    const sb = scores(b, info);
+    assert.deepEqual(sa.slice(0, 1200), sb.slice(0, 1200));
+    assert.notDeepEqual(sa.slice(1200), sb.slice(1200));
+  });
+
+  const hold = join(DEFAULT_NAB_DIR, 'data', 'realKnownCause', 'rogue_agent_key_hold.csv');
+  it('reproduces the published ARTime scores of rogue_agent_key_hold', { skip: !existsSync(hold) }, () => {
+    const d = readNabSeries(hold);
+    const s = scores(d.values);
+    const fired = s.flatMap((v, i) => (v > 0 ? [[i, v]] : []));
+    // NAB's results/ARTime/realKnownCause/ARTime_rogue_agent_key_hold.csv: its non-zero rows.
+    const published = [
+      [319, 0.344253],
+      [329, 0.465235],
+      [423, 0.412616],
+      [433, 1],
+      [569, 0.380668],
+      [617, 0.436222],
+      [1315, 0.505303],
+      [1569, 0.666653],
+    ];
+    assert.equal(fired.length, published.length, JSON.stringify(fired));
+    fired.forEach(([i, v], k) => {
+      assert.equal(i, published[k]![0]);
+      assert.ok(Math.abs(v! - published[k]![1]!) < 1e-6, `row ${i}: ${v}`);
+    });
+  });
+});
