@@ -128,6 +128,7 @@ export function fileSource(opts: FileSourceOptions): Source<Buffer> {
 
   return {
     name: `file:${topic}`,
+    sharesStamps: true,
     async open(ctx: SourceContext) {
       if (!existsSync(path))
         throw new ConnectorError(

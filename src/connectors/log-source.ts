@@ -57,6 +57,7 @@ export function logSource(opts: LogSourceOptions): Source<Buffer | null> {
 
   return {
     name: `log:${topic}`,
+    sharesStamps: true,
     async open(ctx: SourceContext) {
       for (const p of partitions) {
         const part = log.partition(topic, p);

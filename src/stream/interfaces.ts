@@ -43,6 +43,12 @@ export interface Source<T> {
    * batches can reuse them instead of allocating an envelope per record.
    */
   recycle?(records: Envelope<T>[]): void;
+  /**
+   * True where the records of each `poll` share one `stamps` array (records read together, as
+   * `envelope()` makes them with a stamps array): the runtime then stamps a batch once per
+   * stage instead of visiting every record.
+   */
+  readonly sharesStamps?: boolean;
   close(): Promise<void>;
 }
 

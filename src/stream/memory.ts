@@ -52,6 +52,7 @@ export function fromArray<T>(
   const spare: Envelope<T>[][] = [];
   return {
     name: `array:${topic}`,
+    sharesStamps: true,
     async open(ctx) {
       next = ctx.startOffsets?.[key] ?? 0;
     },

@@ -8,7 +8,7 @@ import {
   type ProgressSnapshot,
 } from '../observe/index.js';
 import { BoundedQueue } from './bounded-queue.js';
-import { stampStage } from './stage-timing.js';
+import { stampBatch } from './stage-timing.js';
 import { requireOption } from './errors.js';
 import type { Envelope } from './envelope.js';
 import type { DeadLetterSink, Sink, Source, StageContext } from './interfaces.js';
@@ -201,8 +201,10 @@ export class PipelineRun {
 
   private runSyncs(unit: Unit, batch: Batch): void {
     for (const step of unit.syncs) {
+      // A stage that is not passive may build or mix envelopes: it says so if they still share.
+      if (step.passive !== true) batch.sharedStamps = false;
       step.process(batch);
-      stampStage(this.metrics.stage(step.name), batch.records, wallClockMs());
+      stampBatch(this.metrics.stage(step.name), batch, wallClockMs());
       if (batch.barrier && step.stateful) {
         for (const c of step.stateful.drainChanges(batch.barrier.id)) batch.barrier.changes.push(c);
       }
@@ -268,7 +270,12 @@ export class PipelineRun {
       // checkpoint, or a quiet stream would keep its last records uncommitted until stopped.
       if (records.length === 0 && !(due && readSinceBarrier)) continue;
       this.metrics.counters.in += records.length;
-      const batch: Batch = { records, deadLetters: [], size: records.length };
+      const batch: Batch = {
+        records,
+        deadLetters: [],
+        size: records.length,
+        sharedStamps: this.source.sharesStamps === true,
+      };
       readSinceBarrier ||= records.length > 0;
       if (due) {
         batch.barrier = { id: nextId(), offsets: this.positions(sides), changes: [] };
@@ -306,8 +313,10 @@ export class PipelineRun {
         return;
       }
       if (item.records.length > 0) this.metrics.batchSize(head.name).record(item.records.length);
+      // The sink only reads the records; any other async stage may replace them.
+      if (head !== this.sinkStep) item.sharedStamps = false;
       await head.process(item, this.ctx);
-      stampStage(this.metrics.stage(head.name), item.records, wallClockMs());
+      stampBatch(this.metrics.stage(head.name), item, wallClockMs());
       this.runSyncs(unit, item);
       if (out) await out.put(item);
       else await this.complete(item);

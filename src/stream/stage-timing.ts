@@ -3,6 +3,21 @@
 
 import type { WindowedHistogram } from '../observe/index.js';
 import type { Envelope } from './envelope.js';
+import type { Batch } from './steps.js';
+
+/**
+ * Stamps a stage's completion time `t` on a batch. Where every record shares one stamps array
+ * (`batch.sharedStamps`) that is one push and one histogram call, whatever the batch size:
+ * visiting each record only to find the same array cost a tenth of a windowed pipeline's time.
+ */
+export function stampBatch(hist: WindowedHistogram, batch: Batch, t: number): void {
+  const records = batch.records;
+  if (records.length === 0) return;
+  if (batch.sharedStamps !== true) return stampStage(hist, records, t);
+  const s = records[0]!.stamps;
+  hist.recordMany(t - s[s.length - 1]!, records.length);
+  s.push(t);
+}
 
 /**
  * Stamps `t` on each record and records its time since the previous stamp. Records read

@@ -20,6 +20,12 @@ export interface Batch {
   barrier?: Barrier;
   /** Set on the last batch of a bounded source that ended (not on a stop): windows flush. */
   endOfInput?: boolean;
+  /**
+   * True while every record shares `records[0].stamps`: set from `Source.sharesStamps`, kept by
+   * passive stages, cleared by the runtime before any other stage, which may set it again when
+   * its output shares one array (window results). Lets a stage be stamped in O(1).
+   */
+  sharedStamps?: boolean;
 }
 
 /** A stage that runs synchronously on a batch; consecutive ones run fused in one loop. */

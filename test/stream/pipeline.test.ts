@@ -9,12 +9,14 @@ import {
   lookback,
   mean,
   pipeline,
+  tumbling,
   MemoryCheckpointStore,
   type CheckpointMeta,
   type StateChange,
   type Envelope,
   type ModelLike,
   type Sink,
+  type Source,
 } from '../../src/stream/index.js';
 
 const bytes = (o: unknown) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o));
@@ -91,6 +93,45 @@ describe('pipeline DSL and runtime', () => {
     assert.equal(s.latencyMs.stages['sink:collect']!.count, 2500);
     assert.equal(s.latencyMs.e2e.count, 2500);
     assert.ok(s.latencyMs.e2e.p99 >= s.latencyMs.e2e.p50);
+  });
+
+  it('stamps each stage once per record whether or not the source shares stamps', async () => {
+    // A window between passive stages and a map: the runtime takes the O(1) path where records
+    // share one stamps array (fromArray) and the per-record one where they do not.
+    const values = Array.from({ length: 3000 }, (_, i) => ({ k: i % 7, t: i * 1000 }));
+    const run = async (shares: boolean) => {
+      const source = fromArray(values);
+      const src = shares ? source : { ...source, sharesStamps: false, poll: separateStamps(source) };
+      const stampsSeen: number[] = [];
+      const s = await pipeline('t')
+        .from(src)
+        .eventTime((v) => v.t)
+        .keyBy((v) => v.k)
+        .window(tumbling({ size: 10_000 }))
+        .aggregate({ n: count() })
+        .map((r, env) => {
+          stampsSeen.push(env.stamps.length);
+          return r;
+        })
+        .to(collect())
+        .run({ batchSize: 128 }).done;
+      const counts = Object.fromEntries(Object.entries(s.latencyMs.stages).map(([k, v]) => [k, v.count]));
+      return { counts, stampsSeen };
+    };
+    const shared = await run(true);
+    const separate = await run(false);
+    const results = 300 * 7; // 10 s windows over 3,000 s, every key in each
+    assert.deepEqual(shared.counts, {
+      eventTime: 3000,
+      keyBy: 3000,
+      window: results,
+      map: results,
+      'sink:collect': results,
+    });
+    assert.deepEqual(separate.counts, shared.counts);
+    // A result is made in the window (stamp 0), then stamped by the window and by nothing else before map.
+    assert.ok(shared.stampsSeen.every((n) => n === 2));
+    assert.ok(separate.stampsSeen.every((n) => n === 2));
   });
 
   it('pauses the source when the sink is slow (bounded queues)', async () => {
@@ -325,3 +366,12 @@ describe('pipeline DSL and runtime', () => {
     assert.ok(committedWhileRunning, 'the last records were checkpointed before the run ended');
   });
 });
+
+/** `poll` of `source`, with each record given its own copy of the stamps array. */
+function separateStamps<T>(source: Source<T>): Source<T>['poll'] {
+  return async (max) => {
+    const recs = await source.poll(max);
+    for (const r of recs ?? []) r.stamps = [...r.stamps];
+    return recs;
+  };
+}

@@ -147,6 +147,7 @@ export class WindowOperator<T> implements Stateful {
     // A bounded input that ended will bring no more records: every window is complete.
     this.fire(batch.endOfInput ? Infinity : wm.current - lateness, out, appendTime);
     batch.records = out;
+    batch.sharedStamps = true; // every result of this call carries this.stamps
   }
 
   private touch(w: Win): void {
