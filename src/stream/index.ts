@@ -31,7 +31,7 @@ export {
 } from './interfaces.js';
 export type { InferOptions } from './infer-step.js';
 export { collect, fromArray, MemoryDeadLetters } from './memory.js';
-export type { Step, SyncStep, AsyncStep, Batch } from './steps.js';
+export type { Step, SyncStep, AsyncStep, Batch, FusedInputs } from './steps.js';
 export { fanOut } from './fan-out.js';
 export { LmdbCheckpointStore } from './state/lmdb-store.js';
 export { MemoryCheckpointStore } from './state/memory-store.js';

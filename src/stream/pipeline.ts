@@ -60,6 +60,7 @@ export class WindowedStream<T> {
       name,
       stateful: op,
       consumes: true,
+      fuseInputs: (inputs) => op.fuseInputs(inputs),
       process: (batch) => op.process(batch),
     });
   }
@@ -137,6 +138,7 @@ export class Stream<T> {
       name,
       setsKey: true,
       passive: true,
+      keyOf: fn as (value: unknown) => RecordKey,
       process: (batch) => setKeys(batch, name, fn as (value: unknown) => RecordKey),
     });
   }
@@ -147,6 +149,7 @@ export class Stream<T> {
       kind: 'sync',
       name,
       passive: true,
+      eventTimeOf: fn as (value: unknown) => number,
       process: (batch) => setEventTimes(batch, name, fn as (value: unknown) => number),
     });
   }

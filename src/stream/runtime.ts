@@ -9,6 +9,7 @@ import {
 } from '../observe/index.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { stampBatch } from './stage-timing.js';
+import { fuseExtractors } from './fuse.js';
 import { requireOption } from './errors.js';
 import type { Envelope } from './envelope.js';
 import type { DeadLetterSink, Sink, Source, StageContext } from './interfaces.js';
@@ -153,7 +154,7 @@ export class PipelineRun {
     for (const s of asyncSteps) await s.open?.(this.ctx);
 
     const units: Unit[] = [{ head: undefined, syncs: [] }];
-    for (const s of [...this.steps, this.sinkStep]) {
+    for (const s of fuseExtractors([...this.steps, this.sinkStep])) {
       if (s.kind === 'async') units.push({ head: s, syncs: [] });
       else units[units.length - 1]!.syncs.push(s);
     }

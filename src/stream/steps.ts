@@ -48,7 +48,22 @@ export interface SyncStep {
    * the source's envelopes back to it (`Source.recycle`) once the batch has passed this stage.
    */
   consumes?: boolean;
+  /** Set by `.eventTime()`: the function it applies, so a window right after can fuse it. */
+  eventTimeOf?: (value: unknown) => number;
+  /** Set by `.keyBy()`: the function it applies, so a window right after can fuse it. */
+  keyOf?: (value: unknown) => RecordKey;
+  /**
+   * Set by stages that can do the work of the `eventTime`/`keyBy` stages right before them in
+   * their own loop (see `fuse.ts`); called at the start of every run, with undefined when none.
+   */
+  fuseInputs?(inputs: FusedInputs | undefined): void;
   process(batch: Batch): void;
+}
+
+/** The `eventTime` and `keyBy` stages a window runs in its own loop, with their stage names. */
+export interface FusedInputs {
+  eventTime?: { fn: (value: unknown) => number; stage: string };
+  key?: { fn: (value: unknown) => RecordKey; stage: string };
 }
 
 /** A secondary input of a stage: the runtime opens it, resumes it from checkpoints, feeds `apply`. */
@@ -142,7 +157,7 @@ export function setEventTimes(batch: Batch, stage: string, fn: (value: unknown) 
   }
 }
 
-function badEventTime(t: unknown): Error {
+export function badEventTime(t: unknown): Error {
   return new Error(`event time must be a finite number of ms, got ${String(t)}`);
 }
 

@@ -4,7 +4,7 @@ import { requireOption } from '../errors.js';
 import type { Stateful } from '../interfaces.js';
 import { KeyedStateCache } from '../state/keyed-cache.js';
 import type { StateChange, StateReader } from '../state/store.js';
-import type { Batch } from '../steps.js';
+import { badEventTime, deadLetter, type Batch, type FusedInputs } from '../steps.js';
 import { WatermarkTracker } from '../time/watermarks.js';
 import type { Aggregate } from './aggregates.js';
 import { windowsOf, type WindowAssigner } from './assigners.js';
@@ -50,6 +50,8 @@ export class WindowOperator<T> implements Stateful {
   private touched = 0;
   /** The stamps array shared by this batch's results (they travel on together). */
   private stamps: number[] | undefined;
+  /** The `eventTime`/`keyBy` stages fused into this one for the current run (`fuse.ts`). */
+  private fused: FusedInputs | undefined;
 
   constructor(
     readonly name: string,
@@ -82,6 +84,11 @@ export class WindowOperator<T> implements Stateful {
     return this.wm.current;
   }
 
+  /** Runs the given `eventTime`/`keyBy` stages in this operator's loop (until called again). */
+  fuseInputs(inputs: FusedInputs | undefined): void {
+    this.fused = inputs;
+  }
+
   process(batch: Batch): void {
     const at = performance.now();
     const wm = this.wm;
@@ -99,8 +106,31 @@ export class WindowOperator<T> implements Stateful {
     let partition = 0;
     let newest = 0;
     let closedUpTo = 0;
+    // Fused `eventTime`/`keyBy` stages (fuse.ts): what they would do to each record, in their
+    // order, written out here rather than in a method: a call this big per record would use up
+    // the inlining budget that the aggregate kernels and the watermark tracker need.
+    const fused = this.fused !== undefined;
+    const timeOf = this.fused?.eventTime?.fn;
+    const keyOf = this.fused?.key?.fn;
     for (let i = 0; i < records.length; i++) {
       const env = records[i]!;
+      if (fused) {
+        const value = env.value;
+        let stage = this.fused!.eventTime?.stage;
+        try {
+          if (timeOf !== undefined) {
+            const tt = timeOf(value);
+            if (!Number.isFinite(tt)) throw badEventTime(tt);
+            env.eventTime = tt;
+          }
+          stage = this.fused!.key?.stage;
+          if (keyOf !== undefined) env.key = keyOf(value);
+        } catch (e) {
+          // As unfused: the record is a dead letter of the stage that rejected it.
+          deadLetter(batch, env, stage!, e, value);
+          continue;
+        }
+      }
       const t = env.eventTime;
       if (env.appendTime > appendTime) appendTime = env.appendTime;
       if (t > newest || env.topic !== topic || env.partition !== partition) {
