@@ -1,8 +1,9 @@
 /**
  * The online anomaly detector behind the inference layer's `Model` interface, so a pipeline
  * scores it with `.infer()` and it composes with the batcher, resilience and metrics like any
- * ONNX model. It keeps one `SeriesAnomalyDetector` per series and learns from every row it
- * scores, in the order the rows arrive.
+ * ONNX model. It keeps one `SeriesAnomalyDetector` per series (or whatever per-series scorer the
+ * `create` argument makes, e.g. ARTime) and learns from every row it scores, in the order the
+ * rows arrive.
  *
  * Input `features` float32 [N, 4]: series id, value, UTC day number (epoch ms / 86 400 000,
  * whole), millisecond of that day / 1000 (seconds, exact in float32). Output `score` float32
@@ -23,6 +24,11 @@ import {
 import { SeriesAnomalyDetector, type DetectorConfig } from './detector.js';
 
 export const ANOMALY_INPUT_WIDTH = 4;
+
+/** A per-series online scorer: scores a value at time t (epoch ms), then learns it. */
+export interface SeriesScorer {
+  update(t: number, x: number): number;
+}
 const DAY = 86_400_000;
 
 /** The model input row of one observation. */
@@ -48,15 +54,30 @@ export class OnlineAnomalyModel implements Model {
     outputs: [{ name: 'score', type: 'float32', dims: ['N', 1] }],
   };
   readonly idempotent = false;
-  private readonly detectors = new Map<number, SeriesAnomalyDetector>();
+  private readonly detectors = new Map<number, SeriesScorer>();
   private closed = false;
 
-  constructor(private readonly config: Partial<DetectorConfig> = {}) {}
+  /**
+   * @param config this project's detector's settings (the default scorer)
+   * @param create another scorer per series instead (ARTime needs each series' min, max, length)
+   */
+  constructor(
+    private readonly config: Partial<DetectorConfig> = {},
+    private readonly create: (series: number) => SeriesScorer = () => new SeriesAnomalyDetector(config),
+  ) {}
 
-  /** The detector of one series (created on its first row). */
-  detector(series: number): SeriesAnomalyDetector {
+  /** The scorer of one series (created on its first row). */
+  scorer(series: number): SeriesScorer {
     let d = this.detectors.get(series);
-    if (!d) this.detectors.set(series, (d = new SeriesAnomalyDetector(this.config)));
+    if (!d) this.detectors.set(series, (d = this.create(series)));
+    return d;
+  }
+
+  /** The detector of one series, when it is this project's detector (it is the checkpointed one). */
+  detector(series: number): SeriesAnomalyDetector {
+    const d = this.scorer(series);
+    if (!(d instanceof SeriesAnomalyDetector))
+      throw new Error('online_anomaly: this model does not run SeriesAnomalyDetector (no snapshots)');
     return d;
   }
 
@@ -84,7 +105,7 @@ export class OnlineAnomalyModel implements Model {
     for (let i = 0; i < n; i++) {
       const o = i * ANOMALY_INPUT_WIDTH;
       const t = data[o + 2]! * DAY + Math.round(data[o + 3]! * 1000);
-      scores[i] = this.detector(data[o]!).update(t, data[o + 1]!);
+      scores[i] = this.scorer(data[o]!).update(t, data[o + 1]!);
     }
     return { score: float32Tensor(scores, [n, 1]) };
   }

@@ -24,15 +24,25 @@ import {
   type Envelope,
   type Source,
 } from '../../src/index.js';
-import { ANOMALY_INPUT_WIDTH, OnlineAnomalyModel, anomalyRow } from './anomaly-model.js';
+import { ANOMALY_INPUT_WIDTH, OnlineAnomalyModel, anomalyRow, type SeriesScorer } from './anomaly-model.js';
+import { RefractoryARTime } from './artime-refractory.js';
+import { ARTimeDetector, type ARTimeSeriesInfo } from './artime.js';
 import { DetectorCheckpoint } from './detector-checkpoint.js';
 import type { DetectorConfig } from './detector.js';
-import { parseNabTimestamp, readNabCorpus, type NabCorpus } from './nab-corpus.js';
+import { parseNabTimestamp, readNabCorpus, readNabSeries, type NabCorpus } from './nab-corpus.js';
 import { optimizeThreshold, type NabResult, type ScoredSeries } from './nab-scorer.js';
 import { NabResultsWriter, readResults, type ScoredPoint } from './results-writer.js';
 
 /** Alert when the anomaly score reaches this (evidence of 7 decades of rarity above background). */
 export const ALERT_THRESHOLD = 0.8;
+
+/**
+ * The detectors the demo runs: this project's (`detector.ts`, the default), ARTime (`artime.ts`)
+ * and ARTime with a refractory rule (`artime-refractory.ts`). Both ARTime ones are told each
+ * series' min, max and length before its first row, read from its file: NAB folders only.
+ */
+export const DETECTOR_KINDS = ['sluice', 'artime', 'artime-refractory'] as const;
+export type DetectorKind = (typeof DETECTOR_KINDS)[number];
 
 export interface AnomalyDemoOptions {
   /** A folder in NAB's layout (data/, labels/, config/); scored when it has labels. */
@@ -42,6 +52,9 @@ export interface AnomalyDemoOptions {
   /** Where the results files and the alert ledger go. */
   outDir: string;
   alertThreshold?: number;
+  /** Which detector scores the rows (default `sluice`). */
+  detectorKind?: DetectorKind;
+  /** Settings of this project's detector (`detectorKind` `sluice`). */
   detector?: Partial<DetectorConfig>;
   /** Rows per pipeline batch (and model call). */
   batchSize?: number;
@@ -58,6 +71,8 @@ export interface AnomalyDemoOptions {
 }
 
 export interface AnomalyDemoResult {
+  /** The detector that scored the rows. */
+  detector: DetectorKind;
   series: number;
   rows: number;
   processed: number;
@@ -91,6 +106,19 @@ const round = (x: number, d = 3) => Number(x.toFixed(d));
 export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyDemoResult> {
   if ((opts.nabDir === undefined) === (opts.from === undefined))
     throw new SluiceError('SLUICE_INVALID_OPTION', 'give either a NAB folder or a source URL, not both');
+  const kind = opts.detectorKind ?? 'sluice';
+  if (!DETECTOR_KINDS.includes(kind))
+    throw new SluiceError(
+      'SLUICE_INVALID_OPTION',
+      `detector: one of ${DETECTOR_KINDS.join(', ')}, not ${kind}`,
+    );
+  if (kind !== 'sluice' && opts.from !== undefined)
+    throw new SluiceError('SLUICE_INVALID_OPTION', artimeNeedsFiles(kind));
+  if (kind !== 'sluice' && opts.dataDir !== undefined)
+    throw new SluiceError(
+      'SLUICE_INVALID_OPTION',
+      `detector ${kind} cannot be checkpointed (no snapshots): run it without a data dir`,
+    );
   const corpus = opts.nabDir !== undefined ? readNabCorpus(opts.nabDir) : undefined;
   const paths = corpus ? corpus.series.map((s) => s.relPath) : [`${liveName(opts.from!)}.csv`];
   // Resuming keeps the results files: the writer cuts them back to the checkpoint.
@@ -115,7 +143,13 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
     );
   } else source = sourceFromUrl(opts.from!, { file: { schema: SCHEMA } });
 
-  const model = new OnlineAnomalyModel(opts.detector);
+  const model =
+    kind === 'sluice' || !corpus
+      ? new OnlineAnomalyModel(opts.detector)
+      : artimeModel(
+          kind,
+          corpus.series.map((s) => seriesInfo(s.absPath)),
+        );
   // One batch at a time keeps each series' rows in order through the learning model.
   const batched = batchedModel(model, { maxBatchSize: 1 << 16, maxInFlightBatches: 1 });
   const ledger = ActionLedger.open(join(opts.outDir, 'alerts.jsonl'));
@@ -198,6 +232,7 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
     stages[name] = { p50: round(h.p50), p99: round(h.p99) };
   const e2e = summary.latencyMs.e2e;
   return {
+    detector: kind,
     series: paths.length,
     rows: summary.counters.processed + summary.counters.deadLetters,
     processed: summary.counters.processed,
@@ -221,6 +256,36 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
     out_dir: opts.outDir,
     stopped: summary.stopped,
   };
+}
+
+/** Why ARTime cannot score a live source. */
+export function artimeNeedsFiles(kind: string): string {
+  return `--detector ${kind} needs each series' minimum, maximum and length before its first row (as NAB's runner gives every detector); the demo reads them from the files of a NAB folder (--nab), which a live --from source cannot give: use --detector sluice`;
+}
+
+/**
+ * What NAB's runner tells a detector before the first row of a file: its min and max (of the
+ * float32 values the pipeline hands the model) and its row count.
+ */
+export function seriesInfo(path: string): ARTimeSeriesInfo {
+  const { values } = readNabSeries(path);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    const x = Math.fround(v);
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  return { min, max, length: values.length };
+}
+
+/** An ARTime model: one detector per series, each told its series' info up front. */
+function artimeModel(kind: Exclude<DetectorKind, 'sluice'>, infos: ARTimeSeriesInfo[]): OnlineAnomalyModel {
+  return new OnlineAnomalyModel({}, (series): SeriesScorer => {
+    const info = infos[series];
+    if (!info) throw new Error(`online_anomaly: no series ${series}`);
+    return kind === 'artime' ? new ARTimeDetector(info) : new RefractoryARTime(info);
+  });
 }
 
 /** What a data dir's checkpoints depend on: a resumed run must use the same. */
