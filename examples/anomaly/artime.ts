@@ -49,6 +49,27 @@ export interface ARTimeSeriesInfo {
   length: number;
 }
 
+/**
+ * ARTime without NAB's look-ahead (`ARTimeDetector.online`): nothing about the series is told up
+ * front, the score of row t depends only on rows 1..t.
+ */
+export interface ARTimeOnlineOptions {
+  /** Rows of the detector's own probation (fixed, instead of 15 % of a length it cannot know). */
+  probationRows: number;
+  /**
+   * How values are scaled to [0, 1] instead of the file's min/max:
+   * - `remap`: the running min/max of the rows so far; when it widens, everything learned in
+   *   normalised units (the ART categories' sample dimensions, the last samples, the median's
+   *   levels) is re-expressed in the new range by the same affine map (with `margin`, the range
+   *   is the rows' widened by margin × their range on each side, and widens when a row leaves it).
+   * - `clamp`: the min/max of the probation's rows, widened by `margin` × their range on each
+   *   side, later values clamped into it.
+   */
+  range: 'remap' | 'clamp';
+  /** Widening of the rows' range on each side, as a share of it (default 0). */
+  margin?: number;
+}
+
 /** ARTime's published parameters (`ARTime.P()` of ARTimeNAB.jl). */
 export const ARTIME_PARAMETERS = Object.freeze({
   /** Samples in a feature window. */
@@ -210,6 +231,28 @@ export class ARTimeNetwork {
     return match;
   }
 
+  /**
+   * Re-expresses the sample dimensions (the last WINDOW of the features) of every committed
+   * category in a new range: a normalised value v becomes a·v + b (a > 0 keeps each box's order).
+   */
+  remapSamples(a: number, b: number): void {
+    const w = this.w;
+    for (let j = 0; j < this.categories; j++) {
+      const o = j * DIM_COMP;
+      for (let k = WINDOW; k < DIM; k++) {
+        const lo = w[o + k]!;
+        const hi = 1 - w[o + DIM + k]!;
+        if (lo > hi) continue; // an uncommitted (all-ones) box stays empty
+        w[o + k] = a * lo + b;
+        w[o + DIM + k] = 1 - (a * hi + b);
+      }
+      let sum = 0;
+      for (let k = 0; k < DIM_COMP; k++) sum += w[o + k]!;
+      this.wSum[j] = sum;
+      this.wEnergy[j] = w[o + DIM - 1]! + w[o + DIM_COMP - 1]!;
+    }
+  }
+
   private learn(j: number): void {
     const o = j * DIM_COMP;
     let sum = 0;
@@ -269,7 +312,10 @@ const mean = (v: ArrayLike<number>) => {
 };
 
 export class ARTimeDetector {
-  readonly info: ARTimeSeriesInfo;
+  /** What it was told up front (NAB's look-ahead); undefined when `online`. */
+  readonly info: ARTimeSeriesInfo | undefined;
+  /** Set when it runs without look-ahead. */
+  readonly online: Readonly<ARTimeOnlineOptions> | undefined;
   /** Rows in the probationary period (even). */
   readonly probation: number;
   /** Rows per downsampled sample. */
@@ -300,10 +346,29 @@ export class ARTimeDetector {
   private simWindow: Float64Array;
   private simDiffWindow: Float64Array;
   private readonly simMean = new RunningMean();
+  /** The range values are scaled with (the file's with `info`; learned when `online`). */
+  private lo = 0;
+  private hi = 0;
+  private rowMin = Infinity;
+  private rowMax = -Infinity;
+  /** `online`: the probation's samples before scaling, scaled once its range is known. */
+  private rawProbation: number[] = [];
 
-  constructor(info: ARTimeSeriesInfo) {
-    this.info = { ...info };
-    const pp = info.length < 5000 ? Math.floor(0.15 * info.length) : 750;
+  /**
+   * @param info the series' min, max and length told up front (NAB's runner), or, with
+   *   `{ online }`, nothing: a fixed probation and a range learned from the rows so far.
+   */
+  constructor(info: ARTimeSeriesInfo | { online: ARTimeOnlineOptions }) {
+    let pp: number;
+    if ('online' in info) {
+      this.online = Object.freeze({ ...info.online });
+      pp = Math.max(2 * WINDOW, Math.floor(info.online.probationRows));
+    } else {
+      this.info = { ...info };
+      this.lo = info.min;
+      this.hi = info.max;
+      pp = info.length < 5000 ? Math.floor(0.15 * info.length) : 750;
+    }
     this.probation = pp - (pp % 2);
     this.sstep = Math.max(1, Math.floor(this.probation / (WINDOW * ARTIME_PARAMETERS.windowsPerProbation)));
     this.trendWindow = Math.floor(this.probation / this.sstep);
@@ -322,17 +387,80 @@ export class ARTimeDetector {
     const ds = this.dsWindow;
     ds.copyWithin(0, 1);
     ds[ds.length - 1] = x;
+    if (x < this.rowMin) this.rowMin = x;
+    if (x > this.rowMax) this.rowMax = x;
     let anomaly = 0;
     if (this.i % this.sstep === 0) {
-      anomaly = this.processFeatures(this.features(this.sample()), this.dsi);
+      const raw = this.rawSample();
+      const k = this.dsi;
+      if (!this.online) anomaly = this.processFeatures(this.features(this.scale(raw, k), k), k);
+      else anomaly = this.onlineSample(raw, k);
       this.dsi++;
     }
     this.i++;
     return anomaly;
   }
 
-  /** The downsampled, normalised, discretised and median-snapped sample of the last `sstep` rows. */
-  private sample(): number {
+  /**
+   * `online`: the probation's samples wait for its end, when the rows' range is known, and are
+   * then scaled and learned as ARTime learns its probation (their rows scored 0 already).
+   */
+  private onlineSample(raw: number, k: number): number {
+    const o = this.online!;
+    if (k <= this.trendWindow) {
+      this.rawProbation.push(raw);
+      if (k < this.trendWindow) return 0;
+      this.lo = this.rowMin;
+      this.hi = this.rowMax;
+      if (o.range === 'clamp' || o.margin) {
+        // A constant probation gets a range of its own magnitude above it.
+        const span = this.hi - this.lo || Math.abs(this.lo) || 1;
+        const m = (o.margin ?? 0) * span;
+        this.hi = this.lo + span + m;
+        this.lo -= m;
+      }
+      const samples = this.rawProbation;
+      this.rawProbation = [];
+      samples.forEach((r, j) => this.processFeatures(this.features(this.scale(r, j + 1), j + 1), j + 1));
+      return 0;
+    }
+    if (o.range === 'remap' && (this.rowMin < this.lo || this.rowMax > this.hi)) this.widen();
+    return this.processFeatures(this.features(this.scale(raw, k), k), k);
+  }
+
+  /** `remap`: the range becomes the rows' min/max; what was learned in the old one is re-expressed. */
+  private widen(): void {
+    const [lo, hi] = [this.lo, this.hi];
+    const m = (this.online!.margin ?? 0) * (this.rowMax - this.rowMin);
+    const [nlo, nhi] = [Math.min(lo, this.rowMin - m), Math.max(hi, this.rowMax + m)];
+    // v (old units) -> (v·(hi − lo) + lo − nlo) / (nhi − nlo); a constant old range maps to one point.
+    const a = (hi - lo) / (nhi - nlo);
+    const b = (lo - nlo) / (nhi - nlo);
+    const map = (v: number) => a * v + b;
+    this.net.remapSamples(a, b);
+    const fw = this.fWindow;
+    for (let k = 0; k < WINDOW; k++) fw[k] = map(fw[k]!);
+    // The median's histogram of levels, re-binned; the counts below/above it recounted.
+    const levels = ARTIME_PARAMETERS.levels;
+    const toLevel = (l: number) => Math.min(levels, Math.max(0, roundHalfEven(map(l / levels) * levels)));
+    const old = Int32Array.from(this.medbin);
+    this.medbin.fill(0);
+    old.forEach((c, l) => {
+      if (c > 0) this.medbin[toLevel(l)]! += c;
+    });
+    this.medlevel = toLevel(this.medlevel);
+    this.belowmed = 0;
+    this.abovemed = 0;
+    this.medbin.forEach((c, l) => {
+      if (l < this.medlevel) this.belowmed += c;
+      else if (l > this.medlevel) this.abovemed += c;
+    });
+    this.lo = nlo;
+    this.hi = nhi;
+  }
+
+  /** The downsampled value of the last `sstep` rows: their farthest extreme from a running average (a spike), else their mean. */
+  private rawSample(): number {
     const w = this.dsWindow;
     const m = mean(w);
     let hi = -Infinity;
@@ -346,17 +474,23 @@ export class ARTimeDetector {
     let ds = hi;
     if (Math.abs(hi - this.dsAverage) < Math.abs(lo - this.dsAverage)) ds = lo; // a spike below
     if (Math.abs(ds - m) < 0.1 * m) ds = m; // a spike must be at least 10 %
-    const { min, max } = this.info;
-    ds -= min;
-    if (max - min !== 0) ds /= max - min;
+    return ds;
+  }
+
+  /** Sample `ds` (the k-th) normalised with the range, discretised and snapped to the running median. */
+  private scale(ds: number, k: number): number {
+    const { lo, hi } = this;
+    ds -= lo;
+    if (hi - lo !== 0) ds /= hi - lo;
+    if (this.online) ds = Math.min(1, Math.max(0, ds));
     const levels = ARTIME_PARAMETERS.levels;
     const level = roundHalfEven(ds * levels);
     ds = level / levels;
     // An approximate running median of the levels.
     const bin = this.medbin;
     bin[level]!++;
-    const medpos = this.dsi >> 1;
-    if (this.dsi === 1) this.medlevel = level;
+    const medpos = k >> 1;
+    if (k === 1) this.medlevel = level;
     if (this.medlevel > level) this.belowmed++;
     else if (this.medlevel < level) this.abovemed++;
     if (medpos < this.abovemed) {
@@ -376,12 +510,12 @@ export class ARTimeDetector {
   }
 
   /** Wavelet features of the last WINDOW samples beside the samples (zeros until WINDOW are in). */
-  private features(ds: number): Float64Array {
+  private features(ds: number, k: number): Float64Array {
     const fw = this.fWindow;
     fw.copyWithin(0, 1);
     fw[WINDOW - 1] = ds;
     const f = new Float64Array(DIM);
-    if (this.dsi >= WINDOW) {
+    if (k >= WINDOW) {
       const dw = Float64Array.from(fw);
       minMaxInPlace(dw);
       const wt = haarDwt8(dw, new Float64Array(WINDOW));

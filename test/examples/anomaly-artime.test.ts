@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
-import { ARTimeDetector, haarDwt8, type ARTimeSeriesInfo } from '../../examples/anomaly/artime.js';
+import {
+  ARTimeDetector,
+  haarDwt8,
+  type ARTimeOnlineOptions,
+  type ARTimeSeriesInfo,
+} from '../../examples/anomaly/artime.js';
 import { readNabSeries } from '../../examples/anomaly/nab-corpus.js';
 
 /** A daily sine (5-minute rows) with noise, shifted up by 30 from row `shiftAt`. */
@@ -103,5 +108,56 @@ describe('ARTime detector', () => {
       assert.equal(i, published[k]![0]);
       assert.ok(Math.abs(v! - published[k]![1]!) < 1e-6, `row ${i}: ${v}`);
     });
+  });
+});
+
+function onlineScores(xs: number[], online: ARTimeOnlineOptions): number[] {
+  const d = new ARTimeDetector({ online });
+  return xs.map((x, i) => d.update(i * 300_000, x));
+}
+
+const ONLINE: ARTimeOnlineOptions[] = [
+  { probationRows: 600, range: 'remap' },
+  { probationRows: 300, range: 'remap', margin: 0.5 },
+  { probationRows: 600, range: 'clamp', margin: 0.25 },
+];
+
+describe('ARTime without look-ahead (online)', () => {
+  it('fixes its probation in rows, told nothing about the series', () => {
+    const d = new ARTimeDetector({ online: { probationRows: 600, range: 'remap' } });
+    assert.deepEqual([d.probation, d.sstep, d.trendWindow, d.info], [600, 5, 120, undefined]);
+  });
+
+  it('scores a prefix the same whatever follows it, a widening range included', () => {
+    const a = makeSeries(3000, 3, 2500);
+    // The continuation leaves the range of the prefix (up to 10x), so `remap` re-expresses its state.
+    const b = a.slice(0, 1200).concat(makeSeries(1800, 9, 100).map((v, i) => (i > 900 ? 10 * v : v - 200)));
+    for (const online of ONLINE) {
+      const sa = onlineScores(a, online);
+      const sb = onlineScores(b, online);
+      assert.deepEqual(sa.slice(0, 1200), sb.slice(0, 1200), JSON.stringify(online));
+      assert.notDeepEqual(sa.slice(1200), sb.slice(1200), JSON.stringify(online));
+      assert.ok(
+        sb.every((v) => v >= 0 && v <= 1),
+        'scores in [0, 1]',
+      );
+    }
+  });
+
+  it('detects a synthetic level shift, scoring its own probation 0', () => {
+    for (const online of ONLINE)
+      for (const seed of [1, 7, 42]) {
+        const s = onlineScores(makeSeries(2000, seed, 1500), online);
+        assert.ok(
+          s.slice(0, online.probationRows).every((v) => v === 0),
+          'probation rows score 0',
+        );
+        const top = s.indexOf(Math.max(...s));
+        assert.ok(
+          top >= 1500 && top < 1520,
+          `${JSON.stringify(online)} seed ${seed}: strongest score at row ${top}`,
+        );
+        assert.ok(s[top]! > 0.5, `strongest score ${s[top]}`);
+      }
   });
 });

@@ -1,0 +1,223 @@
+/**
+ * The search behind the README's "ARTime without look-ahead": every look-ahead-free configuration
+ * of ARTime (`artime.ts`, `online` mode: a fixed probation in rows, the value range learned from
+ * the rows so far) tried on all labelled series of a NAB folder, with and without a refractory
+ * rule whose span is a fixed number of rows, each scored with one threshold per profile; then
+ * the leave-one-category-out cross-validation of choosing among them (`crossValidate` of `cv.ts`).
+ *
+ * Nothing here is told a series' min, max or length: each base configuration scores every series
+ * once (float32 values, 6-decimal scores, as the demo's results files hold them), and the
+ * refractory rule is a causal function of those scores. NAB's scorer still ignores its own
+ * probation (15 % of each file): that is the scorer's rule, not the detector's knowledge. The
+ * list is the complete log, in the order tried: adding a configuration is one more try.
+ *
+ * @example
+ * nice -n 19 node --import tsx examples/anomaly/online-search.ts --nab ~/NAB --cache /tmp/online-cache
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
+import { ARTimeDetector, type ARTimeOnlineOptions } from './artime.js';
+import { crossValidate, scoreSeriesARTime } from './cv.js';
+import { readNabCorpus, readNabSeries } from './nab-corpus.js';
+import { optimizeThreshold } from './nab-scorer.js';
+import { formatScore } from './results-writer.js';
+
+/** A series' scores by look-ahead-free ARTime, as results files would hold them. */
+export function scoreSeriesOnline(options: ARTimeOnlineOptions, times: number[], values: number[]): number[] {
+  const d = new ARTimeDetector({ online: options });
+  return values.map((v, i) => Number(formatScore(d.update(times[i]!, Math.fround(v)))));
+}
+
+/** A detection within `rows` rows after the previous detection × `factor` (causal, no length). */
+export function refractoryRows(a: number[], rows: number, factor: number): number[] {
+  const out = new Array<number>(a.length).fill(0);
+  let last = -Infinity;
+  for (let t = 0; t < a.length; t++) {
+    if (!(a[t]! > 0)) continue;
+    out[t] = t - last <= rows ? factor * a[t]! : a[t]!;
+    last = t;
+  }
+  return out;
+}
+
+/**
+ * A diagnostic that isolates one of NAB's two look-aheads: `minmax` is told the file's min/max
+ * but a fixed probation of P rows; `length` learns the range online (`remap`) but takes its
+ * probation from the file's length (15 %, at most 750), as NAB's ARTime. Not look-ahead-free.
+ */
+export type Diagnostic =
+  | { diagnostic: 'minmax'; probationRows: number }
+  | { diagnostic: 'length'; range?: ARTimeOnlineOptions['range']; margin?: number };
+
+/** NAB's probation of a file of n rows, as ARTime derives it. */
+const nabProbation = (n: number) => (n < 5000 ? Math.floor(0.15 * n) : 750);
+
+function scoreDiagnostic(d: Diagnostic, times: number[], values: number[]): number[] {
+  const xs = values.map((v) => Math.fround(v));
+  let det: ARTimeDetector;
+  if (d.diagnostic === 'length')
+    det = new ARTimeDetector({
+      online: { probationRows: nabProbation(xs.length), range: d.range ?? 'remap', margin: d.margin ?? 0 },
+    });
+  else {
+    let [min, max] = [Infinity, -Infinity];
+    for (const x of xs) [min, max] = [Math.min(min, x), Math.max(max, x)];
+    // A length whose 15 % is P rows: the probation is P whatever the file's length.
+    det = new ARTimeDetector({ min, max, length: Math.ceil(d.probationRows / 0.15) });
+    if (det.probation !== d.probationRows - (d.probationRows % 2)) throw new Error('probation');
+  }
+  return xs.map((x, i) => Number(formatScore(det.update(times[i]!, x))));
+}
+
+/**
+ * The base (detector) configurations, in the order tried; `null` is NAB's look-ahead ARTime, a
+ * reference; diagnostics are not look-ahead-free and take no part in the cross-validation.
+ */
+export const BASES: [string, ARTimeOnlineOptions | Diagnostic | null][] = [
+  ['artime (NAB look-ahead, reference)', null],
+  ['online remap P=600', { probationRows: 600, range: 'remap' }],
+  ['online remap P=750', { probationRows: 750, range: 'remap' }],
+  ['online clamp m=0 P=600', { probationRows: 600, range: 'clamp', margin: 0 }],
+  ['online clamp m=0.25 P=600', { probationRows: 600, range: 'clamp', margin: 0.25 }],
+  ['diagnostic: NAB min/max, P=600', { diagnostic: 'minmax', probationRows: 600 }],
+  ['diagnostic: remap, NAB length', { diagnostic: 'length' }],
+  ['diagnostic: clamp m=1, NAB length', { diagnostic: 'length', range: 'clamp', margin: 1 }],
+  ['diagnostic: clamp m=2, NAB length', { diagnostic: 'length', range: 'clamp', margin: 2 }],
+  ['diagnostic: remap m=0.5, NAB length', { diagnostic: 'length', margin: 0.5 }],
+  ['diagnostic: remap m=1, NAB length', { diagnostic: 'length', margin: 1 }],
+  ['online remap P=300', { probationRows: 300, range: 'remap' }],
+  ['online remap P=450', { probationRows: 450, range: 'remap' }],
+  ['online remap m=0.5 P=300', { probationRows: 300, range: 'remap', margin: 0.5 }],
+  ['online remap m=0.5 P=600', { probationRows: 600, range: 'remap', margin: 0.5 }],
+];
+
+/** Refractory rules applied to every base: [rows, factor], `null` for none. */
+export const REFRACTORY: ([number, number] | null)[] = [null, [80, 0.5], [150, 0.5], [300, 0.5]];
+
+const round = (x: number) => Number(x.toFixed(2));
+
+/** One configuration's figures on the corpus, one threshold per profile. */
+interface Tried {
+  name: string;
+  /** False for the look-ahead reference and diagnostics. */
+  online: boolean;
+  standard: number;
+  reward_low_FP_rate: number;
+  reward_low_FN_rate: number;
+  standard_tp_fp_fn: string;
+}
+
+/** The tries log (`online-tries.txt`): one line a configuration, in the order tried. */
+function logText(tried: Tried[]): string {
+  const head = [
+    "# Every configuration of ARTime without look-ahead tried on NAB's 58 series (examples/anomaly/online-search.ts), in the order tried.",
+    "# name | standard / reward_low_FP_rate / reward_low_FN_rate | TP/FP/FN and threshold at the standard profile's threshold.",
+    "# P = the detector's own probation in rows (fixed); remap / clamp / m = how the value range is learned (artime.ts, ARTimeOnlineOptions);",
+    '# refractory N rows xf = a detection within N rows of the previous one multiplied by f.',
+    "# [look-ahead] = told each file's min/max and/or row count (the reference, and diagnostics isolating each look-ahead): not candidates.",
+    `# ${tried.filter((t) => t.online).length} look-ahead-free configurations, ${tried.filter((t) => !t.online).length} with look-ahead.`,
+  ];
+  const pad = Math.max(...tried.map((t) => t.name.length)) + 14;
+  const f = (x: number) => x.toFixed(2).padStart(5);
+  const lines = tried.map(
+    (t) =>
+      `${(t.online ? t.name : `[look-ahead] ${t.name}`).padEnd(pad)} ${f(t.standard)} / ${f(t.reward_low_FP_rate)} / ${f(t.reward_low_FN_rate)}   std tp/fp/fn ${t.standard_tp_fp_fn}`,
+  );
+  return [...head, ...lines, ''].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values: flags } = parseArgs({
+    options: {
+      nab: { type: 'string', default: DEFAULT_NAB_DIR },
+      cache: { type: 'string' },
+      bases: { type: 'string' },
+      log: { type: 'string' },
+    },
+  });
+  const corpus = readNabCorpus(flags.nab!);
+  const labelled = corpus.series.filter((s) => corpus.windows?.has(s.relPath));
+  const data = labelled.map((s) => readNabSeries(s.absPath));
+  const base = labelled.map((s, i) => ({
+    name: s.relPath,
+    times: data[i]!.times,
+    windows: corpus.windows!.get(s.relPath)!,
+  }));
+  if (flags.cache) mkdirSync(flags.cache, { recursive: true });
+  const only = flags.bases?.split(',').map(Number);
+  const bases = BASES.filter((_, b) => !only || only.includes(b));
+  const baseScores = bases.map(([name, options]) => {
+    const file = flags.cache && join(flags.cache, `${name.replace(/[^\w.=-]+/g, '_')}.json`);
+    if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as number[][];
+    const started = Date.now();
+    const s = data.map((d) =>
+      !options
+        ? scoreSeriesARTime(d.times, d.values)
+        : 'diagnostic' in options
+          ? scoreDiagnostic(options, d.times, d.values)
+          : scoreSeriesOnline(options, d.times, d.values),
+    );
+    if (file) writeFileSync(file, JSON.stringify(s));
+    process.stderr.write(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    return s;
+  });
+  const list: { name: string; online: boolean; scores: number[][] }[] = [];
+  bases.forEach(([name, options], b) => {
+    for (const r of REFRACTORY)
+      list.push({
+        name: r ? `${name} + refractory ${r[0]} rows x${r[1]}` : name,
+        online: options !== null && !('diagnostic' in options),
+        scores: r ? baseScores[b]!.map((a) => refractoryRows(a, r[0], r[1])) : baseScores[b]!,
+      });
+  });
+  const tried = list.map(({ name, online, scores }) => {
+    const figures: Record<string, number> = {};
+    let tpFpFn = '';
+    for (const [profile, p] of Object.entries(corpus.profiles)) {
+      const r = optimizeThreshold(
+        base.map((b, i) => ({ ...b, scores: scores[i]! })),
+        p,
+      );
+      figures[profile] = round(r.score);
+      if (profile === 'standard') tpFpFn = `${r.tp}/${r.fp}/${r.fn} thr ${r.threshold.toFixed(4)}`;
+    }
+    return { name, online, ...figures, standard_tp_fp_fn: tpFpFn } as Tried;
+  });
+  const groups = labelled.map((s) => s.relPath.split('/')[0]!);
+  const online = list.filter((c) => c.online);
+  const cv = online.length
+    ? crossValidate(
+        base,
+        online.map((c) => c.scores),
+        groups,
+        corpus.profiles,
+      )
+    : undefined;
+  // The best look-ahead-free configuration alone: each fold only chooses its thresholds.
+  const best = tried.reduce(
+    (x, y, c) => (y.online && (x < 0 || y.standard > tried[x]!.standard) ? c : x),
+    -1,
+  );
+  const bestCv = best >= 0 ? crossValidate(base, [list[best]!.scores], groups, corpus.profiles) : undefined;
+  if (flags.log) writeFileSync(flags.log, logText(tried));
+  console.log(
+    JSON.stringify({
+      series: labelled.length,
+      tried,
+      best_online:
+        best >= 0 ? { name: tried[best]!.name, category_cv: { ...bestCv, chosen: undefined } } : null,
+      category_cv: cv && {
+        ...cv,
+        chosen: cv.chosen.map((f) => ({
+          held_out: groups[base.findIndex((b) => b.name === f.test[0])],
+          candidate: online[f.candidate]!.name,
+        })),
+      },
+    }),
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
