@@ -8,7 +8,10 @@
  * Like NAB's wrapper, it is told three things about a series up front: its minimum, its maximum
  * (NAB's `inputMin`/`inputMax`, computed over the whole file: a mild look-ahead NAB grants every
  * detector) and its length (which fixes the probationary period, 15 % of the rows, at most 750,
- * as NAB's scorer uses). Otherwise the score of row t depends only on rows 1..t.
+ * as NAB's scorer uses). Otherwise the score of row t depends only on rows 1..t. With
+ * `{ online }` instead (`ARTimeOnlineOptions`) it is told nothing: a fixed probation in rows and a
+ * range learned from the rows so far (on all 58 NAB series at best 60.54 standard against the
+ * 74.85 with NAB's look-ahead: README, "Without NAB's look-ahead").
  *
  * 1. **Downsampling**: every `sstep` rows (≈ probation / 104), the window of the last `sstep`
  *    values becomes one sample: its extreme farthest from a running average (a spike, kept only
