@@ -62,24 +62,32 @@ describe('DynamicBatcher: batch formation', () => {
   });
 
   it('never holds a request longer than a sub-millisecond delay (plus loop lateness) over many waves', async () => {
-    const model = new FakeModel();
     const delayUs = 700;
-    const b = new DynamicBatcher(model, { maxBatchSize: 32, maxQueueDelayMicros: delayUs });
-    const loop = watchLoop();
-    for (let wave = 0; wave < 40; wave++) {
-      const n = 1 + ((wave * 7) % 40);
-      await Promise.all(Array.from({ length: n }, (_, i) => b.run(rowsOf(i))));
+    // One stall of the whole process (GC, or the VM descheduled) can land between a request and
+    // its dispatch without showing in the loop-delay monitor's 1 ms samples: up to three tries,
+    // each held to the bound. A batcher that rounds the delay up to a timer tick fails them all.
+    const failures: string[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const model = new FakeModel();
+      const b = new DynamicBatcher(model, { maxBatchSize: 32, maxQueueDelayMicros: delayUs });
+      const loop = watchLoop();
+      for (let wave = 0; wave < 40; wave++) {
+        const n = 1 + ((wave * 7) % 40);
+        await Promise.all(Array.from({ length: n }, (_, i) => b.run(rowsOf(i))));
+      }
+      const late = loop();
+      const s = b.stats();
+      await b.close();
+      assert.ok(s.batches >= 40);
+      assert.equal(s.maxBatchRows, 32);
+      const p50Bound = delayUs + late.p50Us + 1_000;
+      const maxBound = delayUs + late.maxUs + 2_000;
+      if (s.holdMicros.p50 <= p50Bound && s.holdMicros.max <= maxBound) return;
+      failures.push(
+        `p50 hold ${s.holdMicros.p50} µs (bound ${p50Bound}), max ${s.holdMicros.max} µs (bound ${maxBound}; loop lateness up to ${late.maxUs} µs)`,
+      );
     }
-    const late = loop();
-    const s = b.stats();
-    assert.ok(s.batches >= 40);
-    assert.ok(s.holdMicros.p50 <= delayUs + late.p50Us + 1_000, `p50 hold ${s.holdMicros.p50} µs`);
-    assert.ok(
-      s.holdMicros.max <= delayUs + late.maxUs + 2_000,
-      `max hold ${s.holdMicros.max} µs; loop lateness up to ${late.maxUs} µs`,
-    );
-    assert.equal(s.maxBatchRows, 32);
-    await b.close();
+    assert.fail(`held too long in all three tries:\n${failures.join('\n')}`);
   });
 
   it('dispatches a preferred batch size at once when the queue holds exactly one', async () => {
