@@ -30,7 +30,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
 import { ARTimeDetector } from './artime.js';
 import { DETECTOR_DEFAULTS, SeriesAnomalyDetector, type DetectorConfig } from './detector.js';
-import { readNabCorpus, readNabSeries, type NabProfile } from './nab-corpus.js';
+import { readLabelledSeries, readNabCorpus, type NabProfile } from './nab-corpus.js';
 import { nabBounds, optimizeThreshold, rawScore, type ScoredSeries } from './nab-scorer.js';
 import { formatScore } from './results-writer.js';
 
@@ -144,13 +144,7 @@ function main(): void {
   if (flags.detector !== 'sluice' && flags.detector !== 'artime')
     throw new Error(`--detector: sluice or artime, not ${flags.detector}`);
   const corpus = readNabCorpus(flags.nab!);
-  const labelled = corpus.series.filter((s) => corpus.windows?.has(s.relPath));
-  const data = labelled.map((s) => readNabSeries(s.absPath));
-  const base = labelled.map((s, i) => ({
-    name: s.relPath,
-    times: data[i]!.times,
-    windows: corpus.windows!.get(s.relPath)!,
-  }));
+  const { labelled, data, base } = readLabelledSeries(corpus);
   const groups = labelled.map((s) => (flags.folds === 'category' ? s.relPath.split('/')[0]! : s.relPath));
   const started = Date.now();
   const artime = flags.detector === 'artime';

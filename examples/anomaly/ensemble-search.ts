@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
 import { crossValidate, scoreSeries, scoreSeriesARTime } from './cv.js';
-import { readNabCorpus, readNabSeries } from './nab-corpus.js';
+import { readLabelledSeries, readNabCorpus } from './nab-corpus.js';
 import { optimizeThreshold } from './nab-scorer.js';
 
 /** One series' scores by both detectors: `a` ARTime's, `s` this project's detector's. */
@@ -148,16 +148,10 @@ const round = (x: number) => Number(x.toFixed(2));
 function main(): void {
   const { values: flags } = parseArgs({ options: { nab: { type: 'string', default: DEFAULT_NAB_DIR } } });
   const corpus = readNabCorpus(flags.nab!);
-  const labelled = corpus.series.filter((s) => corpus.windows?.has(s.relPath));
-  const data = labelled.map((s) => readNabSeries(s.absPath));
+  const { labelled, data, base } = readLabelledSeries(corpus);
   const pairs: Pair[] = data.map((d) => ({
     a: scoreSeriesARTime(d.times, d.values),
     s: scoreSeries({}, d.times, d.values),
-  }));
-  const base = labelled.map((s, i) => ({
-    name: s.relPath,
-    times: data[i]!.times,
-    windows: corpus.windows!.get(s.relPath)!,
   }));
   const list = candidates();
   const scores = list.map(([, f]) => pairs.map(f));

@@ -125,3 +125,23 @@ export function readNabSeries(path: string): { timestamps: string[]; times: numb
   }
   return out;
 }
+
+/** The labelled series of a corpus, read whole, with what scoring needs of each. */
+export interface LabelledCorpus {
+  labelled: NabSeriesFile[];
+  data: ReturnType<typeof readNabSeries>[];
+  /** Per series: its name (relPath), times and anomaly windows (scores are added per candidate). */
+  base: { name: string; times: number[]; windows: [number, number][] }[];
+}
+
+/** Reads every labelled series of `corpus` (the offline searches and cross-validation). */
+export function readLabelledSeries(corpus: NabCorpus): LabelledCorpus {
+  const labelled = corpus.series.filter((s) => corpus.windows?.has(s.relPath));
+  const data = labelled.map((s) => readNabSeries(s.absPath));
+  const base = labelled.map((s, i) => ({
+    name: s.relPath,
+    times: data[i]!.times,
+    windows: corpus.windows!.get(s.relPath)!,
+  }));
+  return { labelled, data, base };
+}

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
 import { ARTimeDetector, type ARTimeOnlineOptions } from './artime.js';
 import { crossValidate, scoreSeriesARTime } from './cv.js';
-import { readNabCorpus, readNabSeries } from './nab-corpus.js';
+import { readLabelledSeries, readNabCorpus } from './nab-corpus.js';
 import { optimizeThreshold } from './nab-scorer.js';
 import { formatScore } from './results-writer.js';
 
@@ -139,13 +139,7 @@ async function main(): Promise<void> {
     },
   });
   const corpus = readNabCorpus(flags.nab!);
-  const labelled = corpus.series.filter((s) => corpus.windows?.has(s.relPath));
-  const data = labelled.map((s) => readNabSeries(s.absPath));
-  const base = labelled.map((s, i) => ({
-    name: s.relPath,
-    times: data[i]!.times,
-    windows: corpus.windows!.get(s.relPath)!,
-  }));
+  const { labelled, data, base } = readLabelledSeries(corpus);
   if (flags.cache) mkdirSync(flags.cache, { recursive: true });
   const only = flags.bases?.split(',').map(Number);
   const bases = BASES.filter((_, b) => !only || only.includes(b));
