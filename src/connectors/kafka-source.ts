@@ -143,6 +143,7 @@ export function kafkaSource(
 
   return {
     name: `kafka:${topic}`,
+    sharesStamps: true,
     async open(ctx: SourceContext) {
       for (const [k, offset] of Object.entries(ctx.startOffsets ?? {})) {
         if (k.startsWith(`${topic}/`)) checkpointed.set(Number(k.slice(topic.length + 1)), offset);
@@ -189,10 +190,12 @@ export function kafkaSource(
         head = 0;
       }
       const out: Envelope<Buffer | null>[] = [];
-      const now = wallClockMs();
+      // One stamps array for the records read together: no array per record, and the runtime
+      // stamps each stage once per batch (`sharesStamps`).
+      const stamps = [wallClockMs()];
       while (out.length < max && head < buffered.length) {
         const m = buffered[head++]!;
-        out.push(envelope(m.value, topic, m.partition, m.offset, m.timestamp, now));
+        out.push(envelope(m.value, topic, m.partition, m.offset, m.timestamp, stamps));
         next.set(m.partition, m.offset + 1);
       }
       // Fetch the next records while the pipeline works on these.
