@@ -28,6 +28,7 @@ export function httpIngestSource(
   let inner: Source<Buffer | null> | undefined;
   return {
     name: `http:${topic}`,
+    sharesStamps: true, // a log source's polls
     async open(ctx: SourceContext) {
       if (!log.hasTopic(topic)) log.createTopic(topic, { partitions: 1 });
       inner = logSource({ log, topic, endWhen: opts.endWhen });

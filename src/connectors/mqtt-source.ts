@@ -94,6 +94,7 @@ export function mqttSource(opts: MqttSourceOptions): Source<Buffer | null> {
 
   return {
     name: `mqtt:${opts.topic}`,
+    sharesStamps: true, // one stamps array per poll, spooled (a log source) or not
     async open(ctx: SourceContext) {
       if (spool) {
         if (!spool.log.hasTopic(spoolTopic!)) spool.log.createTopic(spoolTopic!, { partitions: 1 });

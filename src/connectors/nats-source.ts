@@ -133,6 +133,7 @@ export function natsSource(opts: NatsSourceOptions): Source<Buffer> {
 
   return {
     name: `nats:${topic}`,
+    sharesStamps: true,
     async open(ctx: SourceContext) {
       try {
         nc = await connect({

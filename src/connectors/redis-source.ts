@@ -109,6 +109,7 @@ export function redisSource(opts: RedisSourceOptions): Source<Buffer | null> {
 
   return {
     name: `redis:${stream}`,
+    sharesStamps: true,
     async open(ctx: SourceContext) {
       group ||= `sluice-${ctx.pipeline}`;
       marks = `${stream}:sluice:${group}:${consumer}:delivered`;
