@@ -143,22 +143,21 @@ export function setEventTimes(batch: Batch, stage: string, fn: (value: unknown) 
   try {
     for (; i < recs.length; i++) {
       const env = recs[i]!;
-      const t = fn(env.value);
-      if (!Number.isFinite(t)) throw badEventTime(t);
-      env.eventTime = t;
+      env.eventTime = checkedEventTime(fn, env.value);
     }
     return;
   } catch (e) {
     finishAfterThrow(batch, stage, i, e, (env) => {
-      const t = fn(env.value);
-      if (!Number.isFinite(t)) throw badEventTime(t);
-      env.eventTime = t;
+      env.eventTime = checkedEventTime(fn, env.value);
     });
   }
 }
 
-export function badEventTime(t: unknown): Error {
-  return new Error(`event time must be a finite number of ms, got ${String(t)}`);
+/** `fn(value)`, which must be a finite number of ms; throws saying so otherwise. */
+export function checkedEventTime(fn: (value: unknown) => number, value: unknown): number {
+  const t = fn(value);
+  if (!Number.isFinite(t)) throw new Error(`event time must be a finite number of ms, got ${String(t)}`);
+  return t;
 }
 
 /** Sets each record's key to `fn(value)`, as `setEventTimes` does event times. */

@@ -4,7 +4,7 @@ import { requireOption } from '../errors.js';
 import type { Stateful } from '../interfaces.js';
 import { KeyedStateCache } from '../state/keyed-cache.js';
 import type { StateChange, StateReader } from '../state/store.js';
-import { badEventTime, deadLetter, type Batch, type FusedInputs } from '../steps.js';
+import { checkedEventTime, deadLetter, type Batch, type FusedInputs } from '../steps.js';
 import { WatermarkTracker } from '../time/watermarks.js';
 import type { Aggregate } from './aggregates.js';
 import { windowsOf, type WindowAssigner } from './assigners.js';
@@ -109,21 +109,18 @@ export class WindowOperator<T> implements Stateful {
     // Fused `eventTime`/`keyBy` stages (fuse.ts): what they would do to each record, in their
     // order, written out here rather than in a method: a call this big per record would use up
     // the inlining budget that the aggregate kernels and the watermark tracker need.
-    const fused = this.fused !== undefined;
-    const timeOf = this.fused?.eventTime?.fn;
-    const keyOf = this.fused?.key?.fn;
+    const { eventTime: fusedTime, key: fusedKey } = this.fused ?? {};
+    const timeOf = fusedTime?.fn;
+    const keyOf = fusedKey?.fn;
+    const fused = timeOf !== undefined || keyOf !== undefined;
     for (let i = 0; i < records.length; i++) {
       const env = records[i]!;
       if (fused) {
         const value = env.value;
-        let stage = this.fused!.eventTime?.stage;
+        let stage = fusedTime?.stage;
         try {
-          if (timeOf !== undefined) {
-            const tt = timeOf(value);
-            if (!Number.isFinite(tt)) throw badEventTime(tt);
-            env.eventTime = tt;
-          }
-          stage = this.fused!.key?.stage;
+          if (timeOf !== undefined) env.eventTime = checkedEventTime(timeOf, value);
+          stage = fusedKey?.stage;
           if (keyOf !== undefined) env.key = keyOf(value);
         } catch (e) {
           // As unfused: the record is a dead letter of the stage that rejected it.
