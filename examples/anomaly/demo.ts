@@ -107,18 +107,8 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
   if ((opts.nabDir === undefined) === (opts.from === undefined))
     throw new SluiceError('SLUICE_INVALID_OPTION', 'give either a NAB folder or a source URL, not both');
   const kind = opts.detectorKind ?? 'sluice';
-  if (!DETECTOR_KINDS.includes(kind))
-    throw new SluiceError(
-      'SLUICE_INVALID_OPTION',
-      `detector: one of ${DETECTOR_KINDS.join(', ')}, not ${kind}`,
-    );
-  if (kind !== 'sluice' && opts.from !== undefined)
-    throw new SluiceError('SLUICE_INVALID_OPTION', artimeNeedsFiles(kind));
-  if (kind !== 'sluice' && opts.dataDir !== undefined)
-    throw new SluiceError(
-      'SLUICE_INVALID_OPTION',
-      `detector ${kind} cannot be checkpointed (no snapshots): run it without a data dir`,
-    );
+  const refusal = detectorRefusal(kind, opts);
+  if (refusal !== undefined) throw new SluiceError('SLUICE_INVALID_OPTION', refusal);
   const corpus = opts.nabDir !== undefined ? readNabCorpus(opts.nabDir) : undefined;
   const paths = corpus ? corpus.series.map((s) => s.relPath) : [`${liveName(opts.from!)}.csv`];
   // Resuming keeps the results files: the writer cuts them back to the checkpoint.
@@ -258,9 +248,23 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
   };
 }
 
-/** Why ARTime cannot score a live source. */
-export function artimeNeedsFiles(kind: string): string {
-  return `--detector ${kind} needs each series' minimum, maximum and length before its first row (as NAB's runner gives every detector); the demo reads them from the files of a NAB folder (--nab), which a live --from source cannot give: use --detector sluice`;
+/**
+ * Why `kind` cannot run with these options, or undefined when it can (the CLI and the API give
+ * the same reasons): an unknown name; ARTime with a live source (it needs each series' min, max
+ * and length up front) or with a data dir (it has no snapshots to checkpoint).
+ */
+export function detectorRefusal(
+  kind: string,
+  uses: { from?: unknown; dataDir?: unknown },
+): string | undefined {
+  if (!(DETECTOR_KINDS as readonly string[]).includes(kind))
+    return `--detector: one of ${DETECTOR_KINDS.join(', ')}, not ${kind}`;
+  if (kind === 'sluice') return undefined;
+  if (uses.from !== undefined)
+    return `--detector ${kind} needs each series' minimum, maximum and length before its first row (as NAB's runner gives every detector); the demo reads them from the files of a NAB folder (--nab), which a live --from source cannot give: use --detector sluice`;
+  if (uses.dataDir !== undefined)
+    return `--detector ${kind} cannot be checkpointed (no snapshots): run it without --data`;
+  return undefined;
 }
 
 /**

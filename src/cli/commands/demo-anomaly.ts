@@ -3,8 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ALERT_THRESHOLD,
-  DETECTOR_KINDS,
-  artimeNeedsFiles,
+  detectorRefusal,
   runAnomalyDemo,
   type AnomalyDemoResult,
   type DetectorKind,
@@ -74,12 +73,8 @@ export async function demoAnomaly(args: string[]): Promise<number> {
   if (values.nab !== undefined && values.from !== undefined)
     throw new UsageError('--nab and --from exclude each other');
   const detectorKind = stringFlag(values.detector, 'detector', 'sluice') as DetectorKind;
-  if (!DETECTOR_KINDS.includes(detectorKind))
-    throw new UsageError(`--detector: one of ${DETECTOR_KINDS.join(', ')}, not ${detectorKind}`);
-  if (detectorKind !== 'sluice' && values.from !== undefined)
-    throw new UsageError(artimeNeedsFiles(detectorKind));
-  if (detectorKind !== 'sluice' && values.data !== undefined)
-    throw new UsageError(`--detector ${detectorKind} cannot be checkpointed: run it without --data`);
+  const refusal = detectorRefusal(detectorKind, { from: values.from, dataDir: values.data });
+  if (refusal !== undefined) throw new UsageError(refusal);
   const from = values.from === undefined ? undefined : stringFlag(values.from, 'from', '');
   const dataDir = values.data === undefined ? undefined : resolve(stringFlag(values.data, 'data', ''));
   const defaultOut = dataDir ? join(dataDir, 'results') : '.sluice/anomaly-results';
