@@ -23,15 +23,17 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
 import { SluiceError } from '../../src/index.js';
-import { parseNabTimestamp, readNabCorpus, readNabSeries, type NabCorpus } from './nab-corpus.js';
+import {
+  parseNabTimestamp,
+  readLabelledSeries,
+  readNabCorpus,
+  type LabelledCorpus,
+  type NabCorpus,
+} from './nab-corpus.js';
 import { optimizeThreshold, type NabResult, type ScoredSeries } from './nab-scorer.js';
 
-/** One labelled series of the corpus: where its results file should be and what it must hold. */
-interface LabelledSeries {
-  relPath: string;
-  times: number[];
-  windows: [number, number][];
-}
+/** One labelled series of the corpus (`name` is its relPath): where its results file should be and what it must hold. */
+type LabelledSeries = LabelledCorpus['base'][number];
 
 export interface LeaderboardRow {
   detector: string;
@@ -66,11 +68,7 @@ function labelledSeries(corpus: NabCorpus): LabelledSeries[] {
       'SLUICE_INVALID_OPTION',
       `${corpus.root} has no labels/combined_windows.json: nothing to score against`,
     );
-  const out: LabelledSeries[] = [];
-  for (const s of corpus.series) {
-    const windows = corpus.windows.get(s.relPath);
-    if (windows) out.push({ relPath: s.relPath, times: readNabSeries(s.absPath).times, windows });
-  }
+  const out = readLabelledSeries(corpus).base;
   if (out.length === 0)
     throw new SluiceError(
       'SLUICE_INVALID_OPTION',
@@ -123,11 +121,11 @@ function detectorSeries(
   const out: ScoredSeries[] = [];
   const notes: string[] = [];
   for (const s of series) {
-    const path = resultsFile(folder, detector, s.relPath);
+    const path = resultsFile(folder, detector, s.name);
     if (!path) {
-      const file = s.relPath.slice(s.relPath.lastIndexOf('/') + 1);
-      const dir = s.relPath.slice(0, s.relPath.lastIndexOf('/') + 1);
-      return { reason: `no results for ${s.relPath} (${dir}${detector}_${file} or ${s.relPath})` };
+      const file = s.name.slice(s.name.lastIndexOf('/') + 1);
+      const dir = s.name.slice(0, s.name.lastIndexOf('/') + 1);
+      return { reason: `no results for ${s.name} (${dir}${detector}_${file} or ${s.name})` };
     }
     let r: { times: number[]; scores: number[] };
     try {
@@ -148,17 +146,17 @@ function detectorSeries(
       let last = r.times.length - 1;
       while (r.times[last] === s.times[last]) last--;
       notes.push(
-        `${s.relPath}: rows ${off + 1}-${last + 1} in another order than the data file (scored as written)`,
+        `${s.name}: rows ${off + 1}-${last + 1} in another order than the data file (scored as written)`,
       );
     }
-    out.push({ name: s.relPath, times: r.times, windows: s.windows, scores: r.scores });
+    out.push({ name: s.name, times: r.times, windows: s.windows, scores: r.scores });
   }
   return { series: out, notes };
 }
 
 /** Does `dir` hold results files directly (`<category>/<series>.csv`), i.e. is it one detector's folder? */
 function holdsResults(dir: string, series: LabelledSeries[]): boolean {
-  return series.some((s) => resultsFile(dir, basename(dir), s.relPath) !== undefined);
+  return series.some((s) => resultsFile(dir, basename(dir), s.name) !== undefined);
 }
 
 /** Scores every detector folder under `resultsDir` against the labelled series of `nabDir`. */
