@@ -42,6 +42,8 @@
  * for (const [t, x] of rows) console.log(d.update(t, x));
  */
 
+import { decodeState, encodeState } from './state-codec.js';
+
 /** What NAB tells a detector about a series before its first row. */
 export interface ARTimeSeriesInfo {
   /** Smallest value of the series. */
@@ -383,6 +385,28 @@ export class ARTimeDetector {
   /** Rows learned so far. */
   get rows(): number {
     return this.i - 1;
+  }
+
+  /**
+   * Everything it has learned (the ART network, the windows, the median, the vigilance
+   * history), as bytes: `ARTimeDetector.restore` gives a detector that scores the next rows
+   * exactly as this one would.
+   */
+  snapshot(): Uint8Array {
+    return encodeState(this);
+  }
+
+  /** A detector in the state `snapshot()` saved. */
+  static restore(bytes: Uint8Array): ARTimeDetector {
+    // The state is plain data (numbers, arrays, typed arrays): put it back into instances of the
+    // classes it was taken from (a structured clone keeps the fields, not the prototypes).
+    const state = decodeState(bytes) as Record<string, unknown>;
+    const d = Object.create(ARTimeDetector.prototype) as ARTimeDetector;
+    Object.assign(d, state, {
+      net: Object.assign(new ARTimeNetwork(), state.net),
+      simMean: Object.assign(new RunningMean(), state.simMean),
+    });
+    return d;
   }
 
   /** Scores value `x` (the time is not used by ARTime), then learns it. */

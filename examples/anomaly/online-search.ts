@@ -4,6 +4,9 @@
  * the rows so far) tried on all labelled series of a NAB folder, with and without a refractory
  * rule whose span is a fixed number of rows, each scored with one threshold per profile; then
  * the leave-one-category-out cross-validation of choosing among them (`crossValidate` of `cv.ts`).
+ * Then the multi-scale hand-overs (`artime-online.ts`, `HANDOVERS`), scored from their instances'
+ * scores by `handoverScores` (a test holds it to `MultiScaleARTime`), and their combinations with
+ * this project's detector (`ENSEMBLES`, `ensembleScores`; a test holds it to `EnsembleDetector`).
  *
  * Nothing here is told a series' min, max or length: each base configuration scores every series
  * once (float32 values, 6-decimal scores, as the demo's results files hold them), and the
@@ -19,8 +22,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
+import type { MultiScaleConfig } from './artime-online.js';
 import { ARTimeDetector, type ARTimeOnlineOptions } from './artime.js';
-import { crossValidate, scoreSeriesARTime } from './cv.js';
+import { crossValidate, scoreSeries, scoreSeriesARTime } from './cv.js';
 import { readLabelledSeries, readNabCorpus } from './nab-corpus.js';
 import { optimizeThreshold } from './nab-scorer.js';
 import { formatScore } from './results-writer.js';
@@ -97,6 +101,139 @@ export const BASES: [string, ARTimeOnlineOptions | Diagnostic | null][] = [
 /** Refractory rules applied to every base: [rows, factor], `null` for none. */
 export const REFRACTORY: ([number, number] | null)[] = [null, [80, 0.5], [150, 0.5], [300, 0.5]];
 
+/**
+ * A multi-scale hand-over (`artime-online.ts`) scored from its instances' own scores, with an
+ * optional refractory rule whose span is a share of the speaking instance's probation.
+ */
+export interface HandoverTry extends MultiScaleConfig {
+  /** [share of the speaking probation, factor]: a detection that close after the previous one × factor. */
+  refractory?: [number, number];
+}
+
+const FIVE = [150, 300, 450, 600, 750];
+
+/** The hand-over configurations, in the order tried (after every base above). */
+export const HANDOVERS: [string, HandoverTry][] = [
+  // 1. Which scales, and when each takes over (range: remap, no margin).
+  ...[0.1, 0.15, 0.2, 0.3, 0.5, 1].flatMap((handover) =>
+    [[150, 300, 600], FIVE, [200, 450, 750], [150, 750]].map((probations): [string, HandoverTry] => [
+      `multi-scale P=${probations.join(',')} handover ${handover}t`,
+      { probations, handover, range: 'remap', margin: 0 },
+    ]),
+  ),
+  // 2. How the range is learned, five scales.
+  ...(
+    [
+      ['remap', 0.25],
+      ['remap', 0.5],
+      ['remap', 1],
+      ['clamp', 0.5],
+      ['clamp', 1],
+    ] as const
+  ).flatMap(([range, margin]) =>
+    [0.3, 0.5, 0.7].map((handover): [string, HandoverTry] => [
+      `multi-scale P=${FIVE.join(',')} handover ${handover}t ${range} m=${margin}`,
+      { probations: FIVE, handover, range, margin },
+    ]),
+  ),
+  // 3. A refractory span proportional to the speaking scale.
+  ...[0, 0.5].flatMap((margin) =>
+    [0.13, 0.25, 0.5, 1].flatMap((share) =>
+      [0.5, 0.25].map((factor): [string, HandoverTry] => [
+        `multi-scale P=${FIVE.join(',')} handover 0.5t remap m=${margin} + refractory ${share}P x${factor}`,
+        { probations: FIVE, handover: 0.5, range: 'remap', margin, refractory: [share, factor] },
+      ]),
+    ),
+  ),
+];
+
+/**
+ * ARTime without look-ahead combined with this project's detector (`detector.ts`, its defaults),
+ * row by row: `max` = max(a, w·s), `max-scaled-artime` = max(w·a, s), `sum` = min(1, a + w·s),
+ * a = ARTime's score, s = ours; optionally a refractory rule (rows × 0.5) on the result.
+ */
+export interface EnsembleTry {
+  /** ARTime's part: a hand-over, or one instance with a fixed probation. */
+  artime: HandoverTry | ARTimeOnlineOptions;
+  form: 'max' | 'max-scaled-artime' | 'sum';
+  weight: number;
+  refractoryRows?: number;
+}
+
+const HANDOVER_M0: HandoverTry = { probations: FIVE, handover: 0.5, range: 'remap', margin: 0 };
+const HANDOVER_M05: HandoverTry = { ...HANDOVER_M0, margin: 0.5 };
+const ensembleName = (e: EnsembleTry) => {
+  const a =
+    'probations' in e.artime
+      ? `multi-scale 0.5t m=${e.artime.margin}`
+      : `${e.artime.range} P=${e.artime.probationRows}`;
+  const f =
+    e.form === 'max'
+      ? `max(${a}, ${e.weight}*ours)`
+      : e.form === 'sum'
+        ? `min(1, ${a} + ${e.weight}*ours)`
+        : `max(${e.weight}*${a}, ours)`;
+  return e.refractoryRows ? `${f} + refractory ${e.refractoryRows} rows x0.5` : f;
+};
+
+/** The ensembles with this project's detector, in the order tried (after the hand-overs). */
+export const ENSEMBLES: [string, EnsembleTry][] = (
+  [
+    ...[0.3, 0.5, 0.7, 1].map((weight) => ({ artime: HANDOVER_M0, form: 'max', weight })),
+    ...[0.3, 0.5, 0.7, 1].map((weight) => ({
+      artime: { probationRows: 300, range: 'remap' },
+      form: 'max',
+      weight,
+    })),
+    ...[0.3, 0.5, 0.7, 1].map((weight) => ({ artime: HANDOVER_M05, form: 'max', weight })),
+    ...[0.3, 0.5, 0.7, 1].map((weight) => ({ artime: HANDOVER_M05, form: 'max-scaled-artime', weight })),
+    ...[0.4, 0.6].map((weight) => ({ artime: HANDOVER_M05, form: 'max', weight })),
+    ...[0.3, 0.5].map((weight) => ({ artime: HANDOVER_M05, form: 'sum', weight })),
+    ...[50, 100, 200].map((refractoryRows) => ({
+      artime: HANDOVER_M05,
+      form: 'max',
+      weight: 0.5,
+      refractoryRows,
+    })),
+  ] as EnsembleTry[]
+).map((e) => [ensembleName(e), e]);
+
+/** An ensemble's scores from ARTime's (`a[series][row]`) and ours (`s[series][row]`). */
+export function ensembleScores(e: EnsembleTry, a: number[][], s: number[][]): number[][] {
+  const w = e.weight;
+  const combined = a.map((row, f) =>
+    row.map((x, t) => {
+      const y = s[f]![t]!;
+      return e.form === 'max'
+        ? Math.max(x, w * y)
+        : e.form === 'sum'
+          ? Math.min(1, x + w * y)
+          : Math.max(w * x, y);
+    }),
+  );
+  return e.refractoryRows ? combined.map((r) => refractoryRows(r, e.refractoryRows!, 0.5)) : combined;
+}
+
+/**
+ * A hand-over's scores from its instances' scores (`scales[k][series][row]`, instance k with
+ * `probations[k]`): what `MultiScaleARTime` emits, plus the optional refractory rule.
+ */
+export function handoverScores(h: HandoverTry, scales: number[][][]): number[][] {
+  return scales[0]!.map((_, f) => {
+    let k = 0;
+    let last = -Infinity;
+    return scales[0]![f]!.map((_, t) => {
+      while (k + 1 < h.probations.length && h.probations[k + 1]! <= h.handover * (t + 1)) k++;
+      let a = scales[k]![f]![t]!;
+      if (h.refractory && a > 0) {
+        if (t - last <= h.refractory[0] * h.probations[k]!) a *= h.refractory[1];
+        last = t;
+      }
+      return a;
+    });
+  });
+}
+
 const round = (x: number) => Number(x.toFixed(2));
 
 /** One configuration's figures on the corpus, one threshold per profile. */
@@ -117,6 +254,9 @@ function logText(tried: Tried[]): string {
     "# name | standard / reward_low_FP_rate / reward_low_FN_rate | TP/FP/FN and threshold at the standard profile's threshold.",
     "# P = the detector's own probation in rows (fixed); remap / clamp / m = how the value range is learned (artime.ts, ARTimeOnlineOptions);",
     '# refractory N rows xf = a detection within N rows of the previous one multiplied by f.',
+    '# multi-scale P=a,b,.. handover h·t = instances with those probations, row t scored by the longest P <= h·t (artime-online.ts);',
+    "#   refractory sP xf there = a detection within s × the speaking instance's probation of the previous one multiplied by f.",
+    "# ours = this project's detector (detector.ts, defaults); max(a, w*ours) etc. = row-by-row combinations of the two (ensemble.ts ships one).",
     "# [look-ahead] = told each file's min/max and/or row count (the reference, and diagnostics isolating each look-ahead): not candidates.",
     `# ${tried.filter((t) => t.online).length} look-ahead-free configurations, ${tried.filter((t) => !t.online).length} with look-ahead.`,
   ];
@@ -143,8 +283,10 @@ async function main(): Promise<void> {
   if (flags.cache) mkdirSync(flags.cache, { recursive: true });
   const only = flags.bases?.split(',').map(Number);
   const bases = BASES.filter((_, b) => !only || only.includes(b));
-  const baseScores = bases.map(([name, options]) => {
-    const file = flags.cache && join(flags.cache, `${name.replace(/[^\w.=-]+/g, '_')}.json`);
+  /** Every series scored by one base (cached by its options: hand-overs share their instances). */
+  const scored = (name: string, options: ARTimeOnlineOptions | Diagnostic | null): number[][] => {
+    const key = options ? JSON.stringify({ margin: 0, ...options }) : 'reference';
+    const file = flags.cache && join(flags.cache, `${key.replace(/[^\w.=-]+/g, '_')}.json`);
     if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as number[][];
     const started = Date.now();
     const s = data.map((d) =>
@@ -157,7 +299,8 @@ async function main(): Promise<void> {
     if (file) writeFileSync(file, JSON.stringify(s));
     process.stderr.write(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     return s;
-  });
+  };
+  const baseScores = bases.map(([name, options]) => scored(name, options));
   const list: { name: string; online: boolean; scores: number[][] }[] = [];
   bases.forEach(([name, options], b) => {
     for (const r of REFRACTORY)
@@ -167,6 +310,34 @@ async function main(): Promise<void> {
         scores: r ? baseScores[b]!.map((a) => refractoryRows(a, r[0], r[1])) : baseScores[b]!,
       });
   });
+  const handover = (h: HandoverTry) =>
+    handoverScores(
+      h,
+      h.probations.map((p) =>
+        scored(`online ${h.range} m=${h.margin} P=${p}`, {
+          probationRows: p,
+          range: h.range,
+          margin: h.margin,
+        }),
+      ),
+    );
+  if (!only) {
+    for (const [name, h] of HANDOVERS) list.push({ name, online: true, scores: handover(h) });
+    const oursFile = flags.cache && join(flags.cache, 'ours.json');
+    let ours: number[][];
+    if (oursFile && existsSync(oursFile)) ours = JSON.parse(readFileSync(oursFile, 'utf8')) as number[][];
+    else {
+      ours = data.map((d) => scoreSeries({}, d.times, d.values));
+      if (oursFile) writeFileSync(oursFile, JSON.stringify(ours));
+    }
+    for (const [name, e] of ENSEMBLES) {
+      const a =
+        'probations' in e.artime
+          ? handover(e.artime)
+          : scored(`online P=${e.artime.probationRows}`, e.artime);
+      list.push({ name, online: true, scores: ensembleScores(e, a, ours) });
+    }
+  }
   const tried = list.map(({ name, online, scores }) => {
     const figures: Record<string, number> = {};
     let tpFpFn = '';

@@ -9,7 +9,9 @@ import {
   type ARTimeOnlineOptions,
   type ARTimeSeriesInfo,
 } from '../../examples/anomaly/artime.js';
+import { MULTI_SCALE_DEFAULTS, MultiScaleARTime } from '../../examples/anomaly/artime-online.js';
 import { readNabSeries } from '../../examples/anomaly/nab-corpus.js';
+import { HANDOVERS, handoverScores } from '../../examples/anomaly/online-search.js';
 
 /** A daily sine (5-minute rows) with noise, shifted up by 30 from row `shiftAt`. */
 function makeSeries(n: number, seed: number, shiftAt: number): number[] {
@@ -159,5 +161,64 @@ describe('ARTime without look-ahead (online)', () => {
         );
         assert.ok(s[top]! > 0.5, `strongest score ${s[top]}`);
       }
+  });
+});
+
+describe('ARTime at several scales without look-ahead (artime-online)', () => {
+  const { probations, range, margin } = MULTI_SCALE_DEFAULTS;
+  const multiScores = (xs: number[], d = new MultiScaleARTime()) =>
+    xs.map((x, i) => d.update(i * 300_000, x));
+
+  it("is the hand-over the search scored: row t gets the longest probation <= t/2's score", () => {
+    const xs = makeSeries(2400, 5, 2000);
+    const scales = probations.map((p) => [onlineScores(xs, { probationRows: p, range, margin })]);
+    const d = new MultiScaleARTime();
+    const seen: number[] = [];
+    const got = xs.map((x, i) => {
+      const s = d.update(i * 300_000, x);
+      seen.push(d.scale);
+      return s;
+    });
+    assert.deepEqual(got, handoverScores({ ...MULTI_SCALE_DEFAULTS }, scales)[0]);
+    // Each instance speaks from row 2P, index 2P - 1 (the first, 150, from the start).
+    assert.deepEqual(
+      [seen[0], seen[598], seen[599], seen[899], seen[1199], seen[1498], seen[1499], seen[2399]],
+      [150, 150, 300, 450, 600, 600, 750, 750],
+    );
+    assert.equal(d.rows, xs.length);
+    // The shipped configuration is one the search logged.
+    assert.ok(
+      HANDOVERS.some(([, h]) => JSON.stringify({ ...h }) === JSON.stringify({ ...MULTI_SCALE_DEFAULTS })),
+    );
+    // A mutation check on the comparison itself: another hand-over gives other scores here.
+    assert.notDeepEqual(got, handoverScores({ ...MULTI_SCALE_DEFAULTS, handover: 0.2 }, scales)[0]);
+  });
+
+  it('scores a prefix the same whatever follows it, and detects a level shift', () => {
+    const a = makeSeries(3000, 3, 2500);
+    const b = a.slice(0, 1200).concat(makeSeries(1800, 9, 100).map((v, i) => (i > 900 ? 10 * v : v - 200)));
+    const sa = multiScores(a);
+    const sb = multiScores(b);
+    assert.deepEqual(sa.slice(0, 1200), sb.slice(0, 1200));
+    assert.notDeepEqual(sa.slice(1200), sb.slice(1200));
+    assert.ok(
+      sb.every((v) => v >= 0 && v <= 1),
+      'scores in [0, 1]',
+    );
+    for (const seed of [1, 7, 42]) {
+      const s = multiScores(makeSeries(2000, seed, 1500));
+      assert.ok(
+        s.slice(0, 150).every((v) => v === 0),
+        'the first probation scores 0',
+      );
+      const top = s.indexOf(Math.max(...s));
+      assert.ok(top >= 1500 && top < 1520, `seed ${seed}: strongest score at row ${top}`);
+    }
+  });
+
+  it('refuses a configuration it cannot run', () => {
+    assert.throws(() => new MultiScaleARTime({ probations: [300, 150] }), /ascending/);
+    assert.throws(() => new MultiScaleARTime({ probations: [] }), /non-empty/);
+    assert.throws(() => new MultiScaleARTime({ handover: 0 }), /handover > 0/);
   });
 });

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MULTI_SCALE_DEFAULTS, MultiScaleARTime } from '../../examples/anomaly/artime-online.js';
+import { SeriesAnomalyDetector } from '../../examples/anomaly/detector.js';
+import { ENSEMBLE_DEFAULTS, EnsembleDetector } from '../../examples/anomaly/ensemble.js';
+import { ENSEMBLES, ensembleScores } from '../../examples/anomaly/online-search.js';
+import { decodeState, encodeState } from '../../examples/anomaly/state-codec.js';
+
+const STEP = 300_000;
+
+/** A daily sine (5-minute rows) with noise, bursts every ~900 rows and a level shift at `shiftAt`. */
+function makeSeries(n: number, seed: number, shiftAt: number): number[] {
+  let x = seed;
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
+  return Array.from({ length: n }, (_, i) => {
+    let v = 50 + 20 * Math.sin((2 * Math.PI * i) / 288) + 2 * rnd();
+    if (i % 911 === 500) v += 60;
+    if (i >= shiftAt) v += 30;
+    return Number(v.toFixed(3));
+  });
+}
+
+interface Snapshotting {
+  update(t: number, x: number): number;
+  snapshot(): Uint8Array;
+}
+
+/** Scores with a snapshot/restore round trip (through an unaligned Buffer, as LMDB hands it back) at each cut. */
+function scoresWithRestarts<D extends Snapshotting>(
+  xs: number[],
+  make: () => D,
+  restore: (b: Uint8Array) => D,
+  cuts: number[],
+): { scores: number[]; last: D } {
+  let d = make();
+  const scores = xs.map((x, i) => {
+    if (cuts.includes(i)) {
+      const bytes = d.snapshot();
+      const unaligned = Buffer.alloc(bytes.length + 1).subarray(1);
+      unaligned.set(bytes);
+      d = restore(unaligned);
+    }
+    return d.update(i * STEP, x);
+  });
+  return { scores, last: d };
+}
+
+describe('the ensemble detector (the anomaly demo default)', () => {
+  it("is the larger of ARTime at several scales and half of this project's detector, as the search scored it", () => {
+    const xs = makeSeries(3000, 11, 2400);
+    const multi = new MultiScaleARTime();
+    const ours = new SeriesAnomalyDetector();
+    const a = xs.map((x, i) => multi.update(i * STEP, x));
+    const s = xs.map((x, i) => ours.update(i * STEP, x));
+    const e = new EnsembleDetector();
+    const got = xs.map((x, i) => e.update(i * STEP, x));
+    const shipped = ENSEMBLES.find(
+      ([, t]) =>
+        t.form === 'max' &&
+        t.weight === ENSEMBLE_DEFAULTS.oursWeight &&
+        !t.refractoryRows &&
+        JSON.stringify(t.artime) === JSON.stringify({ ...MULTI_SCALE_DEFAULTS }),
+    );
+    assert.ok(shipped, 'the shipped combination is one the search logged');
+    assert.deepEqual(got, ensembleScores(shipped[1], [a], [s])[0]);
+    // Both parts matter on this series: some rows take ours' half, some ARTime's score.
+    assert.ok(got.some((v, i) => v > 0 && v === 0.5 * s[i]! && v !== a[i]));
+    assert.ok(got.some((v, i) => v > 0 && v === a[i]! && v !== 0.5 * s[i]!));
+    assert.equal(e.rows, xs.length);
+  });
+
+  it('resumes from a snapshot exactly: the same scores, and the same snapshot bytes at the end', () => {
+    const xs = makeSeries(2500, 5, 2000);
+    const cuts = [100, 700, 1250, 1600];
+    for (const [make, restore] of [
+      [() => new EnsembleDetector(), (b: Uint8Array) => EnsembleDetector.restore(b)],
+      [() => new MultiScaleARTime(), (b: Uint8Array) => MultiScaleARTime.restore(b)],
+    ] as const) {
+      const whole = scoresWithRestarts<Snapshotting>(xs, make, restore, []);
+      const resumed = scoresWithRestarts<Snapshotting>(xs, make, restore, cuts);
+      assert.deepEqual(resumed.scores, whole.scores);
+      assert.ok(whole.scores.some((v) => v > 0));
+      assert.deepEqual(Buffer.from(resumed.last.snapshot()), Buffer.from(whole.last.snapshot()));
+    }
+  });
+});
+
+describe('state codec (detector checkpoints)', () => {
+  it('round-trips plain state, typed arrays and special numbers, from an unaligned buffer', () => {
+    const state = {
+      n: 3,
+      x: -0.1,
+      inf: -Infinity,
+      nan: NaN,
+      none: undefined,
+      nothing: null,
+      yes: true,
+      name: 'remap ü',
+      list: [1, [2, 'a'], { k: false }],
+      f64: new Float64Array([0.5, Infinity]),
+      i32: new Int32Array([-1, 7, 2 ** 30]),
+      u8: new Uint8Array([255, 0]),
+    };
+    const bytes = encodeState(state);
+    const unaligned = Buffer.alloc(bytes.length + 3).subarray(3);
+    unaligned.set(bytes);
+    const back = decodeState(unaligned) as typeof state;
+    assert.deepEqual(back, state);
+    assert.ok(back.i32 instanceof Int32Array && back.f64 instanceof Float64Array);
+    assert.deepEqual(Buffer.from(encodeState(back)), Buffer.from(bytes), 'canonical: the same bytes again');
+  });
+
+  it('refuses what it cannot encode and bytes that are not a whole state', () => {
+    assert.throws(() => encodeState({ f: () => 1 }), /cannot encode function at \.f/);
+    const bytes = encodeState({ a: [1, 2, 3] });
+    assert.throws(() => decodeState(bytes.subarray(0, bytes.length - 4)), /truncated/);
+    assert.throws(() => decodeState(new Uint8Array([...bytes, 0])), /left over/);
+  });
+});
