@@ -2,12 +2,12 @@
  * The online anomaly detector behind the inference layer's `Model` interface, so a pipeline
  * scores it with `.infer()` and it composes with the batcher, resilience and metrics like any
  * ONNX model. It keeps one `SeriesAnomalyDetector` per series (or whatever per-series scorer the
- * `create` argument makes, e.g. ARTime) and learns from every row it scores, in the order the
- * rows arrive.
+ * `factory` argument makes, e.g. the ensemble or ARTime) and learns from every row it scores, in
+ * the order the rows arrive.
  *
  * Input `features` float32 [N, 4]: series id, value, UTC day number (epoch ms / 86 400 000,
  * whole), millisecond of that day / 1000 (seconds, exact in float32). Output `score` float32
- * [N, 1] in [0, 1). A call is not idempotent (it learns), so resilience never retries it.
+ * [N, 1] in [0, 1]. A call is not idempotent (it learns), so resilience never retries it.
  *
  * @example
  * const model = new OnlineAnomalyModel();
@@ -28,7 +28,16 @@ export const ANOMALY_INPUT_WIDTH = 4;
 /** A per-series online scorer: scores a value at time t (epoch ms), then learns it. */
 export interface SeriesScorer {
   update(t: number, x: number): number;
+  /** What it has learned, as bytes, where it can be checkpointed. */
+  snapshot?(): Uint8Array;
 }
+
+/** How the model makes a series' scorer, and restores one from its snapshot (none: no checkpoints). */
+export interface ScorerFactory {
+  create(series: number): SeriesScorer;
+  restore?(bytes: Uint8Array): SeriesScorer;
+}
+
 const DAY = 86_400_000;
 
 /** The model input row of one observation. */
@@ -58,32 +67,36 @@ export class OnlineAnomalyModel implements Model {
   private closed = false;
 
   /**
-   * @param config this project's detector's settings (the default scorer)
-   * @param create another scorer per series instead (ARTime needs each series' min, max, length)
+   * @param factory the scorer of each series and how to restore it from a snapshot (default: this
+   *   project's detector with `config`); the demo's others are the ensemble and the ARTimes
    */
   constructor(
-    private readonly config: Partial<DetectorConfig> = {},
-    private readonly create: (series: number) => SeriesScorer = () => new SeriesAnomalyDetector(config),
+    config: Partial<DetectorConfig> = {},
+    private readonly factory: ScorerFactory = {
+      create: () => new SeriesAnomalyDetector(config),
+      restore: (bytes) => SeriesAnomalyDetector.restore(bytes, config),
+    },
   ) {}
 
   /** The scorer of one series (created on its first row). */
   scorer(series: number): SeriesScorer {
     let d = this.detectors.get(series);
-    if (!d) this.detectors.set(series, (d = this.create(series)));
+    if (!d) this.detectors.set(series, (d = this.factory.create(series)));
     return d;
   }
 
-  /** The detector of one series, when it is this project's detector (it is the checkpointed one). */
-  detector(series: number): SeriesAnomalyDetector {
+  /** The state of one series' scorer, for a checkpoint. */
+  snapshot(series: number): Uint8Array {
     const d = this.scorer(series);
-    if (!(d instanceof SeriesAnomalyDetector))
-      throw new Error('online_anomaly: this model does not run SeriesAnomalyDetector (no snapshots)');
-    return d;
+    if (!d.snapshot || !this.factory.restore)
+      throw new Error('online_anomaly: this model cannot be checkpointed (its scorers have no snapshots)');
+    return d.snapshot();
   }
 
-  /** Replaces the detector of one series with one restored from `SeriesAnomalyDetector.snapshot()`. */
-  restoreDetector(series: number, snapshot: Uint8Array): void {
-    this.detectors.set(series, SeriesAnomalyDetector.restore(snapshot, this.config));
+  /** Replaces the scorer of one series with one restored from its `snapshot()`. */
+  restoreScorer(series: number, snapshot: Uint8Array): void {
+    if (!this.factory.restore) throw new Error('online_anomaly: this model cannot restore checkpoints');
+    this.detectors.set(series, this.factory.restore(snapshot));
   }
 
   get series(): number {

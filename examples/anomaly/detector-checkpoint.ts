@@ -36,7 +36,7 @@ export class DetectorCheckpoint implements Stateful {
     this.keys.forEach((key, series) => {
       const saved = state.get(ns, key) as SavedSeries | undefined;
       if (!saved) return;
-      this.model.restoreDetector(series, saved.detector);
+      this.model.restoreScorer(series, saved.detector);
       this.rows.set(series, saved.rows);
       this.restored.set(series, saved.rows);
     });
@@ -66,7 +66,7 @@ export class DetectorCheckpoint implements Stateful {
     for (const series of this.dirty) {
       const value: SavedSeries = {
         rows: this.rows.get(series)!,
-        detector: this.model.detector(series).snapshot(),
+        detector: this.model.snapshot(series),
       };
       changes.push({ ns: this.ns, key: this.keys[series]!, value });
     }

@@ -91,8 +91,38 @@ describe('sluice demo anomaly --detector', () => {
       .map((l) => Number(l.split(',')[2]));
     const first = scores.findIndex((s, i) => i >= SHIFT && s > 0);
     assert.ok(first >= SHIFT && first <= SHIFT + 40, `first detection after the shift at row ${first}`);
-    const sluice = await runAnomalyDemo({ nabDir: nab, outDir: join(tmp, 'sluice') });
-    assert.equal(sluice.detector, 'sluice');
+    const byDefault = await runAnomalyDemo({ nabDir: nab, outDir: join(tmp, 'default') });
+    assert.equal(byDefault.detector, 'ensemble');
+  });
+
+  it('runs artime-online on a NAB folder and on a live source, told nothing up front', async () => {
+    const out = join(tmp, 'online');
+    const r = await runAnomalyDemo({ nabDir: nab, outDir: out, detectorKind: 'artime-online' });
+    assert.equal(r.detector, 'artime-online');
+    assert.equal(r.processed, N);
+    assert.equal(r.nab_detail!.standard!.tp, 1);
+    const scores = readFileSync(join(out, 'cat_a', 'level.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => Number(l.split(',')[2]));
+    const first = scores.findIndex((s, i) => i >= SHIFT && s > 0);
+    assert.ok(first >= SHIFT && first <= SHIFT + 40, `first detection after the shift at row ${first}`);
+    // The same rows from a live source (no file to read a min, max or length from): same scores.
+    const live = join(tmp, 'live.ndjson');
+    const rows = levelShift(N, SHIFT).map((v, i) =>
+      JSON.stringify({ timestamp: stamp(T0 + i * STEP), value: v }),
+    );
+    writeFileSync(live, rows.join('\n') + '\n');
+    const liveOut = join(tmp, 'online-live');
+    const l = await runAnomalyDemo({ from: `file:${live}`, outDir: liveOut, detectorKind: 'artime-online' });
+    assert.equal(l.processed, N);
+    const liveScores = readFileSync(join(liveOut, 'live.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => Number(line.split(',')[2]));
+    assert.deepEqual(liveScores, scores);
   });
 
   it('refuses an ARTime detector with a live --from source or --data, and unknown names (CLI and API)', async () => {
@@ -105,14 +135,14 @@ describe('sluice demo anomaly --detector', () => {
       const p = cli('--from', 'file:/nonexistent.ndjson', '--detector', kind, '--json');
       assert.notEqual(p.status, 0);
       assert.match(p.stderr, /needs each series' minimum, maximum and length/);
-      assert.match(p.stderr, /--detector sluice/);
+      assert.match(p.stderr, /--detector ensemble, sluice or artime-online/);
       const d = cli('--nab', nab, '--data', join(tmp, 'data'), '--detector', kind);
       assert.notEqual(d.status, 0);
       assert.match(d.stderr, /cannot be checkpointed/);
     }
-    const bad = cli('--nab', nab, '--detector', 'ensemble');
+    const bad = cli('--nab', nab, '--detector', 'htm');
     assert.notEqual(bad.status, 0);
-    assert.match(bad.stderr, /--detector: one of sluice, artime, artime-refractory/);
+    assert.match(bad.stderr, /--detector: one of ensemble, sluice, artime-online, artime, artime-refractory/);
     await assert.rejects(
       runAnomalyDemo({ from: 'file:/nonexistent.ndjson', outDir: join(tmp, 'x'), detectorKind: 'artime' }),
       /needs each series' minimum, maximum and length/,
