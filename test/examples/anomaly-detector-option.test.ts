@@ -26,6 +26,14 @@ function levelShift(n: number, shift: number, seed = 7): number[] {
   );
 }
 
+/** The anomaly_score column of a NAB results file. */
+const resultScores = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => Number(l.split(',')[2]));
+
 const N = 1600;
 const SHIFT = 1200;
 const nab = join(tmp, 'nab');
@@ -84,11 +92,7 @@ describe('sluice demo anomaly --detector', () => {
     assert.equal(r.processed, N);
     assert.equal(r.nab_detail!.standard!.tp, 1);
     assert.ok(r.nab!.standard! > 50, `standard ${r.nab!.standard}`);
-    const scores = readFileSync(join(out, 'cat_a', 'level.csv'), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => Number(l.split(',')[2]));
+    const scores = resultScores(join(out, 'cat_a', 'level.csv'));
     const first = scores.findIndex((s, i) => i >= SHIFT && s > 0);
     assert.ok(first >= SHIFT && first <= SHIFT + 40, `first detection after the shift at row ${first}`);
     const byDefault = await runAnomalyDemo({ nabDir: nab, outDir: join(tmp, 'default') });
@@ -101,11 +105,7 @@ describe('sluice demo anomaly --detector', () => {
     assert.equal(r.detector, 'artime-online');
     assert.equal(r.processed, N);
     assert.equal(r.nab_detail!.standard!.tp, 1);
-    const scores = readFileSync(join(out, 'cat_a', 'level.csv'), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => Number(l.split(',')[2]));
+    const scores = resultScores(join(out, 'cat_a', 'level.csv'));
     const first = scores.findIndex((s, i) => i >= SHIFT && s > 0);
     assert.ok(first >= SHIFT && first <= SHIFT + 40, `first detection after the shift at row ${first}`);
     // The same rows from a live source (no file to read a min, max or length from): same scores.
@@ -117,11 +117,7 @@ describe('sluice demo anomaly --detector', () => {
     const liveOut = join(tmp, 'online-live');
     const l = await runAnomalyDemo({ from: `file:${live}`, outDir: liveOut, detectorKind: 'artime-online' });
     assert.equal(l.processed, N);
-    const liveScores = readFileSync(join(liveOut, 'live.csv'), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((line) => Number(line.split(',')[2]));
+    const liveScores = resultScores(join(liveOut, 'live.csv'));
     assert.deepEqual(liveScores, scores);
   });
 
