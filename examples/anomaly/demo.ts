@@ -35,7 +35,7 @@ import { MultiScaleARTime } from './artime-online.js';
 import { RefractoryARTime } from './artime-refractory.js';
 import { ARTimeDetector, type ARTimeSeriesInfo } from './artime.js';
 import { DetectorCheckpoint } from './detector-checkpoint.js';
-import { SeriesAnomalyDetector, type DetectorConfig } from './detector.js';
+import type { DetectorConfig } from './detector.js';
 import { EnsembleDetector } from './ensemble.js';
 import { parseNabTimestamp, readNabCorpus, readNabSeries, type NabCorpus } from './nab-corpus.js';
 import { optimizeThreshold, type NabResult, type ScoredSeries } from './nab-scorer.js';
@@ -64,10 +64,8 @@ export const ALERT_THRESHOLDS = Object.freeze({
  */
 export const DETECTOR_KINDS = ['ensemble', 'sluice', 'artime-online', 'artime', 'artime-refractory'] as const;
 export type DetectorKind = (typeof DETECTOR_KINDS)[number];
-/** The detectors told each series' min, max and length up front (NAB's look-ahead). */
+/** The detectors told each series' min, max and length up front (NAB's look-ahead); no snapshots either. */
 const LOOK_AHEAD_KINDS: readonly string[] = ['artime', 'artime-refractory'];
-/** The detectors without snapshots: no checkpoints (`--data`). */
-const UNCHECKPOINTED_KINDS: readonly string[] = ['artime', 'artime-refractory'];
 
 export interface AnomalyDemoOptions {
   /** A folder in NAB's layout (data/, labels/, config/); scored when it has labels. */
@@ -276,7 +274,7 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
 /**
  * Why `kind` cannot run with these options, or undefined when it can (the CLI and the API give
  * the same reasons): an unknown name; the look-ahead ARTimes with a live source (they need each
- * series' min, max and length up front); any ARTime with a data dir (no snapshots to checkpoint).
+ * series' min, max and length up front) or with a data dir (they have no snapshots).
  */
 export function detectorRefusal(
   kind: string,
@@ -286,18 +284,14 @@ export function detectorRefusal(
     return `--detector: one of ${DETECTOR_KINDS.join(', ')}, not ${kind}`;
   if (uses.from !== undefined && LOOK_AHEAD_KINDS.includes(kind))
     return `--detector ${kind} needs each series' minimum, maximum and length before its first row (as NAB's runner gives every detector); the demo reads them from the files of a NAB folder (--nab), which a live --from source cannot give: use --detector ensemble, sluice or artime-online`;
-  if (uses.dataDir !== undefined && UNCHECKPOINTED_KINDS.includes(kind))
+  if (uses.dataDir !== undefined && LOOK_AHEAD_KINDS.includes(kind))
     return `--detector ${kind} cannot be checkpointed (no snapshots): run it without --data, or use --detector ensemble, sluice or artime-online`;
   return undefined;
 }
 
-/** The look-ahead-free detectors' scorers, with their snapshots. */
-function scorerFactory(kind: DetectorKind, ours: Partial<DetectorConfig>): ScorerFactory {
-  if (kind === 'sluice')
-    return {
-      create: () => new SeriesAnomalyDetector(ours),
-      restore: (b) => SeriesAnomalyDetector.restore(b, ours),
-    };
+/** The look-ahead-free detectors' scorers, with their snapshots (undefined: the model's own default, `sluice`). */
+function scorerFactory(kind: DetectorKind, ours: Partial<DetectorConfig>): ScorerFactory | undefined {
+  if (kind === 'sluice') return undefined;
   if (kind === 'artime-online')
     return { create: () => new MultiScaleARTime(), restore: (b) => MultiScaleARTime.restore(b) };
   return {
