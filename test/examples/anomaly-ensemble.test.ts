@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { OnlineAnomalyModel } from '../../examples/anomaly/anomaly-model.js';
 import { MULTI_SCALE_DEFAULTS, MultiScaleARTime } from '../../examples/anomaly/artime-online.js';
+import { ARTimeDetector } from '../../examples/anomaly/artime.js';
 import { SeriesAnomalyDetector } from '../../examples/anomaly/detector.js';
 import { ENSEMBLE_DEFAULTS, EnsembleDetector } from '../../examples/anomaly/ensemble.js';
 import { ENSEMBLES, ensembleScores } from '../../examples/anomaly/online-search.js';
@@ -82,6 +84,38 @@ describe('the ensemble detector (the anomaly demo default)', () => {
       assert.ok(whole.scores.some((v) => v > 0));
       assert.deepEqual(Buffer.from(resumed.last.snapshot()), Buffer.from(whole.last.snapshot()));
     }
+  });
+});
+
+describe('OnlineAnomalyModel checkpoints', () => {
+  it('snapshots and restores through its scorer factory, and refuses where the scorers have no snapshots', () => {
+    const model = new OnlineAnomalyModel(
+      {},
+      {
+        create: () => new EnsembleDetector(),
+        restore: (b) => EnsembleDetector.restore(b),
+      },
+    );
+    const xs = makeSeries(900, 3, 800);
+    const direct = new EnsembleDetector();
+    xs.forEach((x, i) => {
+      model.scorer(0).update(i * STEP, x);
+      direct.update(i * STEP, x);
+    });
+    model.restoreScorer(1, model.snapshot(0));
+    assert.equal(model.scorer(1).update(900 * STEP, 120), direct.update(900 * STEP, 120));
+    assert.deepEqual(
+      Buffer.from(model.snapshot(1)),
+      Buffer.from(direct.snapshot()),
+      'the restored scorer learned the row',
+    );
+    assert.notDeepEqual(Buffer.from(model.snapshot(1)), Buffer.from(model.snapshot(0)));
+    const lookAhead = new OnlineAnomalyModel(
+      {},
+      { create: () => new ARTimeDetector({ min: 0, max: 1, length: 100 }) },
+    );
+    assert.throws(() => lookAhead.snapshot(0), /cannot be checkpointed/);
+    assert.throws(() => lookAhead.restoreScorer(0, new Uint8Array()), /cannot restore/);
   });
 });
 
