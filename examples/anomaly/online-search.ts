@@ -284,22 +284,31 @@ async function main(): Promise<void> {
   const only = flags.bases?.split(',').map(Number);
   const bases = BASES.filter((_, b) => !only || only.includes(b));
   /** Every series scored by one base (cached by its options: hand-overs share their instances). */
-  const scored = (name: string, options: ARTimeOnlineOptions | Diagnostic | null): number[][] => {
-    const key = options ? JSON.stringify({ margin: 0, ...options }) : 'reference';
+  const memo = new Map<string, number[][]>();
+  /** Every series scored once per key: kept in memory (hand-overs and ensembles share bases), and on disk with --cache. */
+  const cached = (name: string, key: string, score: (d: (typeof data)[number]) => number[]): number[][] => {
+    const hit = memo.get(key);
+    if (hit) return hit;
     const file = flags.cache && join(flags.cache, `${key.replace(/[^\w.=-]+/g, '_')}.json`);
-    if (file && existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as number[][];
-    const started = Date.now();
-    const s = data.map((d) =>
+    let s: number[][];
+    if (file && existsSync(file)) s = JSON.parse(readFileSync(file, 'utf8')) as number[][];
+    else {
+      const started = Date.now();
+      s = data.map(score);
+      if (file) writeFileSync(file, JSON.stringify(s));
+      process.stderr.write(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    }
+    memo.set(key, s);
+    return s;
+  };
+  const scored = (name: string, options: ARTimeOnlineOptions | Diagnostic | null): number[][] =>
+    cached(name, options ? JSON.stringify({ margin: 0, ...options }) : 'reference', (d) =>
       !options
         ? scoreSeriesARTime(d.times, d.values)
         : 'diagnostic' in options
           ? scoreDiagnostic(options, d.times, d.values)
           : scoreSeriesOnline(options, d.times, d.values),
     );
-    if (file) writeFileSync(file, JSON.stringify(s));
-    process.stderr.write(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    return s;
-  };
   const baseScores = bases.map(([name, options]) => scored(name, options));
   const list: { name: string; online: boolean; scores: number[][] }[] = [];
   bases.forEach(([name, options], b) => {
@@ -323,13 +332,7 @@ async function main(): Promise<void> {
     );
   if (!only) {
     for (const [name, h] of HANDOVERS) list.push({ name, online: true, scores: handover(h) });
-    const oursFile = flags.cache && join(flags.cache, 'ours.json');
-    let ours: number[][];
-    if (oursFile && existsSync(oursFile)) ours = JSON.parse(readFileSync(oursFile, 'utf8')) as number[][];
-    else {
-      ours = data.map((d) => scoreSeries({}, d.times, d.values));
-      if (oursFile) writeFileSync(oursFile, JSON.stringify(ours));
-    }
+    const ours = cached('ours (detector.ts defaults)', 'ours', (d) => scoreSeries({}, d.times, d.values));
     for (const [name, e] of ENSEMBLES) {
       const a =
         'probations' in e.artime
