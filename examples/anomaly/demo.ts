@@ -156,13 +156,7 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
     );
   } else source = sourceFromUrl(opts.from!, { file: { schema: SCHEMA } });
 
-  const model =
-    kind === 'artime' || kind === 'artime-refractory'
-      ? artimeModel(
-          kind,
-          corpus!.series.map((s) => seriesInfo(s.absPath)),
-        )
-      : new OnlineAnomalyModel(opts.detector, scorerFactory(kind, opts.detector ?? {}));
+  const model = new OnlineAnomalyModel(opts.detector, scorerFactory(kind, opts.detector ?? {}, corpus));
   // One batch at a time keeps each series' rows in order through the learning model.
   const batched = batchedModel(model, { maxBatchSize: 1 << 16, maxInFlightBatches: 1 });
   const ledger = ActionLedger.open(join(opts.outDir, 'alerts.jsonl'));
@@ -289,14 +283,31 @@ export function detectorRefusal(
   return undefined;
 }
 
-/** The look-ahead-free detectors' scorers, with their snapshots (undefined: the model's own default, `sluice`). */
-function scorerFactory(kind: DetectorKind, ours: Partial<DetectorConfig>): ScorerFactory | undefined {
+/**
+ * Each series' scorer for `kind` and how to restore it from a snapshot (undefined: the model's
+ * own default, `sluice`). The look-ahead ARTimes are told each series' info up front, read from
+ * the corpus' files (the refusals keep them to NAB folders), and have no snapshots.
+ */
+function scorerFactory(
+  kind: DetectorKind,
+  ours: Partial<DetectorConfig>,
+  corpus: NabCorpus | undefined,
+): ScorerFactory | undefined {
   if (kind === 'sluice') return undefined;
   if (kind === 'artime-online')
     return { create: () => new MultiScaleARTime(), restore: (b) => MultiScaleARTime.restore(b) };
+  if (kind === 'ensemble')
+    return {
+      create: () => new EnsembleDetector({ ours }),
+      restore: (b) => EnsembleDetector.restore(b, { ours }),
+    };
+  const infos = corpus!.series.map((s) => seriesInfo(s.absPath));
   return {
-    create: () => new EnsembleDetector({ ours }),
-    restore: (b) => EnsembleDetector.restore(b, { ours }),
+    create: (series): SeriesScorer => {
+      const info = infos[series];
+      if (!info) throw new Error(`online_anomaly: no series ${series}`);
+      return kind === 'artime' ? new ARTimeDetector(info) : new RefractoryARTime(info);
+    },
   };
 }
 
@@ -314,20 +325,6 @@ export function seriesInfo(path: string): ARTimeSeriesInfo {
     if (x > max) max = x;
   }
   return { min, max, length: values.length };
-}
-
-/** A look-ahead ARTime model: one detector per series, each told its series' info up front. */
-function artimeModel(kind: 'artime' | 'artime-refractory', infos: ARTimeSeriesInfo[]): OnlineAnomalyModel {
-  return new OnlineAnomalyModel(
-    {},
-    {
-      create: (series): SeriesScorer => {
-        const info = infos[series];
-        if (!info) throw new Error(`online_anomaly: no series ${series}`);
-        return kind === 'artime' ? new ARTimeDetector(info) : new RefractoryARTime(info);
-      },
-    },
-  );
 }
 
 /** What a data dir's checkpoints depend on: a resumed run must use the same. */
