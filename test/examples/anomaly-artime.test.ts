@@ -12,17 +12,7 @@ import {
 import { MULTI_SCALE_DEFAULTS, MultiScaleARTime } from '../../examples/anomaly/artime-online.js';
 import { readNabSeries } from '../../examples/anomaly/nab-corpus.js';
 import { HANDOVERS, handoverScores } from '../../examples/anomaly/online-search.js';
-
-/** A daily sine (5-minute rows) with noise, shifted up by 30 from row `shiftAt`. */
-function makeSeries(n: number, seed: number, shiftAt: number): number[] {
-  let x = seed;
-  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
-  return Array.from({ length: n }, (_, i) => {
-    let v = 50 + 20 * Math.sin((2 * Math.PI * i) / 288) + 2 * rnd();
-    if (i >= shiftAt) v += 30;
-    return Number(v.toFixed(3));
-  });
-}
+import { sensorSeries } from '../helpers/sensor-series.js';
 
 const infoOf = (xs: number[]): ARTimeSeriesInfo => ({
   min: Math.min(...xs),
@@ -62,7 +52,7 @@ describe('ARTime detector', () => {
 
   it('detects an obvious level shift, with its strongest score, and scores the probation 0', () => {
     for (const seed of [1, 7, 42]) {
-      const xs = makeSeries(2000, seed, 1500);
+      const xs = sensorSeries(2000, seed, { shiftAt: 1500 });
       const s = scores(xs);
       assert.ok(
         s.slice(0, 300).every((v) => v === 0),
@@ -79,8 +69,8 @@ describe('ARTime detector', () => {
   });
 
   it('scores a prefix the same whatever follows it (given the min, max and length NAB grants)', () => {
-    const a = makeSeries(2000, 3, 1500);
-    const b = a.slice(0, 1200).concat(makeSeries(800, 9, 100));
+    const a = sensorSeries(2000, 3, { shiftAt: 1500 });
+    const b = a.slice(0, 1200).concat(sensorSeries(800, 9, { shiftAt: 100 }));
     // Same up-front information for both, so only the rows themselves could differ.
     const info = { min: 0, max: 120, length: 2000 };
     const sa = scores(a, info);
@@ -131,9 +121,11 @@ describe('ARTime without look-ahead (online)', () => {
   });
 
   it('scores a prefix the same whatever follows it, a widening range included', () => {
-    const a = makeSeries(3000, 3, 2500);
+    const a = sensorSeries(3000, 3, { shiftAt: 2500 });
     // The continuation leaves the range of the prefix (up to 10x), so `remap` re-expresses its state.
-    const b = a.slice(0, 1200).concat(makeSeries(1800, 9, 100).map((v, i) => (i > 900 ? 10 * v : v - 200)));
+    const b = a
+      .slice(0, 1200)
+      .concat(sensorSeries(1800, 9, { shiftAt: 100 }).map((v, i) => (i > 900 ? 10 * v : v - 200)));
     for (const online of ONLINE) {
       const sa = onlineScores(a, online);
       const sb = onlineScores(b, online);
@@ -149,7 +141,7 @@ describe('ARTime without look-ahead (online)', () => {
   it('detects a synthetic level shift, scoring its own probation 0', () => {
     for (const online of ONLINE)
       for (const seed of [1, 7, 42]) {
-        const s = onlineScores(makeSeries(2000, seed, 1500), online);
+        const s = onlineScores(sensorSeries(2000, seed, { shiftAt: 1500 }), online);
         assert.ok(
           s.slice(0, online.probationRows).every((v) => v === 0),
           'probation rows score 0',
@@ -170,7 +162,7 @@ describe('ARTime at several scales without look-ahead (artime-online)', () => {
     xs.map((x, i) => d.update(i * 300_000, x));
 
   it("is the hand-over the search scored: row t gets the longest probation <= t/2's score", () => {
-    const xs = makeSeries(2400, 5, 2000);
+    const xs = sensorSeries(2400, 5, { shiftAt: 2000 });
     const scales = probations.map((p) => [onlineScores(xs, { probationRows: p, range, margin })]);
     const d = new MultiScaleARTime();
     const seen: number[] = [];
@@ -195,8 +187,10 @@ describe('ARTime at several scales without look-ahead (artime-online)', () => {
   });
 
   it('scores a prefix the same whatever follows it, and detects a level shift', () => {
-    const a = makeSeries(3000, 3, 2500);
-    const b = a.slice(0, 1200).concat(makeSeries(1800, 9, 100).map((v, i) => (i > 900 ? 10 * v : v - 200)));
+    const a = sensorSeries(3000, 3, { shiftAt: 2500 });
+    const b = a
+      .slice(0, 1200)
+      .concat(sensorSeries(1800, 9, { shiftAt: 100 }).map((v, i) => (i > 900 ? 10 * v : v - 200)));
     const sa = multiScores(a);
     const sb = multiScores(b);
     assert.deepEqual(sa.slice(0, 1200), sb.slice(0, 1200));
@@ -206,7 +200,7 @@ describe('ARTime at several scales without look-ahead (artime-online)', () => {
       'scores in [0, 1]',
     );
     for (const seed of [1, 7, 42]) {
-      const s = multiScores(makeSeries(2000, seed, 1500));
+      const s = multiScores(sensorSeries(2000, seed, { shiftAt: 1500 }));
       assert.ok(
         s.slice(0, 150).every((v) => v === 0),
         'the first probation scores 0',

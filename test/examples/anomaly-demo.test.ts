@@ -8,6 +8,7 @@ import { OnlineAnomalyModel, anomalyRow } from '../../examples/anomaly/anomaly-m
 import { runAnomalyDemo } from '../../examples/anomaly/demo.js';
 import { SeriesAnomalyDetector } from '../../examples/anomaly/detector.js';
 import { float32Tensor } from '../../src/index.js';
+import { sensorSeries } from '../helpers/sensor-series.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-anomaly-'));
@@ -16,18 +17,6 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const T0 = Date.UTC(2015, 0, 1);
 const STEP = 5 * 60_000;
 const stamp = (t: number) => new Date(t).toISOString().replace('T', ' ').slice(0, 19);
-
-/** A daily sine with noise; `anomaly` = [row, kind] injects a level shift or a spike burst there. */
-function makeSeries(n: number, seed: number, anomaly: [number, 'shift' | 'spikes']): number[] {
-  let x = seed;
-  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
-  return Array.from({ length: n }, (_, i) => {
-    let v = 50 + 20 * Math.sin((2 * Math.PI * i) / 288) + 2 * rnd();
-    if (anomaly[1] === 'shift' && i >= anomaly[0]) v += 30;
-    if (anomaly[1] === 'spikes' && i >= anomaly[0] && i < anomaly[0] + 40 && i % 4 === 0) v += 60;
-    return Number(v.toFixed(3));
-  });
-}
 
 const N = 1600;
 const nab = join(tmp, 'nab');
@@ -39,7 +28,11 @@ before(() => {
   const windows: Record<string, [string, string][]> = {};
   for (const [rel, anomaly] of files) {
     mkdirSync(join(nab, 'data', rel.split('/')[0]!), { recursive: true });
-    const values = makeSeries(N, rel.length, anomaly);
+    const values = sensorSeries(
+      N,
+      rel.length,
+      anomaly[1] === 'shift' ? { shiftAt: anomaly[0] } : { spikesAt: anomaly[0] },
+    );
     const lines = values.map((v, i) => `${stamp(T0 + i * STEP)},${v}`);
     writeFileSync(join(nab, 'data', rel), ['timestamp,value', ...lines].join('\n') + '\n');
     windows[rel] = [[stamp(T0 + (anomaly[0] - 40) * STEP), stamp(T0 + (anomaly[0] + 40) * STEP)]];
@@ -99,7 +92,7 @@ describe('sluice demo anomaly', () => {
 
   it('scores one live series from a source URL (--from), without NAB scores', async () => {
     const path = join(tmp, 'line1.ndjson');
-    const values = makeSeries(600, 9, [500, 'shift']);
+    const values = sensorSeries(600, 9, { shiftAt: 500 });
     writeFileSync(
       path,
       values.map((v, i) => JSON.stringify({ timestamp: stamp(T0 + i * STEP), value: v })).join('\n') + '\n',
@@ -112,7 +105,7 @@ describe('sluice demo anomaly', () => {
   });
 
   it('has no look-ahead: a prefix of a series scores the same whatever follows', () => {
-    const values = makeSeries(900, 3, [700, 'shift']);
+    const values = sensorSeries(900, 3, { shiftAt: 700 });
     const full = new SeriesAnomalyDetector();
     const a = values.map((v, i) => full.update(T0 + i * STEP, v));
     const prefix = new SeriesAnomalyDetector();

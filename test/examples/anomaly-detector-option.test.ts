@@ -8,6 +8,7 @@ import { RefractoryARTime } from '../../examples/anomaly/artime-refractory.js';
 import { ARTimeDetector } from '../../examples/anomaly/artime.js';
 import { runAnomalyDemo } from '../../examples/anomaly/demo.js';
 import { candidates } from '../../examples/anomaly/ensemble-search.js';
+import { sensorSeries } from '../helpers/sensor-series.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-anomaly-detector-'));
@@ -16,15 +17,6 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const T0 = Date.UTC(2015, 0, 1);
 const STEP = 5 * 60_000;
 const stamp = (t: number) => new Date(t).toISOString().replace('T', ' ').slice(0, 19);
-
-/** A daily sine with a little noise, shifted up by 30 from row `shift` on. */
-function levelShift(n: number, shift: number, seed = 7): number[] {
-  let x = seed;
-  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
-  return Array.from({ length: n }, (_, i) =>
-    Number((50 + 20 * Math.sin((2 * Math.PI * i) / 288) + 2 * rnd() + (i >= shift ? 30 : 0)).toFixed(3)),
-  );
-}
 
 /** The anomaly_score column of a NAB results file. */
 const resultScores = (path: string) =>
@@ -39,7 +31,7 @@ const SHIFT = 1200;
 const nab = join(tmp, 'nab');
 before(() => {
   mkdirSync(join(nab, 'data', 'cat_a'), { recursive: true });
-  const lines = levelShift(N, SHIFT).map((v, i) => `${stamp(T0 + i * STEP)},${v}`);
+  const lines = sensorSeries(N, 7, { shiftAt: SHIFT }).map((v, i) => `${stamp(T0 + i * STEP)},${v}`);
   writeFileSync(join(nab, 'data', 'cat_a', 'level.csv'), ['timestamp,value', ...lines].join('\n') + '\n');
   mkdirSync(join(nab, 'labels'));
   const window = [stamp(T0 + (SHIFT - 40) * STEP), stamp(T0 + (SHIFT + 40) * STEP)];
@@ -51,7 +43,9 @@ before(() => {
 
 describe('sluice demo anomaly --detector', () => {
   it('RefractoryARTime is ARTime with a detection halved within 2 % of the rows after the previous one', () => {
-    const values = levelShift(4000, 3000).map((v, i) => (i % 450 === 300 || i % 450 === 365 ? v + 80 : v));
+    const values = sensorSeries(4000, 7, { shiftAt: 3000 }).map((v, i) =>
+      i % 450 === 300 || i % 450 === 365 ? v + 80 : v,
+    );
     const info = { min: Math.min(...values), max: Math.max(...values), length: values.length };
     const a = new ARTimeDetector(info);
     const r = new RefractoryARTime(info);
@@ -110,7 +104,7 @@ describe('sluice demo anomaly --detector', () => {
     assert.ok(first >= SHIFT && first <= SHIFT + 40, `first detection after the shift at row ${first}`);
     // The same rows from a live source (no file to read a min, max or length from): same scores.
     const live = join(tmp, 'live.ndjson');
-    const rows = levelShift(N, SHIFT).map((v, i) =>
+    const rows = sensorSeries(N, 7, { shiftAt: SHIFT }).map((v, i) =>
       JSON.stringify({ timestamp: stamp(T0 + i * STEP), value: v }),
     );
     writeFileSync(live, rows.join('\n') + '\n');

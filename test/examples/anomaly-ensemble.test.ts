@@ -7,20 +7,9 @@ import { SeriesAnomalyDetector } from '../../examples/anomaly/detector.js';
 import { ENSEMBLE_DEFAULTS, EnsembleDetector } from '../../examples/anomaly/ensemble.js';
 import { ENSEMBLES, ensembleScores } from '../../examples/anomaly/online-search.js';
 import { decodeState, encodeState } from '../../examples/anomaly/state-codec.js';
+import { sensorSeries } from '../helpers/sensor-series.js';
 
 const STEP = 300_000;
-
-/** A daily sine (5-minute rows) with noise, bursts every ~900 rows and a level shift at `shiftAt`. */
-function makeSeries(n: number, seed: number, shiftAt: number): number[] {
-  let x = seed;
-  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
-  return Array.from({ length: n }, (_, i) => {
-    let v = 50 + 20 * Math.sin((2 * Math.PI * i) / 288) + 2 * rnd();
-    if (i % 911 === 500) v += 60;
-    if (i >= shiftAt) v += 30;
-    return Number(v.toFixed(3));
-  });
-}
 
 interface Snapshotting {
   update(t: number, x: number): number;
@@ -49,7 +38,7 @@ function scoresWithRestarts<D extends Snapshotting>(
 
 describe('the ensemble detector (the anomaly demo default)', () => {
   it("is the larger of ARTime at several scales and half of this project's detector, as the search scored it", () => {
-    const xs = makeSeries(3000, 11, 2400);
+    const xs = sensorSeries(3000, 11, { shiftAt: 2400, spikeEvery: [911, 500] });
     const multi = new MultiScaleARTime();
     const ours = new SeriesAnomalyDetector();
     const a = xs.map((x, i) => multi.update(i * STEP, x));
@@ -72,7 +61,7 @@ describe('the ensemble detector (the anomaly demo default)', () => {
   });
 
   it('resumes from a snapshot exactly: the same scores, and the same snapshot bytes at the end', () => {
-    const xs = makeSeries(2500, 5, 2000);
+    const xs = sensorSeries(2500, 5, { shiftAt: 2000, spikeEvery: [911, 500] });
     const cuts = [100, 700, 1250, 1600];
     for (const [make, restore] of [
       [() => new EnsembleDetector(), (b: Uint8Array) => EnsembleDetector.restore(b)],
@@ -96,7 +85,7 @@ describe('OnlineAnomalyModel checkpoints', () => {
         restore: (b) => EnsembleDetector.restore(b),
       },
     );
-    const xs = makeSeries(900, 3, 800);
+    const xs = sensorSeries(900, 3, { shiftAt: 800, spikeEvery: [911, 500] });
     const direct = new EnsembleDetector();
     xs.forEach((x, i) => {
       model.scorer(0).update(i * STEP, x);
