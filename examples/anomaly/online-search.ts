@@ -7,6 +7,7 @@
  * Then the multi-scale hand-overs (`artime-online.ts`, `HANDOVERS`), scored from their instances'
  * scores by `handoverScores` (a test holds it to `MultiScaleARTime`), and their combinations with
  * this project's detector (`ENSEMBLES`, `ensembleScores`; a test holds it to `EnsembleDetector`).
+ * Then bags of hand-overs over range settings (`BAGS`, `bagScores`; tried, not shipped).
  *
  * Nothing here is told a series' min, max or length: each base configuration scores every series
  * once (float32 values, 6-decimal scores, as the demo's results files hold them), and the
@@ -50,11 +51,14 @@ export function refractoryRows(a: number[], rows: number, factor: number): numbe
 /**
  * A diagnostic that isolates one of NAB's two look-aheads: `minmax` is told the file's min/max
  * but a fixed probation of P rows; `length` learns the range online (`remap`) but takes its
- * probation from the file's length (15 %, at most 750), as NAB's ARTime. Not look-ahead-free.
+ * probation from the file's length (15 %, at most 750), as NAB's ARTime; `perturbed` is NAB's
+ * ARTime told slightly wrong ones (how narrow its peak is). Not look-ahead-free.
  */
 export type Diagnostic =
   | { diagnostic: 'minmax'; probationRows: number }
-  | { diagnostic: 'length'; range?: ARTimeOnlineOptions['range']; margin?: number };
+  | { diagnostic: 'length'; range?: ARTimeOnlineOptions['range']; margin?: number }
+  /** NAB's ARTime told a length × `lengthFactor` and a min/max widened by `widen` × the range on each side. */
+  | { diagnostic: 'perturbed'; lengthFactor: number; widen: number };
 
 /** NAB's probation of a file of n rows, as ARTime derives it. */
 const nabProbation = (n: number) => (n < 5000 ? Math.floor(0.15 * n) : 750);
@@ -62,7 +66,12 @@ const nabProbation = (n: number) => (n < 5000 ? Math.floor(0.15 * n) : 750);
 function scoreDiagnostic(d: Diagnostic, times: number[], values: number[]): number[] {
   const xs = values.map((v) => Math.fround(v));
   let det: ARTimeDetector;
-  if (d.diagnostic === 'length')
+  if (d.diagnostic === 'perturbed') {
+    let [min, max] = [Infinity, -Infinity];
+    for (const x of xs) [min, max] = [Math.min(min, x), Math.max(max, x)];
+    const m = d.widen * (max - min);
+    det = new ARTimeDetector({ min: min - m, max: max + m, length: Math.round(xs.length * d.lengthFactor) });
+  } else if (d.diagnostic === 'length')
     det = new ARTimeDetector({
       online: { probationRows: nabProbation(xs.length), range: d.range ?? 'remap', margin: d.margin ?? 0 },
     });
@@ -96,6 +105,15 @@ export const BASES: [string, ARTimeOnlineOptions | Diagnostic | null][] = [
   ['online remap P=450', { probationRows: 450, range: 'remap' }],
   ['online remap m=0.5 P=300', { probationRows: 300, range: 'remap', margin: 0.5 }],
   ['online remap m=0.5 P=600', { probationRows: 600, range: 'remap', margin: 0.5 }],
+  // How narrow the reference's peak is: NAB's look-ahead, slightly off.
+  ...[0.9, 0.95, 1.05, 1.1].map((lengthFactor): [string, Diagnostic] => [
+    `diagnostic: NAB min/max, length x${lengthFactor}`,
+    { diagnostic: 'perturbed', lengthFactor, widen: 0 },
+  ]),
+  ...[0.01, 0.05, 0.1].map((widen): [string, Diagnostic] => [
+    `diagnostic: NAB length, min/max widened ${widen} x range`,
+    { diagnostic: 'perturbed', lengthFactor: 1, widen },
+  ]),
 ];
 
 /** Refractory rules applied to every base: [rows, factor], `null` for none. */
@@ -198,6 +216,56 @@ export const ENSEMBLES: [string, EnsembleTry][] = (
   ] as EnsembleTry[]
 ).map((e) => [ensembleName(e), e]);
 
+/**
+ * Bagging ARTime over range settings: the power mean (exponent `power`) of several multi-scale
+ * hand-overs that learn the range in different ways, row by row; with `oursWeight`, then
+ * max(that, oursWeight × ours). Whether ARTime catches a window flips with small changes of the
+ * range, so averaging the settings was tried against that variance (README, step 4). Not shipped.
+ */
+export interface BagTry {
+  members: HandoverTry[];
+  power: number;
+  oursWeight?: number;
+}
+
+const RANGE_SETTINGS: [string, ARTimeOnlineOptions['range'], number][] = [
+  ['r0', 'remap', 0],
+  ['r.25', 'remap', 0.25],
+  ['r.5', 'remap', 0.5],
+  ['r1', 'remap', 1],
+  ['c.5', 'clamp', 0.5],
+  ['c1', 'clamp', 1],
+];
+
+/** The bags, in the order tried (after the ensembles): member sets × hand-overs × power × ours' weight. */
+export const BAGS: [string, BagTry][] = [[0.5], [0.3, 0.5, 0.7]].flatMap((handovers) =>
+  [RANGE_SETTINGS, RANGE_SETTINGS.slice(0, 4), [2, 3, 5].map((k) => RANGE_SETTINGS[k]!)].flatMap((ranges) =>
+    [1, 2, 3].flatMap((power) =>
+      [undefined, 0.2, 0.3, 0.5].map((oursWeight): [string, BagTry] => {
+        const bag = `bag h=${handovers.join('/')} ${ranges.map(([n]) => n).join(',')} p=${power}`;
+        const members = ranges.flatMap(([, range, margin]) =>
+          handovers.map((handover): HandoverTry => ({ probations: FIVE, handover, range, margin })),
+        );
+        return [oursWeight ? `max(${bag}, ${oursWeight}*ours)` : bag, { members, power, oursWeight }];
+      }),
+    ),
+  ),
+);
+
+/** A bag's scores from its members' scores (`members[m][series][row]`) and ours. */
+export function bagScores(b: BagTry, members: number[][][], ours: number[][]): number[][] {
+  const p = b.power;
+  const mean = members[0]!.map((row, f) =>
+    row.map((_, t) => {
+      let sum = 0;
+      for (const m of members) sum += m[f]![t]! ** p;
+      return (sum / members.length) ** (1 / p);
+    }),
+  );
+  if (!b.oursWeight) return mean;
+  return ensembleScores({ artime: b.members[0]!, form: 'max', weight: b.oursWeight }, mean, ours);
+}
+
 /** An ensemble's scores from ARTime's (`a[series][row]`) and ours (`s[series][row]`). */
 export function ensembleScores(e: EnsembleTry, a: number[][], s: number[][]): number[][] {
   const w = e.weight;
@@ -257,6 +325,7 @@ function logText(tried: Tried[]): string {
     '# multi-scale P=a,b,.. handover h·t = instances with those probations, row t scored by the longest P <= h·t (artime-online.ts);',
     "#   refractory sP xf there = a detection within s × the speaking instance's probation of the previous one multiplied by f.",
     "# ours = this project's detector (detector.ts, defaults); max(a, w*ours) etc. = row-by-row combinations of the two (ensemble.ts ships one).",
+    '# bag h=.. r0,c1,.. p=k = the power mean (exponent k) of multi-scale hand-overs with those range settings (r = remap, c = clamp, number = margin).',
     "# [look-ahead] = told each file's min/max and/or row count (the reference, and diagnostics isolating each look-ahead): not candidates.",
     `# ${tried.filter((t) => t.online).length} look-ahead-free configurations, ${tried.filter((t) => !t.online).length} with look-ahead.`,
   ];
@@ -340,6 +409,8 @@ async function main(): Promise<void> {
           : scored(`online P=${e.artime.probationRows}`, e.artime);
       list.push({ name, online: true, scores: ensembleScores(e, a, ours) });
     }
+    for (const [name, b] of BAGS)
+      list.push({ name, online: true, scores: bagScores(b, b.members.map(handover), ours) });
   }
   const tried = list.map(({ name, online, scores }) => {
     const figures: Record<string, number> = {};

@@ -5,7 +5,7 @@ import { MULTI_SCALE_DEFAULTS, MultiScaleARTime } from '../../examples/anomaly/a
 import { ARTimeDetector } from '../../examples/anomaly/artime.js';
 import { SeriesAnomalyDetector } from '../../examples/anomaly/detector.js';
 import { ENSEMBLE_DEFAULTS, EnsembleDetector } from '../../examples/anomaly/ensemble.js';
-import { ENSEMBLES, ensembleScores } from '../../examples/anomaly/online-search.js';
+import { BAGS, bagScores, ENSEMBLES, ensembleScores } from '../../examples/anomaly/online-search.js';
 import { decodeState, encodeState } from '../../examples/anomaly/state-codec.js';
 import { sensorSeries } from '../helpers/sensor-series.js';
 
@@ -138,5 +138,27 @@ describe('state codec (detector checkpoints)', () => {
     const bytes = encodeState({ a: [1, 2, 3] });
     assert.throws(() => decodeState(bytes.subarray(0, bytes.length - 4)), /truncated/);
     assert.throws(() => decodeState(new Uint8Array([...bytes, 0])), /left over/);
+  });
+});
+
+describe('the search: bags of hand-overs over range settings (tried, not shipped)', () => {
+  it('scores the power mean of its members, then the larger of that and w × ours', () => {
+    const a = [[0, 0.6, 0, 0.2]];
+    const b = [[0, 0.8, 0.4, 0]];
+    const ours = [[0.9, 0, 0, 0.1]];
+    const [name, quadratic] = BAGS.find(([, t]) => t.power === 2 && !t.oursWeight)!;
+    assert.match(name, /^bag h=.* p=2$/);
+    const got = bagScores(quadratic, [a, b], ours)[0]!;
+    const want = [0, Math.sqrt(0.5), Math.sqrt(0.08), Math.sqrt(0.02)];
+    got.forEach((v, t) => assert.ok(Math.abs(v - want[t]!) < 1e-12, `row ${t}: ${v} vs ${want[t]}`));
+    const withOurs = bagScores({ ...quadratic, power: 1, oursWeight: 0.5 }, [a, b], ours)[0]!;
+    assert.deepEqual(withOurs, [0.45, 0.7, 0.2, 0.1]);
+  });
+
+  it('logs 72 distinct bags, every member a five-scale hand-over', () => {
+    assert.equal(BAGS.length, 72);
+    assert.equal(new Set(BAGS.map(([n]) => n)).size, 72);
+    for (const [, t] of BAGS)
+      for (const m of t.members) assert.deepEqual(m.probations, [...MULTI_SCALE_DEFAULTS.probations]);
   });
 });
