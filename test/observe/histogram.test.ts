@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import * as hdr from 'hdr-histogram-js';
 import {
   LatencyHistogram,
   PipelineMetrics,
@@ -44,6 +45,63 @@ describe('LatencyHistogram', () => {
     assert.equal(h.count, 1002);
     assert.equal(h.percentile(50), 2);
     assert.equal(h.summary().max, 3_600_000);
+  });
+});
+
+describe('LatencyHistogram summary and add (one pass, bounded)', () => {
+  /** hdr's own figures for the same values, through its public API (the reference). */
+  function reference(values: number[]) {
+    const r = hdr.build({
+      bitBucketSize: 64,
+      lowestDiscernibleValue: 1,
+      highestTrackableValue: 3_600_000_000,
+      numberOfSignificantValueDigits: 3,
+      autoResize: false,
+    });
+    for (const v of values) r.recordValue(Math.min(3_600_000_000, Math.max(0, Math.round(v * 1000))));
+    const at = (p: number) => Math.min(r.getValueAtPercentile(p), r.maxValue) / 1000;
+    return {
+      count: r.totalCount,
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      p999: at(99.9),
+      max: r.maxValue / 1000,
+      mean: r.mean / 1000,
+    };
+  }
+
+  it("gives exactly hdr's percentiles, max and mean, for any mix of values", () => {
+    let s = 7;
+    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const sets = [
+      [3],
+      [0, 0, 0],
+      [0, 5, 5000, 1e7],
+      Array.from({ length: 999 }, () => rand() * 4),
+      Array.from({ length: 5000 }, () => Math.exp(rand() * Math.log(60_000)) * 0.01),
+      Array.from({ length: 1000 }, (_, i) => (i % 100 === 0 ? 300 + rand() : rand())),
+    ];
+    for (const values of sets) {
+      const h = new LatencyHistogram();
+      for (const v of values) h.record(v);
+      assert.deepEqual(h.summary(), reference(values), `${values.length} values`);
+    }
+  });
+
+  it("adds another histogram as hdr's add does: the same summary, exact max, and empty adds change nothing", () => {
+    let s = 11;
+    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const a = Array.from({ length: 3000 }, () => rand() * 20);
+    const b = Array.from({ length: 700 }, () => 40 + rand() * 2000);
+    const total = new LatencyHistogram();
+    for (const part of [a, b]) {
+      const h = new LatencyHistogram();
+      for (const v of part) h.record(v);
+      total.add(h);
+      total.add(new LatencyHistogram());
+    }
+    assert.deepEqual(total.summary(), reference([...a, ...b]));
   });
 });
 
