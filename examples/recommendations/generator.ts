@@ -108,8 +108,20 @@ export class InteractionGenerator {
     return cdf;
   }
 
-  /** The next interaction, or undefined once the chosen user has seen every item 20 times over. */
+  /** Distinct (user, item) pairs emitted so far: a user never interacts with an item twice. */
+  private pairs = 0;
+
+  /** The most interactions it can emit: every user with every item once. */
+  get capacity(): number {
+    return this.o.users * this.o.items;
+  }
+
+  /** The next interaction (a user and an item the user has not had yet); throws once there is none. */
   next(): Interaction {
+    if (this.pairs >= this.capacity)
+      throw new Error(
+        `the generator is exhausted: all ${this.o.users} users have had all ${this.o.items} items (${this.capacity} interactions); ask for fewer events or more users or items`,
+      );
     for (;;) {
       const user = InteractionGenerator.pick(this.userCdf, this.rng.uniform());
       const cdf = this.cdfOf(user);
@@ -120,6 +132,7 @@ export class InteractionGenerator {
         const item = InteractionGenerator.pick(cdf, this.rng.uniform());
         if (seen.has(item)) continue;
         seen.add(item);
+        this.pairs++;
         this.now += 1000 * (1 + this.rng.int(120));
         const a = this.affinity(user, item);
         const rating = Math.max(1, Math.min(5, Math.round(3 + a + this.rng.normal(0, 0.5))));

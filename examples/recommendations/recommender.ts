@@ -60,18 +60,27 @@ export class PopularItems {
 
   /** The k most popular items not in `exclude`. */
   top(k: number, exclude?: ReadonlySet<number>): Scored[] {
+    return this.topWhere(k, exclude && ((item) => exclude.has(item)));
+  }
+
+  /**
+   * The k most popular items for which `skip` is false, walking the ranking in place (a query
+   * per event and per request: no copy of the ranking, only the k results are allocated).
+   */
+  topWhere(k: number, skip?: (item: number) => boolean): Scored[] {
     const out: Scored[] = [];
     for (let i = 0; i < this.order.length && out.length < k; i++) {
       const item = this.order[i]!;
-      if (!exclude?.has(item)) out.push({ item, score: this.count.get(item)! });
+      if (!skip?.(item)) out.push({ item, score: this.count.get(item)! });
     }
     return out;
   }
 }
 
 interface Neighbours {
-  items: number[];
-  weights: number[];
+  /** Dense indexes, strongest first (typed arrays: their contents are off the GC'd heap). */
+  items: Int32Array;
+  weights: Float64Array;
   /** Row updates when computed: recomputed once the row grew by 25 %. */
   at: number;
 }
@@ -87,7 +96,19 @@ export class LiveRecommender {
   private readonly users = new Map<number, { recent: number[]; seen: Set<number> }>();
   private readonly o: Required<RecommenderOptions>;
   private scratch = new Float64Array(1024);
-  private readonly touched: number[] = [];
+  /**
+   * The candidates a query touched (each once: at most one per item, so as long as `scratch`).
+   * A typed array with a count, not a JS array emptied with `length = 0`: that frees the
+   * backing store, and regrowing it on every query was half of the demo's garbage (its
+   * scavenges paused the serving loop for 2–5 ms several times a second).
+   */
+  private touched = new Int32Array(1024);
+  /** A query's k best candidates so far (item ids, scores), sorted. */
+  private topItems = new Float64Array(16);
+  private topScores = new Float64Array(16);
+  /** A min-heap of the strongest neighbours while a row is ranked (reused: no per-row garbage). */
+  private heapItems = new Int32Array(0);
+  private heapWeights = new Float64Array(0);
   /** Interactions learned so far. */
   events = 0;
 
@@ -117,6 +138,7 @@ export class LiveRecommender {
         const bigger = new Float64Array(this.scratch.length * 2);
         bigger.set(this.scratch);
         this.scratch = bigger;
+        this.touched = new Int32Array(bigger.length); // empty between queries
       }
     }
     return i;
@@ -158,12 +180,35 @@ export class LiveRecommender {
     const cached = this.neighbourCache[i];
     if (cached && updates < cached.at * 1.25 + 20) return cached;
     const ni = Math.max(1, this.popular.countOf(this.itemOf[i]!));
-    const list: [number, number][] = [];
-    for (const [j, c] of this.rows[i]!)
-      list.push([j, c / Math.sqrt(ni * Math.max(1, this.popular.countOf(this.itemOf[j]!)))]);
-    list.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-    const top = list.slice(0, this.o.neighbours);
-    const n: Neighbours = { items: top.map((x) => x[0]), weights: top.map((x) => x[1]), at: updates };
+    const row = this.rows[i]!;
+    const cap = Math.min(this.o.neighbours, row.size);
+    if (this.heapItems.length < cap) {
+      this.heapItems = new Int32Array(this.o.neighbours);
+      this.heapWeights = new Float64Array(this.o.neighbours);
+    }
+    // The `cap` strongest by a min-heap (root = the weakest kept), then emptied weakest first
+    // into the result from its end. Rebuilt on every 25 % growth of a row, often enough that a
+    // full sort's garbage (a pair per co-item) showed up as GC pauses in the serving latency.
+    const hi = this.heapItems;
+    const hw = this.heapWeights;
+    let size = 0;
+    row.forEach((c, j) => {
+      const w = c / Math.sqrt(ni * Math.max(1, this.popular.countOf(this.itemOf[j]!)));
+      if (size < cap) {
+        siftUp(hi, hw, size++, j, w);
+      } else if (stronger(w, j, hw[0]!, hi[0]!)) {
+        siftDown(hi, hw, size, j, w);
+      }
+    });
+    const items = new Int32Array(size);
+    const weights = new Float64Array(size);
+    for (let at = size - 1; at >= 0; at--) {
+      items[at] = hi[0]!;
+      weights[at] = hw[0]!;
+      const last = at; // the heap shrinks to `at` entries: its last one is re-placed from the root
+      if (last > 0) siftDown(hi, hw, last, hi[last]!, hw[last]!);
+    }
+    const n: Neighbours = { items, weights, at: updates };
     this.neighbourCache[i] = n;
     return n;
   }
@@ -173,30 +218,46 @@ export class LiveRecommender {
     const u = this.users.get(user);
     if (!u || u.recent.length === 0) return this.popular.top(k);
     const { scratch, touched } = this;
+    let count = 0;
     let decay = 1;
     for (let q = 0; q < Math.min(this.o.queryWindow, u.recent.length); q++) {
       const n = this.neighbours(u.recent[q]!);
       for (let x = 0; x < n.items.length; x++) {
         const j = n.items[x]!;
-        if (scratch[j] === 0) touched.push(j);
+        if (scratch[j] === 0) touched[count++] = j;
         scratch[j] += decay * n.weights[x]!;
       }
       decay *= 0.95;
     }
-    const best: Scored[] = [];
-    // Seen items are skipped here, once per candidate, rather than once per vote.
-    for (const j of touched) {
+    // The k best so far, kept sorted in reused typed arrays (no object per insertion); seen
+    // items are skipped here, once per candidate, rather than once per vote.
+    if (this.topItems.length < k)
+      [this.topItems, this.topScores] = [new Float64Array(k), new Float64Array(k)];
+    const { topItems, topScores } = this;
+    let size = 0;
+    for (let t = 0; t < count; t++) {
+      const j = touched[t]!;
       const score = scratch[j]!;
       scratch[j] = 0;
-      if ((best.length < k || better(score, this.itemOf[j]!, best[k - 1]!)) && !u.seen.has(j))
-        pushTop(best, k, this.itemOf[j]!, score);
+      const item = this.itemOf[j]!;
+      if (size === k && !better(score, item, topScores[k - 1]!, topItems[k - 1]!)) continue;
+      if (u.seen.has(j)) continue;
+      let at = size < k ? size++ : k - 1;
+      for (; at > 0 && better(score, item, topScores[at - 1]!, topItems[at - 1]!); at--) {
+        topItems[at] = topItems[at - 1]!;
+        topScores[at] = topScores[at - 1]!;
+      }
+      topItems[at] = item;
+      topScores[at] = score;
     }
-    touched.length = 0;
+    const best: Scored[] = [];
+    for (let x = 0; x < size; x++) best.push({ item: topItems[x]!, score: topScores[x]! });
     if (best.length < k) {
-      const taken = new Set(best.map((s) => s.item));
-      const seen = new Set([...u.seen].map((i) => this.itemOf[i]!));
-      for (const p of this.popular.top(k + taken.size, seen))
-        if (best.length < k && !taken.has(p.item)) best.push({ item: p.item, score: 0 });
+      const fill = this.popular.topWhere(
+        k - best.length,
+        (item) => u.seen.has(this.index.get(item)!) || best.some((s) => s.item === item),
+      );
+      for (const p of fill) best.push({ item: p.item, score: 0 });
     }
     return best;
   }
@@ -205,26 +266,42 @@ export class LiveRecommender {
   recommendPopular(user: number, k: number): Scored[] {
     const u = this.users.get(user);
     if (!u) return this.popular.top(k);
-    const out: Scored[] = [];
-    for (const p of this.popular.top(k + u.seen.size)) {
-      if (out.length === k) break;
-      if (!u.seen.has(this.index.get(p.item)!)) out.push(p);
-    }
-    return out;
+    return this.popular.topWhere(k, (item) => u.seen.has(this.index.get(item)!));
   }
 }
 
-/** Inserts (item, score) into `best`, kept sorted and at most k long (ties: lower item id first). */
-function pushTop(best: Scored[], k: number, item: number, score: number): void {
-  if (best.length === k && !better(score, item, best[k - 1]!)) return;
-  let at = best.length < k ? best.length : k - 1;
-  if (best.length < k) best.push({ item, score });
-  while (at > 0 && better(score, item, best[at - 1]!)) {
-    best[at] = best[at - 1]!;
-    at--;
+/** Whether neighbour (w, j) ranks above (w2, j2): a higher weight, or the lower index on a tie. */
+const stronger = (w: number, j: number, w2: number, j2: number) => w > w2 || (w === w2 && j < j2);
+
+/** Min-heap (weakest at the root) insert of (j, w) at slot `at` = the current size. */
+function siftUp(hi: Int32Array, hw: Float64Array, at: number, j: number, w: number): void {
+  while (at > 0) {
+    const parent = (at - 1) >> 1;
+    if (!stronger(hw[parent]!, hi[parent]!, w, j)) break;
+    hi[at] = hi[parent]!;
+    hw[at] = hw[parent]!;
+    at = parent;
   }
-  best[at] = { item, score };
+  hi[at] = j;
+  hw[at] = w;
 }
 
-const better = (score: number, item: number, than: Scored) =>
-  score > than.score || (score === than.score && item < than.item);
+/** Replaces the root of a min-heap of `size` entries by (j, w) and restores the heap. */
+function siftDown(hi: Int32Array, hw: Float64Array, size: number, j: number, w: number): void {
+  let at = 0;
+  for (;;) {
+    let child = 2 * at + 1;
+    if (child >= size) break;
+    if (child + 1 < size && stronger(hw[child]!, hi[child]!, hw[child + 1]!, hi[child + 1]!)) child++;
+    if (!stronger(w, j, hw[child]!, hi[child]!)) break;
+    hi[at] = hi[child]!;
+    hw[at] = hw[child]!;
+    at = child;
+  }
+  hi[at] = j;
+  hw[at] = w;
+}
+
+/** Whether (score, item) ranks above (thanScore, thanItem): a higher score, or the lower item id on a tie. */
+const better = (score: number, item: number, thanScore: number, thanItem: number) =>
+  score > thanScore || (score === thanScore && item < thanItem);

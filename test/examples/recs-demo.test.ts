@@ -62,6 +62,68 @@ describe('sluice demo recs', () => {
     assert.ok(!recs.includes(10));
   });
 
+  it('ranks exactly as the scoring formula computed by brute force (neighbours kept: fewer than co-items)', () => {
+    // Queried only after every interaction is learned, so each neighbour list is fresh.
+    const gen = new InteractionGenerator({ seed: 7, users: 60, items: 120 });
+    const events = gen.take(2500);
+    const o = { pairWindow: 6, queryWindow: 5, neighbours: 7 };
+    const live = new LiveRecommender(o);
+    const recent = new Map<number, number[]>();
+    const co = new Map<string, number>();
+    const pop = new Map<number, number>();
+    for (const e of events) {
+      const r = recent.get(e.user) ?? [];
+      for (const h of r.slice(0, o.pairWindow))
+        if (h !== e.item)
+          for (const key of [`${h},${e.item}`, `${e.item},${h}`]) co.set(key, (co.get(key) ?? 0) + 1);
+      pop.set(e.item, (pop.get(e.item) ?? 0) + 1);
+      live.observe(e.user, e.item);
+      recent.set(e.user, [e.item, ...r].slice(0, Math.max(o.pairWindow, o.queryWindow)));
+    }
+    const items = [...pop.keys()];
+    const neighbours = (i: number) =>
+      items
+        .filter((j) => co.has(`${i},${j}`))
+        .map((j) => ({ j, w: co.get(`${i},${j}`)! / Math.sqrt(pop.get(i)! * pop.get(j)!) }))
+        // ties: the item seen first (the lower dense index) ranks higher
+        .sort((a, b) => b.w - a.w || items.indexOf(a.j) - items.indexOf(b.j))
+        .slice(0, o.neighbours);
+    let compared = 0;
+    for (const [user, r] of recent) {
+      const seen = new Set(events.filter((e) => e.user === user).map((e) => e.item));
+      const score = new Map<number, number>();
+      r.slice(0, o.queryWindow).forEach((h, q) => {
+        for (const { j, w } of neighbours(h)) score.set(j, (score.get(j) ?? 0) + 0.95 ** q * w);
+      });
+      const want = [...score]
+        .filter(([j]) => !seen.has(j))
+        .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+        .slice(0, 10);
+      const got = live.recommend(user, 10).slice(0, want.length);
+      assert.deepEqual(
+        got.map((s) => s.item),
+        want.map(([j]) => j),
+        `user ${user}`,
+      );
+      got.forEach((s, x) => assert.ok(Math.abs(s.score - want[x]![1]) < 1e-9));
+      compared += want.length;
+    }
+    assert.ok(compared > 300, `compared ${compared}`);
+  });
+
+  it('stops with a clear error when the generator runs out of (user, item) pairs, instead of spinning', () => {
+    const gen = new InteractionGenerator({ seed: 1, users: 3, items: 4 });
+    assert.equal(gen.take(12).length, 12);
+    assert.throws(() => gen.next(), /exhausted: all 3 users have had all 4 items \(12 interactions\)/);
+    const cli = spawnSync(
+      process.execPath,
+      [join(root, 'bin/sluice.js'), 'demo', 'recs', '--events', '13', '--users', '3', '--items', '4'],
+      { encoding: 'utf8', timeout: 20_000 },
+    );
+    assert.equal(cli.status, 2, cli.stderr);
+    assert.match(cli.stderr, /--events 13 is more than 3 users × 4 items/);
+  });
+
   it('answers GET /recommendations/{user} from the live state with p99 < 5 ms at 1,000 req/s', async () => {
     const child = spawn(
       process.execPath,
@@ -72,7 +134,7 @@ describe('sluice demo recs', () => {
         '--json',
         '--quiet',
         '--events',
-        '12000',
+        '21000',
         '--rate',
         '1500',
         '--warmup',
@@ -91,7 +153,7 @@ describe('sluice demo recs', () => {
       });
       child.once('exit', () => reject(new Error(`exited before serving: ${stderr}`)));
     });
-    // The client runs in its own process: 1,500 warm-up requests, then up to three measured
+    // The client runs in its own process: 1,500 warm-up requests, then up to five measured
     // rounds of 1,500 at 1,000 req/s while the pipeline learns (a burst of another job on this
     // shared 2-core machine can spoil one round; the best one counts).
     const client = spawnSync(
@@ -106,7 +168,7 @@ describe('sluice demo recs', () => {
         '--count',
         '1500',
         '--rounds',
-        '3',
+        '5',
         '--target',
         '5',
       ],

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { runRecsDemo, type RecsDemoResult } from '../../../examples/recommendations/demo.js';
 import { GENERATOR_DEFAULTS } from '../../../examples/recommendations/generator.js';
-import { intFlag, numberFlag, parseFlags, stringFlag } from '../args.js';
+import { intFlag, numberFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 import { progressLine } from '../progress.js';
 
 export const DEMO_RECS_USAGE = `sluice demo recs [options]
@@ -49,12 +49,20 @@ export async function demoRecs(args: string[]): Promise<number> {
   }
   const showProgress = !values.quiet && (!values.json || process.stderr.isTTY);
   let stopRequested = false;
+  const events = intFlag(values.events, 'events', 200_000, 1, 1e9);
+  const users = intFlag(values.users, 'users', GENERATOR_DEFAULTS.users, 1, 1e7);
+  const items = intFlag(values.items, 'items', GENERATOR_DEFAULTS.items, 2, 1e6);
+  // Each generated user has each item at most once.
+  if (values.input === undefined && events > users * items)
+    throw new UsageError(
+      `--events ${events} is more than ${users} users × ${items} items can generate (each pair once): lower --events or raise --users / --items`,
+    );
   const result = await runRecsDemo({
     input: values.input === undefined ? undefined : resolve(stringFlag(values.input, 'input', '')),
-    events: intFlag(values.events, 'events', 200_000, 1, 1e9),
+    events,
     seed: intFlag(values.seed, 'seed', GENERATOR_DEFAULTS.seed, 0, 2 ** 32 - 1),
-    users: intFlag(values.users, 'users', GENERATOR_DEFAULTS.users, 1, 1e7),
-    items: intFlag(values.items, 'items', GENERATOR_DEFAULTS.items, 2, 1e6),
+    users,
+    items,
     rate: numberFlag(values.rate, 'rate', undefined, 1, 1e9),
     warmup: intFlag(values.warmup, 'warmup', 10_000, 0, 1e9),
     port: intFlag(values.port, 'port', 0, 0, 65535),
