@@ -65,10 +65,10 @@ const nabProbation = (n: number) => (n < 5000 ? Math.floor(0.15 * n) : 750);
 
 function scoreDiagnostic(d: Diagnostic, times: number[], values: number[]): number[] {
   const xs = values.map((v) => Math.fround(v));
+  let [min, max] = [Infinity, -Infinity];
+  for (const x of xs) [min, max] = [Math.min(min, x), Math.max(max, x)];
   let det: ARTimeDetector;
   if (d.diagnostic === 'perturbed') {
-    let [min, max] = [Infinity, -Infinity];
-    for (const x of xs) [min, max] = [Math.min(min, x), Math.max(max, x)];
     const m = d.widen * (max - min);
     det = new ARTimeDetector({ min: min - m, max: max + m, length: Math.round(xs.length * d.lengthFactor) });
   } else if (d.diagnostic === 'length')
@@ -76,8 +76,6 @@ function scoreDiagnostic(d: Diagnostic, times: number[], values: number[]): numb
       online: { probationRows: nabProbation(xs.length), range: d.range ?? 'remap', margin: d.margin ?? 0 },
     });
   else {
-    let [min, max] = [Infinity, -Infinity];
-    for (const x of xs) [min, max] = [Math.min(min, x), Math.max(max, x)];
     // A length whose 15 % is P rows: the probation is P whatever the file's length.
     det = new ARTimeDetector({ min, max, length: Math.ceil(d.probationRows / 0.15) });
     if (det.probation !== d.probationRows - (d.probationRows % 2)) throw new Error('probation');
@@ -388,17 +386,26 @@ async function main(): Promise<void> {
         scores: r ? baseScores[b]!.map((a) => refractoryRows(a, r[0], r[1])) : baseScores[b]!,
       });
   });
-  const handover = (h: HandoverTry) =>
-    handoverScores(
-      h,
-      h.probations.map((p) =>
-        scored(`online ${h.range} m=${h.margin} P=${p}`, {
-          probationRows: p,
-          range: h.range,
-          margin: h.margin,
-        }),
-      ),
-    );
+  /** A hand-over's scores, derived once per configuration (the ensembles and bags share them). */
+  const handovers = new Map<string, number[][]>();
+  const handover = (h: HandoverTry) => {
+    const key = JSON.stringify(h);
+    let s = handovers.get(key);
+    if (!s) {
+      s = handoverScores(
+        h,
+        h.probations.map((p) =>
+          scored(`online ${h.range} m=${h.margin} P=${p}`, {
+            probationRows: p,
+            range: h.range,
+            margin: h.margin,
+          }),
+        ),
+      );
+      handovers.set(key, s);
+    }
+    return s;
+  };
   if (!only) {
     for (const [name, h] of HANDOVERS) list.push({ name, online: true, scores: handover(h) });
     const ours = cached('ours (detector.ts defaults)', 'ours', (d) => scoreSeries({}, d.times, d.values));

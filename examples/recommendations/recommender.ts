@@ -196,7 +196,7 @@ export class LiveRecommender {
       const w = c / Math.sqrt(ni * Math.max(1, this.popular.countOf(this.itemOf[j]!)));
       if (size < cap) {
         siftUp(hi, hw, size++, j, w);
-      } else if (stronger(w, j, hw[0]!, hi[0]!)) {
+      } else if (better(w, j, hw[0]!, hi[0]!)) {
         siftDown(hi, hw, size, j, w);
       }
     });
@@ -205,8 +205,8 @@ export class LiveRecommender {
     for (let at = size - 1; at >= 0; at--) {
       items[at] = hi[0]!;
       weights[at] = hw[0]!;
-      const last = at; // the heap shrinks to `at` entries: its last one is re-placed from the root
-      if (last > 0) siftDown(hi, hw, last, hi[last]!, hw[last]!);
+      // The heap shrinks to `at` entries: its last one is re-placed from the root.
+      if (at > 0) siftDown(hi, hw, at, hi[at]!, hw[at]!);
     }
     const n: Neighbours = { items, weights, at: updates };
     this.neighbourCache[i] = n;
@@ -270,14 +270,11 @@ export class LiveRecommender {
   }
 }
 
-/** Whether neighbour (w, j) ranks above (w2, j2): a higher weight, or the lower index on a tie. */
-const stronger = (w: number, j: number, w2: number, j2: number) => w > w2 || (w === w2 && j < j2);
-
 /** Min-heap (weakest at the root) insert of (j, w) at slot `at` = the current size. */
 function siftUp(hi: Int32Array, hw: Float64Array, at: number, j: number, w: number): void {
   while (at > 0) {
     const parent = (at - 1) >> 1;
-    if (!stronger(hw[parent]!, hi[parent]!, w, j)) break;
+    if (!better(hw[parent]!, hi[parent]!, w, j)) break;
     hi[at] = hi[parent]!;
     hw[at] = hw[parent]!;
     at = parent;
@@ -292,8 +289,8 @@ function siftDown(hi: Int32Array, hw: Float64Array, size: number, j: number, w: 
   for (;;) {
     let child = 2 * at + 1;
     if (child >= size) break;
-    if (child + 1 < size && stronger(hw[child]!, hi[child]!, hw[child + 1]!, hi[child + 1]!)) child++;
-    if (!stronger(w, j, hw[child]!, hi[child]!)) break;
+    if (child + 1 < size && better(hw[child]!, hi[child]!, hw[child + 1]!, hi[child + 1]!)) child++;
+    if (!better(w, j, hw[child]!, hi[child]!)) break;
     hi[at] = hi[child]!;
     hw[at] = hw[child]!;
     at = child;
@@ -302,6 +299,9 @@ function siftDown(hi: Int32Array, hw: Float64Array, size: number, j: number, w: 
   hw[at] = w;
 }
 
-/** Whether (score, item) ranks above (thanScore, thanItem): a higher score, or the lower item id on a tie. */
-const better = (score: number, item: number, thanScore: number, thanItem: number) =>
-  score > thanScore || (score === thanScore && item < thanItem);
+/**
+ * Whether (score, id) ranks above (thanScore, thanId): a higher score, or the lower id on a tie.
+ * One order for candidates (item ids) and for an item's neighbours (dense indexes).
+ */
+const better = (score: number, id: number, thanScore: number, thanId: number) =>
+  score > thanScore || (score === thanScore && id < thanId);

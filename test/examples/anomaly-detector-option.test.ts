@@ -28,6 +28,14 @@ const resultScores = (path: string) =>
 
 const N = 1600;
 const SHIFT = 1200;
+
+/** The results file of the level-shift series, checked for a first detection within 40 rows after the shift. */
+function assertShiftDetected(out: string): number[] {
+  const scores = resultScores(join(out, 'cat_a', 'level.csv'));
+  const first = scores.findIndex((s, i) => i >= SHIFT && s > 0);
+  assert.ok(first >= SHIFT && first <= SHIFT + 40, `first detection after the shift at row ${first}`);
+  return scores;
+}
 const nab = join(tmp, 'nab');
 before(() => {
   mkdirSync(join(nab, 'data', 'cat_a'), { recursive: true });
@@ -86,9 +94,7 @@ describe('sluice demo anomaly --detector', () => {
     assert.equal(r.processed, N);
     assert.equal(r.nab_detail!.standard!.tp, 1);
     assert.ok(r.nab!.standard! > 50, `standard ${r.nab!.standard}`);
-    const scores = resultScores(join(out, 'cat_a', 'level.csv'));
-    const first = scores.findIndex((s, i) => i >= SHIFT && s > 0);
-    assert.ok(first >= SHIFT && first <= SHIFT + 40, `first detection after the shift at row ${first}`);
+    assertShiftDetected(out);
     const byDefault = await runAnomalyDemo({ nabDir: nab, outDir: join(tmp, 'default') });
     assert.equal(byDefault.detector, 'ensemble');
   });
@@ -99,9 +105,7 @@ describe('sluice demo anomaly --detector', () => {
     assert.equal(r.detector, 'artime-online');
     assert.equal(r.processed, N);
     assert.equal(r.nab_detail!.standard!.tp, 1);
-    const scores = resultScores(join(out, 'cat_a', 'level.csv'));
-    const first = scores.findIndex((s, i) => i >= SHIFT && s > 0);
-    assert.ok(first >= SHIFT && first <= SHIFT + 40, `first detection after the shift at row ${first}`);
+    const scores = assertShiftDetected(out);
     // The same rows from a live source (no file to read a min, max or length from): same scores.
     const live = join(tmp, 'live.ndjson');
     const rows = sensorSeries(N, 7, { shiftAt: SHIFT }).map((v, i) =>
