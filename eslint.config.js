@@ -3,10 +3,49 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The layers of src/ and the layers each may import (docs/architecture.md explains why).
+// A layer that imports one not listed here fails lint: the arrows stay one-way.
+const LAYERS = {
+  'kafka-client': [],
+  log: [],
+  observe: [],
+  inference: [],
+  broker: ['log'],
+  stream: ['observe'],
+  actions: ['stream', 'observe', 'kafka-client'],
+  connectors: ['stream', 'log', 'observe', 'kafka-client'],
+};
+const ALL_LAYERS = [...Object.keys(LAYERS), 'cli'];
+
+function layerRules() {
+  return Object.entries(LAYERS).map(([layer, allowed]) => {
+    const forbidden = ALL_LAYERS.filter((other) => other !== layer && !allowed.includes(other));
+    return {
+      files: [`src/${layer}/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                // Relative imports climbing out of this layer into a forbidden one, or into
+                // the repository's examples/, tests and tooling (src/ ships on its own).
+                regex: `^(\\.\\./)+(${forbidden.join('|')}|examples|test|bench|scripts)/`,
+                message: `src/${layer} may import only ${allowed.length ? allowed.join(', ') : 'no other layer'} (docs/architecture.md).`,
+              },
+            ],
+          },
+        ],
+      },
+    };
+  });
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'bench/results/', 'docs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  ...layerRules(),
   {
     languageOptions: {
       globals: {

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Message, Producer } from '@platformatic/kafka';
 import { requireOption } from '../stream/index.js';
+import { clientSecurity, type KafkaSecurity } from '../kafka-client/index.js';
 import { ActionError } from './errors.js';
 import { ACTION_HEADERS, RecentKeys } from './recent-keys.js';
 import type { ActionEntry, ActionSink, DeliveryResult } from './sink.js';
 
-export interface KafkaSinkOptions {
+export interface KafkaSinkOptions extends KafkaSecurity {
   /** Bootstrap servers, e.g. '127.0.0.1:9092' or ['host1:9092', 'host2:9092']. */
   brokers: string | string[];
   topic: string;
   clientId?: string;
-  sasl?: { username: string; password: string };
   /** Actions remembered to dedupe replays (read back from the topic's tail at open). Default 100,000. */
   dedupWindow?: number;
   /** How long the scan at open may take before failing. Default 30 s. */
@@ -47,7 +47,7 @@ export function kafkaSink(opts: KafkaSinkOptions): ActionSink {
   const base = {
     clientId: opts.clientId ?? 'sluice',
     bootstrapBrokers: brokers.map((b) => b.trim()),
-    ...(opts.sasl ? { sasl: { mechanism: 'PLAIN' as const, ...opts.sasl } } : {}),
+    ...clientSecurity(opts),
   };
   let producer: Producer | undefined;
 

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KafkaUrlError, parseKafkaUrl, type KafkaSecurity } from '../kafka-client/index.js';
 import { ActionError } from './errors.js';
 import { fileSink } from './file-sink.js';
 import { kafkaSink } from './kafka-sink.js';
@@ -11,6 +12,7 @@ export const ACTION_SINK_SCHEMES = [
   'postgres://',
   'http(s)://',
   'kafka://host:port/topic',
+  'kafkas://[user@]host:port/topic',
   'file:path.jsonl',
 ];
 
@@ -36,19 +38,22 @@ export function filePathOf(url: string): string {
   return isAbsolute(path) ? path : resolve(path);
 }
 
-/** `kafka://h1:9092,h2:9092/topic` to brokers and topic. */
-export function kafkaUrlParts(url: string): { brokers: string[]; topic: string } {
-  const m = /^kafka:\/\/([^/?#]+)\/([^/?#]+)$/.exec(url);
-  if (!m) throw badUrl(url, 'a Kafka URL is kafka://host:port[,host:port...]/topic');
-  const brokers = m[1]!.split(',').map((b) => (b.includes(':') ? b : `${b}:9092`));
-  return { brokers, topic: decodeURIComponent(m[2]!) };
+/** `kafka[s]://[user@]h1:9092,h2:9092/topic` to brokers, topic and TLS/SASL settings. */
+export function kafkaUrlParts(url: string): { brokers: string[]; topic: string } & KafkaSecurity {
+  try {
+    const { brokers, topic, security } = parseKafkaUrl(url);
+    return { brokers, topic, ...security };
+  } catch (err) {
+    if (err instanceof KafkaUrlError) throw new ActionError('SLUICE_SINK_URL', err.message);
+    throw err;
+  }
 }
 
 /**
  * The action sink a URL names: `postgres://user@host:port/db[?table=NAME]` (batched upsert on
  * the idempotency key), `http(s)://...` (webhook with Idempotency-Key and HMAC signature; secret
  * from SLUICE_WEBHOOK_SECRET), `kafka://host:port/topic` (keyed records, deduped against the
- * topic's tail) or `file:path.jsonl` (a JSON-lines ledger).
+ * topic's tail; `kafkas://user@host:port/topic` for TLS + SASL, see parseKafkaUrl) or `file:path.jsonl` (a JSON-lines ledger).
  *
  * @example
  * stream.to(action({ name: 'alert', payload: (t) => t, to: actionSinkFromUrl('postgres://postgres@127.0.0.1/test?table=alerts') }));
@@ -63,6 +68,7 @@ export function actionSinkFromUrl(url: string, opts: ActionSinkUrlOptions = {}):
     case 'https':
       return webhookSink({ ...opts.webhook, url });
     case 'kafka':
+    case 'kafkas':
       return kafkaSink({ ...kafkaUrlParts(url), clientId: opts.clientId });
     case 'file':
       if (url.length <= 'file:'.length) throw badUrl(url, 'no path after file:');

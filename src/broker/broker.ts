@@ -1,6 +1,7 @@
 // `startBroker`: the Kafka wire protocol served over TCP on top of an embedded log.
 
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Log } from '../log/index.js';
 import { AppendNotifier } from './append-notifier.js';
 import type { BrokerState } from './apis/api.js';
@@ -10,6 +11,7 @@ import { BrokerError } from './errors.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { resolveBrokerOptions, type BrokerOptions } from './options.js';
 import { ProducerTable } from './producers.js';
+import { ScramCredentials } from './scram.js';
 import { TopicManager } from './topics.js';
 
 /** A listening broker. */
@@ -74,15 +76,32 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     groups,
     producers,
     appends,
+    scram: opts.sasl?.mechanisms.some((m) => m.startsWith('SCRAM-'))
+      ? new ScramCredentials(opts.sasl.users)
+      : null,
     warn: opts.onWarning,
   };
   const connections = new Set<Connection>();
   let nextId = 0;
-  const server = createServer((socket) => {
+  const accept = (socket: Socket) => {
     const conn = new Connection(socket, ++nextId, state, table);
     connections.add(conn);
     conn.onClose(() => connections.delete(conn));
-  });
+  };
+  // With TLS, a connection is handed over once its handshake is done; a failed handshake
+  // (a plain-TCP client, a bad certificate) is that client's problem, reported, never fatal.
+  const server: Server =
+    opts.tls === null
+      ? createServer(accept)
+      : createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, accept).on(
+          'tlsClientError',
+          (err, socket) => {
+            opts.onWarning(
+              `sluice broker: TLS handshake failed from ${socket.remoteAddress ?? '?'}: ${err.message}`,
+            );
+            socket.destroy();
+          },
+        );
   try {
     await listen(server, opts.port, opts.host);
   } catch (err) {

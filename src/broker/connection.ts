@@ -8,7 +8,8 @@ import { unsupportedApiVersionsFrame } from './apis/api-versions.js';
 import { FrameDecoder } from './protocol/framing.js';
 import { Reader } from './protocol/reader.js';
 import { Writer } from './protocol/writer.js';
-import { verifyPlain } from './sasl.js';
+import { saslStep } from './sasl.js';
+import type { ScramExchange } from './scram.js';
 
 const API_VERSIONS = 18;
 /** Requests in flight on one connection before the broker stops reading from it. */
@@ -33,6 +34,8 @@ export class Connection implements ConnectionInfo {
   readonly localAddress: string;
   readonly localPort: number;
   sasl: SaslStage = 'none';
+  saslMechanism: string | null = null;
+  scram: ScramExchange | null = null;
   user: string | null = null;
   private readonly frames: FrameDecoder;
   private readonly queue: Slot[] = [];
@@ -146,17 +149,19 @@ export class Connection implements ConnectionInfo {
     } else this.complete(slot, api, version, correlationId, result);
   }
 
-  /** A SASL/PLAIN token sent as a bare frame after SaslHandshake v0 (kafka-python 2.0 does this). */
+  /** A SASL message sent as a bare frame after SaslHandshake v0 (kafka-python 2.0 does this). */
   private onRawSaslToken(frame: Buffer): void {
-    const users = this.broker.opts.sasl?.users;
-    const user = users === undefined ? null : verifyPlain(frame, users);
-    if (user === null) {
-      this.broker.warn(`sluice broker: SASL/PLAIN authentication failed from ${this.remoteAddress}`);
+    const step = saslStep(this, this.broker, frame);
+    if (!step.ok) {
+      this.broker.warn(
+        `sluice broker: SASL/${this.saslMechanism} authentication failed from ${this.remoteAddress} (${step.reason})`,
+      );
       return this.destroy();
     }
-    this.sasl = 'authenticated';
-    this.user = user;
-    this.enqueueReady([Buffer.alloc(4)]); // an empty frame says "authenticated"
+    // The answer goes back as a bare frame too (empty for PLAIN: "authenticated").
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(step.reply.length, 0);
+    this.enqueueReady(step.reply.length > 0 ? [size, step.reply] : [size]);
   }
 
   private complete(slot: Slot, api: Api, version: number, correlationId: number, res: unknown): void {

@@ -1,5 +1,12 @@
 // Public surface of the Kafka protocol broker.
 
 export { startBroker, type RunningBroker } from './broker.js';
-export { saslUsersFromEnv, type BrokerOptions, type SaslOptions } from './options.js';
+export {
+  saslUsersFromEnv,
+  saslUsersFromFile,
+  type BrokerOptions,
+  type BrokerTlsOptions,
+  type SaslOptions,
+} from './options.js';
+export { SASL_MECHANISMS, type SaslMechanism } from './sasl.js';
 export { BrokerError, MalformedRequestError, BROKER_ERROR_CODES, type BrokerErrorCode } from './errors.js';

@@ -1,12 +1,22 @@
 // Options of the broker: defaults, validation (once, at start, with messages that say what to
 // do) and the SASL user list from the environment.
 
+import { readFileSync } from 'node:fs';
 import type { FsyncPolicy, Log, LogOptions } from '../log/index.js';
 import { BrokerError } from './errors.js';
+import { SASL_MECHANISMS, type SaslMechanism } from './sasl.js';
 
-/** SASL/PLAIN settings: the users allowed in, name -> password. */
+/** SASL settings: the users allowed in (name -> password) and the mechanisms offered. */
 export interface SaslOptions {
   users: Record<string, string>;
+  /** Default all: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512. PLAIN sends the password: use it with TLS. */
+  mechanisms?: readonly SaslMechanism[];
+}
+
+/** TLS for the listener: PEM certificate chain and private key (contents, not paths). */
+export interface BrokerTlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
 }
 
 /** Options of {@link startBroker}. Give either `dataDir` (the broker opens the log) or `log`. */
@@ -29,8 +39,10 @@ export interface BrokerOptions {
   autoCreateTopics?: boolean;
   /** Largest request accepted; larger ones close the connection. Default 100 MiB. */
   maxRequestBytes?: number;
-  /** Require SASL/PLAIN authentication with these users. Default: no authentication. */
+  /** Require SASL authentication (PLAIN, SCRAM-SHA-256/512) with these users. Default: none. */
   sasl?: SaslOptions;
+  /** Serve TLS instead of plain TCP (clients use security.protocol SSL or SASL_SSL). */
+  tls?: BrokerTlsOptions;
   /** Host name put in Metadata; default the address the client connected to. */
   advertisedHost?: string;
   /** Port put in Metadata; default the listening port. */
@@ -50,7 +62,8 @@ export interface ResolvedBrokerOptions {
   partitions: number;
   autoCreateTopics: boolean;
   maxRequestBytes: number;
-  sasl: SaslOptions | null;
+  sasl: { users: Record<string, string>; mechanisms: readonly SaslMechanism[] } | null;
+  tls: BrokerTlsOptions | null;
   advertisedHost: string | null;
   advertisedPort: number | null;
   minSessionTimeoutMs: number;
@@ -100,6 +113,16 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
         'sasl.users must map at least one non-empty user name to a non-empty password',
       );
     }
+    const unknown = (o.sasl.mechanisms ?? []).filter((m) => !SASL_MECHANISMS.includes(m));
+    if (unknown.length > 0 || o.sasl.mechanisms?.length === 0) {
+      throw new BrokerError(
+        'BROKER_INVALID_OPTION',
+        `sasl.mechanisms must name some of ${SASL_MECHANISMS.join(', ')}; got ${JSON.stringify(o.sasl.mechanisms)}`,
+      );
+    }
+  }
+  if (o.tls !== undefined && (!o.tls?.cert || !o.tls?.key)) {
+    throw new BrokerError('BROKER_INVALID_OPTION', 'tls needs both cert and key (PEM contents)');
   }
   const minSession = int('minSessionTimeoutMs', o.minSessionTimeoutMs, 1000, 1, 2 ** 31 - 1);
   return {
@@ -108,7 +131,8 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
     partitions: int('partitions', o.partitions, 1, 1, 100_000),
     autoCreateTopics: o.autoCreateTopics ?? true,
     maxRequestBytes: int('maxRequestBytes', o.maxRequestBytes, 100 * 1024 * 1024, 1024, 2 ** 31 - 1),
-    sasl: o.sasl ?? null,
+    sasl: o.sasl ? { users: o.sasl.users, mechanisms: o.sasl.mechanisms ?? SASL_MECHANISMS } : null,
+    tls: o.tls ?? null,
     advertisedHost: o.advertisedHost ?? null,
     advertisedPort:
       o.advertisedPort === undefined ? null : int('advertisedPort', o.advertisedPort, 0, 1, 65535),
@@ -126,7 +150,7 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
 }
 
 /**
- * Parses SASL/PLAIN users from `SLUICE_BROKER_USERS` ("alice:secret,bob:pw"); undefined when unset.
+ * Parses SASL users from `SLUICE_BROKER_USERS` ("alice:secret,bob:pw"); undefined when unset.
  * A password may contain ':' (the first one separates) but not ','.
  *
  * @example
@@ -148,6 +172,42 @@ export function saslUsersFromEnv(
       );
     }
     users[name] = entry.slice(at + 1);
+  }
+  return users;
+}
+
+/**
+ * Reads SASL users from a file: one `user:password` per line (blank lines and `#` comments
+ * skipped), so passwords need not sit in the environment. The file's contents are never echoed.
+ *
+ * @example
+ * startBroker({ dataDir: './data', sasl: { users: saslUsersFromFile('/run/secrets/kafka-users') } });
+ */
+export function saslUsersFromFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new BrokerError(
+      'BROKER_INVALID_OPTION',
+      `cannot read the SASL users file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  const users: Record<string, string> = {};
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const at = line.indexOf(':');
+    if (at <= 0 || at === line.length - 1) {
+      throw new BrokerError(
+        'BROKER_INVALID_OPTION',
+        `${path} line ${i + 1}: expected "user:password" (the line is not shown: it may hold a password)`,
+      );
+    }
+    users[line.slice(0, at)] = line.slice(at + 1);
+  });
+  if (Object.keys(users).length === 0) {
+    throw new BrokerError('BROKER_INVALID_OPTION', `${path} lists no "user:password" line`);
   }
   return users;
 }

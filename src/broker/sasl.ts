@@ -1,7 +1,11 @@
-// SASL/PLAIN (RFC 4616) verification. Passwords are compared in constant time over their
-// SHA-256 digests (equal lengths whatever was sent), and never logged or echoed.
+// SASL authentication of broker connections: PLAIN (RFC 4616) and SCRAM-SHA-256/512 (scram.ts).
+// PLAIN passwords are compared in constant time over their SHA-256 digests (equal lengths
+// whatever was sent), and never logged or echoed. One `saslStep` serves both ways clients carry
+// the exchange: SaslAuthenticate requests (after SaslHandshake v1) and bare frames (after v0).
 
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { BrokerState, ConnectionInfo } from './apis/api.js';
+import { isScramMechanism, ScramExchange, type ScramStep } from './scram.js';
 
 function digest(s: string | Buffer): Buffer {
   return createHash('sha256').update(s).digest();
@@ -27,4 +31,42 @@ export function verifyPlain(token: Buffer, users: Readonly<Record<string, string
   // Compare even for unknown users, so timing does not tell which user names exist.
   const same = timingSafeEqual(digest(password), digest(expected ?? '\u0000no such user'));
   return same && expected !== undefined ? user : null;
+}
+
+/** SASL mechanisms a broker can offer, in the order SaslHandshake lists them. */
+export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/**
+ * One step of the connection's SASL exchange with the client's bytes: the answer to send, and
+ * `authenticated` once the exchange succeeded. A failure has a reason for the broker's log
+ * (never a secret) and ends the exchange.
+ */
+export function saslStep(
+  conn: ConnectionInfo,
+  broker: BrokerState,
+  bytes: Buffer,
+): ScramStep & { authenticated?: boolean } {
+  const sasl = broker.opts.sasl;
+  const mechanism = conn.saslMechanism;
+  if (sasl === null || mechanism === null) return { ok: false, reason: 'no SASL mechanism was chosen' };
+  if (mechanism === 'PLAIN') {
+    const user = verifyPlain(bytes, sasl.users);
+    if (user === null) return { ok: false, reason: 'invalid username or password' };
+    conn.user = user;
+    conn.sasl = 'authenticated';
+    return { ok: true, reply: Buffer.alloc(0), authenticated: true };
+  }
+  if (!isScramMechanism(mechanism) || broker.scram === null) {
+    return { ok: false, reason: `mechanism ${mechanism} is not enabled` };
+  }
+  conn.scram ??= new ScramExchange(mechanism, broker.scram);
+  const step = conn.scram.expectsFinal ? conn.scram.final(bytes) : conn.scram.first(bytes);
+  if (step.ok && step.user !== undefined) {
+    conn.user = step.user;
+    conn.sasl = 'authenticated';
+    conn.scram = null;
+    return { ...step, authenticated: true };
+  }
+  return step;
 }

@@ -4,9 +4,10 @@
 // keeps.
 
 import type { Consumer, ConsumerGroupJoinPayload } from '@platformatic/kafka';
+import { clientSecurity, type KafkaSecurity } from '../kafka-client/index.js';
 import { ConnectorError, unreachable } from './errors.js';
 
-export interface GroupMemberOptions {
+export interface GroupMemberOptions extends KafkaSecurity {
   brokers: string[];
   groupId: string;
   clientId: string;
@@ -16,7 +17,6 @@ export interface GroupMemberOptions {
   sessionTimeoutMs?: number;
   /** The client's default fetch wait. */
   maxWaitMs?: number;
-  sasl?: { username: string; password: string };
   /** Each assignment of the group: `topic`'s partitions (sorted) and the generation. */
   onAssigned(partitions: number[], generation: number): void;
   /** The client's 'error': rejoining the group failed for good. Unheard, it would crash the process. */
@@ -44,7 +44,7 @@ export async function joinConsumerGroup(opts: GroupMemberOptions): Promise<Consu
     rebalanceTimeout: session,
     heartbeatInterval: Math.min(3000, Math.floor(session / 3)),
     ...(opts.maxWaitMs !== undefined ? { maxWaitTime: opts.maxWaitMs } : {}),
-    ...(opts.sasl ? { sasl: { mechanism: 'PLAIN' as const, ...opts.sasl } } : {}),
+    ...clientSecurity(opts),
   });
   const { topic } = opts;
   consumer.on('consumer:group:join', (e: ConsumerGroupJoinPayload) => {

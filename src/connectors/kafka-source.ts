@@ -17,10 +17,11 @@ import {
   type SourceContext,
   type SourceOffsets,
 } from '../stream/index.js';
+import type { KafkaSecurity } from '../kafka-client/index.js';
 import { joinConsumerGroup } from './group-member.js';
 import { PartitionFetcher, type FetchedRecord } from './partition-fetcher.js';
 
-export interface KafkaSourceOptions {
+export interface KafkaSourceOptions extends KafkaSecurity {
   /** Bootstrap servers, e.g. '127.0.0.1:9092' or ['host1:9092', 'host2:9092']. */
   brokers: string | string[];
   topic: string;
@@ -31,8 +32,6 @@ export interface KafkaSourceOptions {
   startAt?: 'earliest' | 'latest';
   /** 'never' (default), 'caught-up' (end once the assigned partitions are read to their end), or a predicate asked when caught up. */
   endWhen?: 'never' | 'caught-up' | (() => boolean);
-  /** SASL/PLAIN credentials. */
-  sasl?: { username: string; password: string };
   /** Longest a fetch waits on the broker for new records. Default 200 ms. */
   maxWaitMs?: number;
   /** Group session timeout. Default 10 s. */
@@ -156,6 +155,7 @@ export function kafkaSource(
         sessionTimeoutMs: opts.sessionTimeoutMs,
         maxWaitMs: opts.maxWaitMs ?? 200,
         sasl: opts.sasl,
+        tls: opts.tls,
         onAssigned: (partitions) => (assignment = partitions),
         // While closing a failed rejoin is expected; otherwise the pipeline fails with it.
         onFailure: (err) => {

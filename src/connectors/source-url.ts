@@ -8,9 +8,11 @@ import { kafkaSource } from './kafka-source.js';
 import { mqttSource } from './mqtt-source.js';
 import { natsSource } from './nats-source.js';
 import { redisSource } from './redis-source.js';
+import { KafkaUrlError, parseKafkaUrl, type KafkaUrl } from '../kafka-client/index.js';
 
 export const SOURCE_SCHEMES = [
   'kafka://host:port/topic',
+  'kafkas://[user@]host:port/topic',
   'mqtt://host:port/topic/filter',
   'nats://host:port/subject',
   'redis://host:port/stream',
@@ -37,6 +39,16 @@ function badUrl(url: string, why: string): ConnectorError {
 }
 
 /** Splits scheme://authority/rest, requiring a non-empty rest. */
+/** Kafka URLs are parsed in one place for sources and sinks (kafka-client), errors made ours here. */
+function kafkaUrl(url: string): KafkaUrl {
+  try {
+    return parseKafkaUrl(url);
+  } catch (err) {
+    if (err instanceof KafkaUrlError) throw new ConnectorError('SLUICE_SOURCE_URL', err.message);
+    throw err;
+  }
+}
+
 function parts(url: string, what: string): { base: string; rest: string; query: URLSearchParams } {
   const m = /^([a-z]+s?:\/\/[^/?#]+)\/([^?#]+)(\?[^#]*)?$/i.exec(url);
   if (!m) throw badUrl(url, `give the ${what} after the host, e.g. ${url.replace(/\/*$/, '')}/name`);
@@ -57,12 +69,13 @@ export function sourceFromUrl(url: string, opts: SourceUrlOptions = {}): Source<
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   const endWhen = opts.endWhen;
   switch (scheme) {
-    case 'kafka': {
-      const { base, rest, query } = parts(url, 'topic');
-      const brokers = base.slice('kafka://'.length).split(',');
+    case 'kafka':
+    case 'kafkas': {
+      const { brokers, topic, query, security } = kafkaUrl(url);
       return kafkaSource({
-        brokers: brokers.map((b) => (b.includes(':') ? b : `${b}:9092`)),
-        topic: rest,
+        brokers,
+        topic,
+        ...security,
         groupId: query.get('group') ?? opts.groupId ?? 'sluice',
         ...(endWhen ? { endWhen } : {}),
       });

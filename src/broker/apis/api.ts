@@ -6,6 +6,7 @@ import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { AppendNotifier } from '../append-notifier.js';
 import type { ResolvedBrokerOptions } from '../options.js';
 import type { ProducerTable } from '../producers.js';
+import type { ScramCredentials, ScramExchange } from '../scram.js';
 import { MessageSchema, parseVersions, type FieldDef } from '../protocol/schema.js';
 import type { TopicManager } from '../topics.js';
 
@@ -29,6 +30,8 @@ export interface BrokerState {
   readonly groups: GroupCoordinator;
   readonly producers: ProducerTable;
   readonly appends: AppendNotifier;
+  /** SCRAM keys derived from the SASL users at start; null without SASL. */
+  readonly scram: ScramCredentials | null;
   /** Reports a notable event (never with secrets in it). */
   warn(message: string): void;
 }
@@ -44,6 +47,10 @@ export interface ConnectionInfo {
   readonly localAddress: string;
   readonly localPort: number;
   sasl: SaslStage;
+  /** The mechanism chosen by SaslHandshake (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). */
+  saslMechanism: string | null;
+  /** A SCRAM exchange between its two client messages. */
+  scram: ScramExchange | null;
   user: string | null;
   readonly closed: boolean;
   /** Runs `fn` when the connection closes (e.g. to stop a long poll); returns an unsubscribe. */

@@ -1,5 +1,6 @@
-// SaslAuthenticate (key 36), versions 0-2, flexible from 2: carries the PLAIN token after a v1
-// SaslHandshake. A failed attempt is answered with error 58, then the connection is closed.
+// SaslAuthenticate (key 36), versions 0-2, flexible from 2: carries the SASL messages after a v1
+// SaslHandshake (one for PLAIN, two for SCRAM). A failed attempt is answered with error 58, then
+// the connection is closed.
 //
 // SaslAuthenticate Request (Version: 2) => auth_bytes TAG_BUFFER
 // SaslAuthenticate Response (Version: 2) => error_code error_message auth_bytes
@@ -7,7 +8,7 @@
 
 import { KafkaCode } from '../protocol/error-codes.js';
 import { field } from '../protocol/schema.js';
-import { verifyPlain } from '../sasl.js';
+import { saslStep } from '../sasl.js';
 import { defineApi } from './api.js';
 
 interface Request {
@@ -36,8 +37,7 @@ export const saslAuthenticateApi = defineApi<Request, Response>({
     field('sessionLifetimeMs', 'int64', '1+'),
   ],
   handle(req, ctx) {
-    const users = ctx.broker.opts.sasl?.users;
-    if (users === undefined || ctx.conn.sasl !== 'handshaken') {
+    if (ctx.broker.opts.sasl === null || ctx.conn.sasl !== 'handshaken') {
       ctx.conn.closeAfterResponse();
       return {
         errorCode: KafkaCode.ILLEGAL_SASL_STATE,
@@ -46,10 +46,12 @@ export const saslAuthenticateApi = defineApi<Request, Response>({
         sessionLifetimeMs: 0,
       };
     }
-    const user = verifyPlain(req.authBytes, users);
-    if (user === null) {
+    const step = saslStep(ctx.conn, ctx.broker, req.authBytes);
+    if (!step.ok) {
       ctx.conn.closeAfterResponse();
-      ctx.broker.warn(`sluice broker: SASL/PLAIN authentication failed from ${ctx.conn.remoteAddress}`);
+      ctx.broker.warn(
+        `sluice broker: SASL/${ctx.conn.saslMechanism} authentication failed from ${ctx.conn.remoteAddress} (${step.reason})`,
+      );
       return {
         errorCode: KafkaCode.SASL_AUTHENTICATION_FAILED,
         errorMessage: 'Authentication failed: invalid username or password',
@@ -57,8 +59,6 @@ export const saslAuthenticateApi = defineApi<Request, Response>({
         sessionLifetimeMs: 0,
       };
     }
-    ctx.conn.sasl = 'authenticated';
-    ctx.conn.user = user;
-    return { errorCode: 0, errorMessage: null, authBytes: EMPTY, sessionLifetimeMs: 0 };
+    return { errorCode: 0, errorMessage: null, authBytes: step.reply, sessionLifetimeMs: 0 };
   },
 });

@@ -1,5 +1,5 @@
 // SaslHandshake (key 17), versions 0-1, never flexible. Advertised only when SASL is on.
-// After a v0 handshake the client sends the PLAIN token as a bare frame (no request header),
+// After a v0 handshake the client sends its SASL messages as bare frames (no request header),
 // which the connection handles; after v1 it sends SaslAuthenticate requests.
 //
 // SaslHandshake Request (Version: 1) => mechanism
@@ -17,8 +17,6 @@ interface Response {
   mechanisms: string[];
 }
 
-export const MECHANISMS = ['PLAIN'];
-
 export const saslHandshakeApi = defineApi<Request, Response>({
   key: 17,
   name: 'SaslHandshake',
@@ -28,13 +26,15 @@ export const saslHandshakeApi = defineApi<Request, Response>({
   request: [field('mechanism', 'string')],
   response: [field('errorCode', 'int16'), field('mechanisms', '[]string')],
   handle(req, ctx) {
+    const mechanisms: string[] = [...(ctx.broker.opts.sasl?.mechanisms ?? [])];
     if (ctx.broker.opts.sasl === null || ctx.conn.sasl !== 'none') {
-      return { errorCode: KafkaCode.ILLEGAL_SASL_STATE, mechanisms: MECHANISMS };
+      return { errorCode: KafkaCode.ILLEGAL_SASL_STATE, mechanisms };
     }
-    if (!MECHANISMS.includes(req.mechanism)) {
-      return { errorCode: KafkaCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: MECHANISMS };
+    if (!mechanisms.includes(req.mechanism)) {
+      return { errorCode: KafkaCode.UNSUPPORTED_SASL_MECHANISM, mechanisms };
     }
+    ctx.conn.saslMechanism = req.mechanism;
     ctx.conn.sasl = ctx.apiVersion === 0 ? 'handshaken-v0' : 'handshaken';
-    return { errorCode: 0, mechanisms: MECHANISMS };
+    return { errorCode: 0, mechanisms };
   },
 });

@@ -1,7 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { saslUsersFromEnv, startBroker } from '../../broker/index.js';
+import {
+  SASL_MECHANISMS,
+  saslUsersFromEnv,
+  saslUsersFromFile,
+  startBroker,
+  type SaslMechanism,
+} from '../../broker/index.js';
 import type { FsyncPolicy } from '../../log/index.js';
-import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
+import { intFlag, parseFlags, stringFlag, UsageError, type FlagValue } from '../args.js';
 
 export const BROKER_USAGE = `sluice broker [options]
 
@@ -19,8 +26,14 @@ Serves the embedded log over the Kafka wire protocol: kcat, librdkafka, kafka-py
   --retention-bytes N  keep at most about N bytes per partition (default: no limit)
   --segment-bytes N    roll segments at N bytes (default 67108864)
   --segment-ms N       roll segments at N ms of age (default: by size only)
+  --tls-cert FILE      serve TLS with this PEM certificate (chain); needs --tls-key
+  --tls-key FILE       the certificate's PEM private key
+  --users-file FILE    SASL users, one "user:password" per line (instead of SLUICE_BROKER_USERS)
+  --sasl-mechanisms L  mechanisms offered, comma-separated (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512)
 
-SASL/PLAIN is required when SLUICE_BROKER_USERS is set, e.g. SLUICE_BROKER_USERS="alice:secret,bob:pw".
+SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) is required when users are given: --users-file, or
+SLUICE_BROKER_USERS="alice:secret,bob:pw" (or SLUICE_BROKER_USERS_FILE=FILE).
+With TLS and SASL, clients use security.protocol=SASL_SSL; PLAIN without TLS sends passwords in clear.
 Prints "listening on HOST:PORT" when ready; Ctrl-C or SIGTERM shuts down cleanly.
 `;
 
@@ -37,6 +50,10 @@ export async function broker(args: string[]): Promise<number> {
     'retention-bytes': { type: 'string' },
     'segment-bytes': { type: 'string' },
     'segment-ms': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'users-file': { type: 'string' },
+    'sasl-mechanisms': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -48,7 +65,10 @@ export async function broker(args: string[]): Promise<number> {
     throw new UsageError(`--fsync must be batch, interval or never, got "${fsync}"`);
   }
   const dataDir = resolve(stringFlag(values.data, 'data', '.sluice/broker'));
-  const users = saslUsersFromEnv();
+  const usersFile = optionalString(values['users-file']) ?? process.env.SLUICE_BROKER_USERS_FILE;
+  const users = usersFile !== undefined ? saslUsersFromFile(usersFile) : saslUsersFromEnv();
+  const mechanisms = saslMechanisms(optionalString(values['sasl-mechanisms']));
+  const tls = tlsFiles(optionalString(values['tls-cert']), optionalString(values['tls-key']));
   const running = await startBroker({
     port: intFlag(values.port, 'port', 9092, 0, 65535),
     host: stringFlag(values.host, 'host', '127.0.0.1'),
@@ -75,11 +95,12 @@ export async function broker(args: string[]): Promise<number> {
         ? { retentionBytes: intFlag(values['retention-bytes'], 'retention-bytes', 0, 0) }
         : {}),
     },
-    ...(users ? { sasl: { users } } : {}),
+    ...(users ? { sasl: { users, mechanisms } } : {}),
+    ...(tls ? { tls } : {}),
     onWarning: (m) => process.stderr.write(m + '\n'),
   });
   process.stdout.write(
-    `sluice broker listening on ${running.address} (data ${dataDir}, fsync ${fsync}${users ? `, SASL/PLAIN for ${Object.keys(users).length} user(s)` : ''})\n`,
+    `sluice broker listening on ${running.address} (data ${dataDir}, fsync ${fsync}${tls ? ', TLS' : ''}${users ? `, SASL ${mechanisms.join('/')} for ${Object.keys(users).length} user(s)` : ''})\n`,
   );
   const signal = await new Promise<NodeJS.Signals>((done) => {
     process.once('SIGINT', () => done('SIGINT'));
@@ -88,4 +109,33 @@ export async function broker(args: string[]): Promise<number> {
   process.stderr.write(`sluice broker: ${signal}, shutting down\n`);
   await running.close();
   return 0;
+}
+
+function optionalString(value: FlagValue): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function saslMechanisms(flag: string | undefined): SaslMechanism[] {
+  if (flag === undefined) return [...SASL_MECHANISMS];
+  const names = flag.split(',').map((m) => m.trim().toUpperCase());
+  const bad = names.filter((m) => !(SASL_MECHANISMS as readonly string[]).includes(m));
+  if (bad.length > 0 || names.length === 0) {
+    throw new UsageError(`--sasl-mechanisms takes ${SASL_MECHANISMS.join(', ')}; got "${flag}"`);
+  }
+  return names as SaslMechanism[];
+}
+
+function tlsFiles(cert: string | undefined, key: string | undefined): { cert: Buffer; key: Buffer } | null {
+  if (cert === undefined && key === undefined) return null;
+  if (cert === undefined || key === undefined) throw new UsageError('--tls-cert and --tls-key go together');
+  const read = (path: string, flag: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new UsageError(
+        `${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+  };
+  return { cert: read(cert, '--tls-cert'), key: read(key, '--tls-key') };
 }

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ScaledWorker, scaledApp, type ScaledApp, type WorkerEvent } from '../../connectors/index.js';
 import { DashboardServer, Observer } from '../../observe/index.js';
 import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
+import { kafkaSecurityFromEnv } from '../../kafka-client/index.js';
 
 export const RUN_USAGE = `sluice run PIPELINE.ts [options]
 
@@ -28,7 +29,9 @@ over the workers and move when a worker joins, leaves or dies (state restored fr
   --json            one JSON object per line on stdout (events: started, assigned, restore, progress, stopped)
 
 On several machines, run the same command on each with the same --brokers and --group.
-SASL/PLAIN credentials come from SLUICE_KAFKA_USER / SLUICE_KAFKA_PASSWORD.
+A cluster with SASL and TLS: SLUICE_KAFKA_USER / SLUICE_KAFKA_PASSWORD (SASL credentials),
+SLUICE_KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; default PLAIN),
+SLUICE_KAFKA_TLS=1 (TLS with the system CAs) or SLUICE_KAFKA_CA=FILE (TLS trusting that CA).
 Ctrl-C or SIGTERM: workers finish what is in flight, checkpoint, and leave the group.
 `;
 
@@ -98,7 +101,6 @@ export async function run(args: string[]): Promise<number> {
   const json = values.json === true;
   if (workers > 1) return supervise(args, workers, stringFlag(values.member, 'member', `${group}-w`), json);
 
-  const user = process.env.SLUICE_KAFKA_USER;
   const shown = new Map<string, number>(); // progress lines only when a half moved on
   const emit = (e: WorkerEvent) => {
     if (json) process.stdout.write(JSON.stringify(e) + '\n');
@@ -115,7 +117,7 @@ export async function run(args: string[]): Promise<number> {
     sessionTimeoutMs: intFlag(values['session-timeout-ms'], 'session-timeout-ms', 10_000, 1000),
     checkpointIntervalMs: intFlag(values['checkpoint-ms'], 'checkpoint-ms', 1000, 10),
     progressIntervalMs: intFlag(values['progress-ms'], 'progress-ms', 1000, 50),
-    ...(user ? { sasl: { username: user, password: process.env.SLUICE_KAFKA_PASSWORD ?? '' } } : {}),
+    ...kafkaSecurityFromEnv(),
     standby: values.standby === true,
     ...(values.data !== undefined ? { dataDir: resolve(stringFlag(values.data, 'data', '')) } : {}),
     observer,

@@ -1,4 +1,5 @@
 import { ConnectorError, unreachable } from '../errors.js';
+import type { clientSecurity } from '../../kafka-client/index.js';
 
 /** The topics Sluice creates for a scaled-out app (see docs/scale.md for their settings). */
 export interface ScaleTopics {
@@ -20,11 +21,7 @@ export function scaleTopics(group: string): ScaleTopics {
 }
 
 type Kafka = typeof import('@platformatic/kafka');
-type Base = {
-  clientId: string;
-  bootstrapBrokers: string[];
-  sasl?: { mechanism: 'PLAIN'; username: string; password: string };
-};
+type Base = { clientId: string; bootstrapBrokers: string[] } & ReturnType<typeof clientSecurity>;
 
 // Kafka's "topic already exists" error code: another worker created it first.
 const TOPIC_ALREADY_EXISTS = 36;

@@ -9,6 +9,7 @@
 
 import { join } from 'node:path';
 import type { Consumer, Producer } from '@platformatic/kafka';
+import { clientSecurity, type KafkaSecurity } from '../../kafka-client/index.js';
 import type { Observer, PipelineCounters, ProgressSnapshot } from '../../observe/index.js';
 import {
   RunnablePipeline,
@@ -42,7 +43,7 @@ export type WorkerEvent =
     }
   | { event: 'stopped'; member: string; front: PipelineCounters; back: PipelineCounters | undefined };
 
-export interface ScaledWorkerOptions {
+export interface ScaledWorkerOptions extends KafkaSecurity {
   /** Bootstrap servers ("host:port"). */
   brokers: string[];
   /** The consumer group; also the prefix of the topics Sluice creates for the app. */
@@ -55,7 +56,6 @@ export interface ScaledWorkerOptions {
   checkpointIntervalMs?: number;
   /** Period of 'progress' events. Default 1000 ms. */
   progressIntervalMs?: number;
-  sasl?: { username: string; password: string };
   /**
    * Keep warm copies of the state of the partitions other workers own (tailing their
    * changelogs once a second), so a takeover reads only the changelog's tail. Costs the memory
@@ -126,7 +126,7 @@ export class ScaledWorker {
     const base = {
       clientId: `sluice-${member}`,
       bootstrapBrokers: opts.brokers,
-      ...(opts.sasl ? { sasl: { mechanism: 'PLAIN' as const, ...opts.sasl } } : {}),
+      ...clientSecurity(opts),
     };
     const topics = scaleTopics(opts.group);
     const partitions = await ensureTopics(kafka, base, app.input, topics, !!plan.back);
@@ -168,6 +168,7 @@ export class ScaledWorker {
         clientId: `sluice-${this.member}`,
         sessionTimeoutMs: this.opts.sessionTimeoutMs,
         sasl: this.opts.sasl,
+        tls: this.opts.tls,
       }),
       front,
       frontSink,
@@ -218,6 +219,7 @@ export class ScaledWorker {
       topic,
       sessionTimeoutMs: this.opts.sessionTimeoutMs,
       sasl: this.opts.sasl,
+      tls: this.opts.tls,
       onAssigned: (partitions, generation) => {
         this.assignment = { generation, partitions };
         this.wake();
