@@ -11,8 +11,8 @@
  * thresholds where ARTime's own stand. On NAB's 58 series: 70.52 / 60.12 / 76.32 (standard /
  * reward_low_FP_rate / reward_low_FN_rate) against 66.75 for ARTime at several scales alone and
  * 59.96 for ours alone; on the 13 series of ../shared/data/nab 71.82 / 61.81 / 78.55. The weight
- * was chosen among the combinations listed, with their cross-validation, in the README ("Without
- * NAB's look-ahead").
+ * was chosen among the combinations listed, with their cross-validation, in
+ * research/nab/README.md ("Without NAB's look-ahead").
  *
  * @example
  * const d = new EnsembleDetector();

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OnlineAnomalyModel } from '../../examples/anomaly/anomaly-model.js';
-import { MULTI_SCALE_DEFAULTS, MultiScaleARTime } from '../../examples/anomaly/artime-online.js';
+import { MultiScaleARTime } from '../../examples/anomaly/artime-online.js';
 import { ARTimeDetector } from '../../examples/anomaly/artime.js';
 import { SeriesAnomalyDetector } from '../../examples/anomaly/detector.js';
 import { ENSEMBLE_DEFAULTS, EnsembleDetector } from '../../examples/anomaly/ensemble.js';
-import { BAGS, bagScores, ENSEMBLES, ensembleScores } from '../../examples/anomaly/online-search.js';
 import { decodeState, encodeState } from '../../examples/anomaly/state-codec.js';
 import { sensorSeries } from '../helpers/sensor-series.js';
 
@@ -37,7 +36,7 @@ function scoresWithRestarts<D extends Snapshotting>(
 }
 
 describe('the ensemble detector (the anomaly demo default)', () => {
-  it("is the larger of ARTime at several scales and half of this project's detector, as the search scored it", () => {
+  it("is the larger of ARTime at several scales and a weighted share of this project's detector", () => {
     const xs = sensorSeries(3000, 11, { shiftAt: 2400, spikeEvery: [911, 500] });
     const multi = new MultiScaleARTime();
     const ours = new SeriesAnomalyDetector();
@@ -45,18 +44,14 @@ describe('the ensemble detector (the anomaly demo default)', () => {
     const s = xs.map((x, i) => ours.update(i * STEP, x));
     const e = new EnsembleDetector();
     const got = xs.map((x, i) => e.update(i * STEP, x));
-    const shipped = ENSEMBLES.find(
-      ([, t]) =>
-        t.form === 'max' &&
-        t.weight === ENSEMBLE_DEFAULTS.oursWeight &&
-        !t.refractoryRows &&
-        JSON.stringify(t.artime) === JSON.stringify({ ...MULTI_SCALE_DEFAULTS }),
+    const w = ENSEMBLE_DEFAULTS.oursWeight;
+    assert.deepEqual(
+      got,
+      a.map((v, i) => Math.max(v, w * s[i]!)),
     );
-    assert.ok(shipped, 'the shipped combination is one the search logged');
-    assert.deepEqual(got, ensembleScores(shipped[1], [a], [s])[0]);
-    // Both parts matter on this series: some rows take ours' half, some ARTime's score.
-    assert.ok(got.some((v, i) => v > 0 && v === 0.5 * s[i]! && v !== a[i]));
-    assert.ok(got.some((v, i) => v > 0 && v === a[i]! && v !== 0.5 * s[i]!));
+    // Both parts matter on this series: some rows take ours' share, some ARTime's score.
+    assert.ok(got.some((v, i) => v > 0 && v === w * s[i]! && v !== a[i]));
+    assert.ok(got.some((v, i) => v > 0 && v === a[i]! && v !== w * s[i]!));
     assert.equal(e.rows, xs.length);
   });
 
@@ -138,27 +133,5 @@ describe('state codec (detector checkpoints)', () => {
     const bytes = encodeState({ a: [1, 2, 3] });
     assert.throws(() => decodeState(bytes.subarray(0, bytes.length - 4)), /truncated/);
     assert.throws(() => decodeState(new Uint8Array([...bytes, 0])), /left over/);
-  });
-});
-
-describe('the search: bags of hand-overs over range settings (tried, not shipped)', () => {
-  it('scores the power mean of its members, then the larger of that and w × ours', () => {
-    const a = [[0, 0.6, 0, 0.2]];
-    const b = [[0, 0.8, 0.4, 0]];
-    const ours = [[0.9, 0, 0, 0.1]];
-    const [name, quadratic] = BAGS.find(([, t]) => t.power === 2 && !t.oursWeight)!;
-    assert.match(name, /^bag h=.* p=2$/);
-    const got = bagScores(quadratic, [a, b], ours)[0]!;
-    const want = [0, Math.sqrt(0.5), Math.sqrt(0.08), Math.sqrt(0.02)];
-    got.forEach((v, t) => assert.ok(Math.abs(v - want[t]!) < 1e-12, `row ${t}: ${v} vs ${want[t]}`));
-    const withOurs = bagScores({ ...quadratic, power: 1, oursWeight: 0.5 }, [a, b], ours)[0]!;
-    assert.deepEqual(withOurs, [0.45, 0.7, 0.2, 0.1]);
-  });
-
-  it('logs 72 distinct bags, every member a five-scale hand-over', () => {
-    assert.equal(BAGS.length, 72);
-    assert.equal(new Set(BAGS.map(([n]) => n)).size, 72);
-    for (const [, t] of BAGS)
-      for (const m of t.members) assert.deepEqual(m.probations, [...MULTI_SCALE_DEFAULTS.probations]);
   });
 });

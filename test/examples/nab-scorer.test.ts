@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { crossValidate } from '../../examples/anomaly/cv.js';
 import { NAB_PROFILES, parseNabTimestamp } from '../../examples/anomaly/nab-corpus.js';
 import {
   nabScore,
@@ -99,24 +98,5 @@ describe('NAB scoring', () => {
       close(best.score, brute, 1e-9);
       close(nabScore(corpus, profile, best.threshold).score, best.score);
     }
-  });
-
-  it('cross-validates: each held-out series is scored with the candidate and threshold chosen on the others', () => {
-    // Candidate 0 fires inside the window of series a and b, outside it on c; candidate 1 the reverse.
-    const hit = series([[40, 60]], [45]);
-    const miss = series([[40, 60]], [80]);
-    const base = ['a', 'b', 'c'].map((name) => ({ ...hit, name, scores: undefined }));
-    const scores = [
-      [hit.scores, hit.scores, miss.scores],
-      [miss.scores, miss.scores, hit.scores],
-    ].map((c) => c.map((s) => Array.from(s)));
-    const cv = crossValidate(base, scores, ['a', 'b', 'c'], { standard: std });
-    // Leaving c out, a and b favour candidate 0, which misses c: c is not rescued by its own labels.
-    assert.deepEqual(
-      cv.chosen.map((c) => c.candidate),
-      [0, 0, 0],
-    );
-    const expected = nabScore([hit, hit, miss], std, 1).score;
-    close(cv.strict.standard!, Number(expected.toFixed(2)), 1e-9);
   });
 });

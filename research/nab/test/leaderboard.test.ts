@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { formatTable, leaderboard } from '../../examples/anomaly/leaderboard.js';
+import { formatTable, leaderboard } from '../leaderboard.js';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = new URL('../../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-leaderboard-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -84,7 +84,7 @@ before(() => {
   mkdirSync(join(tmp, 'empty'));
 });
 
-describe('examples/anomaly/leaderboard.ts', () => {
+describe('research/nab/leaderboard.ts', () => {
   it('scores every detector folder with NAB rules, both file namings, best standard score first', () => {
     const board = leaderboard(join(tmp, 'results'), nab);
     assert.equal(board.series, 2);
@@ -152,7 +152,7 @@ describe('examples/anomaly/leaderboard.ts', () => {
   });
 
   it('runs as a script: JSON with --json, skipped detectors on stderr, a clear error otherwise', () => {
-    const script = join(root, 'examples', 'anomaly', 'leaderboard.ts');
+    const script = join(root, 'research', 'nab', 'leaderboard.ts');
     const run = (...args: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, encoding: 'utf8' });
     const ok = run('--results', join(tmp, 'results'), '--nab', nab, '--json');

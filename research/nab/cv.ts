@@ -21,18 +21,27 @@
  * candidate, so each fold only chooses the thresholds.
  *
  * @example
- * npx tsx examples/anomaly/cv.ts                      # ../shared/data/nab, leave one series out
- * npx tsx examples/anomaly/cv.ts --folds category --nab ~/NAB
- * npx tsx examples/anomaly/cv.ts --detector artime
+ * npx tsx research/nab/cv.ts                      # ../shared/data/nab, leave one series out
+ * npx tsx research/nab/cv.ts --folds category --nab ~/NAB
+ * npx tsx research/nab/cv.ts --detector artime
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
-import { ARTimeDetector } from './artime.js';
-import { DETECTOR_DEFAULTS, SeriesAnomalyDetector, type DetectorConfig } from './detector.js';
-import { readLabelledSeries, readNabCorpus, type NabProfile } from './nab-corpus.js';
-import { nabBounds, optimizeThreshold, rawScore, type ScoredSeries } from './nab-scorer.js';
-import { formatScore } from './results-writer.js';
+import { DEFAULT_NAB_DIR } from './paths.js';
+import { ARTimeDetector } from '../../examples/anomaly/artime.js';
+import {
+  DETECTOR_DEFAULTS,
+  SeriesAnomalyDetector,
+  type DetectorConfig,
+} from '../../examples/anomaly/detector.js';
+import { readLabelledSeries, readNabCorpus, type NabProfile } from '../../examples/anomaly/nab-corpus.js';
+import {
+  nabBounds,
+  optimizeThreshold,
+  rawScore,
+  type ScoredSeries,
+} from '../../examples/anomaly/nab-scorer.js';
+import { formatScore } from '../../examples/anomaly/results-writer.js';
 
 /** Every combination of the listed values, on top of the defaults. */
 function product(axes: { [K in keyof DetectorConfig]?: DetectorConfig[K][] }): Partial<DetectorConfig>[] {

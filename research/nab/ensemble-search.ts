@@ -10,14 +10,14 @@
  * order tried: adding a configuration here is one more try, and it must be reported as such.
  *
  * @example
- * nice -n 19 node --import tsx examples/anomaly/ensemble-search.ts --nab ~/NAB > /tmp/search.json
+ * nice -n 19 node --import tsx research/nab/ensemble-search.ts --nab ~/NAB > /tmp/search.json
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
+import { DEFAULT_NAB_DIR } from './paths.js';
 import { crossValidate, scoreSeries, scoreSeriesARTime } from './cv.js';
-import { readLabelledSeries, readNabCorpus } from './nab-corpus.js';
-import { optimizeThreshold } from './nab-scorer.js';
+import { readLabelledSeries, readNabCorpus } from '../../examples/anomaly/nab-corpus.js';
+import { optimizeThreshold } from '../../examples/anomaly/nab-scorer.js';
 
 /** One series' scores by both detectors: `a` ARTime's, `s` this project's detector's. */
 export interface Pair {

@@ -16,19 +16,19 @@
  * list is the complete log, in the order tried: adding a configuration is one more try.
  *
  * @example
- * nice -n 19 node --import tsx examples/anomaly/online-search.ts --nab ~/NAB --cache /tmp/online-cache
+ * nice -n 19 node --import tsx research/nab/online-search.ts --nab ~/NAB --cache /tmp/online-cache
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
-import type { MultiScaleConfig } from './artime-online.js';
-import { ARTimeDetector, type ARTimeOnlineOptions } from './artime.js';
+import { DEFAULT_NAB_DIR } from './paths.js';
+import type { MultiScaleConfig } from '../../examples/anomaly/artime-online.js';
+import { ARTimeDetector, type ARTimeOnlineOptions } from '../../examples/anomaly/artime.js';
 import { crossValidate, scoreSeries, scoreSeriesARTime } from './cv.js';
-import { readLabelledSeries, readNabCorpus } from './nab-corpus.js';
-import { optimizeThreshold } from './nab-scorer.js';
-import { formatScore } from './results-writer.js';
+import { readLabelledSeries, readNabCorpus } from '../../examples/anomaly/nab-corpus.js';
+import { optimizeThreshold } from '../../examples/anomaly/nab-scorer.js';
+import { formatScore } from '../../examples/anomaly/results-writer.js';
 
 /** A series' scores by look-ahead-free ARTime, as results files would hold them. */
 export function scoreSeriesOnline(options: ARTimeOnlineOptions, times: number[], values: number[]): number[] {
@@ -316,7 +316,7 @@ interface Tried {
 /** The tries log (`online-tries.txt`): one line a configuration, in the order tried. */
 function logText(tried: Tried[]): string {
   const head = [
-    "# Every configuration of ARTime without look-ahead tried on NAB's 58 series (examples/anomaly/online-search.ts), in the order tried.",
+    "# Every configuration of ARTime without look-ahead tried on NAB's 58 series (research/nab/online-search.ts), in the order tried.",
     "# name | standard / reward_low_FP_rate / reward_low_FN_rate | TP/FP/FN and threshold at the standard profile's threshold.",
     "# P = the detector's own probation in rows (fixed); remap / clamp / m = how the value range is learned (artime.ts, ARTimeOnlineOptions);",
     '# refractory N rows xf = a detection within N rows of the previous one multiplied by f.',

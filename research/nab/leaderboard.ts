@@ -14,14 +14,14 @@
  * on fewer series. Rows are scored at the results file's own timestamps, as NAB and the demo do.
  *
  * @example
- * node --import tsx examples/anomaly/leaderboard.ts --results /tmp/nab-results
- * node --import tsx examples/anomaly/leaderboard.ts --results /tmp/nab-results --nab ~/NAB --json
+ * node --import tsx research/nab/leaderboard.ts --results /tmp/nab-results
+ * node --import tsx research/nab/leaderboard.ts --results /tmp/nab-results --nab ~/NAB --json
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_NAB_DIR } from '../../src/cli/commands/demo-anomaly.js';
+import { DEFAULT_NAB_DIR } from './paths.js';
 import { SluiceError } from '../../src/index.js';
 import {
   parseNabTimestamp,
@@ -29,8 +29,8 @@ import {
   readNabCorpus,
   type LabelledCorpus,
   type NabCorpus,
-} from './nab-corpus.js';
-import { optimizeThreshold, type NabResult, type ScoredSeries } from './nab-scorer.js';
+} from '../../examples/anomaly/nab-corpus.js';
+import { optimizeThreshold, type NabResult, type ScoredSeries } from '../../examples/anomaly/nab-scorer.js';
 
 /** One labelled series of the corpus (`name` is its relPath): where its results file should be and what it must hold. */
 type LabelledSeries = LabelledCorpus['base'][number];
