@@ -137,7 +137,7 @@ describe('lookback features', () => {
       }
       await save();
       const reader = store.reader('p');
-      return new Map(reader.keys('f/g').map((k) => [String(k), reader.get('f/g', k)]));
+      return new Map([...reader.keys('f/g')].map((k) => [String(k), reader.get('f/g', k)]));
     };
     const clean = await runCutAt([]);
     assert.ok(clean.size > 10, `only ${clean.size} keys stored`);
