@@ -9,11 +9,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'sluice-reliability-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const EVENTS = 60000;
-// 250 customers make 60,000 events span about 4 months of event time, so after a restart many
+// 250 customers make 60,000 events span 125 days of event time, so after a restart many
 // customers and terminals go idle for longer than their longest window (30 days, 37 with the
 // terminals' label delay) and their running sums restart: with the default 1,000 customers the
-// stream spans 28 days, no key ever goes idle, and a restored state that kept a stale base in
-// its sums (issue 20, item 7) went unnoticed.
+// stream spans 31.5 days, no restored key went idle for a whole window, and a restored state
+// that kept a stale base in its sums (issue 20, item 7) went unnoticed.
 const ARGS = [
   'demo',
   'fraud',
