@@ -1,6 +1,7 @@
 // The crash driver of the reliability suite: runs a `sluice` command on a data dir, kills it
-// with SIGKILL at seeded random moments, and finishes it, so a test can compare the outcome with
-// an uninterrupted run. Shared by the demo crash suites (fraud, anomaly).
+// with SIGKILL at seeded random moments (or stops it with Ctrl-C at given progress), and
+// finishes it, so a test can compare the outcome with an uninterrupted run. Shared by the demo
+// crash suites (fraud, anomaly).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -49,6 +50,53 @@ export async function killCycles(o: KillCyclesOptions): Promise<number[]> {
     o.onKilled?.(cycle);
   }
   return kills;
+}
+
+export interface StopCyclesOptions {
+  /** The command and its arguments (after `sluice`), without --data; it must print progress lines. */
+  args: string[];
+  dataDir: string;
+  /** One run per entry: Ctrl-C (SIGINT) once its progress line shows at least this many records done. */
+  stopAtDone: number[];
+}
+
+/**
+ * Starts the command once per `stopAtDone` entry on the same data dir and stops it gracefully
+ * (SIGINT, as Ctrl-C does) once its once-a-second progress line (`processed N`, counted from the
+ * first run) reaches the entry. Cutting on progress rather than on a timer keeps the cut points
+ * where they were meant to be on a loaded machine. Resolves with the records each run had done
+ * when it stopped (from its summary line), failing if a run ended before it could be stopped.
+ */
+export async function stopCycles(o: StopCyclesOptions): Promise<number[]> {
+  const stoppedAt: number[] = [];
+  for (const target of o.stopAtDone) {
+    // Without --json and --quiet the CLI prints progress to stderr and a summary to stdout.
+    const child = spawn(process.execPath, [bin, ...o.args, '--data', o.dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let signalled = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      const done = [...stderr.matchAll(/processed ([\d,]+)/g)].map((m) => Number(m[1]!.replace(/,/g, '')));
+      // Progress lines start once the run (and its SIGINT handler) is up.
+      if (!signalled && done.length > 0 && done[done.length - 1]! >= target) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((r) => child.once('close', r));
+    const context = `stop at ${target}; stderr: ${stderr.slice(-600)}`;
+    assert.ok(signalled, `the run ended before it reached ${target} records; ${context}`);
+    assert.equal(code, 130, `a graceful stop exits 130; ${context}`);
+    assert.match(stderr, /stopping: finishing in-flight records and saving a checkpoint/, context);
+    const summary = /stopped(?: \(resumed\))?: (\d+) processed \+ (\d+) dead letters/.exec(stdout);
+    assert.ok(summary, `no summary line on stdout: ${stdout}; ${context}`);
+    stoppedAt.push(Number(summary[1]) + Number(summary[2]));
+  }
+  return stoppedAt;
 }
 
 /** Asserts that `got` has the values of `clean` for each key, in order: the first difference fails. */

@@ -3,9 +3,11 @@
  * value channel. Any window (lo, hi] is two binary searches and one subtraction per channel,
  * whatever its size, so a 30-day window costs the same as a 1-day one.
  *
- * Prefix sums are never rebased: their values depend only on the records, not on when old
- * entries were compacted away, so a state restored from a checkpoint computes bit-identical
- * features to one that never stopped.
+ * Prefix sums are never rebased while the key has live entries, and restart at exactly 0 once
+ * all of them have expired: their values depend only on the key's records since it was last
+ * idle, not on when old entries were compacted away or the key was saved and restored. So a
+ * state restored from a checkpoint computes bit-identical features, and stores bit-identical
+ * state, to one that never stopped.
  */
 export class KeyTimeline {
   /** Index of the first live entry; entries before it are expired and await compaction. */
@@ -81,10 +83,18 @@ export class KeyTimeline {
   /**
    * Empties the timeline and restarts its sums at 0. Called whenever every entry has expired,
    * so a key's sums never depend on whether it stayed in memory or was reloaded or dropped.
+   *
+   * The base must be set to 0, not just kept: after a compaction or a restore from a
+   * checkpoint, prefix[c][0] holds the sum of entries that expired earlier, while a timeline
+   * that never left memory uncompacted has 0 there. Keeping it made every later sum of the key
+   * drift by that constant, which depended on where a run had been cut (issue 20, item 7).
    */
   reset(): void {
     this.times.length = 0;
-    for (const p of this.prefix) p.length = 1;
+    for (const p of this.prefix) {
+      p.length = 1;
+      p[0] = 0;
+    }
     this.start = 0;
   }
 
