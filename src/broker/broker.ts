@@ -7,6 +7,7 @@ import type { BrokerState } from './apis/api.js';
 import { apiRanges, apiTable } from './apis/registry.js';
 import { Connection } from './connection.js';
 import { BrokerError } from './errors.js';
+import { AuthThrottle, clientAddress, ConnectionLimiter } from './limits.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { resolveBrokerOptions, type BrokerOptions } from './options.js';
 import { ProducerTable } from './producers.js';
@@ -77,11 +78,19 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     warn: opts.onWarning,
   };
   const connections = new Set<Connection>();
+  const limiter = new ConnectionLimiter(opts.maxConnections, opts.maxConnectionsPerIp, opts.onWarning);
+  const throttle =
+    opts.sasl === null ? undefined : new AuthThrottle(opts.authFailureDelayMs, opts.maxAuthFailureDelayMs);
   let nextId = 0;
   const server = createServer((socket) => {
-    const conn = new Connection(socket, ++nextId, state, table);
+    const address = clientAddress(socket.remoteAddress);
+    if (!limiter.admit(address)) return void socket.destroy();
+    const conn = new Connection(socket, ++nextId, state, table, throttle);
     connections.add(conn);
-    conn.onClose(() => connections.delete(conn));
+    conn.onClose(() => {
+      connections.delete(conn);
+      limiter.release(address);
+    });
   });
   try {
     await listen(server, opts.port, opts.host);
