@@ -10,7 +10,7 @@ export class UsageError extends Error {
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type FlagValue = string | boolean | undefined;
+export type FlagValue = string | boolean | undefined;
 export type Flags = Record<string, FlagValue>;
 
 /** parseArgs in strict mode, with its errors turned into UsageErrors that name the flag. */

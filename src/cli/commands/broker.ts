@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { saslUsersFromEnv, startBroker } from '../../broker/index.js';
 import type { FsyncPolicy } from '../../log/index.js';
 import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
+import { BROKER_LIMIT_FLAGS, BROKER_LIMITS_USAGE, brokerLimitOptions } from './broker-limits.js';
 
 export const BROKER_USAGE = `sluice broker [options]
 
@@ -20,6 +21,7 @@ Serves the embedded log over the Kafka wire protocol: kcat, librdkafka, kafka-py
   --segment-bytes N    roll segments at N bytes (default 67108864)
   --segment-ms N       roll segments at N ms of age (default: by size only)
 
+${BROKER_LIMITS_USAGE}
 SASL/PLAIN is required when SLUICE_BROKER_USERS is set, e.g. SLUICE_BROKER_USERS="alice:secret,bob:pw".
 Prints "listening on HOST:PORT" when ready; Ctrl-C or SIGTERM shuts down cleanly.
 `;
@@ -37,6 +39,7 @@ export async function broker(args: string[]): Promise<number> {
     'retention-bytes': { type: 'string' },
     'segment-bytes': { type: 'string' },
     'segment-ms': { type: 'string' },
+    ...BROKER_LIMIT_FLAGS,
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -75,6 +78,7 @@ export async function broker(args: string[]): Promise<number> {
         ? { retentionBytes: intFlag(values['retention-bytes'], 'retention-bytes', 0, 0) }
         : {}),
     },
+    ...brokerLimitOptions(values),
     ...(users ? { sasl: { users } } : {}),
     onWarning: (m) => process.stderr.write(m + '\n'),
   });
