@@ -29,7 +29,7 @@ export interface BrokerOptions {
   autoCreateTopics?: boolean;
   /** Largest request accepted; larger ones close the connection (checked on the size prefix, before buffering). Default 100 MiB. */
   maxRequestBytes?: number;
-  /** With SASL on: largest request accepted before the connection is authenticated (the handshake and ApiVersions fit). Default 64 KiB. */
+  /** With SASL on: largest request accepted before the connection is authenticated (the handshake and ApiVersions fit); at most maxRequestBytes. Default 64 KiB. */
   maxUnauthenticatedRequestBytes?: number;
   /** A request must arrive whole within this many ms of its first byte, else the connection is closed. Default 30 s. */
   requestReceiveTimeoutMs?: number;
@@ -43,7 +43,7 @@ export interface BrokerOptions {
   maxConnectionsPerIp?: number;
   /** Delay before the next attempt from an address after a failed SASL authentication, doubling per failure. Default 100 ms. */
   authFailureDelayMs?: number;
-  /** Cap of that delay. Default 5000 ms. */
+  /** Cap of that delay (at least authFailureDelayMs). Default 5000 ms. */
   maxAuthFailureDelayMs?: number;
   /** Require SASL/PLAIN authentication with these users. Default: no authentication. */
   sasl?: SaslOptions;
@@ -135,12 +135,10 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
     partitions: int('partitions', o.partitions, 1, 1, 100_000),
     autoCreateTopics: o.autoCreateTopics ?? true,
     maxRequestBytes,
-    maxUnauthenticatedRequestBytes: int(
-      'maxUnauthenticatedRequestBytes',
-      o.maxUnauthenticatedRequestBytes,
-      Math.min(64 * 1024, maxRequestBytes),
-      1024,
+    // Never above maxRequestBytes: a stranger gets at most what a user gets.
+    maxUnauthenticatedRequestBytes: Math.min(
       maxRequestBytes,
+      int('maxUnauthenticatedRequestBytes', o.maxUnauthenticatedRequestBytes, 64 * 1024, 1024, 2 ** 31 - 1),
     ),
     requestReceiveTimeoutMs: int(
       'requestReceiveTimeoutMs',
@@ -152,20 +150,12 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
     idleTimeoutMs: int('idleTimeoutMs', o.idleTimeoutMs, 600_000, 0, 2 ** 31 - 1),
     authTimeoutMs: int('authTimeoutMs', o.authTimeoutMs, 30_000, 100, 2 ** 31 - 1),
     maxConnections,
-    maxConnectionsPerIp: int(
-      'maxConnectionsPerIp',
-      o.maxConnectionsPerIp,
-      Math.min(200, maxConnections),
-      1,
-      maxConnections,
-    ),
+    // Above maxConnections it changes nothing (the total cap applies first), so it is allowed.
+    maxConnectionsPerIp: int('maxConnectionsPerIp', o.maxConnectionsPerIp, 200, 1, 1_000_000),
     authFailureDelayMs,
-    maxAuthFailureDelayMs: int(
-      'maxAuthFailureDelayMs',
-      o.maxAuthFailureDelayMs,
-      Math.max(5000, authFailureDelayMs),
+    maxAuthFailureDelayMs: Math.max(
       authFailureDelayMs,
-      600_000,
+      int('maxAuthFailureDelayMs', o.maxAuthFailureDelayMs, 5000, 0, 600_000),
     ),
     sasl: o.sasl ?? null,
     advertisedHost: o.advertisedHost ?? null,
