@@ -29,8 +29,8 @@ const MAX_LISTED = 100;
  * of tiny records never exists as millions of objects at once, and the event loop gets a turn
  * between slices, so the process's timers and other requests are not held up for seconds.
  */
-const SLICE_RECORDS = 8192;
-const SLICE_BYTES = 1 << 20;
+const SLICE_RECORDS = 4096;
+const SLICE_BYTES = 512 << 10;
 let turn = 0;
 
 /**
@@ -118,7 +118,7 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Turns a request body into records and appends those that pass the size limit (and the
- * decoder, when one is given) to `topic`, a slice of up to 8,192 records per batch, yielding to
+ * decoder, when one is given) to `topic`, a slice of up to 4,096 records per batch, yielding to
  * the event loop between slices; the others are refused with the reason and written to
  * `deadLetters`. A request's records land in one partition at consecutive offsets.
  */
@@ -164,7 +164,7 @@ async function appendSlices(
   let offsets: [number, number] | null = null;
   const now = Date.now();
   for (let records = slices.next(); records !== null; records = slices.next()) {
-    const keep: { value: Buffer; timestamp: number }[] = [];
+    const keep: { value: Buffer }[] = [];
     const letters: DeadLetter[] = [];
     for (const value of records) {
       let reason: string | undefined;
@@ -177,7 +177,7 @@ async function appendSlices(
           reason = (e as Error).message;
         }
       }
-      if (reason === undefined) keep.push({ value, timestamp: now });
+      if (reason === undefined) keep.push({ value });
       else {
         if (refusedCount++ === 0) firstReason = reason;
         if (refused.length < MAX_LISTED) refused.push({ index, reason });
@@ -187,7 +187,7 @@ async function appendSlices(
     }
     if (letters.length > 0 && opts.deadLetters) await opts.deadLetters.write(letters);
     if (keep.length > 0) {
-      const { baseOffset, lastOffset } = log.partition(topic, partition).append(keep);
+      const { baseOffset, lastOffset } = log.partition(topic, partition).append(keep, now);
       offsets = [offsets?.[0] ?? baseOffset, lastOffset];
       accepted += keep.length;
     }

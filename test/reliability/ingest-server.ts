@@ -4,7 +4,8 @@
 //   INGEST_MODE         'plain': HttpIngest alone (createTopics on); 'pipeline': httpIngestSource
 //                       read by a pipeline whose sink takes INGEST_SINK_DELAY_MS per batch
 //   INGEST_OPTIONS      JSON of extra HttpIngest options (maxBacklog, maxInFlightBytes, ...)
-// Prints "ingest listening on URL" when ready; stops on SIGTERM.
+// Prints "ingest listening on URL" when ready; stops on SIGTERM, printing how late its own
+// timers fired at worst ("max timer delay N ms").
 
 import { HttpIngest, httpIngestSource, type HttpIngestOptions } from '../../src/connectors/index.js';
 import { Log } from '../../src/log/index.js';
@@ -46,6 +47,19 @@ if (process.env.INGEST_MODE === 'pipeline') {
   console.log(`ingest listening on ${ingest.url}`);
   stops.push(() => ingest.close());
 }
+
+// How late this process's own timers fire while requests are handled (the issue saw 7 s).
+let lastTick = performance.now();
+let maxTimerDelayMs = 0;
+const ticker = setInterval(() => {
+  const now = performance.now();
+  maxTimerDelayMs = Math.max(maxTimerDelayMs, now - lastTick - 50);
+  lastTick = now;
+}, 50);
+stops.push(async () => {
+  clearInterval(ticker);
+  console.log(`max timer delay ${Math.round(maxTimerDelayMs)} ms`);
+});
 
 process.once('SIGTERM', () => {
   void (async () => {
