@@ -8,6 +8,7 @@ import type { BrokerState } from './apis/api.js';
 import { apiRanges, apiTable } from './apis/registry.js';
 import { Connection } from './connection.js';
 import { BrokerError } from './errors.js';
+import { AuthThrottle, clientAddress, ConnectionLimiter } from './limits.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { resolveBrokerOptions, type BrokerOptions } from './options.js';
 import { ProducerTable } from './producers.js';
@@ -82,26 +83,34 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     warn: opts.onWarning,
   };
   const connections = new Set<Connection>();
+  const limiter = new ConnectionLimiter(opts.maxConnections, opts.maxConnectionsPerIp, opts.onWarning);
+  const throttle =
+    opts.sasl === null ? undefined : new AuthThrottle(opts.authFailureDelayMs, opts.maxAuthFailureDelayMs);
   let nextId = 0;
   const accept = (socket: Socket) => {
-    const conn = new Connection(socket, ++nextId, state, table);
+    const address = clientAddress(socket.remoteAddress);
+    if (!limiter.admit(address)) return void socket.destroy();
+    const conn = new Connection(socket, ++nextId, state, table, throttle);
     connections.add(conn);
-    conn.onClose(() => connections.delete(conn));
+    conn.onClose(() => {
+      connections.delete(conn);
+      limiter.release(address);
+    });
   };
-  // With TLS, a connection is handed over once its handshake is done; a failed handshake
-  // (a plain-TCP client, a bad certificate) is that client's problem, reported, never fatal.
+  // With TLS, a connection is handed over once its handshake is done (within 10 s); a failed
+  // handshake (a plain-TCP client, a bad certificate) is that client's problem, reported, never fatal.
   const server: Server =
     opts.tls === null
       ? createServer(accept)
-      : createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, accept).on(
-          'tlsClientError',
-          (err, socket) => {
-            opts.onWarning(
-              `sluice broker: TLS handshake failed from ${socket.remoteAddress ?? '?'}: ${err.message}`,
-            );
-            socket.destroy();
-          },
-        );
+      : createTlsServer(
+          { cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2', handshakeTimeout: 10_000 },
+          accept,
+        ).on('tlsClientError', (err, socket) => {
+          opts.onWarning(
+            `sluice broker: TLS handshake failed from ${socket.remoteAddress ?? '?'}: ${err.message}`,
+          );
+          socket.destroy();
+        });
   try {
     await listen(server, opts.port, opts.host);
   } catch (err) {

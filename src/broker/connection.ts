@@ -1,10 +1,15 @@
 // One client connection: frames in, requests decoded and handled as they arrive, responses
 // written strictly in request order (a long-polling Fetch holds back the responses after it,
 // as Kafka clients expect). Anything malformed closes this connection only, with a warning.
+// Guards against a client that would exhaust the broker: every frame's size is checked on its
+// 4-byte prefix before any of it is buffered (a small cap until SASL authentication, when on);
+// a request must arrive whole within requestReceiveTimeoutMs; an idle connection is closed;
+// authentication attempts go through the broker's AuthThrottle (limits.ts).
 
 import type { Socket } from 'node:net';
 import { NO_RESPONSE, type Api, type BrokerState, type ConnectionInfo, type SaslStage } from './apis/api.js';
 import { unsupportedApiVersionsFrame } from './apis/api-versions.js';
+import { clientAddress, type AuthThrottle } from './limits.js';
 import { FrameDecoder } from './protocol/framing.js';
 import { Reader } from './protocol/reader.js';
 import { Writer } from './protocol/writer.js';
@@ -12,6 +17,7 @@ import { saslStep } from './sasl.js';
 import type { ScramExchange } from './scram.js';
 
 const API_VERSIONS = 18;
+const SASL_AUTHENTICATE = 36;
 /** Requests in flight on one connection before the broker stops reading from it. */
 const MAX_IN_FLIGHT = 1024;
 /** Unsent response bytes on one connection before the broker stops reading from it. */
@@ -44,18 +50,39 @@ export class Connection implements ConnectionInfo {
   private ending = false;
   private isClosed = false;
   private paused = false;
+  /** An authentication attempt is waiting its turn: no further frame is handled until it is done. */
+  private holding = false;
+  /** Closes the connection when the frame being received is not whole in time. */
+  private receiveTimer: NodeJS.Timeout | null = null;
+  private authTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly socket: Socket,
     readonly id: number,
     private readonly broker: BrokerState,
     private readonly apis: Map<number, Api>,
+    private readonly authThrottle?: AuthThrottle,
   ) {
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.localAddress = socket.localAddress ?? '127.0.0.1';
     this.localPort = socket.localPort ?? 0;
-    this.frames = new FrameDecoder(broker.opts.maxRequestBytes);
+    const opts = broker.opts;
+    this.frames =
+      opts.sasl === null
+        ? new FrameDecoder(opts.maxRequestBytes)
+        : new FrameDecoder(
+            opts.maxUnauthenticatedRequestBytes,
+            'maxUnauthenticatedRequestBytes, until SASL authentication',
+          );
+    if (opts.sasl !== null) {
+      this.authTimer = setTimeout(
+        () => this.refuse(`not authenticated within ${opts.authTimeoutMs} ms (authTimeoutMs)`),
+        opts.authTimeoutMs,
+      );
+      this.authTimer.unref();
+    }
     socket.setNoDelay(true);
+    if (opts.idleTimeoutMs > 0) socket.setTimeout(opts.idleTimeoutMs, () => this.onIdle());
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.resumeIfRoom());
     socket.on('error', () => this.destroy()); // resets and timeouts: nothing to answer
@@ -87,17 +114,56 @@ export class Connection implements ConnectionInfo {
 
   private onData(chunk: Buffer): void {
     if (this.isClosed || this.ending) return;
-    let frames: Buffer[];
-    try {
-      frames = this.frames.push(chunk);
-    } catch (err) {
-      return this.refuse((err as Error).message);
-    }
-    for (const frame of frames) {
-      if (this.isClosed || this.ending) return;
+    this.frames.add(chunk);
+    this.handleFrames();
+  }
+
+  /** Handles the whole frames received, then watches the partial one (if any) for completion. */
+  private handleFrames(): void {
+    let handled = false;
+    while (!this.isClosed && !this.ending && !this.holding) {
+      let frame: Buffer | null;
+      try {
+        frame = this.frames.next();
+      } catch (err) {
+        return this.refuse((err as Error).message);
+      }
+      if (frame === null) break;
+      handled = true;
       this.onFrame(frame);
     }
+    if (this.isClosed) return;
+    if (handled) this.stopReceiveTimer();
+    this.watchReceive();
     if (this.queue.length >= MAX_IN_FLIGHT) this.pause();
+  }
+
+  // A half-sent request must not hold the connection (and its buffered bytes) forever. Only
+  // while reading: when the broker itself stopped reading, the client cannot finish.
+  private watchReceive(): void {
+    if (this.frames.pending === 0 || this.paused || this.holding || this.receiveTimer !== null) return;
+    const ms = this.broker.opts.requestReceiveTimeoutMs;
+    this.receiveTimer = setTimeout(
+      () => this.refuse(`a request was not received whole within ${ms} ms (requestReceiveTimeoutMs)`),
+      ms,
+    );
+    this.receiveTimer.unref();
+  }
+
+  private stopReceiveTimer(): void {
+    if (this.receiveTimer !== null) clearTimeout(this.receiveTimer);
+    this.receiveTimer = null;
+  }
+
+  // Nothing read or written for idleTimeoutMs: closed, unless a response is still being worked
+  // on (a long-polling Fetch, an authentication waiting its turn), which re-arms the timer.
+  private onIdle(): void {
+    if (this.isClosed) return;
+    if (this.queue.length > 0 || this.holding) {
+      this.socket.setTimeout(this.broker.opts.idleTimeoutMs);
+      return;
+    }
+    this.destroy();
   }
 
   private onFrame(frame: Buffer): void {
@@ -132,14 +198,19 @@ export class Connection implements ConnectionInfo {
     }
     const slot: Slot = { done: false, chunks: null, closeAfter: false };
     this.queue.push(slot);
-    this.current = slot;
+    const call = (): unknown => {
+      this.current = slot;
+      try {
+        return api.handle(body, { broker: this.broker, conn: this, apiVersion: version, clientId });
+      } finally {
+        this.current = null;
+      }
+    };
     let result: unknown;
     try {
-      result = api.handle(body, { broker: this.broker, conn: this, apiVersion: version, clientId });
+      result = apiKey === SASL_AUTHENTICATE ? this.authenticate(call) : call();
     } catch (err) {
       return this.internalError(api, err);
-    } finally {
-      this.current = null;
     }
     if (result instanceof Promise) {
       result.then(
@@ -149,19 +220,64 @@ export class Connection implements ConnectionInfo {
     } else this.complete(slot, api, version, correlationId, result);
   }
 
+  /**
+   * Runs an authentication attempt through the broker's throttle (now, or when this address's
+   * turn comes after failures), holding every later frame of this connection until it is done.
+   */
+  private authenticate<T>(verify: () => T): T | Promise<T> {
+    const onDone = () => {
+      this.holding = false;
+      if (this.sasl === 'authenticated') {
+        if (this.authTimer !== null) clearTimeout(this.authTimer);
+        this.frames.setLimit(this.broker.opts.maxRequestBytes, 'maxRequestBytes');
+      }
+    };
+    if (this.authThrottle === undefined) {
+      const result = verify();
+      onDone();
+      return result;
+    }
+    const address = clientAddress(this.socket.remoteAddress);
+    // An attempt whose connection closed while it waited is not verified: it neither counts as
+    // a failure nor delays the attempts queued behind it.
+    const result = this.authThrottle.attempt(
+      address,
+      () => (this.isClosed ? undefined : verify()),
+      // A failure: not authenticated, and not half way through a SCRAM exchange either.
+      () => !this.isClosed && this.sasl !== 'authenticated' && this.scram?.expectsFinal !== true,
+    ) as T | Promise<T>;
+    if (!(result instanceof Promise)) {
+      onDone();
+      return result;
+    }
+    this.holding = true;
+    this.pause();
+    return result.finally(() => {
+      onDone();
+      if (this.isClosed || this.ending) return;
+      this.resumeIfRoom();
+      this.handleFrames();
+    });
+  }
+
   /** A SASL message sent as a bare frame after SaslHandshake v0 (kafka-python 2.0 does this). */
   private onRawSaslToken(frame: Buffer): void {
-    const step = saslStep(this, this.broker, frame);
-    if (!step.ok) {
-      this.broker.warn(
-        `sluice broker: SASL/${this.saslMechanism} authentication failed from ${this.remoteAddress} (${step.reason})`,
-      );
-      return this.destroy();
-    }
-    // The answer goes back as a bare frame too (empty for PLAIN: "authenticated").
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(step.reply.length, 0);
-    this.enqueueReady(step.reply.length > 0 ? [size, step.reply] : [size]);
+    const answer = (step: ReturnType<typeof saslStep> | undefined) => {
+      if (this.isClosed || step === undefined) return;
+      if (!step.ok) {
+        this.broker.warn(
+          `sluice broker: SASL/${this.saslMechanism} authentication failed from ${this.remoteAddress} (${step.reason})`,
+        );
+        return this.destroy();
+      }
+      // The answer goes back as a bare frame too (empty for PLAIN: "authenticated").
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(step.reply.length, 0);
+      this.enqueueReady(step.reply.length > 0 ? [size, step.reply] : [size]);
+    };
+    const result = this.authenticate(() => saslStep(this, this.broker, frame));
+    if (result instanceof Promise) result.then(answer, () => this.destroy());
+    else answer(result);
   }
 
   private complete(slot: Slot, api: Api, version: number, correlationId: number, res: unknown): void {
@@ -211,13 +327,16 @@ export class Connection implements ConnectionInfo {
   private pause(): void {
     if (!this.paused) this.socket.pause();
     this.paused = true;
+    this.stopReceiveTimer();
   }
 
   private resumeIfRoom(): void {
-    if (this.socket.writableLength > MAX_UNSENT || this.queue.length >= MAX_IN_FLIGHT) return this.pause();
+    if (this.socket.writableLength > MAX_UNSENT || this.queue.length >= MAX_IN_FLIGHT || this.holding)
+      return this.pause();
     if (this.paused && !this.isClosed) {
       this.paused = false;
       this.socket.resume();
+      this.watchReceive();
     }
   }
 
@@ -237,6 +356,8 @@ export class Connection implements ConnectionInfo {
     if (this.isClosed) return;
     this.isClosed = true;
     this.queue.length = 0;
+    this.stopReceiveTimer();
+    if (this.authTimer !== null) clearTimeout(this.authTimer);
     for (const fn of [...this.closeListeners]) fn();
     this.closeListeners.clear();
   }

@@ -37,8 +37,24 @@ export interface BrokerOptions {
   logOptions?: Omit<LogOptions, 'fsync'>;
   /** Create unknown topics on Metadata (when the client allows it) and on Produce. Default true. */
   autoCreateTopics?: boolean;
-  /** Largest request accepted; larger ones close the connection. Default 100 MiB. */
+  /** Largest request accepted; larger ones close the connection (checked on the size prefix, before buffering). Default 100 MiB. */
   maxRequestBytes?: number;
+  /** With SASL on: largest request accepted before the connection is authenticated (the handshake and ApiVersions fit); at most maxRequestBytes. Default 64 KiB. */
+  maxUnauthenticatedRequestBytes?: number;
+  /** A request must arrive whole within this many ms of its first byte, else the connection is closed. Default 30 s. */
+  requestReceiveTimeoutMs?: number;
+  /** A connection with nothing sent or pending for this long is closed (Kafka's connections.max.idle.ms). 0 = never. Default 10 min. */
+  idleTimeoutMs?: number;
+  /** With SASL on: a connection must authenticate within this many ms. Default 30 s. */
+  authTimeoutMs?: number;
+  /** Open connections at most; more are closed at once. Default 1000. */
+  maxConnections?: number;
+  /** Open connections from one client address at most. Default 200. */
+  maxConnectionsPerIp?: number;
+  /** Delay before the next attempt from an address after a failed SASL authentication, doubling per failure. Default 100 ms. */
+  authFailureDelayMs?: number;
+  /** Cap of that delay (at least authFailureDelayMs). Default 5000 ms. */
+  maxAuthFailureDelayMs?: number;
   /** Require SASL authentication (PLAIN, SCRAM-SHA-256/512) with these users. Default: none. */
   sasl?: SaslOptions;
   /** Serve TLS instead of plain TCP (clients use security.protocol SSL or SASL_SSL). */
@@ -62,6 +78,14 @@ export interface ResolvedBrokerOptions {
   partitions: number;
   autoCreateTopics: boolean;
   maxRequestBytes: number;
+  maxUnauthenticatedRequestBytes: number;
+  requestReceiveTimeoutMs: number;
+  idleTimeoutMs: number;
+  authTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  authFailureDelayMs: number;
+  maxAuthFailureDelayMs: number;
   sasl: { users: Record<string, string>; mechanisms: readonly SaslMechanism[] } | null;
   tls: BrokerTlsOptions | null;
   advertisedHost: string | null;
@@ -124,13 +148,38 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
   if (o.tls !== undefined && (!o.tls?.cert || !o.tls?.key)) {
     throw new BrokerError('BROKER_INVALID_OPTION', 'tls needs both cert and key (PEM contents)');
   }
+  const maxRequestBytes = int('maxRequestBytes', o.maxRequestBytes, 100 * 1024 * 1024, 1024, 2 ** 31 - 1);
+  const maxConnections = int('maxConnections', o.maxConnections, 1000, 1, 1_000_000);
+  const authFailureDelayMs = int('authFailureDelayMs', o.authFailureDelayMs, 100, 0, 60_000);
   const minSession = int('minSessionTimeoutMs', o.minSessionTimeoutMs, 1000, 1, 2 ** 31 - 1);
   return {
     port: int('port', o.port, 9092, 0, 65535),
     host: o.host ?? '127.0.0.1',
     partitions: int('partitions', o.partitions, 1, 1, 100_000),
     autoCreateTopics: o.autoCreateTopics ?? true,
-    maxRequestBytes: int('maxRequestBytes', o.maxRequestBytes, 100 * 1024 * 1024, 1024, 2 ** 31 - 1),
+    maxRequestBytes,
+    // Never above maxRequestBytes: a stranger gets at most what a user gets.
+    maxUnauthenticatedRequestBytes: Math.min(
+      maxRequestBytes,
+      int('maxUnauthenticatedRequestBytes', o.maxUnauthenticatedRequestBytes, 64 * 1024, 1024, 2 ** 31 - 1),
+    ),
+    requestReceiveTimeoutMs: int(
+      'requestReceiveTimeoutMs',
+      o.requestReceiveTimeoutMs,
+      30_000,
+      100,
+      2 ** 31 - 1,
+    ),
+    idleTimeoutMs: int('idleTimeoutMs', o.idleTimeoutMs, 600_000, 0, 2 ** 31 - 1),
+    authTimeoutMs: int('authTimeoutMs', o.authTimeoutMs, 30_000, 100, 2 ** 31 - 1),
+    maxConnections,
+    // Above maxConnections it changes nothing (the total cap applies first), so it is allowed.
+    maxConnectionsPerIp: int('maxConnectionsPerIp', o.maxConnectionsPerIp, 200, 1, 1_000_000),
+    authFailureDelayMs,
+    maxAuthFailureDelayMs: Math.max(
+      authFailureDelayMs,
+      int('maxAuthFailureDelayMs', o.maxAuthFailureDelayMs, 5000, 0, 600_000),
+    ),
     sasl: o.sasl ? { users: o.sasl.users, mechanisms: o.sasl.mechanisms ?? SASL_MECHANISMS } : null,
     tls: o.tls ?? null,
     advertisedHost: o.advertisedHost ?? null,

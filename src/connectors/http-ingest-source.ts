@@ -14,7 +14,9 @@ export interface HttpIngestSourceOptions extends HttpIngestOptions {
 /**
  * A source fed over HTTP: starts an `HttpIngest` endpoint with the pipeline and reads what it
  * appends to the embedded log, so ingested records are durable before the client gets its 200
- * and replayable after a crash (offsets are log offsets, checkpointed as usual).
+ * and replayable after a crash (offsets are log offsets, checkpointed as usual). When the
+ * pipeline falls `maxBacklog` records behind (default 1,000,000), clients get 503 with
+ * Retry-After until it catches up.
  *
  * @example
  * const source = httpIngestSource({ log, topic: 'events', port: 8080, onListen: (u) => console.log(`POST ${u}ingest/events`) });
@@ -33,7 +35,13 @@ export function httpIngestSource(
       if (!log.hasTopic(topic)) log.createTopic(topic, { partitions: 1 });
       inner = logSource({ log, topic, endWhen: opts.endWhen });
       await inner.open(ctx);
-      server = await HttpIngest.start({ ...opts, topics: opts.topics ?? [topic] });
+      const reader = inner;
+      server = await HttpIngest.start({
+        ...opts,
+        topics: opts.topics ?? [topic],
+        // Records appended but not yet read by this pipeline: past maxBacklog, clients get 503.
+        backlog: opts.backlog ?? (() => reader.lag()),
+      });
       opts.onListen?.(server.url);
     },
     poll: (max) => inner!.poll(max),

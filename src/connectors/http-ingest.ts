@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Log } from '../log/index.js';
 import { requireOption, type DeadLetterSink, type Decoder } from '../stream/index.js';
-import { ingestRecords, type IngestReply } from './ingest-body.js';
+import { checkTopicName } from '../log/topics-file.js';
+import { ingestRecords } from './ingest-body.js';
+import { answerEarly, InFlightBudget, readBody, reply } from './ingest-limits.js';
 
 /** The environment variable the bearer token is read from by default. */
 export const INGEST_TOKEN_ENV = 'SLUICE_INGEST_TOKEN';
@@ -18,6 +20,17 @@ export interface HttpIngestOptions {
   token?: string;
   /** Largest request body. Default 8 MiB (413 beyond). */
   maxBodyBytes?: number;
+  /** Request body bytes held by all requests in progress at most; beyond it 429 with Retry-After. Default 64 MiB. */
+  maxInFlightBytes?: number;
+  /**
+   * Records written but not yet read by the pipeline (see `maxBacklog`); `httpIngestSource`
+   * passes its pipeline's lag. Without it the backlog is not checked.
+   */
+  backlog?: () => number;
+  /** When `backlog()` is at least this, requests are answered 503 with Retry-After. Default 1,000,000; 0 = never. */
+  maxBacklog?: number;
+  /** Seconds put in Retry-After on 429 and 503. Default 1. */
+  retryAfterSeconds?: number;
   /** Largest record; bigger ones are refused with the reason. Default 1 MiB. */
   maxRecordBytes?: number;
   /** Topics that may be written; default any topic the log has. */
@@ -35,8 +48,12 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 /**
  * An HTTP endpoint that appends records to the embedded log: `POST /ingest/{topic}` with a JSON
  * body (an object, or an array of them) or NDJSON (one record per line). Answers 200 with the
- * offsets, or a 4xx that says what to fix (401 token, 404 topic, 413 size, 415 content type,
- * 400 unparseable JSON, 422 every record refused). Binds 127.0.0.1 unless told otherwise.
+ * offsets, or a 4xx that says what to fix (401 token, 400 bad topic name, 404 topic, 413 size,
+ * 415 content type, 400 unparseable JSON, 422 every record refused), or asks the client to come
+ * back later with Retry-After: 429 when the bodies in progress hold `maxInFlightBytes`, 503 when
+ * the pipeline reading the topic is `maxBacklog` records behind. Memory stays bounded: bodies
+ * are capped one by one and in all, and records are handled a slice at a time. Binds 127.0.0.1
+ * unless told otherwise.
  *
  * @example
  * const ingest = await HttpIngest.start({ log, topics: ['transactions'], token: 's3cret' });
@@ -45,7 +62,7 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 export class HttpIngest {
   private constructor(
     /** Counters since start. */
-    readonly stats: { requests: number; records: number; refused: number },
+    readonly stats: { requests: number; records: number; refused: number; throttled: number },
     private readonly server: Server,
     readonly url: string,
     readonly port: number,
@@ -55,13 +72,25 @@ export class HttpIngest {
     const token = opts.token ?? process.env[INGEST_TOKEN_ENV] ?? '';
     const maxBodyBytes = opts.maxBodyBytes ?? 8 << 20;
     const maxRecordBytes = opts.maxRecordBytes ?? 1 << 20;
+    const maxInFlightBytes = opts.maxInFlightBytes ?? 64 << 20;
+    const maxBacklog = opts.maxBacklog ?? 1_000_000;
+    const retryAfterSeconds = opts.retryAfterSeconds ?? 1;
     requireOption(
       maxBodyBytes > 0 && maxRecordBytes > 0,
       'HttpIngest: maxBodyBytes and maxRecordBytes must be > 0',
     );
+    requireOption(
+      maxInFlightBytes >= maxBodyBytes,
+      'HttpIngest: maxInFlightBytes must be at least maxBodyBytes (else a full-size body could never be taken)',
+    );
+    requireOption(
+      maxBacklog >= 0 && Number.isInteger(retryAfterSeconds) && retryAfterSeconds > 0,
+      'HttpIngest: maxBacklog must be >= 0 and retryAfterSeconds a positive integer',
+    );
+    const budget = new InFlightBudget(maxInFlightBytes);
     const allowed = opts.topics ? new Set(opts.topics) : undefined;
     const want = token ? digest(token) : undefined;
-    const stats = { requests: 0, records: 0, refused: 0 };
+    const stats = { requests: 0, records: 0, refused: 0, throttled: 0 };
     const server = createServer({ requestTimeout: 30_000 }, (req, res) => {
       void handle(req, res).catch((err: unknown) =>
         reply(res, { status: 500, code: 'SLUICE_INGEST_FAILED', error: (err as Error).message }),
@@ -98,7 +127,20 @@ export class HttpIngest {
           error: `${req.method} is not allowed; POST records to ${path}`,
         });
       }
-      const topic = decodeURIComponent(m[1]!);
+      let topic: string;
+      try {
+        topic = decodeURIComponent(m[1]!);
+        checkTopicName(topic);
+      } catch (err) {
+        return reply(res, {
+          status: 400,
+          code: 'SLUICE_INGEST_BAD_TOPIC',
+          error:
+            err instanceof URIError
+              ? `the topic in ${path} is not valid percent-encoding`
+              : (err as Error).message,
+        });
+      }
       if (allowed && !allowed.has(topic))
         return reply(res, {
           status: 404,
@@ -114,19 +156,43 @@ export class HttpIngest {
           });
         opts.log.createTopic(topic, { partitions: 1 });
       }
-      const body = await readBody(req, res, maxBodyBytes);
-      if (body === null) return;
-      const out = await ingestRecords(opts.log, topic, req.headers['content-type'], body, {
-        maxRecordBytes,
-        decoder: opts.decoder,
-        deadLetters: opts.deadLetters,
-      });
-      stats.requests++;
-      if ('accepted' in out) {
-        stats.records += out.accepted;
-        stats.refused += out.refused?.length ?? 0;
+      // The pipeline is behind: the client retries later instead of growing the backlog.
+      const backlog = maxBacklog > 0 && opts.backlog ? opts.backlog() : 0;
+      if (maxBacklog > 0 && backlog >= maxBacklog) {
+        stats.throttled++;
+        res.setHeader('retry-after', String(retryAfterSeconds));
+        return answerEarly(
+          req,
+          res,
+          {
+            status: 503,
+            code: 'SLUICE_INGEST_BEHIND',
+            error: `the pipeline reading "${topic}" is ${backlog} records behind (maxBacklog ${maxBacklog}); retry after ${retryAfterSeconds} s`,
+          },
+          maxBodyBytes,
+        );
       }
-      return reply(res, out);
+      const read = readBody(req, res, { maxBodyBytes, budget, retryAfterSeconds });
+      try {
+        const body = await read.body;
+        if (body === null) {
+          if (res.statusCode === 429) stats.throttled++;
+          return;
+        }
+        const out = await ingestRecords(opts.log, topic, req.headers['content-type'], body, {
+          maxRecordBytes,
+          decoder: opts.decoder,
+          deadLetters: opts.deadLetters,
+        });
+        stats.requests++;
+        if ('accepted' in out) {
+          stats.records += out.accepted;
+          stats.refused += out.refusedCount ?? 0;
+        }
+        return reply(res, out);
+      } finally {
+        budget.release(read.reserved());
+      }
     };
 
     await new Promise<void>((resolve, reject) => {
@@ -145,42 +211,4 @@ export class HttpIngest {
       this.server.closeAllConnections();
     });
   }
-}
-
-function reply(res: ServerResponse, r: IngestReply | { status: number; ok: true }): void {
-  if (res.headersSent) return;
-  const { status, ...body } = r;
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body) + '\n');
-}
-
-/** The request body, or null after answering 413 when it exceeds `max` bytes. */
-function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    const tooBig = () => {
-      over = true;
-      chunks.length = 0;
-      res.setHeader('connection', 'close');
-      reply(res, {
-        status: 413,
-        code: 'SLUICE_INGEST_TOO_LARGE',
-        error: `request body over ${max} bytes; send smaller batches`,
-      });
-      resolve(null);
-    };
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      // Past the limit: keep draining (up to a cap) so the client reads the 413, not a reset.
-      if (over) {
-        if (size > 8 * max) req.destroy();
-      } else if (size > max) tooBig();
-      else chunks.push(c);
-    });
-    req.on('end', () => over || resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    if (Number(req.headers['content-length'] ?? 0) > max) tooBig();
-  });
 }

@@ -192,4 +192,47 @@ describe('HTTP ingest', () => {
     );
     assert.match(letters[1]!.reason, /exceeds the 100-byte limit/);
   });
+
+  it('a body of many slices: refused records counted and listed across slices, the rest at consecutive offsets', async (t) => {
+    const dir = tempDir(t);
+    const log = Log.open(dir);
+    log.createTopic('tx', { partitions: 1 });
+    const ingest = await HttpIngest.start({
+      log,
+      token: '',
+      decoder: json(SCHEMA),
+      deadLetters: logDeadLetters(log, 'tx.dlq'),
+    });
+    t.after(async () => {
+      await ingest.close();
+      log.close();
+    });
+    // 20,000 records (5 slices of 4,096), every 7th one bad; a JSON array body the same.
+    const recs = Array.from({ length: 20_000 }, (_, i) =>
+      i % 7 === 3 ? `{"id":"x${i}"}` : `{"id":${i},"amount":1}`,
+    );
+    const bad = recs.filter((_, i) => i % 7 === 3).length;
+    const url = `${ingest.url}ingest/tx`;
+    const nd = await post(url, recs.join('\n'), { 'content-type': 'application/x-ndjson' });
+    const arr = await post(url, `[${recs.join(',')}]`, { 'content-type': 'application/json' });
+    for (const [r, first] of [
+      [nd, 0],
+      [arr, 20_000 - bad],
+    ] as const) {
+      assert.equal(r.status, 200);
+      assert.equal(r.body.accepted, 20_000 - bad);
+      assert.equal(r.body.refusedCount, bad);
+      const listed = r.body.refused as { index: number }[];
+      assert.equal(listed.length, 100, 'the first 100 listed');
+      assert.deepEqual(
+        listed.slice(0, 3).map((x) => x.index),
+        [3, 10, 17],
+      );
+      assert.deepEqual(r.body.offsets, [first, first + 20_000 - bad - 1]);
+    }
+    assert.equal(readDeadLetters(log, 'tx.dlq').length, 2 * bad);
+    const back = log.partition('tx', 0).read(0, 64 << 20).records;
+    assert.equal(back.length, 2 * (20_000 - bad));
+    assert.equal(back[4]!.value!.toString(), '{"id":5,"amount":1}', 'in order, bad ones left out');
+  });
 });

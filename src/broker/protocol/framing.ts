@@ -17,38 +17,60 @@ export class FrameDecoder {
   private buffered = 0;
   private expected = -1;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  /**
+   * @param maxFrameBytes largest frame accepted; checked on the 4-byte size prefix, before
+   *   any of the frame is buffered. May be changed between frames (see {@link setLimit}).
+   * @param limitName the option that sets the limit, named in the error.
+   */
+  constructor(
+    private maxFrameBytes: number,
+    private limitName = 'maxRequestBytes',
+  ) {}
 
   /** Bytes received that do not make a whole frame yet. */
   get pending(): number {
     return this.buffered;
   }
 
+  /** Changes the largest frame accepted from the next size prefix on. */
+  setLimit(maxFrameBytes: number, limitName: string): void {
+    this.maxFrameBytes = maxFrameBytes;
+    this.limitName = limitName;
+  }
+
   /** Adds `chunk`; returns the frames it completes. Throws on a size that is negative or over the limit. */
   push(chunk: Buffer): Buffer[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.add(chunk);
     const frames: Buffer[] = [];
-    for (;;) {
-      if (this.expected < 0) {
-        if (this.buffered < 4) break;
-        const size = this.peekSize();
-        if (size < 0 || size > this.maxFrameBytes) {
-          throw new BrokerError(
-            'BROKER_REQUEST_TOO_LARGE',
-            `request size ${size} is outside 0..${this.maxFrameBytes} bytes (maxRequestBytes); closing the connection`,
-          );
-        }
-        this.take(4);
-        this.expected = size;
-      }
-      if (this.buffered < this.expected) break;
-      frames.push(this.take(this.expected));
-      this.expected = -1;
-    }
+    for (let f = this.next(); f !== null; f = this.next()) frames.push(f);
     return frames;
   }
 
+  /** Adds `chunk` without taking frames out (see {@link next}). */
+  add(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /** The next whole frame, or null until more bytes arrive. Throws on a size that is negative or over the limit. */
+  next(): Buffer | null {
+    if (this.expected < 0) {
+      if (this.buffered < 4) return null;
+      const size = this.peekSize();
+      if (size < 0 || size > this.maxFrameBytes) {
+        throw new BrokerError(
+          'BROKER_REQUEST_TOO_LARGE',
+          `request size ${size} is outside 0..${this.maxFrameBytes} bytes (${this.limitName}); closing the connection`,
+        );
+      }
+      this.take(4);
+      this.expected = size;
+    }
+    if (this.buffered < this.expected) return null;
+    const frame = this.take(this.expected);
+    this.expected = -1;
+    return frame;
+  }
   private peekSize(): number {
     const first = this.chunks[0];
     if (first.length >= 4) return first.readInt32BE(0);

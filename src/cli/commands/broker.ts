@@ -9,6 +9,7 @@ import {
 } from '../../broker/index.js';
 import type { FsyncPolicy } from '../../log/index.js';
 import { intFlag, parseFlags, stringFlag, UsageError, type FlagValue } from '../args.js';
+import { BROKER_LIMIT_FLAGS, BROKER_LIMITS_USAGE, brokerLimitOptions } from './broker-limits.js';
 
 export const BROKER_USAGE = `sluice broker [options]
 
@@ -31,6 +32,7 @@ Serves the embedded log over the Kafka wire protocol: kcat, librdkafka, kafka-py
   --users-file FILE    SASL users, one "user:password" per line (instead of SLUICE_BROKER_USERS)
   --sasl-mechanisms L  mechanisms offered, comma-separated (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512)
 
+${BROKER_LIMITS_USAGE}
 SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) is required when users are given: --users-file, or
 SLUICE_BROKER_USERS="alice:secret,bob:pw" (or SLUICE_BROKER_USERS_FILE=FILE).
 With TLS and SASL, clients use security.protocol=SASL_SSL; PLAIN without TLS sends passwords in clear.
@@ -54,6 +56,7 @@ export async function broker(args: string[]): Promise<number> {
     'tls-key': { type: 'string' },
     'users-file': { type: 'string' },
     'sasl-mechanisms': { type: 'string' },
+    ...BROKER_LIMIT_FLAGS,
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -95,6 +98,7 @@ export async function broker(args: string[]): Promise<number> {
         ? { retentionBytes: intFlag(values['retention-bytes'], 'retention-bytes', 0, 0) }
         : {}),
     },
+    ...brokerLimitOptions(values),
     ...(users ? { sasl: { users, mechanisms } } : {}),
     ...(tls ? { tls } : {}),
     onWarning: (m) => process.stderr.write(m + '\n'),
