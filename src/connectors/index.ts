@@ -19,3 +19,5 @@ export { ScaledWorker, type ScaledWorkerOptions, type WorkerEvent } from './scal
 export { ChangelogCheckpointStore, type RestoreProgress } from './scale/changelog-store.js';
 export { partitionFor, murmur2 } from './scale/partitioner.js';
 export { scaleTopics, type ScaleTopics } from './scale/topics.js';
+export { startIngest, INGEST_SCHEMES, type Ingest, type IngestStats } from './ingest.js';
+export { mqttIngest, type MqttIngestOptions } from './mqtt-ingest.js';
