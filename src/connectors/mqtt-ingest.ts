@@ -101,7 +101,9 @@ export async function mqttIngest(opts: MqttIngestOptions): Promise<Ingest> {
     for (const a of held) send(a.packet, undefined, ...a.rest);
   };
   const schedule = () => {
-    if (!scheduled) ((scheduled = true), setImmediate(commit));
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(commit);
   };
   internals._sendPacket = (packet, cb, ...rest) => {
     if (packet.cmd !== 'puback') return send(packet, cb, ...rest);
