@@ -26,6 +26,8 @@ export interface Ingest {
   readonly stats: IngestStats;
   /** Rejects when the ingest fails for good (e.g. the disk); never resolves otherwise. */
   readonly done: Promise<void>;
+  /** Where clients send to, for ingests that listen (http: `http://host:port/`). */
+  readonly address?: string;
   /** Appends what was received, acknowledges it, disconnects. The log stays open. */
   close(): Promise<void>;
 }
@@ -114,7 +116,19 @@ export async function startIngest(
       topics: [to],
     });
     return {
-      stats: { received: 0, appended: 0, syncs: 0 },
+      // Live views of HttpIngest's counters (each request's append is fsynced: fsync 'batch').
+      stats: {
+        get received() {
+          return http.stats.records + http.stats.refused;
+        },
+        get appended() {
+          return http.stats.records;
+        },
+        get syncs() {
+          return http.stats.requests;
+        },
+      },
+      address: http.url,
       done: new Promise<void>(() => {}),
       close: () => http.close(),
     };

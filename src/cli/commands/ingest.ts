@@ -67,7 +67,7 @@ export async function ingest(args: string[]): Promise<number> {
       });
     }
     process.stdout.write(
-      `ingesting ${shown(url)} into ${to} (${dir})${broker ? `; serving it on ${broker.address}` : ''}\n`,
+      `ingesting ${running.address ? `${running.address}ingest/${to}` : shown(url)} into ${to} (${dir})${broker ? `; serving it on ${broker.address}` : ''}\n`,
     );
     const stop = new Promise<string>((r) => {
       process.once('SIGINT', () => r('stopped'));
