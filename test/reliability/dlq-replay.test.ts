@@ -6,7 +6,7 @@
 // print control characters escaped.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -131,15 +131,16 @@ async function crashScenario(name: string, kills: string[]) {
 }
 
 describe('sluice dlq replay: each dead letter once, with its original id', { skip: noPostgres }, () => {
-  for (const at of ['intent', 'appended#1', 'appended#2'])
-    it(`killed after "${at}", replayed again twice: ${N} rows, ${N + BAD} records`, async () => {
-      const rest = await crashScenario(at.replace('#', '-'), [at]);
-      if (at === 'appended#1' || at === 'appended#2')
-        assert.ok(
-          rest.skipped.some((s) => /already replayed/.test(s.why)),
-          'the replay after the kill found what the killed one had appended',
-        );
-    });
+  // Every point a kill can fall on: after the intent, after one partition's append, after all
+  // appends (before the final commit); and kills of a replay that found an earlier intent.
+  it(`killed after appending to both partitions, before its commit; replayed again twice: ${N} rows, ${N + BAD} records`, async () => {
+    const rest = await crashScenario('appended-2', ['appended#2']);
+    assert.equal(rest.replayed, 0);
+    assert.ok(
+      rest.skipped.length === BAD && rest.skipped.every((s) => /already replayed/.test(s.why)),
+      'the replay after the kill found everything the killed one had appended',
+    );
+  });
 
   it('killed three times in a row (intent, then each partition), then replayed: the same', async () => {
     const rest = await crashScenario('chain', ['intent', 'appended#1', 'appended#1']);
@@ -231,6 +232,56 @@ describe('sluice dlq: only signed dead letters are replayed; terminal output is 
     assert.equal(log.partition('in', 0).highWatermark, 2, 'only the genuine dead letter went back');
     assert.equal(log.partition('in', 0).read(1).records[0]!.value!.toString(), '{oops');
     log.close();
+  });
+
+  it('the key: SLUICE_DLQ_KEY signs instead of dlq.key; a dead letter signed with another key is refused; a damaged dlq.key stops with what to do', async () => {
+    const dir2 = join(tmp, 'keys');
+    const log = Log.open(dir2);
+    log.createTopic('in', { partitions: 1 });
+    const letter = {
+      stage: 'decode',
+      reason: 'r',
+      original: Buffer.from('x'),
+      topic: 'in',
+      partition: 0,
+      offset: 0,
+      time: 1,
+    };
+    process.env.SLUICE_DLQ_KEY = 'a-key-of-at-least-16-characters';
+    try {
+      logDeadLetters(log, 'in.dlq').write([letter]);
+    } finally {
+      delete process.env.SLUICE_DLQ_KEY;
+    }
+    logDeadLetters(log, 'in.dlq').write([letter]); // signed with dlq.key
+    const report = replayDeadLetters(log, 'in.dlq');
+    assert.equal(report.replayed, 1);
+    assert.deepEqual(
+      report.skipped.map((x) => x.offset),
+      [0],
+    );
+    assert.match(report.skipped[0]!.why, /does not match.*another key \(SLUICE_DLQ_KEY or dlq\.key\)/);
+    log.close();
+    const short = Log.open(join(tmp, 'keys-short'));
+    process.env.SLUICE_DLQ_KEY = 'short';
+    try {
+      assert.throws(() => logDeadLetters(short, 'in.dlq'), {
+        code: 'SLUICE_DLQ_KEY',
+        message: /too short: give at least 16 characters/,
+      });
+    } finally {
+      delete process.env.SLUICE_DLQ_KEY;
+      short.close();
+    }
+    const dir3 = join(tmp, 'keys-damaged');
+    Log.open(dir3).close();
+    writeFileSync(join(dir3, 'dlq.key'), 'not hex\n');
+    const damaged = Log.open(dir3);
+    assert.throws(() => logDeadLetters(damaged, 'in.dlq'), {
+      code: 'SLUICE_DLQ_KEY',
+      message: /dlq\.key is damaged \(expected 64 hex digits\); restore it, or remove it/,
+    });
+    damaged.close();
   });
 
   it('list, show and --json print control characters from headers and values escaped', async () => {
