@@ -6,7 +6,7 @@
 // original record id (`sluice.record-id`, signed the same way), which the log source adopts, so
 // a replayed record has the idempotency key it would have had, and replaying it again never
 // causes a second effect.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecordHeader } from '../log/index.js';
@@ -80,18 +80,26 @@ export function deadLetterKey(logDir: string | undefined): Buffer {
   return key;
 }
 
+/** Imported once per key: createHmac with a KeyObject is ~1.5x faster than with the bytes. */
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
 function mac(key: Buffer, domain: string, parts: (Uint8Array | string | null)[]): Buffer {
-  const h = createHmac('sha256', key).update(domain);
-  const len = Buffer.alloc(5);
-  for (const p of parts) {
-    // Length-prefixed, with null distinct from empty, so no two header sets sign alike.
-    const b = p === null ? null : typeof p === 'string' ? Buffer.from(p, 'utf8') : p;
-    len[0] = b === null ? 0 : 1;
-    len.writeUInt32BE(b?.length ?? 0, 1);
-    h.update(len);
-    if (b) h.update(b);
+  let k = keyObjects.get(key);
+  if (!k) keyObjects.set(key, (k = createSecretKey(key)));
+  // One buffer, one update. Each part is length-prefixed, with null distinct from empty, so no
+  // two header sets sign alike.
+  const bytes = parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p));
+  let size = 0;
+  for (const b of bytes) size += 5 + (b?.length ?? 0);
+  const buf = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const b of bytes) {
+    buf[at] = b === null ? 0 : 1;
+    buf.writeUInt32BE(b?.length ?? 0, at + 1);
+    at += 5;
+    if (b) at += Buffer.from(b.buffer, b.byteOffset, b.byteLength).copy(buf, at);
   }
-  return h.digest();
+  return createHmac('sha256', k).update(domain).update(buf).digest();
 }
 
 const equalMac = (got: Buffer | null | undefined, want: Buffer) =>
