@@ -10,6 +10,8 @@ export type ConnectorErrorCode =
   | 'SLUICE_SOURCE_NOT_AVAILABLE'
   /** The dead-letter topic named does not exist in the log. */
   | 'SLUICE_DLQ_NOT_FOUND'
+  /** The dead-letter signing key (SLUICE_DLQ_KEY or the log's dlq.key) is missing, short or damaged. */
+  | 'SLUICE_DLQ_KEY'
   /** A pipeline that cannot run scaled out as written (e.g. state before any keyBy). */
   | 'SLUICE_SCALE';
 

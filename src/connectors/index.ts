@@ -10,17 +10,14 @@ export { mqttSource, mqttSpoolTopic, type MqttSourceOptions } from './mqtt-sourc
 export { natsSource, natsStreamName, type NatsSourceOptions } from './nats-source.js';
 export { redisSource, type RedisSourceOptions } from './redis-source.js';
 export { sourceFromUrl, SOURCE_SCHEMES, type SourceUrlOptions } from './source-url.js';
-export {
-  readDeadLetters,
-  replayDeadLetters,
-  DLQ_REPLAY_GROUP,
-  type StoredDeadLetter,
-  type ReplayOptions,
-  type ReplayReport,
-} from './dead-letters.js';
+export { readDeadLetters, DLQ_REPLAY_GROUP, type StoredDeadLetter } from './dead-letters.js';
+export { replayDeadLetters, type ReplayOptions, type ReplayReport } from './dlq-replay.js';
+export { DLQ_KEY_ENV, DLQ_KEY_FILE, SIGNATURE_HEADERS } from './dlq-auth.js';
 export { kafkaDeadLetters } from './kafka-dead-letters.js';
 export { scaledApp, planApp, type ScaledApp, type ScaleContext } from './scale/app.js';
 export { ScaledWorker, type ScaledWorkerOptions, type WorkerEvent } from './scale/worker.js';
 export { ChangelogCheckpointStore, type RestoreProgress } from './scale/changelog-store.js';
 export { partitionFor, murmur2 } from './scale/partitioner.js';
 export { scaleTopics, type ScaleTopics } from './scale/topics.js';
+export { startIngest, INGEST_SCHEMES, type Ingest, type IngestStats } from './ingest.js';
+export { mqttIngest, type MqttIngestOptions } from './mqtt-ingest.js';

@@ -1,5 +1,6 @@
-import type { Log, ProducerRecord } from '../log/index.js';
+import type { Log, ProducerRecord, RecordHeader } from '../log/index.js';
 import type { DeadLetter, DeadLetterSink } from '../stream/index.js';
+import { deadLetterKey, signDeadLetter } from './dlq-auth.js';
 
 /** Header names of a dead-letter record (Kafka Connect uses a similar set). */
 export const DLQ_HEADERS = {
@@ -21,25 +22,28 @@ function originalBytes(original: unknown): Buffer | null {
   }
 }
 
-/** A dead letter as a record: the original bytes, and headers saying where, when and why. */
-export function deadLetterRecord(d: DeadLetter): ProducerRecord {
-  return {
-    key: null,
-    value: originalBytes(d.original),
-    timestamp: d.time,
-    headers: [
-      { key: DLQ_HEADERS.stage, value: Buffer.from(d.stage) },
-      { key: DLQ_HEADERS.reason, value: Buffer.from(d.reason) },
-      { key: DLQ_HEADERS.source, value: Buffer.from(`${d.topic}/${d.partition}@${d.offset}`) },
-      { key: DLQ_HEADERS.time, value: Buffer.from(new Date(d.time).toISOString()) },
-    ],
-  };
+/**
+ * A dead letter as a record: the original bytes, and headers saying where, when and why,
+ * signed with `key` (see dlq-auth.ts) so that replay can tell it from a forged one.
+ */
+export function deadLetterRecord(d: DeadLetter, key?: Buffer): ProducerRecord {
+  const value = originalBytes(d.original);
+  const headers: RecordHeader[] = [
+    { key: DLQ_HEADERS.stage, value: Buffer.from(d.stage) },
+    { key: DLQ_HEADERS.reason, value: Buffer.from(d.reason) },
+    { key: DLQ_HEADERS.source, value: Buffer.from(`${d.topic}/${d.partition}@${d.offset}`) },
+    { key: DLQ_HEADERS.time, value: Buffer.from(new Date(d.time).toISOString()) },
+  ];
+  if (key) headers.push(signDeadLetter(key, value, headers));
+  return { key: null, value, timestamp: d.time, headers };
 }
 
 /**
  * Writes dead letters to a topic of the embedded log: the value is the original bytes, the
  * headers say which stage rejected it, why, where it came from and when, so it can be
- * inspected and replayed after a fix.
+ * inspected and replayed after a fix. Each is signed with the log's dead-letter key
+ * (SLUICE_DLQ_KEY, else `dlq.key` in the log directory): `sluice dlq replay` refuses records
+ * that Sluice did not write.
  *
  * @example
  * pipeline.run({ deadLetters: logDeadLetters(log, 'fraud.dlq') });
@@ -47,9 +51,10 @@ export function deadLetterRecord(d: DeadLetter): ProducerRecord {
 export function logDeadLetters(log: Log, topic: string): DeadLetterSink {
   if (!log.hasTopic(topic)) log.createTopic(topic, { partitions: 1 });
   const part = log.partition(topic, 0);
+  const key = deadLetterKey(log.dir);
   return {
     write(items: DeadLetter[]) {
-      const records: ProducerRecord[] = items.map(deadLetterRecord);
+      const records: ProducerRecord[] = items.map((d) => deadLetterRecord(d, key));
       part.append(records);
     },
     flush() {

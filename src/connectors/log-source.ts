@@ -10,6 +10,7 @@ import {
   type SourceContext,
   type SourceOffsets,
 } from '../stream/index.js';
+import { deadLetterKey, signedReplay } from './dlq-auth.js';
 
 export interface LogSourceOptions {
   log: Log;
@@ -31,7 +32,9 @@ export interface LogSourceOptions {
 
 /**
  * Reads a topic of the embedded log in-process (no network hop): partitions round-robin,
- * values as zero-copy Buffers, resuming from checkpointed offsets.
+ * values as zero-copy Buffers, resuming from checkpointed offsets. A record that
+ * `sluice dlq replay` appended carries the id of the record it replays (signed
+ * `sluice.record-id` header), so its actions keep their idempotency keys.
  *
  * @example
  * const source = logSource({ log: Log.open('./data/log'), topic: 'transactions', endWhen: 'caught-up' });
@@ -51,6 +54,8 @@ export function logSource(opts: LogSourceOptions): Source<Buffer | null> {
   /** Records read from a partition but not yet handed out (a read returns whole batches). */
   const pending = new Map<number, { records: LogRecord[]; at: number }>();
   let turn = 0;
+  let key: Buffer | undefined;
+  const replayKey = () => (key ??= deadLetterKey(log.dir));
 
   const caughtUp = () =>
     partitions.every((p) => next.get(p)! >= log.partition(topic, p).highWatermark && !pending.get(p));
@@ -85,7 +90,14 @@ export function logSource(opts: LogSourceOptions): Source<Buffer | null> {
         const take = Math.min(max - out.length, buf.records.length - buf.at);
         for (let i = 0; i < take; i++) {
           const r = buf.records[buf.at + i]!;
-          out.push(envelope(r.value, topic, p, r.offset, r.timestamp, stamps));
+          const env = envelope(r.value, topic, p, r.offset, r.timestamp, stamps);
+          // A record replayed from the dead letters keeps the id (so the idempotency keys) of
+          // the record it replays, when Sluice signed it: a replay never causes a second effect.
+          if (r.headers.length > 0) {
+            const replay = signedReplay(replayKey, r.value, r.headers);
+            if (replay !== undefined) env.id = replay.id;
+          }
+          out.push(env);
         }
         buf.at += take;
         next.set(p, buf.records[buf.at - 1]!.offset + 1);

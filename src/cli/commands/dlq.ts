@@ -12,8 +12,11 @@ each with its reason) and replays them after a fix.
 
   list            one line per dead letter: offset, time, stage, source, reason
   show OFFSET     one dead letter in full, with its original bytes (text, or hex when not UTF-8)
-  replay          append the original bytes back to the topic each came from (its source header);
-                  a second replay continues where the previous one stopped
+  replay          append the original bytes back to the topic each came from (its source header),
+                  keeping each record's original id (so its actions' idempotency keys); each
+                  dead letter is appended once, also when a replay is killed and run again;
+                  only dead letters Sluice signed are replayed (key: SLUICE_DLQ_KEY, else
+                  dlq.key in the log directory), others are skipped with the reason
 
   --data DIR      the pipeline's data directory (its log in DIR/log) or a log directory
   --topic T       dead-letter topic (default fraud.dlq)
@@ -53,9 +56,32 @@ const json = (d: StoredDeadLetter) => ({
         : { base64: d.value.toString('base64') },
 });
 
+// Control characters (C0, DEL, C1 such as CSI \x9b), line and bidi overrides: what a
+// terminal would act on or what would make a line lie about its content. Headers and values
+// come from whoever produced the record, so none of these reach the terminal raw.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex -- the same, line breaks and tabs kept
+const UNSAFE_KEEP_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069]/g;
+const escapeOne = (c: string) => {
+  const n = c.charCodeAt(0);
+  return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+};
+
+/** Text safe to print: every control character written as \xNN (or \uNNNN). */
+export function escapeControls(text: string, keepLines = false): string {
+  return text.replace(keepLines ? UNSAFE_KEEP_LINES : UNSAFE, escapeOne);
+}
+
+/** JSON.stringify leaves DEL, C1 and bidi controls raw; these are escaped as \uNNNN too. */
+const safeJson = (v: unknown) =>
+  JSON.stringify(v).replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 function line(d: StoredDeadLetter): string {
   const reason = d.reason.length > 100 ? `${d.reason.slice(0, 99)}…` : d.reason;
-  return `${String(d.offset).padStart(6)}  ${new Date(d.time).toISOString()}  ${d.stage.padEnd(12)}  ${d.source.padEnd(20)}  ${reason}`;
+  return escapeControls(
+    `${String(d.offset).padStart(6)}  ${new Date(d.time).toISOString()}  ${d.stage.padEnd(12)}  ${d.source.padEnd(20)}  ${reason}`,
+  );
 }
 
 function show(d: StoredDeadLetter): string {
@@ -64,14 +90,14 @@ function show(d: StoredDeadLetter): string {
     v === null
       ? '(null)'
       : isUtf8(v)
-        ? v.toString('utf8')
+        ? escapeControls(v.toString('utf8'), true)
         : `(not UTF-8, ${v.length} bytes, hex)\n${v.toString('hex').replace(/(.{64})/g, '$1\n')}`;
   return [
     `offset:  ${d.offset}`,
     `time:    ${new Date(d.time).toISOString()}`,
-    `stage:   ${d.stage}`,
-    `source:  ${d.source}`,
-    `reason:  ${d.reason}`,
+    `stage:   ${escapeControls(d.stage)}`,
+    `source:  ${escapeControls(d.source)}`,
+    `reason:  ${escapeControls(d.reason)}`,
     `bytes:   ${v?.length ?? 0}`,
     '',
     body,
@@ -106,7 +132,7 @@ export async function dlq(args: string[]): Promise<number> {
   try {
     if (sub === 'list') {
       const letters = readDeadLetters(log, topic, { from, limit: intFlag(values.limit, 'limit', 100, 1) });
-      if (values.json) for (const d of letters) process.stdout.write(JSON.stringify(json(d)) + '\n');
+      if (values.json) for (const d of letters) process.stdout.write(safeJson(json(d)) + '\n');
       else {
         process.stdout.write(
           `${'OFFSET'.padStart(6)}  ${'TIME'.padEnd(24)}  ${'STAGE'.padEnd(12)}  ${'SOURCE'.padEnd(20)}  REASON\n`,
@@ -123,7 +149,7 @@ export async function dlq(args: string[]): Promise<number> {
       const offset = intFlag(arg, 'OFFSET', 0);
       const d = readDeadLetters(log, topic, { from: offset, limit: 1 })[0];
       if (!d || d.offset !== offset) throw new UsageError(`no dead letter at offset ${offset} of ${topic}`);
-      process.stdout.write((values.json ? JSON.stringify(json(d)) : show(d)) + '\n');
+      process.stdout.write((values.json ? safeJson(json(d)) : show(d)) + '\n');
       return 0;
     }
     const stages = values.stage as unknown as string[] | undefined; // parseArgs gives an array with `multiple`
@@ -133,7 +159,7 @@ export async function dlq(args: string[]): Promise<number> {
       stages,
       dryRun: values['dry-run'] === true,
     });
-    if (values.json) process.stdout.write(JSON.stringify(report) + '\n');
+    if (values.json) process.stdout.write(safeJson(report) + '\n');
     else {
       const where = Object.entries(report.topics)
         .map(([t, n]) => `${n} to ${t}`)
@@ -141,7 +167,8 @@ export async function dlq(args: string[]): Promise<number> {
       process.stdout.write(
         `${values['dry-run'] ? 'would replay' : 'replayed'} ${report.replayed} dead letter(s)${where ? ` (${where})` : ''}; next replay starts at offset ${report.next}\n`,
       );
-      for (const s of report.skipped.slice(0, 20)) process.stdout.write(`  skipped ${s.offset}: ${s.why}\n`);
+      for (const s of report.skipped.slice(0, 20))
+        process.stdout.write(`  skipped ${s.offset}: ${escapeControls(s.why)}\n`);
       if (report.skipped.length > 20)
         process.stdout.write(`  ... and ${report.skipped.length - 20} more skipped\n`);
     }
