@@ -78,15 +78,20 @@ function stale(pid: number): boolean {
 /** Creates `path` with our pid in it if there is no such file; false if one exists. */
 function tryCreate(path: string): boolean {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  writeFileSync(tmp, `${process.pid}\n`, { flag: 'wx' });
   try {
+    writeFileSync(tmp, `${process.pid}\n`, { flag: 'wx' });
     linkSync(tmp, path);
     return true;
   } catch (err) {
     if (code(err) === 'EEXIST') return false;
     throw err;
   } finally {
-    unlinkSync(tmp);
+    // Also after a failed write (a full disk): leave no temporary file behind.
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created
+    }
   }
 }
 
