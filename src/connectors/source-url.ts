@@ -8,6 +8,7 @@ import { kafkaSource } from './kafka-source.js';
 import { mqttSource } from './mqtt-source.js';
 import { natsSource } from './nats-source.js';
 import { redisSource } from './redis-source.js';
+import { redactUrls } from '../stream/redact.js';
 
 export const SOURCE_SCHEMES = [
   'kafka://host:port/topic',
@@ -32,7 +33,7 @@ export interface SourceUrlOptions {
 function badUrl(url: string, why: string): ConnectorError {
   return new ConnectorError(
     'SLUICE_SOURCE_URL',
-    `source URL "${url}": ${why}; use one of ${SOURCE_SCHEMES.join(', ')}`,
+    redactUrls(`source URL "${url}": ${why}; use one of ${SOURCE_SCHEMES.join(', ')}`),
   );
 }
 
