@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  appendFileSync,
   closeSync,
   existsSync,
   fsyncSync,
@@ -7,9 +8,12 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
+  renameSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { damagedKey, encodeLine, scanLines } from './ledger-lines.js';
 
 /** One action effect, as the ledger records it. */
 export interface LedgerEntry {
@@ -31,6 +35,15 @@ export interface ActionLedgerOptions {
    * keys is enough, and memory stays bounded however long the pipeline runs.
    */
   dedupWindow?: number;
+  /** Receives the report of damaged entries set aside on open. Default: console.warn (stderr). */
+  onWarning?: (message: string) => void;
+}
+
+/** A ledger line found damaged on open and moved to `<path>.damaged`. */
+export interface DamagedLedgerLine {
+  /** 1-based line number in the file as it was found. */
+  line: number;
+  reason: string;
 }
 
 /**
@@ -38,6 +51,13 @@ export interface ActionLedgerOptions {
  * `record()` skips keys among the most recent `dedupWindow` it holds, so a record replayed after
  * a crash never produces a second effect. Only keys live in memory; entries and the digest are
  * read back from the file. A torn last line (a crash mid-write) is cut on open.
+ *
+ * Each line carries a CRC-32C of itself (see ledger-lines.ts). A line that fails it (a changed
+ * byte, a lost newline) is moved to `<path>.damaged` on open and reported with its line number
+ * and reason through `onWarning`; every other entry, before and after it, is kept. The damaged
+ * entry no longer counts in `size` and `digest()`, but if its key can still be read it stays
+ * known for deduplication, so a replay of its record does not act a second time. Ledgers written
+ * before checksums load as they are (their lines are checked as JSON only).
  *
  * @example
  * const ledger = ActionLedger.open('./data/actions.jsonl');
@@ -54,12 +74,16 @@ export class ActionLedger {
   private readonly window: number;
   /** Bytes cut from a torn tail on open (0 when the file was whole). */
   readonly recoveredBytes: number;
+  /** Lines found damaged on open and set aside in `<path>.damaged` (empty when all were whole). */
+  readonly damaged: DamagedLedgerLine[] = [];
+  private readonly warn: (message: string) => void;
 
   private constructor(
     readonly path: string,
     opts: ActionLedgerOptions,
   ) {
     this.window = opts.dedupWindow ?? DEFAULT_DEDUP_WINDOW;
+    this.warn = opts.onWarning ?? ((message) => console.warn(message));
     if (!Number.isInteger(this.window) || this.window < 1)
       throw new RangeError(`dedupWindow must be a positive integer, got ${opts.dedupWindow}`);
     mkdirSync(dirname(path), { recursive: true });
@@ -72,34 +96,61 @@ export class ActionLedger {
     return new ActionLedger(path, opts);
   }
 
-  /** The whole lines of the file, parsed, and where they end (a torn or corrupt tail stops it). */
-  private *scan(buf: Buffer): Generator<[LedgerEntry, number]> {
-    let pos = 0;
-    while (pos < buf.length) {
-      const nl = buf.indexOf(10, pos);
-      if (nl < 0) return; // no newline: a torn last line
-      let e: LedgerEntry;
-      try {
-        e = JSON.parse(buf.toString('utf8', pos, nl)) as LedgerEntry;
-      } catch {
-        return; // a corrupt line can only be the torn tail; everything before it is kept
-      }
-      pos = nl + 1;
-      yield [e, pos];
-    }
-  }
-
   private load(): number {
     const buf = readFileSync(this.path);
     let valid = 0;
-    for (const [e, end] of this.scan(buf)) {
-      this.remember(e.key);
-      this.count++;
-      valid = end;
+    const kept: Buffer[] = [];
+    const setAside: Buffer[] = [];
+    for (const l of scanLines(buf)) {
+      valid = l.end;
+      if (l.entry) {
+        this.remember(l.entry.key);
+        this.count++;
+        kept.push(buf.subarray(l.start, l.end));
+        continue;
+      }
+      this.damaged.push({ line: l.line, reason: l.damage! });
+      const key = damagedKey(buf, l);
+      if (key !== null) this.remember(key);
+      setAside.push(
+        Buffer.from(`# line ${l.line} of ${basename(this.path)}: ${l.damage}\n`),
+        buf.subarray(l.start, l.end),
+      );
     }
-    if (valid < buf.length) ftruncateSync(this.fd, valid);
-    this.end = valid;
+    if (setAside.length > 0) {
+      const whole = Buffer.concat(kept);
+      this.setAside(Buffer.concat(setAside), whole);
+      this.end = whole.length;
+    } else {
+      if (valid < buf.length) ftruncateSync(this.fd, valid);
+      this.end = valid;
+    }
     return buf.length - valid;
+  }
+
+  /**
+   * Moves damaged lines to `<path>.damaged` and rewrites the ledger without them. The copy is
+   * durable before the ledger is replaced (write, fsync, rename), so a crash in between loses
+   * nothing: at worst a damaged line is set aside twice.
+   */
+  private setAside(damaged: Buffer, kept: Buffer): void {
+    const aside = `${this.path}.damaged`;
+    appendFileSync(aside, damaged);
+    const asideFd = openSync(aside, 'r');
+    fsyncSync(asideFd);
+    closeSync(asideFd);
+    const tmp = `${this.path}.tmp`;
+    writeFileSync(tmp, kept, { flush: true });
+    closeSync(this.fd);
+    renameSync(tmp, this.path);
+    const dirFd = openSync(dirname(this.path), 'r');
+    fsyncSync(dirFd);
+    closeSync(dirFd);
+    this.fd = openSync(this.path, 'r+');
+    const lines = this.damaged.map((d) => `line ${d.line}: ${d.reason}`).join('; ');
+    this.warn(
+      `action ledger ${this.path}: ${this.damaged.length} damaged ${this.damaged.length === 1 ? 'entry' : 'entries'} set aside in ${aside} (${lines}); the other ${this.count} entries are kept. Check that file: its actions were done but no longer count in the digest.`,
+    );
   }
 
   private remember(key: string): void {
@@ -127,7 +178,7 @@ export class ActionLedger {
       if (this.recent.has(e.key)) continue;
       this.remember(e.key);
       fresh.push(e);
-      text += JSON.stringify(e) + '\n';
+      text += encodeLine(e);
     }
     if (text.length > 0) {
       const bytes = Buffer.from(text, 'utf8');
@@ -149,7 +200,7 @@ export class ActionLedger {
   /** Every recorded entry, read back from the file in the order recorded. */
   *entries(): Generator<LedgerEntry> {
     // By path, so that it also works once closed (demos digest after closing).
-    for (const [e] of this.scan(readFileSync(this.path).subarray(0, this.end))) yield e;
+    for (const l of scanLines(readFileSync(this.path).subarray(0, this.end))) if (l.entry) yield l.entry;
   }
 
   /**

@@ -3,6 +3,7 @@ import { requireOption, type StageContext } from '../stream/index.js';
 import { backoffDelay, resolveBackoff, sleep, type BackoffOptions } from './backoff.js';
 import { ActionError } from './errors.js';
 import type { ActionEntry, ActionSink, DeliveryResult } from './sink.js';
+import { redactUrls } from '../stream/redact.js';
 
 export const DEFAULT_ACTIONS_TABLE = 'sluice_actions';
 
@@ -77,7 +78,7 @@ export function postgresSink(opts: PostgresSinkOptions): ActionSink {
     } catch {
       throw new ActionError(
         'SLUICE_SINK_URL',
-        `postgresSink: "${opts.url}" is not a URL; use postgres://user@host:port/db`,
+        `postgresSink: "${redactUrls(opts.url)}" is not a URL; use postgres://user@host:port/db`,
       );
     }
     requireOption(

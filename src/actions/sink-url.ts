@@ -7,6 +7,7 @@ import { kafkaSink } from './kafka-sink.js';
 import { postgresSink } from './postgres-sink.js';
 import type { ActionSink } from './sink.js';
 import { webhookSink, type WebhookSinkOptions } from './webhook-sink.js';
+import { redactUrls } from '../stream/redact.js';
 
 export const ACTION_SINK_SCHEMES = [
   'postgres://',
@@ -27,7 +28,7 @@ export interface ActionSinkUrlOptions {
 function badUrl(url: string, why: string): ActionError {
   return new ActionError(
     'SLUICE_SINK_URL',
-    `sink URL "${url}": ${why}; use one of ${ACTION_SINK_SCHEMES.join(', ')}`,
+    redactUrls(`sink URL "${url}": ${why}; use one of ${ACTION_SINK_SCHEMES.join(', ')}`),
   );
 }
 

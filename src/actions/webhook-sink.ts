@@ -3,20 +3,34 @@ import { requireOption } from '../stream/index.js';
 import { backoffDelay, resolveBackoff, sleep, type BackoffOptions } from './backoff.js';
 import { ActionError } from './errors.js';
 import type { ActionEntry, ActionSink, DeliveryResult, Rejection } from './sink.js';
+import { redactUrls } from '../stream/redact.js';
 
-/** Header carrying `t=<epoch ms>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+/**
+ * Header carrying `t=<epoch ms>,v2=<hex HMAC-SHA256 of "<t>.<Idempotency-Key>\n<body>">`. The
+ * idempotency key is signed too, so a receiver that dedupes on it can trust it (a header value
+ * cannot hold a newline, so key and body cannot be shifted into each other).
+ */
 export const SIGNATURE_HEADER = 'sluice-signature';
 /** The environment variable the signing secret is read from by default. */
 export const WEBHOOK_SECRET_ENV = 'SLUICE_WEBHOOK_SECRET';
+/** The value of the secret variable that explicitly asks for unsigned requests. */
+export const UNSIGNED = 'unsigned';
+/** How old a signed request may be when verified, by default: long enough for retries in flight, short for replays. */
+export const DEFAULT_WEBHOOK_TOLERANCE_MS = 60_000;
 
 export interface WebhookSinkOptions {
   /** http(s) URL; user:password in it becomes a Basic Authorization header. */
   url: string;
   /** HMAC-SHA256 signing key; default: the environment variable named by `secretEnv`. */
   secret?: string;
-  /** Default SLUICE_WEBHOOK_SECRET. */
+  /** Default SLUICE_WEBHOOK_SECRET. Its value `unsigned` means the same as `unsigned: true`. */
   secretEnv?: string;
-  /** Refuse to start without a secret (no unsigned requests). Default false. */
+  /**
+   * Send requests without a signature, for receivers that cannot verify one. Without it a sink
+   * with no secret refuses to start (SLUICE_SINK_SECRET). Default false.
+   */
+  unsigned?: boolean;
+  /** Kept for compatibility: a secret is now required unless `unsigned`. */
   requireSecret?: boolean;
   /** Extra request headers. */
   headers?: Record<string, string>;
@@ -28,40 +42,71 @@ export interface WebhookSinkOptions {
   backoff?: BackoffOptions;
   /** The JSON body of an action. Default `{ idempotency_key, action, payload, event_time }`. */
   body?: (entry: ActionEntry) => unknown;
-  /** Receives one line per retry. Default: silent. */
+  /** Receives one line per retry, and the notice that requests go out unsigned. Default: silent / console.warn. */
   onWarning?: (message: string) => void;
 }
 
-/**
- * Computes the signature header value for `body` sent at `t` (what receivers recompute).
- *
- * @example
- * signWebhook('s3cret', '{"a":1}', 1700000000000); // 't=1700000000000,v1=5f1c…'
- */
-export function signWebhook(secret: string, body: string, t = Date.now()): string {
-  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
+function requireSecretValue(secret: string, fn: string): void {
+  if (typeof secret !== 'string' || secret.length === 0)
+    throw new ActionError(
+      'SLUICE_SINK_SECRET',
+      `${fn}: the secret is empty; pass the signing secret shared with the sender (e.g. process.env.${WEBHOOK_SECRET_ENV})`,
+    );
+}
+
+function mac(secret: string, t: number, idempotencyKey: string) {
+  return createHmac('sha256', secret).update(`${t}.${idempotencyKey}\n`);
 }
 
 /**
- * Checks a `sluice-signature` header against the raw body: true when it was made with `secret`
- * less than `toleranceMs` ago (replayed old requests fail).
+ * Computes the signature header value for `body` with `idempotencyKey`, sent at `t` (what
+ * receivers recompute).
  *
  * @example
- * const ok = verifyWebhook(process.env.SLUICE_WEBHOOK_SECRET!, req.headers['sluice-signature'], rawBody);
+ * signWebhook('s3cret', '{"a":1}', 'fraud/alert/tx-0@7'); // 't=1700000000000,v2=5f1c…'
+ */
+export function signWebhook(secret: string, body: string, idempotencyKey: string, t = Date.now()): string {
+  requireSecretValue(secret, 'signWebhook');
+  return `t=${t},v2=${mac(secret, t, idempotencyKey).update(body).digest('hex')}`;
+}
+
+export interface VerifyWebhookOptions {
+  /** The request's `Idempotency-Key` (taken from the headers when `verifyWebhook` is given them). */
+  idempotencyKey?: string;
+  /** Oldest (and furthest in the future) signature accepted. Default 60 s: dedupe on the key within it. */
+  toleranceMs?: number;
+  now?: number;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/**
+ * Checks a `sluice-signature` against the raw body and the `Idempotency-Key`: true when it was
+ * made with `secret` less than `toleranceMs` (default 60 s) ago. Pass the request's headers (both
+ * are read from them) or the signature header with `{ idempotencyKey }`. An empty secret throws:
+ * it would make anyone's signature valid. Within the tolerance a captured request can be sent
+ * again: the receiver dedupes it on its (signed) Idempotency-Key.
+ *
+ * @example
+ * const ok = verifyWebhook(process.env.SLUICE_WEBHOOK_SECRET!, req.headers, rawBody);
  */
 export function verifyWebhook(
   secret: string,
-  header: string | string[] | undefined,
+  headers: Headers | string | string[] | undefined,
   body: string | Buffer,
-  toleranceMs = 5 * 60_000,
-  now = Date.now(),
+  opts: VerifyWebhookOptions = {},
 ): boolean {
-  if (typeof header !== 'string') return false;
-  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
+  requireSecretValue(secret, 'verifyWebhook');
+  const fromHeaders = headers !== null && typeof headers === 'object' && !Array.isArray(headers);
+  const header = fromHeaders ? headers[SIGNATURE_HEADER] : headers;
+  const key = fromHeaders ? headers['idempotency-key'] : opts.idempotencyKey;
+  if (typeof header !== 'string' || typeof key !== 'string') return false;
+  const m = /^t=(\d+),v2=([0-9a-f]{64})$/.exec(header);
   if (!m) return false;
   const t = Number(m[1]);
-  if (Math.abs(now - t) > toleranceMs) return false;
-  const want = createHmac('sha256', secret).update(`${t}.`).update(body).digest();
+  if (Math.abs((opts.now ?? Date.now()) - t) > (opts.toleranceMs ?? DEFAULT_WEBHOOK_TOLERANCE_MS))
+    return false;
+  const want = mac(secret, t, key).update(body).digest();
   return timingSafeEqual(want, Buffer.from(m[2]!, 'hex'));
 }
 
@@ -71,12 +116,12 @@ type Outcome = 'done' | 'duplicate' | Rejection;
 
 /**
  * Delivers each action as an HTTP POST with an `Idempotency-Key` header (the action's key) and
- * an HMAC-SHA256 `sluice-signature` header, so the receiver can dedupe replays and trust the
+ * an HMAC-SHA256 `sluice-signature` header (over the time, the key and the body), so the receiver can dedupe replays and trust the
  * sender. 5xx, timeouts and connection errors are retried with exponential backoff; a 4xx is
  * final: the action goes to the dead letters with the status and the receiver's answer.
  *
  * @example
- * // SLUICE_WEBHOOK_SECRET=... in the environment
+ * // SLUICE_WEBHOOK_SECRET=... in the environment (or =unsigned to send without a signature)
  * stream.to(action({ name: 'alert', payload: (t) => t, to: webhookSink({ url: 'https://hooks.example.com/fraud' }) }));
  */
 export function webhookSink(opts: WebhookSinkOptions): ActionSink {
@@ -86,7 +131,7 @@ export function webhookSink(opts: WebhookSinkOptions): ActionSink {
   } catch {
     throw new ActionError(
       'SLUICE_SINK_URL',
-      `webhookSink: "${opts.url}" is not a URL; use http(s)://host[:port]/path`,
+      `webhookSink: "${redactUrls(opts.url)}" is not a URL; use http(s)://host[:port]/path`,
     );
   }
   requireOption(
@@ -94,11 +139,13 @@ export function webhookSink(opts: WebhookSinkOptions): ActionSink {
     `webhookSink: ${url.protocol} is not http: or https:`,
   );
   const secretEnv = opts.secretEnv ?? WEBHOOK_SECRET_ENV;
-  const secret = opts.secret ?? process.env[secretEnv];
-  if (opts.requireSecret && !secret)
+  const fromEnv = process.env[secretEnv];
+  const unsigned = opts.unsigned === true || (opts.secret === undefined && fromEnv === UNSIGNED);
+  const secret = unsigned ? undefined : opts.secret || fromEnv;
+  if (!unsigned && !secret)
     throw new ActionError(
       'SLUICE_SINK_SECRET',
-      `webhookSink: set ${secretEnv} to the receiver's signing secret (requireSecret is on)`,
+      `webhookSink: set ${secretEnv} to the receiver's signing secret (or to "${UNSIGNED}" to send unsigned requests, which anyone could forge)`,
     );
   const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
   if (url.username || url.password) {
@@ -108,6 +155,10 @@ export function webhookSink(opts: WebhookSinkOptions): ActionSink {
   }
   const target = url.toString();
   const shown = `${url.origin}${url.pathname}`;
+  if (unsigned)
+    (opts.onWarning ?? console.warn)(
+      `webhook ${shown}: requests go out unsigned (${opts.unsigned ? 'unsigned: true' : `${secretEnv}=${UNSIGNED}`}): the receiver cannot tell them from forged ones`,
+    );
   const timeoutMs = opts.timeoutMs ?? 5000;
   const concurrency = opts.concurrency ?? 8;
   requireOption(
@@ -131,7 +182,7 @@ export function webhookSink(opts: WebhookSinkOptions): ActionSink {
       let wait = 0;
       try {
         const h: Record<string, string> = { ...headers, 'idempotency-key': entry.key };
-        if (secret) h[SIGNATURE_HEADER] = signWebhook(secret, body);
+        if (secret) h[SIGNATURE_HEADER] = signWebhook(secret, body, entry.key);
         const res = await fetch(target, {
           method: 'POST',
           headers: h,

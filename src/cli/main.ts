@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SluiceError } from '../stream/index.js';
+import { redactUrls } from '../stream/redact.js';
 import { UsageError } from './args.js';
 import { BROKER_USAGE, broker } from './commands/broker.js';
 import { DEMO_ANOMALY_USAGE, demoAnomaly } from './commands/demo-anomaly.js';
@@ -71,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(args);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`sluice ${name}: ${e.message}\n\n${command.usage}`);
+      process.stderr.write(`sluice ${name}: ${redactUrls(e.message)}\n\n${command.usage}`);
       return 2;
     }
     // Sluice's errors carry a stable code and a message that says what to do: no stack trace.
@@ -79,7 +80,8 @@ export async function main(argv: string[]): Promise<number> {
       e instanceof SluiceError ||
       (e instanceof Error && 'code' in e && typeof e.code === 'string' && /^(SLUICE|LOG)_/.test(e.code))
     ) {
-      process.stderr.write(`sluice ${name}: ${e.message} [${(e as SluiceError).code}]\n`);
+      // Redacted here too: a client library's message may quote a URL with its password.
+      process.stderr.write(`sluice ${name}: ${redactUrls(e.message)} [${(e as SluiceError).code}]\n`);
       return 1;
     }
     throw e;

@@ -1,4 +1,5 @@
 import { SluiceError } from '../stream/index.js';
+import { redactUrls } from '../stream/redact.js';
 
 /** Stable codes of the connectors' errors; a code is never reused for another meaning. */
 export type ConnectorErrorCode =
@@ -36,7 +37,7 @@ export function hostOf(url: string): string {
     const u = new URL(url);
     return u.host;
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
+    return redactUrls(url);
   }
 }
 

@@ -12,6 +12,7 @@ import {
 } from '../stream/index.js';
 import { ConnectorError, hostOf } from './errors.js';
 import { logSource } from './log-source.js';
+import { redactUrls } from '../stream/redact.js';
 
 export interface MqttSourceOptions {
   /** mqtt://[user:password@]host:1883 (mqtts:// and ws:// work too). */
@@ -59,7 +60,10 @@ export function mqttSpoolTopic(filter: string): string {
  * pipeline('sensors').from(source).decode(json({ c: 'number' }))...
  */
 export function mqttSource(opts: MqttSourceOptions): Source<Buffer | null> {
-  requireOption(/^(mqtts?|wss?|tcp):\/\//.test(opts.url), `mqttSource: "${opts.url}" is not an mqtt:// URL`);
+  requireOption(
+    /^(mqtts?|wss?|tcp):\/\//.test(opts.url),
+    `mqttSource: "${redactUrls(opts.url)}" is not an mqtt:// URL`,
+  );
   requireOption(typeof opts.topic === 'string' && opts.topic !== '', 'mqttSource: topic is required');
   const spool = opts.spool;
   const spoolTopic = spool ? (spool.topic ?? mqttSpoolTopic(opts.topic)) : undefined;

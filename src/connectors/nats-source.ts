@@ -19,6 +19,7 @@ import {
   type SourceOffsets,
 } from '../stream/index.js';
 import { ConnectorError } from './errors.js';
+import { redactUrls } from '../stream/redact.js';
 
 export interface NatsSourceOptions {
   /** nats://host:4222 (comma-separated for several). */
@@ -173,7 +174,9 @@ export function natsSource(opts: NatsSourceOptions): Source<Buffer> {
         await nc?.close().catch(() => {});
         throw new ConnectorError(
           'SLUICE_SOURCE_UNAVAILABLE',
-          `natsSource ${opts.servers} ${topic}: ${(err as Error).message}; is nats-server running with JetStream (-js)? check the URL`,
+          redactUrls(
+            `natsSource ${opts.servers} ${topic}: ${(err as Error).message}; is nats-server running with JetStream (-js)? check the URL`,
+          ),
           { cause: err },
         );
       }

@@ -11,6 +11,7 @@ import {
 } from '../stream/index.js';
 import { ConnectorError, hostOf } from './errors.js';
 import { autoClaim, groupLag, idOffset, readGroup, type StreamEntry } from './redis-entries.js';
+import { redactUrls } from '../stream/redact.js';
 
 export interface RedisSourceOptions {
   /** redis://[user:password@]host:6379[/db] */
@@ -52,7 +53,10 @@ interface Delivered {
  * pipeline('events').from(source).decode(json(schema))...
  */
 export function redisSource(opts: RedisSourceOptions): Source<Buffer | null> {
-  requireOption(/^rediss?:\/\//.test(opts.url), `redisSource: "${opts.url}" is not a redis:// URL`);
+  requireOption(
+    /^rediss?:\/\//.test(opts.url),
+    `redisSource: "${redactUrls(opts.url)}" is not a redis:// URL`,
+  );
   requireOption(typeof opts.stream === 'string' && opts.stream !== '', 'redisSource: stream is required');
   const { stream } = opts;
   const key = offsetKey(stream, 0);

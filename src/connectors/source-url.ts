@@ -9,6 +9,7 @@ import { mqttSource } from './mqtt-source.js';
 import { natsSource } from './nats-source.js';
 import { redisSource } from './redis-source.js';
 import { KafkaUrlError, parseKafkaUrl, type KafkaUrl } from '../kafka-client/index.js';
+import { redactUrls } from '../stream/redact.js';
 
 export const SOURCE_SCHEMES = [
   'kafka://host:port/topic',
@@ -34,11 +35,10 @@ export interface SourceUrlOptions {
 function badUrl(url: string, why: string): ConnectorError {
   return new ConnectorError(
     'SLUICE_SOURCE_URL',
-    `source URL "${url}": ${why}; use one of ${SOURCE_SCHEMES.join(', ')}`,
+    redactUrls(`source URL "${url}": ${why}; use one of ${SOURCE_SCHEMES.join(', ')}`),
   );
 }
 
-/** Splits scheme://authority/rest, requiring a non-empty rest. */
 /** Kafka URLs are parsed in one place for sources and sinks (kafka-client), errors made ours here. */
 function kafkaUrl(url: string): KafkaUrl {
   try {
@@ -49,6 +49,7 @@ function kafkaUrl(url: string): KafkaUrl {
   }
 }
 
+/** Splits scheme://authority/rest, requiring a non-empty rest. */
 function parts(url: string, what: string): { base: string; rest: string; query: URLSearchParams } {
   const m = /^([a-z]+s?:\/\/[^/?#]+)\/([^?#]+)(\?[^#]*)?$/i.exec(url);
   if (!m) throw badUrl(url, `give the ${what} after the host, e.g. ${url.replace(/\/*$/, '')}/name`);

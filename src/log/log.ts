@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { lockDir } from './dir-lock.js';
 import { LogError } from './errors.js';
-import { fsyncDir } from './fs-util.js';
+import { fsyncDir, ioError } from './fs-util.js';
 import { OffsetStore } from './offset-store.js';
 import { Partition, type PartitionOptions } from './partition.js';
 import { checkTopicName, readTopics, writeTopics } from './topics-file.js';
@@ -41,8 +41,14 @@ export class Log {
 
   /** Opens the log in `dir` (created if missing) and reads its topics back. */
   static open(dir: string, opts: LogOptions = {}): Log {
-    mkdirSync(dir, { recursive: true });
-    const unlock = lockDir(dir);
+    let unlock: () => void;
+    try {
+      mkdirSync(dir, { recursive: true });
+      unlock = lockDir(dir);
+    } catch (err) {
+      // A full disk or a read-only mount at start: one clear line, not a stack trace.
+      throw err instanceof LogError ? err : ioError(`opening the log directory ${dir}`, err);
+    }
     try {
       for (const name of readdirSync(dir)) {
         // Partitions renamed for deletion before a crash: finish deleting them.

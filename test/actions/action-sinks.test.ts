@@ -153,7 +153,7 @@ describe('action sinks', () => {
     );
     assert.equal(actionSinkFromUrl('postgresql://u@h/db').name, 'postgres:h:5432/db/sluice_actions');
     assert.equal(
-      actionSinkFromUrl('https://hooks.example.com/a?x=1').name,
+      actionSinkFromUrl('https://hooks.example.com/a?x=1', { webhook: { secret: 's3' } }).name,
       'webhook:https://hooks.example.com/a',
     );
     assert.equal(actionSinkFromUrl('kafka://h1:9092,h2/alerts').name, 'kafka:alerts');

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { signWebhook, verifyWebhook, webhookSink, type ActionEntry } from '../../src/actions/index.js';
+import { redactUrls } from '../../src/stream/redact.js';
 
 const entry = (i: number): ActionEntry => ({
   key: `p/hook/t-0@${i}`,
@@ -35,7 +36,7 @@ describe('webhookSink', () => {
       seen.push({
         key: String(req.headers['idempotency-key']),
         body,
-        ok: verifyWebhook('s3', req.headers['sluice-signature'], body),
+        ok: verifyWebhook('s3', req.headers, body),
         auth: req.headers.authorization,
       });
       res.writeHead(200).end();
@@ -54,8 +55,82 @@ describe('webhookSink', () => {
         'event_time',
       ]);
     }
-    assert.equal(verifyWebhook('other', signWebhook('s3', 'x'), 'x'), false);
-    assert.equal(verifyWebhook('s3', signWebhook('s3', 'x', Date.now() - 3_600_000), 'x'), false, 'too old');
+    assert.equal(verifyWebhook('other', signWebhook('s3', 'x', 'k'), 'x', { idempotencyKey: 'k' }), false);
+  });
+
+  it('signs the Idempotency-Key with the body; verifyWebhook refuses an empty secret, old and replayed-late requests', () => {
+    const now = Date.now();
+    const sig = signWebhook('s3', '{"a":1}', 'p/a/t-0@1', now);
+    const headers = { 'sluice-signature': sig, 'idempotency-key': 'p/a/t-0@1' };
+    assert.equal(verifyWebhook('s3', headers, '{"a":1}', { now }), true);
+    assert.equal(verifyWebhook('s3', sig, '{"a":1}', { idempotencyKey: 'p/a/t-0@1', now }), true);
+    // A captured request with another key (to get past the receiver's dedup) fails.
+    assert.equal(
+      verifyWebhook('s3', { ...headers, 'idempotency-key': 'p/a/t-0@2' }, '{"a":1}', { now }),
+      false,
+    );
+    assert.equal(
+      verifyWebhook('s3', { 'sluice-signature': sig }, '{"a":1}', { now }),
+      false,
+      'no key: not verified',
+    );
+    assert.equal(verifyWebhook('s3', headers, '{"a":2}', { now }), false);
+    // The default tolerance is 60 s: a copy sent 61 s later is refused, one within it is deduped by its key.
+    assert.equal(verifyWebhook('s3', headers, '{"a":1}', { now: now + 59_000 }), true);
+    assert.equal(verifyWebhook('s3', headers, '{"a":1}', { now: now + 61_000 }), false);
+    assert.equal(verifyWebhook('s3', headers, '{"a":1}', { now: now + 61_000, toleranceMs: 120_000 }), true);
+    assert.throws(() => verifyWebhook('', headers, '{"a":1}'), {
+      code: 'SLUICE_SINK_SECRET',
+      message: /secret is empty/,
+    });
+    assert.throws(() => signWebhook('', 'x', 'k'), { code: 'SLUICE_SINK_SECRET' });
+  });
+
+  it('refuses to start without a secret unless told "unsigned" (option or SLUICE_WEBHOOK_SECRET=unsigned), and says so', async (t) => {
+    let signature: string | string[] | undefined = 'none';
+    const url = await receiver(t, (req, _body, res) => {
+      signature = req.headers['sluice-signature'];
+      res.writeHead(200).end();
+    });
+    assert.throws(() => webhookSink({ url, secretEnv: 'NO_SUCH_VAR_SET' }), {
+      code: 'SLUICE_SINK_SECRET',
+      message: /set NO_SUCH_VAR_SET to the receiver's signing secret \(or to "unsigned"/,
+    });
+    assert.throws(() => webhookSink({ url, secret: '', secretEnv: 'NO_SUCH_VAR_SET' }), {
+      code: 'SLUICE_SINK_SECRET',
+    });
+    const warnings: string[] = [];
+    process.env.SLUICE_TEST_HOOK_SECRET = 'unsigned';
+    t.after(() => delete process.env.SLUICE_TEST_HOOK_SECRET);
+    const sink = webhookSink({
+      url,
+      secretEnv: 'SLUICE_TEST_HOOK_SECRET',
+      onWarning: (m) => warnings.push(m),
+    });
+    assert.match(warnings[0]!, /requests go out unsigned \(SLUICE_TEST_HOOK_SECRET=unsigned\)/);
+    assert.deepEqual(await sink.deliver([entry(1)]), { done: 1, duplicates: 0, rejected: [] });
+    assert.equal(signature, undefined);
+    webhookSink({ url, unsigned: true, onWarning: (m) => warnings.push(m) });
+    assert.match(warnings[1]!, /unsigned \(unsigned: true\)/);
+  });
+
+  it('never puts the password of a URL into a message', () => {
+    const pw = 'Pa55-w0rd';
+    for (const bad of [`http://u:${pw}@x y/`, `http://u:${pw}@[bad/`, `https://u:p/${pw}@h/`]) {
+      assert.throws(
+        () => webhookSink({ url: bad, secret: 's' }),
+        (e: Error) => !e.message.includes(pw),
+      );
+    }
+    assert.equal(
+      redactUrls(`at nats://u:${pw}@h:4222 and kafka://a:b@c/t`),
+      'at nats://***@h:4222 and kafka://***@c/t',
+    );
+    assert.equal(
+      redactUrls(`postgres://u:p@ss/w@rd@h/db`),
+      'postgres://***@h/db',
+      'a password with @ and / is cut whole',
+    );
   });
 
   it('retries 5xx and timeouts with backoff, counts "Idempotent-Replayed" as a duplicate', async (t) => {
@@ -69,6 +144,7 @@ describe('webhookSink', () => {
     const warnings: string[] = [];
     const sink = webhookSink({
       url,
+      secret: 's3',
       timeoutMs: 200,
       backoff: fast,
       concurrency: 1,
@@ -86,7 +162,7 @@ describe('webhookSink', () => {
       calls++;
       res.writeHead(422).end('{"error":"amount missing"}');
     });
-    const r = await webhookSink({ url, backoff: fast }).deliver([entry(1)]);
+    const r = await webhookSink({ url, secret: 's3', backoff: fast }).deliver([entry(1)]);
     assert.equal(calls, 1);
     assert.equal(r.rejected.length, 1);
     assert.match(r.rejected[0]!.reason, /HTTP 422 .*amount missing/);
@@ -99,6 +175,7 @@ describe('webhookSink', () => {
     await new Promise((r) => closed.close(r)); // a port nobody listens on
     const sink = webhookSink({
       url: `http://127.0.0.1:${port}/hook`,
+      secret: 's3',
       backoff: { retries: 1, initialDelayMs: 5 },
     });
     await assert.rejects(sink.deliver([entry(1)]), (e: Error & { code?: string; retryable?: boolean }) => {
@@ -110,11 +187,7 @@ describe('webhookSink', () => {
   });
 
   it('validates its options once, with messages that say what to fix', () => {
-    assert.throws(() => webhookSink({ url: 'ftp://x/y' }), /not http: or https:/);
-    assert.throws(() => webhookSink({ url: 'not a url' }), { code: 'SLUICE_SINK_URL' });
-    assert.throws(
-      () => webhookSink({ url: 'http://x/', requireSecret: true, secretEnv: 'NO_SUCH_VAR_SET' }),
-      { code: 'SLUICE_SINK_SECRET', message: /set NO_SUCH_VAR_SET/ },
-    );
+    assert.throws(() => webhookSink({ url: 'ftp://x/y', secret: 's' }), /not http: or https:/);
+    assert.throws(() => webhookSink({ url: 'not a url', secret: 's' }), { code: 'SLUICE_SINK_URL' });
   });
 });

@@ -68,7 +68,7 @@ describe('exactly-once effects under kill -9', () => {
         req.on('end', () => {
           posts++;
           const body = Buffer.concat(chunks);
-          if (!verifyWebhook(secret, req.headers['sluice-signature'], body)) badSignatures++;
+          if (!verifyWebhook(secret, req.headers, body)) badSignatures++; // signature and Idempotency-Key
           // Every 97th request first fails with a 503: the sink retries it.
           if (posts % 97 === 0) return void res.writeHead(503).end('busy');
           const key = String(req.headers['idempotency-key']);

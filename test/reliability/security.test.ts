@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,43 @@ describe('security suite', () => {
       await new Promise((r) => child.once('exit', r));
       assert.ok(!output.includes(SECRET), 'the configured password is never printed');
       assert.ok(!output.includes(WRONG), 'a client-supplied password is never printed');
+    },
+  );
+
+  it(
+    'URLs with passwords, malformed or unreachable, are never echoed with their password',
+    { timeout: 120_000 },
+    () => {
+      const cases = [
+        ['--from', `nats://u:${SECRET}@127.0.0.1:1/tx`, /natsSource nats:\/\/\*\*\*@127\.0\.0\.1:1 /],
+        ['--alerts-to', `postgres://u:${SECRET}/x@h:bad/db`, /"postgres:\/\/\*\*\*@h:bad\/db" is not a URL/],
+        ['--alerts-to', `kafka://u:${SECRET}@h`, /sink URL "kafka:\/\/\*\*\*@h"/],
+      ] as const;
+      for (const [flag, url, shown] of cases) {
+        const r = spawnSync(
+          process.execPath,
+          [
+            bin,
+            'demo',
+            'fraud',
+            '--events',
+            '10',
+            '--no-dashboard',
+            '--no-slo',
+            '--data',
+            join(tmp, 'urls'),
+            flag,
+            url,
+          ],
+          { encoding: 'utf8', timeout: 60_000 },
+        );
+        assert.equal(r.status, 1, r.stderr);
+        assert.match(r.stderr, shown);
+        assert.ok(
+          !`${r.stdout}${r.stderr}`.includes(SECRET),
+          `${flag} ${url}: the password is printed: ${r.stderr}`,
+        );
+      }
     },
   );
 });

@@ -39,6 +39,12 @@ With TLS and SASL, clients use security.protocol=SASL_SSL; PLAIN without TLS sen
 Prints "listening on HOST:PORT" when ready; Ctrl-C or SIGTERM shuts down cleanly.
 `;
 
+/** Whether `address` ("host:port") only accepts connections from this machine. */
+function isLoopback(address: string): boolean {
+  const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export async function broker(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
     port: { type: 'string' },
@@ -103,6 +109,10 @@ export async function broker(args: string[]): Promise<number> {
     ...(tls ? { tls } : {}),
     onWarning: (m) => process.stderr.write(m + '\n'),
   });
+  if (!users && !isLoopback(running.address))
+    process.stderr.write(
+      `sluice broker: WARNING: listening on ${running.address} without authentication: anyone who can reach it can read and write every topic; set SLUICE_BROKER_USERS="user:password" to require SASL/PLAIN, or bind --host 127.0.0.1\n`,
+    );
   process.stdout.write(
     `sluice broker listening on ${running.address} (data ${dataDir}, fsync ${fsync}${tls ? ', TLS' : ''}${users ? `, SASL ${mechanisms.join('/')} for ${Object.keys(users).length} user(s)` : ''})\n`,
   );

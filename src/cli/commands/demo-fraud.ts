@@ -28,7 +28,8 @@ windowed features per customer and terminal -> ONNX model -> alert actions.
   --no-slo        no objectives
   --alerts-to URL also deliver each alert, deduplicated by its idempotency key, to
                   postgres://user@host:port/db[?table=NAME], http(s)://... (webhook; HMAC secret
-                  from SLUICE_WEBHOOK_SECRET), kafka://host:port/topic or file:path.jsonl
+                  from SLUICE_WEBHOOK_SECRET, required: =unsigned sends unsigned requests),
+                  kafka://host:port/topic or file:path.jsonl
   --from URL      read transactions from kafka://host:port/topic, mqtt://host:port/topic,
                   nats://host:port/subject, redis://host:port/stream or file:path(.ndjson|.csv)
                   instead of generating them; --events then stops after N records of this run

@@ -5,6 +5,7 @@ import {
   ProtocolError,
   RemoteModelError,
 } from '../serving-errors.js';
+import { redactUrls } from '../../stream/redact.js';
 
 /**
  * One HTTP request to a model server.
@@ -36,14 +37,15 @@ const RETRYABLE_STATUS = new Set([408, 502, 504]);
 export async function requestJson(req: JsonRequest): Promise<{ status: number; body: unknown }> {
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
   if (req.body !== undefined) headers['content-type'] = 'application/json';
+  const shown = redactUrls(req.url); // messages never carry a URL's password
   let res: Response;
   try {
     res = await fetch(req.url, { method: req.method, headers, body: req.body, signal: req.signal });
   } catch (cause) {
     if (req.signal?.aborted === true)
-      throw new InferenceAbortedError(`request to ${req.url} was aborted`, { cause: req.signal.reason });
+      throw new InferenceAbortedError(`request to ${shown} was aborted`, { cause: req.signal.reason });
     throw new RemoteModelError(
-      `could not reach the model server at ${req.url}: ${describe(cause)}; check that it is running`,
+      `could not reach the model server at ${shown}: ${describe(cause)}; check that it is running`,
       0,
       { cause, retryable: true },
     );
@@ -53,8 +55,8 @@ export async function requestJson(req: JsonRequest): Promise<{ status: number; b
     text = await res.text();
   } catch (cause) {
     if (req.signal?.aborted === true)
-      throw new InferenceAbortedError(`request to ${req.url} was aborted`, { cause: req.signal.reason });
-    throw new RemoteModelError(`the answer from ${req.url} broke off: ${describe(cause)}`, res.status, {
+      throw new InferenceAbortedError(`request to ${shown} was aborted`, { cause: req.signal.reason });
+    throw new RemoteModelError(`the answer from ${shown} broke off: ${describe(cause)}`, res.status, {
       cause,
       retryable: true,
     });
@@ -62,14 +64,14 @@ export async function requestJson(req: JsonRequest): Promise<{ status: number; b
   if (res.status === 503 || res.status === 429) {
     const after = Number(res.headers.get('retry-after'));
     throw new ModelOverloadedError(
-      `the model server at ${req.url} shed the request (HTTP ${res.status}: ${serverMessage(text)}); back off and retry`,
+      `the model server at ${shown} shed the request (HTTP ${res.status}: ${serverMessage(text)}); back off and retry`,
       res.status,
       Number.isFinite(after) && after >= 0 ? after * 1000 : undefined,
     );
   }
   if (res.status < 200 || res.status >= 300) {
     throw new RemoteModelError(
-      `the model server at ${req.url} answered HTTP ${res.status}: ${serverMessage(text)}`,
+      `the model server at ${shown} answered HTTP ${res.status}: ${serverMessage(text)}`,
       res.status,
       { retryable: RETRYABLE_STATUS.has(res.status) },
     );
@@ -78,7 +80,7 @@ export async function requestJson(req: JsonRequest): Promise<{ status: number; b
     return { status: res.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
   } catch (cause) {
     throw new ProtocolError(
-      `the model server at ${req.url} answered with invalid JSON: ${text.slice(0, 120)}`,
+      `the model server at ${shown} answered with invalid JSON: ${text.slice(0, 120)}`,
       {
         cause,
       },
@@ -101,5 +103,5 @@ function serverMessage(text: string): string {
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? err.message;
+  return redactUrls(cause?.code ?? cause?.message ?? err.message); // fetch quotes the URL
 }

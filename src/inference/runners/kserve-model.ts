@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor.js';
 import { validateInputs } from '../validate.js';
 import { requestJson } from './http-json.js';
 import { decodeInferResponse, encodeInferRequest, metadataFromKServe } from './kserve-codec.js';
+import { redactUrls } from '../../stream/redact.js';
 
 /**
  * Options of {@link KServeModel.connect}.
@@ -67,7 +68,7 @@ export class KServeModel implements Model {
   static async connect(o: KServeModelOptions): Promise<KServeModel> {
     if (typeof o.url !== 'string' || !/^https?:\/\//.test(o.url))
       throw new InvalidArgumentError(
-        `url is "${o.url}": pass the server's base URL, e.g. http://127.0.0.1:8000`,
+        `url is "${redactUrls(o.url)}": pass the server's base URL, e.g. http://127.0.0.1:8000`,
       );
     if (typeof o.model !== 'string' || o.model === '')
       throw new InvalidArgumentError('model is empty: pass the model name the server knows');
