@@ -6,7 +6,7 @@
 // as they come before the first checksummed line (an old file that a newer version appended to);
 // a line without a checksum after a checksummed one is damage.
 
-import { crc32c } from '../log/crc32c.js';
+import { crc32c } from '../core/crc32c.js';
 import type { LedgerEntry } from './ledger.js';
 
 const SUFFIX_HEAD = Buffer.from(',"crc32c":"');

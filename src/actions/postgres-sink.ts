@@ -3,7 +3,7 @@ import { requireOption, type StageContext } from '../stream/index.js';
 import { backoffDelay, resolveBackoff, sleep, type BackoffOptions } from './backoff.js';
 import { ActionError } from './errors.js';
 import type { ActionEntry, ActionSink, DeliveryResult } from './sink.js';
-import { redactUrls } from '../stream/redact.js';
+import { redactUrls } from '../core/redact.js';
 
 export const DEFAULT_ACTIONS_TABLE = 'sluice_actions';
 

@@ -7,7 +7,7 @@ import { kafkaSink } from './kafka-sink.js';
 import { postgresSink } from './postgres-sink.js';
 import type { ActionSink } from './sink.js';
 import { webhookSink, type WebhookSinkOptions } from './webhook-sink.js';
-import { redactUrls } from '../stream/redact.js';
+import { redactUrls } from '../core/redact.js';
 
 export const ACTION_SINK_SCHEMES = [
   'postgres://',

@@ -3,7 +3,7 @@ import { requireOption } from '../stream/index.js';
 import { backoffDelay, resolveBackoff, sleep, type BackoffOptions } from './backoff.js';
 import { ActionError } from './errors.js';
 import type { ActionEntry, ActionSink, DeliveryResult, Rejection } from './sink.js';
-import { redactUrls } from '../stream/redact.js';
+import { redactUrls } from '../core/redact.js';
 
 /**
  * Header carrying `t=<epoch ms>,v2=<hex HMAC-SHA256 of "<t>.<Idempotency-Key>\n<body>">`. The

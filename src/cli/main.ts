@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { SluiceError } from '../stream/index.js';
-import { redactUrls } from '../stream/redact.js';
+import { redactUrls } from '../core/redact.js';
 import { UsageError } from './args.js';
 import { BROKER_USAGE, broker } from './commands/broker.js';
 import { DEMO_ANOMALY_USAGE, demoAnomaly } from './commands/demo-anomaly.js';

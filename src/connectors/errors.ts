@@ -1,5 +1,5 @@
 import { SluiceError } from '../stream/index.js';
-import { redactUrls } from '../stream/redact.js';
+import { redactUrls } from '../core/redact.js';
 
 /** Stable codes of the connectors' errors; a code is never reused for another meaning. */
 export type ConnectorErrorCode =

@@ -12,7 +12,7 @@ import {
 } from '../stream/index.js';
 import { ConnectorError, hostOf } from './errors.js';
 import { logSource } from './log-source.js';
-import { redactUrls } from '../stream/redact.js';
+import { redactUrls } from '../core/redact.js';
 
 export interface MqttSourceOptions {
   /** mqtt://[user:password@]host:1883 (mqtts:// and ws:// work too). */

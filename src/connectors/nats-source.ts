@@ -19,7 +19,7 @@ import {
   type SourceOffsets,
 } from '../stream/index.js';
 import { ConnectorError } from './errors.js';
-import { redactUrls } from '../stream/redact.js';
+import { redactUrls } from '../core/redact.js';
 
 export interface NatsSourceOptions {
   /** nats://host:4222 (comma-separated for several). */

@@ -11,7 +11,7 @@ import {
 } from '../stream/index.js';
 import { ConnectorError, hostOf } from './errors.js';
 import { autoClaim, groupLag, idOffset, readGroup, type StreamEntry } from './redis-entries.js';
-import { redactUrls } from '../stream/redact.js';
+import { redactUrls } from '../core/redact.js';
 
 export interface RedisSourceOptions {
   /** redis://[user:password@]host:6379[/db] */

@@ -9,7 +9,7 @@ import { mqttSource } from './mqtt-source.js';
 import { natsSource } from './nats-source.js';
 import { redisSource } from './redis-source.js';
 import { KafkaUrlError, parseKafkaUrl, type KafkaUrl } from '../kafka-client/index.js';
-import { redactUrls } from '../stream/redact.js';
+import { redactUrls } from '../core/redact.js';
 
 export const SOURCE_SCHEMES = [
   'kafka://host:port/topic',

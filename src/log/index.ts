@@ -10,7 +10,7 @@ export {
 } from './partition.js';
 export { OffsetStore, type CommittedOffset, type OffsetCommit } from './offset-store.js';
 export { LogError, LogOffsetOutOfRangeError, LOG_ERROR_CODES, type LogErrorCode } from './errors.js';
-export { crc32c } from './crc32c.js';
+export { crc32c } from '../core/crc32c.js';
 export {
   encodeRecordBatch,
   readBatchHeader,

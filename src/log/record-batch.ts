@@ -20,7 +20,7 @@ import {
   OFF_PRODUCER_ID,
   OFF_RECORD_COUNT,
 } from './batch-layout.js';
-import { crc32c } from './crc32c.js';
+import { crc32c } from '../core/crc32c.js';
 import { LogError } from './errors.js';
 import type { BatchHeaderSummary, ProducerRecord } from './types.js';
 import {

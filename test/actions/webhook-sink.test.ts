@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { signWebhook, verifyWebhook, webhookSink, type ActionEntry } from '../../src/actions/index.js';
-import { redactUrls } from '../../src/stream/redact.js';
+import { redactUrls } from '../../src/core/redact.js';
 
 const entry = (i: number): ActionEntry => ({
   key: `p/hook/t-0@${i}`,

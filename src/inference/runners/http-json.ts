@@ -5,7 +5,7 @@ import {
   ProtocolError,
   RemoteModelError,
 } from '../serving-errors.js';
-import { redactUrls } from '../../stream/redact.js';
+import { redactUrls } from '../../core/redact.js';
 
 /**
  * One HTTP request to a model server.

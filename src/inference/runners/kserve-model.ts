@@ -5,7 +5,7 @@ import type { Tensor } from '../tensor.js';
 import { validateInputs } from '../validate.js';
 import { requestJson } from './http-json.js';
 import { decodeInferResponse, encodeInferRequest, metadataFromKServe } from './kserve-codec.js';
-import { redactUrls } from '../../stream/redact.js';
+import { redactUrls } from '../../core/redact.js';
 
 /**
  * Options of {@link KServeModel.connect}.
