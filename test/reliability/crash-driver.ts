@@ -27,8 +27,13 @@ export interface KillCyclesOptions {
   dataDir: string;
   cycles: number;
   seed: number;
-  /** Each run is killed `from + U[0, spread)` ms after it was started (or ends by itself first). */
-  killAfterMs: { from: number; spread: number };
+  /**
+   * Each run is killed `from + U[0, spread)` ms after it was started, or, with
+   * `after: 'first-progress'`, after its first progress line (the pipeline is up: start-up time
+   * on a loaded machine then cannot push every kill before the first checkpoint). A run that
+   * ends by itself first is not killed.
+   */
+  killAfterMs: { from: number; spread: number; after?: 'start' | 'first-progress' };
   /** Called after each kill (e.g. to note how far the stream had got). */
   onKilled?: (cycle: number) => void;
 }
@@ -37,13 +42,25 @@ export interface KillCyclesOptions {
 export async function killCycles(o: KillCyclesOptions): Promise<number[]> {
   const rand = rng(o.seed);
   const kills: number[] = [];
+  const onProgress = o.killAfterMs.after === 'first-progress';
   for (let cycle = 0; cycle < o.cycles; cycle++) {
-    const child = spawn(process.execPath, [bin, ...o.args, '--quiet', '--data', o.dataDir], {
-      stdio: 'ignore',
-    });
+    // Progress lines go to stderr unless --quiet; they are only read to find the first one.
+    const child = spawn(
+      process.execPath,
+      [bin, ...o.args, ...(onProgress ? [] : ['--quiet']), '--data', o.dataDir],
+      {
+        stdio: ['ignore', 'ignore', onProgress ? 'pipe' : 'ignore'],
+      },
+    );
     const exited = new Promise((r) => child.once('exit', r));
     const at = o.killAfterMs.from + Math.floor(rand() * o.killAfterMs.spread);
     kills.push(at);
+    if (onProgress) {
+      const up = new Promise<void>((r) =>
+        child.stderr!.setEncoding('utf8').on('data', (d: string) => d.includes('processed') && r()),
+      );
+      await Promise.race([up, exited]);
+    }
     await Promise.race([new Promise((r) => setTimeout(r, at)), exited]);
     child.kill('SIGKILL');
     await exited;
