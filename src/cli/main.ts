@@ -6,6 +6,7 @@ import { DEMO_ANOMALY_USAGE, demoAnomaly } from './commands/demo-anomaly.js';
 import { DEMO_FRAUD_USAGE, demoFraud } from './commands/demo-fraud.js';
 import { DEMO_RECS_USAGE, demoRecs } from './commands/demo-recs.js';
 import { DLQ_USAGE, dlq } from './commands/dlq.js';
+import { LOG_CHECK_USAGE, logCheck } from './commands/log-check.js';
 import { RUN_USAGE, run } from './commands/run.js';
 import { TRAIN_FRAUD_USAGE, trainFraud } from './commands/train-fraud.js';
 
@@ -19,6 +20,7 @@ Usage:
   sluice run PIPELINE.ts [--workers N] [--brokers host:port,...] [--group ID] [--json]
   sluice broker [--port 9092] [--host 127.0.0.1] [--data DIR] [--partitions N] [--fsync batch|interval|never]
   sluice dlq list|show|replay --data DIR [--topic fraud.dlq]
+  sluice log check --data DIR [--repair] [--json]
   sluice help [command]
   sluice --version
 
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
   'train fraud': { usage: TRAIN_FRAUD_USAGE, run: trainFraud },
   broker: { usage: BROKER_USAGE, run: broker },
   dlq: { usage: DLQ_USAGE, run: dlq },
+  'log check': { usage: LOG_CHECK_USAGE, run: logCheck },
   run: { usage: RUN_USAGE, run },
 };
 
