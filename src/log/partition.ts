@@ -205,6 +205,24 @@ export class Partition {
     return EMPTY;
   }
 
+  /**
+   * {@link readBatches}, with each batch's CRC-32C checked (what the broker serves): cut before
+   * the first damaged batch, and LOG_CORRUPT when the first batch itself is damaged, so a damaged
+   * batch is never served and a consumer stops at it with a clear error.
+   */
+  readVerifiedBatches(offset: number, maxBytes = 1 << 20): Buffer {
+    const data = this.readBatches(offset, maxBytes);
+    let pos = 0;
+    while (pos < data.length) {
+      if (!verifyBatchCrc(data, pos)) {
+        if (pos === 0) throw this.damagedBatch(data, 0);
+        return data.subarray(0, pos);
+      }
+      pos += data.readInt32BE(pos + OFF_BATCH_LENGTH) + LOG_OVERHEAD;
+    }
+    return data;
+  }
+
   /** Offset of the first record with timestamp >= `timestamp`, or undefined when there is none. */
   offsetForTimestamp(timestamp: number): number | undefined {
     this.checkOpen();

@@ -244,12 +244,13 @@ export class Segment {
     if (result.problem !== null || result.nextOffset !== expectedNext) {
       // Reads stop at the damage with LOG_CORRUPT rather than skip its records unseen.
       this.damagedFrom = result.end;
-      this.damageReason = result.problem ?? `records ${result.nextOffset}..${expectedNext - 1} are missing`;
+      const problem = result.problem ?? `records ${result.nextOffset}..${expectedNext - 1} are missing`;
+      this.damageReason = `offset ${result.nextOffset}: ${problem}`;
       this.size = fileSize;
       this.nextOffset = expectedNext;
       this.config.warn(
         `sluice log: ${this.logPath} is damaged at file position ${result.end} (offset ${result.nextOffset}, ` +
-          `next segment starts at ${expectedNext}): ${this.damageReason}. Reads from there fail until ` +
+          `next segment starts at ${expectedNext}): ${problem}. Reads from there fail until ` +
           `"sluice log check --data ${dirname(this.dir)} --repair" sets the damage aside (with a report); ` +
           'restore the file from a replica or backup to get those records back.',
       );
