@@ -15,6 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { LocalStateDb } from '../../src/connectors/scale/partition-state.js';
 import { LmdbCheckpointStore, SluiceError } from '../../src/stream/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-state-damage-'));
@@ -114,4 +115,19 @@ test('open with rebuild sets a damaged store aside and starts empty', async () =
   }
   assert.ok(existsSync(path));
   assert.equal(readdirSync(tmp).filter((n) => n.startsWith('rebuild.set-aside-')).length, 1);
+});
+
+test('a scaled-out worker refuses a damaged local state file (sluice run --data)', async () => {
+  const path = join(tmp, 'worker');
+  const db = LocalStateDb.open(path);
+  db.partition(0).apply(Array.from({ length: 2000 }, (_, i) => ({ ns: 'n', key: `k${i}`, value: i })));
+  await db.close();
+  const bytes = readFileSync(join(path, 'data.mdb'));
+  bytes.fill(0, 0, 2 * 4096);
+  writeFileSync(join(path, 'data.mdb'), bytes);
+  assert.throws(
+    () => LocalStateDb.open(path),
+    (e: unknown) =>
+      e instanceof SluiceError && /local state .* is damaged: meta page 0 .*changelog topics/.test(e.message),
+  );
 });
