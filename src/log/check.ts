@@ -56,7 +56,14 @@ export const QUARANTINE_DIR = 'quarantine';
 export function checkLog(dir: string, opts: { repair?: boolean } = {}): LogCheckReport {
   const unlock = lockDir(dir);
   try {
-    const report: LogCheckReport = { dir, partitions: 0, segments: 0, batches: 0, damage: [], repaired: false };
+    const report: LogCheckReport = {
+      dir,
+      partitions: 0,
+      segments: 0,
+      batches: 0,
+      damage: [],
+      repaired: false,
+    };
     for (const [topic, count] of readTopics(dir)) {
       for (let p = 0; p < count; p++) {
         const partDir = join(dir, `${topic}-${p}`);
@@ -72,7 +79,13 @@ export function checkLog(dir: string, opts: { repair?: boolean } = {}): LogCheck
   }
 }
 
-function checkPartition(dir: string, topic: string, p: number, report: LogCheckReport, repair: boolean): void {
+function checkPartition(
+  dir: string,
+  topic: string,
+  p: number,
+  report: LogCheckReport,
+  repair: boolean,
+): void {
   const name = `${topic}-${p}`;
   const partDir = join(dir, name);
   const bases = readdirSync(partDir)
@@ -97,7 +110,11 @@ function checkPartition(dir: string, topic: string, p: number, report: LogCheckR
       d.toOffset === null && nextBase !== null ? { ...d, toOffset: nextBase } : d,
     );
     const last = ranges[ranges.length - 1];
-    if (nextBase !== null && result.nextOffset < nextBase && (last === undefined || last.toOffset !== nextBase)) {
+    if (
+      nextBase !== null &&
+      result.nextOffset < nextBase &&
+      (last === undefined || last.toOffset !== nextBase)
+    ) {
       // Whole batches missing at the end of a closed segment (a file cut short at a batch boundary).
       ranges.push({
         position: bytes.length,
@@ -109,18 +126,16 @@ function checkPartition(dir: string, topic: string, p: number, report: LogCheckR
       });
     }
     if (ranges.length === 0) continue;
-    const found = ranges.map(
-      (d): LogDamage => ({
-        topic,
-        partition: p,
-        segment: join(name, file),
-        position: d.position,
-        bytes: d.bytes,
-        fromOffset: d.fromOffset,
-        toOffset: d.toOffset,
-        reason: d.reason,
-      }),
-    );
+    const found = ranges.map((d): LogDamage => ({
+      topic,
+      partition: p,
+      segment: join(name, file),
+      position: d.position,
+      bytes: d.bytes,
+      fromOffset: d.fromOffset,
+      toOffset: d.toOffset,
+      reason: d.reason,
+    }));
     if (repair) setAside(dir, name, file, bytes, ranges, found);
     report.damage.push(...found);
   }

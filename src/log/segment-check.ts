@@ -100,7 +100,14 @@ export function checkSegmentBytes(buf: Buffer, baseOffset: number): SegmentCheck
     const resume = nextSoundBatch(buf, pos + 1, expected);
     const end = resume < 0 ? buf.length : resume;
     const toOffset = resume < 0 ? null : readInt64BE(buf, resume);
-    damage.push({ position: pos, bytes: end - pos, fromOffset: expected, toOffset, reason, prevMaxTimestamp });
+    damage.push({
+      position: pos,
+      bytes: end - pos,
+      fromOffset: expected,
+      toOffset,
+      reason,
+      prevMaxTimestamp,
+    });
     if (toOffset === null) break;
     expected = toOffset;
     pos = resume;

@@ -108,7 +108,9 @@ test('checkLog lists every damaged batch; --repair sets them aside and the log r
   fill(log.partition('orders', 1), 4);
   log.close();
   const part = join(dir, 'orders-0');
-  const segments = readdirSync(part).filter((n) => n.endsWith('.log')).sort();
+  const segments = readdirSync(part)
+    .filter((n) => n.endsWith('.log'))
+    .sort();
   assert.ok(segments.length >= 3, `several segments (${segments.length})`);
   // A changed value in a closed segment, and a broken header (batchLength) in another.
   const first = join(part, segments[0]);
@@ -134,7 +136,9 @@ test('checkLog lists every damaged batch; --repair sets them aside and the log r
       ['orders', 0, join('orders-0', segments[1]), secondBase + 5, secondBase + 10],
     ],
   );
-  assert.ok(report.damage[0].position <= valuePos && valuePos < report.damage[0].position + report.damage[0].bytes);
+  assert.ok(
+    report.damage[0].position <= valuePos && valuePos < report.damage[0].position + report.damage[0].bytes,
+  );
   assert.equal(report.damage[1].position, headerBatchPos);
   assert.match(report.damage[0].reason, /CRC-32C/);
   assert.match(report.damage[1].reason, /batchLength/);
@@ -144,7 +148,9 @@ test('checkLog lists every damaged batch; --repair sets them aside and the log r
   assert.equal(repaired.damage.length, 2);
   const quarantined = readFileSync(join(dir, repaired.damage[0].quarantined!));
   assert.equal(quarantined.length, repaired.damage[0].bytes);
-  const lines = readFileSync(join(dir, 'quarantine', 'report.jsonl'), 'utf8').trim().split('\n');
+  const lines = readFileSync(join(dir, 'quarantine', 'report.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   assert.equal(lines.length, 2);
   assert.equal(JSON.parse(lines[1]).fromOffset, secondBase + 5);
 

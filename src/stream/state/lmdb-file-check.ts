@@ -76,8 +76,10 @@ export function lmdbFileProblem(dir: string): string | null {
     const pageSize = first.pageSize;
     if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0)
       return `meta page 0 gives page size ${pageSize}, not a power of two from 512 to 65536`;
-    if (size < 2 * pageSize) return `the file has ${size} bytes, less than its two ${pageSize}-byte meta pages (truncated)`;
-    if (size % pageSize !== 0) return `the file has ${size} bytes, not a whole number of ${pageSize}-byte pages (truncated)`;
+    if (size < 2 * pageSize)
+      return `the file has ${size} bytes, less than its two ${pageSize}-byte meta pages (truncated)`;
+    if (size % pageSize !== 0)
+      return `the file has ${size} bytes, not a whole number of ${pageSize}-byte pages (truncated)`;
     const second = readMeta(fd, 1, pageSize);
     if (typeof second === 'string') return second;
     const meta = second.txnid > first.txnid ? second : first;

@@ -78,7 +78,10 @@ export class LmdbCheckpointStore implements CheckpointStore {
     try {
       actual = checksumOf(this.entries(pipeline));
     } catch (e) {
-      throw damaged(this.path, `the state of pipeline ${pipeline} cannot be decoded (${(e as Error).message})`);
+      throw damaged(
+        this.path,
+        `the state of pipeline ${pipeline} cannot be decoded (${(e as Error).message})`,
+      );
     }
     // A store written before checksums existed has none yet: start from what it holds.
     if (stored !== undefined && (stored.entries !== actual.entries || stored.sum !== actual.sum)) {
