@@ -167,3 +167,34 @@ test('checkLog lists every damaged batch; --repair sets them aside and the log r
   assert.equal(p0.append([{ value: Buffer.from('v-150') }]).baseOffset, 150);
   assert.ok(existsSync(join(dir, 'quarantine', 'orders-0')));
 });
+
+test('a broken batch header in a closed segment: reads fail with advice that helps, for good until repaired', (t) => {
+  const dir = tempDir(t);
+  for (const indexIntervalBytes of [4096, 100]) {
+    const part = join(dir, `orders-${indexIntervalBytes}`);
+    const opts: PartitionOptions = {
+      segmentBytes: 600,
+      indexIntervalBytes,
+      fsync: 'never',
+      onWarning: () => {},
+    };
+    const p = Partition.open(part, opts);
+    fill(p, 12);
+    p.close();
+    const first = join(part, '00000000000000000000.log');
+    const bytes = readFileSync(first);
+    bytes.writeInt32BE(7, bytes.readInt32BE(8) + 12 + 8); // the second batch's batchLength
+    writeFileSync(first, bytes);
+    const q = Partition.open(part, opts);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      assert.throws(
+        () => q.read(5),
+        (err: unknown) =>
+          err instanceof LogError &&
+          err.code === 'LOG_CORRUPT' &&
+          err.message.includes(`sluice log check --data ${dir}`),
+      );
+    }
+    q.close();
+  }
+});

@@ -107,7 +107,7 @@ describe('damaged stored data under sluice demo fraud', () => {
 
     const repair = sluice(['log', 'check', '--data', logDir, '--repair']);
     assert.equal(repair.status, 0, repair.stderr);
-    assert.match(repair.stdout, /1 damaged ranges set aside/);
+    assert.match(repair.stdout, /1 damaged range set aside/);
     assert.equal(sluice(['log', 'check', '--data', logDir]).status, 0, 'a repaired log checks clean');
 
     const after = demo(logDir, '--rebuild-state');

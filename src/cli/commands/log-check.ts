@@ -40,13 +40,14 @@ function text(r: LogCheckReport): string {
       `${d.topic}-${d.partition}  ${d.segment} @${d.position} (${d.bytes} bytes)  offsets ${offsets(d)}: ${d.reason}` +
       (d.quarantined ? `  -> ${d.quarantined}` : ''),
   );
+  const ranges = `${r.damage.length} damaged range${r.damage.length === 1 ? '' : 's'}`;
   const summary =
     `checked ${r.partitions} partitions, ${r.segments} segments, ${r.batches} sound batches in ${r.dir}: ` +
     (r.damage.length === 0
       ? 'no damage'
       : r.repaired
-        ? `${r.damage.length} damaged ranges set aside (report in ${join(r.dir, 'quarantine', 'report.jsonl')})`
-        : `${r.damage.length} damaged ranges; run again with --repair to set them aside`);
+        ? `${ranges} set aside (report in ${join(r.dir, 'quarantine', 'report.jsonl')})`
+        : `${ranges}; run again with --repair to set them aside`);
   return [...lines, summary].join('\n') + '\n';
 }
 
