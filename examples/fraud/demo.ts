@@ -52,6 +52,11 @@ export interface FraudDemoOptions extends PopulationOptions {
   /** Days at the stream's start left out of the quality figures (windows filling up). */
   warmupDays?: number;
   checkpointIntervalMs?: number;
+  /**
+   * Set the state store aside (it is damaged) and rebuild it by replaying the log from the start;
+   * the ledger keeps actions from happening twice.
+   */
+  rebuildState?: boolean;
   onProgress?: (p: ProgressSnapshot) => void;
   /** Called once the pipeline runs, with a handle to stop it (Ctrl-C). */
   onStart?: (run: PipelineRun) => void;
@@ -248,7 +253,7 @@ async function runPipeline(
   if (p.featureNames.join() !== MODEL_INPUTS.slice(3).join())
     throw new Error(`feature order changed: ${p.featureNames.join()}`);
 
-  const store = LmdbCheckpointStore.open(join(opts.dataDir, 'state'));
+  const store = LmdbCheckpointStore.open(join(opts.dataDir, 'state'), { rebuild: opts.rebuildState });
   const run = p.run({
     checkpoints: store,
     checkpointIntervalMs: opts.checkpointIntervalMs ?? 1000,

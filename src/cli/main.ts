@@ -8,6 +8,7 @@ import { DEMO_FRAUD_USAGE, demoFraud } from './commands/demo-fraud.js';
 import { DEMO_RECS_USAGE, demoRecs } from './commands/demo-recs.js';
 import { DLQ_USAGE, dlq } from './commands/dlq.js';
 import { INGEST_USAGE, ingest } from './commands/ingest.js';
+import { LOG_CHECK_USAGE, logCheck } from './commands/log-check.js';
 import { RUN_USAGE, run } from './commands/run.js';
 import { TRAIN_FRAUD_USAGE, trainFraud } from './commands/train-fraud.js';
 
@@ -22,6 +23,7 @@ Usage:
   sluice broker [--port 9092] [--host 127.0.0.1] [--data DIR] [--partitions N] [--fsync batch|interval|never]
   sluice dlq list|show|replay --data DIR [--topic fraud.dlq]
   sluice ingest URL --to TOPIC [--data DIR] [--port N]
+  sluice log check --data DIR [--repair] [--json]
   sluice help [command]
   sluice --version
 
@@ -37,6 +39,7 @@ const COMMANDS: Record<string, Command> = {
   broker: { usage: BROKER_USAGE, run: broker },
   dlq: { usage: DLQ_USAGE, run: dlq },
   ingest: { usage: INGEST_USAGE, run: ingest },
+  'log check': { usage: LOG_CHECK_USAGE, run: logCheck },
   run: { usage: RUN_USAGE, run },
 };
 

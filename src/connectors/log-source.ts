@@ -82,8 +82,12 @@ export function logSource(opts: LogSourceOptions): Source<Buffer | null> {
           const part = log.partition(topic, p);
           const offset = next.get(p)!;
           if (offset >= part.highWatermark) continue;
-          const { records } = part.read(offset, readBytes);
-          if (records.length === 0) continue;
+          const { records, nextOffset } = part.read(offset, readBytes);
+          if (records.length === 0) {
+            // Only empty batches (offsets set aside by "sluice log check --repair"): step over them.
+            next.set(p, nextOffset);
+            continue;
+          }
           buf = { records, at: 0 };
           pending.set(p, buf);
         }

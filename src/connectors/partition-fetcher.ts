@@ -124,6 +124,8 @@ export class PartitionFetcher {
               });
               next = offset + 1;
             }
+            // An empty batch (offsets a log repair set aside) holds no records but is stepped over.
+            next = Math.max(next, Number(batch.firstOffset) + batch.lastOffsetDelta + 1);
           }
           this.next.set(p, next);
         }

@@ -1,6 +1,11 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of Kafka RecordBatch v2.
 // Slicing-by-8: eight 256-entry tables let the loop consume 8 bytes per step instead of 1,
 // which is several times faster in V8 than the byte-at-a-time table loop.
+// Every read checks each batch's CRC, so large ranges go to the native (SSE 4.2) implementation
+// of @node-rs/crc32 where it is installed (an optional dependency of @platformatic/kafka, so
+// normally present): 3.5x the JS loop's speed on 110 KB batches. Without it the JS loop is used.
+
+import { createRequire } from 'node:module';
 
 const POLY = 0x82f63b78;
 
@@ -25,6 +30,20 @@ function buildTables(): Int32Array {
   return t;
 }
 
+type NativeCrc32c = (data: Uint8Array, initialState?: number) => number;
+
+// Below this a native call (~1.3 us of N-API overhead) costs more than the JS loop saves.
+const NATIVE_MIN_BYTES = 4096;
+let native: NativeCrc32c | null | undefined; // undefined: not looked for yet
+
+function loadNative(): NativeCrc32c | null {
+  try {
+    return (createRequire(import.meta.url)('@node-rs/crc32') as { crc32c: NativeCrc32c }).crc32c;
+  } catch {
+    return null; // not installed for this platform: the JS loop does the work
+  }
+}
+
 /**
  * CRC-32C of `buf[start, end)`. Pass the previous result as `seed` to continue a checksum
  * over several ranges.
@@ -37,6 +56,15 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length, seed = 0): 
   if (start < 0 || end > buf.length || start > end) {
     throw new RangeError(`crc32c range [${start}, ${end}) is outside the buffer (length ${buf.length})`);
   }
+  if (end - start >= NATIVE_MIN_BYTES) {
+    if (native === undefined) native = loadNative();
+    if (native !== null) return native(buf.subarray(start, end), seed) >>> 0;
+  }
+  return crc32cJs(buf, start, end, seed);
+}
+
+/** The JS slicing-by-8 loop; exported for the test that holds the native path to it. */
+export function crc32cJs(buf: Uint8Array, start: number, end: number, seed: number): number {
   let crc = ~seed;
   let i = start;
   const end8 = end - ((end - start) % 8);

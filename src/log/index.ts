@@ -11,6 +11,7 @@ export {
 export { OffsetStore, type CommittedOffset, type OffsetCommit } from './offset-store.js';
 export { LogError, LogOffsetOutOfRangeError, LOG_ERROR_CODES, type LogErrorCode } from './errors.js';
 export { crc32c } from '../core/crc32c.js';
+export { checkLog, QUARANTINE_DIR, type LogCheckReport, type LogDamage } from './check.js';
 export {
   encodeRecordBatch,
   readBatchHeader,

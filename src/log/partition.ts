@@ -3,7 +3,7 @@
 // RecordBatch per call, written with one write.
 
 import { mkdirSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import {
   ATTR_CONTROL,
   LOG_OVERHEAD,
@@ -20,7 +20,7 @@ import {
   type PartitionOptions,
   type ResolvedPartitionOptions,
 } from './partition-options.js';
-import { encodeRecordBatch } from './record-batch.js';
+import { encodeRecordBatch, verifyBatchCrc } from './record-batch.js';
 import { decodeRecordsInto } from './record-batch-decode.js';
 import { deleteSegment, expiredPrefix } from './retention.js';
 import { openSegments } from './segment-files.js';
@@ -159,6 +159,8 @@ export class Partition {
   /**
    * Reads records from `offset` on: whole batches up to `maxBytes` (at least one batch when one
    * exists), from one segment, skipping the records of the first batch that precede `offset`.
+   * Every batch's CRC-32C is checked before it is decoded: a damaged batch throws LOG_CORRUPT
+   * naming the partition and its offsets, and none of its records are returned.
    */
   read(offset: number, maxBytes = 1 << 20): ReadResult {
     const data = this.readBatches(offset, maxBytes);
@@ -166,6 +168,9 @@ export class Partition {
     let nextOffset = offset;
     let pos = 0;
     while (pos < data.length) {
+      // Once per batch over the raw stored bytes (before any decompression), as Kafka's
+      // consumers do with check.crcs: ~1 GB/s, a small share of decoding's cost.
+      if (!verifyBatchCrc(data, pos)) throw this.damagedBatch(data, pos);
       nextOffset = readInt64BE(data, pos) + data.readInt32BE(pos + OFF_LAST_OFFSET_DELTA) + 1;
       if ((data.readInt16BE(pos + OFF_ATTRIBUTES) & ATTR_CONTROL) === 0)
         pos = decodeRecordsInto(data, pos, records, offset);
@@ -198,6 +203,24 @@ export class Partition {
       if (data !== null) return data;
     }
     return EMPTY;
+  }
+
+  /**
+   * {@link readBatches}, with each batch's CRC-32C checked (what the broker serves): cut before
+   * the first damaged batch, and LOG_CORRUPT when the first batch itself is damaged, so a damaged
+   * batch is never served and a consumer stops at it with a clear error.
+   */
+  readVerifiedBatches(offset: number, maxBytes = 1 << 20): Buffer {
+    const data = this.readBatches(offset, maxBytes);
+    let pos = 0;
+    while (pos < data.length) {
+      if (!verifyBatchCrc(data, pos)) {
+        if (pos === 0) throw this.damagedBatch(data, 0);
+        return data.subarray(0, pos);
+      }
+      pos += data.readInt32BE(pos + OFF_BATCH_LENGTH) + LOG_OVERHEAD;
+    }
+    return data;
   }
 
   /** Offset of the first record with timestamp >= `timestamp`, or undefined when there is none. */
@@ -282,6 +305,18 @@ export class Partition {
       }
     }, this.opts.fsyncIntervalMs);
     this.flushTimer.unref();
+  }
+
+  private damagedBatch(data: Buffer, pos: number): LogError {
+    const base = readInt64BE(data, pos);
+    const last = base + data.readInt32BE(pos + OFF_LAST_OFFSET_DELTA);
+    return new LogError(
+      'LOG_CORRUPT',
+      `partition ${this.name}: the stored batch holding offsets ${base}..${last} fails its CRC-32C check, so its ` +
+        'bytes changed after they were written (disk damage or an edit); none of its records were used. ' +
+        `Stop what uses the log, then run "sluice log check --data ${dirname(this.dir)}" to list the damage and ` +
+        'add --repair to set the damaged batches aside (their offsets are then skipped)',
+    );
   }
 
   private segmentIndexFor(offset: number): number {

@@ -33,7 +33,7 @@ function corrupt(baseOffset: number, what: string): LogError {
   return new LogError(
     'LOG_CORRUPT',
     `RecordBatch at offset ${baseOffset} is malformed: ${what}. The bytes were damaged or not written as RecordBatch v2; ` +
-      'on disk, reopen the partition so recovery cuts the damaged tail',
+      'in a log on disk, "sluice log check --data DIR" lists the damaged batches and --repair sets them aside',
   );
 }
 

@@ -4,7 +4,7 @@
 // sync calls avoid a promise per batch on the hot path.
 
 import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, writevSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   BATCH_HEADER_SIZE,
   LOG_OVERHEAD,
@@ -15,6 +15,7 @@ import {
 import { LogError } from './errors.js';
 import { ioError, openReadWrite, readFully, writeFully } from './fs-util.js';
 import { OffsetIndex } from './offset-index.js';
+import { nextSoundBatch } from './segment-check.js';
 import { scanBatches, type ScanResult } from './segment-scan.js';
 import { TimeIndex } from './time-index.js';
 import { readInt64BE } from './varint.js';
@@ -50,6 +51,9 @@ export class Segment {
   /** Largest record timestamp in the segment, -1 when unknown or empty. */
   maxTimestamp = -1;
   private lastIndexedPos = 0;
+  /** File position of the first damaged byte of a sealed segment (Infinity: none found). */
+  private damagedFrom = Infinity;
+  private damageReason = '';
   private indexed = false;
 
   private constructor(
@@ -90,6 +94,7 @@ export class Segment {
     const fileSize = this.size;
     const result = this.loadIndexesAndScan(fileSize);
     if (result.problem === null) return 0;
+    this.refuseCutBeforeSoundBatches(result, fileSize);
     const cut = fileSize - result.end;
     try {
       ftruncateSync(this.fd, result.end);
@@ -104,6 +109,25 @@ export class Segment {
         'fully written (crash or torn write) and are gone; appends continue from there.',
     );
     return cut;
+  }
+
+  /**
+   * A torn write leaves damage only at the very end. Sound batches after the damaged one mean the
+   * middle of the file changed (a bad sector, an edit): cutting there would drop good records,
+   * so opening stops and says how to set the damage aside instead.
+   */
+  private refuseCutBeforeSoundBatches(result: ScanResult, fileSize: number): void {
+    const rest = Buffer.allocUnsafe(fileSize - result.end);
+    if (this.read(rest, rest.length, result.end) < rest.length) return;
+    const resume = nextSoundBatch(rest, 1, result.nextOffset);
+    if (resume < 0) return;
+    throw new LogError(
+      'LOG_CORRUPT',
+      `${this.logPath} is damaged at file position ${result.end} (offset ${result.nextOffset}): ${result.problem}; ` +
+        `sound batches follow at position ${result.end + resume}, so this is not a torn write and recovery keeps ` +
+        `them rather than cut the file. Run "sluice log check --data ${dirname(this.dir)} --repair" to set the ` +
+        'damaged batches aside (with a report), then start again',
+    );
   }
 
   /** Appends one batch (`head` + optional `rest`, already carrying its final offsets) in one write. */
@@ -147,6 +171,7 @@ export class Segment {
     let blockLen = 0;
     let firstSize: number;
     for (;;) {
+      if (pos >= this.damagedFrom) throw this.damaged(pos);
       if (pos >= end) return null;
       let rel = pos - blockStart;
       if (blockLen === 0 || rel < 0 || rel + BATCH_HEADER_SIZE > blockLen) {
@@ -214,12 +239,20 @@ export class Segment {
   ensureIndexed(): void {
     if (this.indexed) return;
     const expectedNext = this.nextOffset;
-    const result = this.loadIndexesAndScan(this.size);
+    const fileSize = this.size;
+    const result = this.loadIndexesAndScan(fileSize);
     if (result.problem !== null || result.nextOffset !== expectedNext) {
+      // Reads stop at the damage with LOG_CORRUPT rather than skip its records unseen.
+      this.damagedFrom = result.end;
+      const problem = result.problem ?? `records ${result.nextOffset}..${expectedNext - 1} are missing`;
+      this.damageReason = `offset ${result.nextOffset}: ${problem}`;
+      this.size = fileSize;
+      this.nextOffset = expectedNext;
       this.config.warn(
         `sluice log: ${this.logPath} is damaged at file position ${result.end} (offset ${result.nextOffset}, ` +
-          `next segment starts at ${expectedNext}): ${result.problem ?? 'records are missing'}. Reads skip the ` +
-          'damaged range; restore the file from a replica or backup to get those records back.',
+          `next segment starts at ${expectedNext}): ${problem}. Reads from there fail until ` +
+          `"sluice log check --data ${dirname(this.dir)} --repair" sets the damage aside (with a report); ` +
+          'restore the file from a replica or backup to get those records back.',
       );
     }
     this.flushIndexes();
@@ -290,8 +323,11 @@ export class Segment {
   private damaged(pos: number): LogError {
     return new LogError(
       'LOG_CORRUPT',
-      `${this.logPath} holds no valid batch at file position ${pos}; the file was changed behind the log's back. ` +
-        'Close the log and reopen it so recovery can check the segment',
+      `${this.logPath} holds no valid batch at file position ${pos}` +
+        (pos >= this.damagedFrom ? ` (${this.damageReason})` : '') +
+        "; the file was changed behind the log's back. " +
+        `Stop what uses the log, then run "sluice log check --data ${dirname(this.dir)}" to list the damage and ` +
+        'add --repair to set the damaged part aside',
     );
   }
 }

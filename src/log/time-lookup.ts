@@ -1,6 +1,7 @@
 // Finding an offset by timestamp (what Kafka's ListOffsets asks) within one segment.
 
 import { ATTR_CODEC_MASK, OFF_ATTRIBUTES, OFF_LAST_OFFSET_DELTA, OFF_MAX_TIMESTAMP } from './batch-layout.js';
+import { verifyBatchCrc } from './record-batch.js';
 import { decodeRecordsInto } from './record-batch-decode.js';
 import type { Segment } from './segment.js';
 import type { LogRecord } from './types.js';
@@ -17,7 +18,8 @@ export function findOffsetByTimestamp(seg: Segment, timestamp: number): number |
     if (data === null) return undefined;
     const base = readInt64BE(data, 0);
     if (readInt64BE(data, OFF_MAX_TIMESTAMP) >= timestamp) {
-      if ((data.readInt16BE(OFF_ATTRIBUTES) & ATTR_CODEC_MASK) !== 0) return base; // cannot look inside
+      // Compressed or damaged (CRC mismatch): the records cannot be looked at, the batch's start is the answer.
+      if ((data.readInt16BE(OFF_ATTRIBUTES) & ATTR_CODEC_MASK) !== 0 || !verifyBatchCrc(data)) return base;
       const records: LogRecord[] = [];
       decodeRecordsInto(data, 0, records, offset);
       for (const r of records) if (r.timestamp >= timestamp) return r.offset;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { crc32c } from '../../src/log/index.js';
+import { crc32cJs } from '../../src/core/crc32c.js';
 
 // Bit-at-a-time reference, independent of the table code under test.
 function reference(buf: Uint8Array): number {
@@ -39,4 +40,21 @@ test('crc32c continues from a seed', () => {
 
 test('crc32c rejects a range outside the buffer', () => {
   assert.throws(() => crc32c(Buffer.alloc(4), 0, 5), RangeError);
+});
+
+test('crc32c over large ranges (the native path where installed) equals the JS loop and the reference', () => {
+  const data = randomBytes(70_000);
+  for (const [start, end] of [
+    [0, 4096],
+    [3, 4100],
+    [21, 70_000],
+    [1, 65_537],
+  ]) {
+    const want = reference(data.subarray(start, end));
+    assert.equal(crc32c(data, start, end), want);
+    assert.equal(crc32cJs(data, start, end, 0), want);
+  }
+  // Continuing from a seed across the native/JS boundary.
+  assert.equal(crc32c(data, 5000, 70_000, crc32c(data, 0, 5000)), reference(data));
+  assert.equal(crc32c(data, 100, 70_000, crc32c(data, 0, 100)), reference(data));
 });

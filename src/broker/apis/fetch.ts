@@ -87,7 +87,10 @@ function collect(req: Request, ctx: RequestContext): { response: Response; bytes
       }
       if (p.fetchOffset === part.highWatermark || budget <= 0) return out;
       try {
-        const data = part.readBatches(p.fetchOffset, Math.min(Math.max(p.partitionMaxBytes, 0), budget));
+        const data = part.readVerifiedBatches(
+          p.fetchOffset,
+          Math.min(Math.max(p.partitionMaxBytes, 0), budget),
+        );
         // Only the first non-empty partition may exceed the response's max_bytes.
         if (bytes > 0 && data.length > budget) return out;
         out.records = data;

@@ -40,6 +40,9 @@ windowed features per customer and terminal -> ONNX model -> alert actions.
                   columns ignored); --events caps the rows read (default: the whole file)
   --features-out FILE.csv
                   also write each transaction's 15 model inputs with the handbook's column names
+  --rebuild-state set the state store aside (DIR/state -> DIR/state.set-aside-TIME) and rebuild it
+                  by replaying the log from the start: the fix when the state is reported damaged;
+                  actions already taken are not repeated
   --model PATH    score with this ONNX model (its .json description beside it), e.g. one from
                   "sluice train fraud --model gbt --out PATH" (default examples/fraud/model.onnx)
 `;
@@ -64,6 +67,7 @@ export async function demoFraud(args: string[]): Promise<number> {
     input: { type: 'string' },
     'features-out': { type: 'string' },
     model: { type: 'string' },
+    'rebuild-state': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -119,6 +123,7 @@ export async function demoFraud(args: string[]): Promise<number> {
         ? undefined
         : resolve(stringFlag(values['features-out'], 'features-out', '')),
     ...(modelPath ? { modelPath, modelInfoPath: modelPath.replace(/\.onnx$/, '') + '.json' } : {}),
+    rebuildState: values['rebuild-state'] === true,
     dashboard: values['no-dashboard'] ? undefined : { port: dashboardPort },
     onDashboard: (url) => process.stderr.write(`dashboard: ${url} (Prometheus: ${url}metrics)\n`),
     slo,

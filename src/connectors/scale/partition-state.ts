@@ -5,7 +5,8 @@
 // no other owner has claimed past.
 
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { RecordKey } from '../../stream/index.js';
+import { SluiceError, type RecordKey } from '../../stream/index.js';
+import { lmdbFileProblem } from '../../stream/state/lmdb-file-check.js';
 
 /** One key's new value (undefined: deleted). */
 export interface StateEntry {
@@ -84,6 +85,15 @@ export class LocalStateDb {
   ) {}
 
   static open(path: string): LocalStateDb {
+    // A damaged file would crash the process inside LMDB (SIGBUS, SIGSEGV): refuse it instead.
+    const problem = lmdbFileProblem(path);
+    if (problem !== null) {
+      throw new SluiceError(
+        'SLUICE_CHECKPOINT',
+        `the local state at ${path} is damaged: ${problem} in data.mdb. Move ${path} aside and start the ` +
+          "worker again: it restores its partitions' state from the changelog topics",
+      );
+    }
     const root = open({ path, maxDbs: 2, mapSize: 2 ** 36, noSync: true, encoding: 'msgpack' });
     const db = root.openDB<unknown, StateKey>({
       name: 'state',

@@ -1,30 +1,57 @@
 import { createHash } from 'node:crypto';
+import { existsSync, renameSync } from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { RecordKey } from '../envelope.js';
 import { SluiceError } from '../errors.js';
 import type { CheckpointMeta, CheckpointStore, StateChange, StateReader } from './store.js';
 import { approxBytes } from './store.js';
+import { lmdbFileProblem } from './lmdb-file-check.js';
+import { addEntry, checksumOf, type StateChecksum } from './state-checksum.js';
 
 type StateKey = [string, string, RecordKey];
+
+/** Options of {@link LmdbCheckpointStore.open}. */
+export interface LmdbStoreOptions {
+  mapSizeBytes?: number;
+  /**
+   * Move an existing store aside (renamed to `<path>.set-aside-<time>`) and start empty, so the
+   * pipeline replays its sources from the start and rebuilds its state from the log: the way
+   * out when the store is damaged. Idempotent actions are not repeated by the replay.
+   */
+  rebuild?: boolean;
+}
 
 /**
  * Checkpoints in an embedded LMDB database: one write transaction per checkpoint holds the
  * state changes and the source offsets that produced them (a crash leaves the previous
  * checkpoint whole). State is memory-mapped and read per key, so it can exceed the heap.
  *
+ * Damage is detected before use: the file is checked before LMDB maps it (a truncated or zeroed
+ * file gives SLUICE_CHECKPOINT, not a crash), and each checkpoint stores a checksum over the
+ * pipeline's state entries that {@link load} recomputes, so changed bytes are never used.
+ *
  * @example
  * const store = LmdbCheckpointStore.open('./data/state');
  * const run = myPipeline.run({ checkpoints: store });
  */
 export class LmdbCheckpointStore implements CheckpointStore {
+  /** Each pipeline's checksum as of its last checkpoint, once loaded or computed. */
+  private readonly checksums = new Map<string, StateChecksum>();
+
   private constructor(
     private readonly root: RootDatabase,
     private readonly meta: Database<CheckpointMeta, string>,
     private readonly state: Database<unknown, StateKey>,
+    private readonly sums: Database<StateChecksum, string>,
     readonly path: string,
   ) {}
 
-  static open(path: string, opts: { mapSizeBytes?: number } = {}): LmdbCheckpointStore {
+  static open(path: string, opts: LmdbStoreOptions = {}): LmdbCheckpointStore {
+    if (opts.rebuild && existsSync(path)) {
+      renameSync(path, `${path}.set-aside-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    }
+    const problem = lmdbFileProblem(path);
+    if (problem !== null) throw damaged(path, `${problem} in data.mdb`);
     let root: RootDatabase;
     try {
       root = open({ path, maxDbs: 4, mapSize: opts.mapSizeBytes ?? 2 ** 34, encoding: 'msgpack' });
@@ -40,10 +67,31 @@ export class LmdbCheckpointStore implements CheckpointStore {
       encoding: 'msgpack',
       keyEncoding: 'ordered-binary',
     });
-    return new LmdbCheckpointStore(root, meta, state, path);
+    const sums = root.openDB<StateChecksum, string>({ name: 'state-checksums', encoding: 'msgpack' });
+    return new LmdbCheckpointStore(root, meta, state, sums, path);
   }
 
+  /** The pipeline's last checkpoint, after checking its stored state against the checkpoint's checksum. */
   async load(pipeline: string): Promise<CheckpointMeta | undefined> {
+    const stored = this.sums.get(pipeline);
+    let actual: StateChecksum;
+    try {
+      actual = checksumOf(this.entries(pipeline));
+    } catch (e) {
+      throw damaged(
+        this.path,
+        `the state of pipeline ${pipeline} cannot be decoded (${(e as Error).message})`,
+      );
+    }
+    // A store written before checksums existed has none yet: start from what it holds.
+    if (stored !== undefined && (stored.entries !== actual.entries || stored.sum !== actual.sum)) {
+      throw damaged(
+        this.path,
+        `the state of pipeline ${pipeline} fails its checkpoint checksum (${actual.entries} entries, ` +
+          `the checkpoint has ${stored.entries}${stored.entries === actual.entries ? ' with other contents' : ''})`,
+      );
+    }
+    this.checksums.set(pipeline, actual);
     return this.meta.get(pipeline);
   }
 
@@ -59,27 +107,40 @@ export class LmdbCheckpointStore implements CheckpointStore {
 
   async save(meta: CheckpointMeta, changes: StateChange[]): Promise<{ bytes: number }> {
     let bytes = 0;
+    const pipeline = meta.pipeline;
+    const sum = { ...(this.checksums.get(pipeline) ?? checksumOf(this.entries(pipeline))) };
     // One write transaction; the promise resolves once it is committed and flushed (fsync) by
     // lmdb's write thread, so the event loop does not wait for the disk.
     await this.root.transaction(() => {
       for (const c of changes) {
-        const key: StateKey = [meta.pipeline, c.ns, c.key];
+        const key: StateKey = [pipeline, c.ns, c.key];
+        const old = this.state.get(key);
+        if (old !== undefined) addEntry(sum, key, old, -1);
         if (c.value === undefined) this.state.removeSync(key);
-        else this.state.putSync(key, c.value);
+        else {
+          this.state.putSync(key, c.value);
+          addEntry(sum, key, c.value, 1);
+        }
         bytes += approxBytes(c.value);
       }
-      this.meta.putSync(meta.pipeline, meta);
+      this.sums.putSync(pipeline, sum);
+      this.meta.putSync(pipeline, meta);
     });
     // With overlapping sync (lmdb's default on Linux) a commit can be visible before it is on
     // disk: a checkpoint counts only once flushed.
     await this.root.flushed;
+    this.checksums.set(pipeline, sum);
     return { bytes };
+  }
+
+  private entries(pipeline: string): Iterable<{ key: unknown; value: unknown }> {
+    return this.state.getRange({ start: [pipeline], end: [`${pipeline}\u0000`] });
   }
 
   /** SHA-256 over every state entry of the pipeline, in key order: equal state, equal digest. */
   digest(pipeline: string): string {
     const h = createHash('sha256');
-    for (const { key, value } of this.state.getRange({ start: [pipeline], end: [`${pipeline}\u0000`] })) {
+    for (const { key, value } of this.entries(pipeline)) {
       h.update(JSON.stringify(key));
       h.update(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? [...v] : v)));
       h.update('\n');
@@ -90,4 +151,14 @@ export class LmdbCheckpointStore implements CheckpointStore {
   async close(): Promise<void> {
     await this.root.close();
   }
+}
+
+function damaged(path: string, what: string): SluiceError {
+  return new SluiceError(
+    'SLUICE_CHECKPOINT',
+    `the state store ${path} is damaged: ${what}. It was not used. Rebuild the state from the log: ` +
+      `move ${path} aside and run the pipeline again so it replays its sources from the start ` +
+      '(sluice demo fraud: add --rebuild-state; in code: LmdbCheckpointStore.open(path, { rebuild: true })); ' +
+      'idempotent actions are not repeated',
+  );
 }

@@ -1,0 +1,45 @@
+// An order-independent checksum over a pipeline's stored state entries: the count of entries and
+// the sum, modulo 2^48, of a 48-bit hash of each (key, value). Adding, replacing or removing one
+// entry updates it in O(1), so every checkpoint keeps it current for the cost of hashing the
+// entries it changes; recomputing it over the store on open detects entries that changed on disk.
+
+import { hash } from 'node:crypto';
+
+const MOD = 2 ** 48; // sums of two values below 2^48 stay exact in a double
+
+/** Entry count and hash sum of a set of state entries. */
+export interface StateChecksum {
+  entries: number;
+  sum: number;
+}
+
+// Byte arrays (window timelines are stored as raw float64 bytes) hash as base64, not as
+// JSON's one number per byte; `this[k]` is the value before Buffer's toJSON turned it into an object.
+function canonical(this: Record<string, unknown>, k: string, v: unknown): unknown {
+  const raw = this[k];
+  if (ArrayBuffer.isView(raw))
+    return `\u0000bytes:${Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64')}`;
+  return v;
+}
+
+/**
+ * The 48-bit hash of one stored entry. SHA-1 through the one-shot `crypto.hash` (~2.5 us an
+ * entry here, a fifth of a createHash chain): collisions are not a concern, changed bytes are.
+ */
+export function entryHash(key: unknown, value: unknown): number {
+  const text = `${JSON.stringify(key, canonical)}\n${JSON.stringify(value, canonical) ?? 'undefined'}`;
+  return Number.parseInt(hash('sha1', text).slice(0, 12), 16);
+}
+
+/** `c` with the entry `(key, value)` added (`sign` 1) or removed (`sign` -1), in place. */
+export function addEntry(c: StateChecksum, key: unknown, value: unknown, sign: 1 | -1): void {
+  c.entries += sign;
+  c.sum = (c.sum + sign * entryHash(key, value) + MOD) % MOD;
+}
+
+/** The checksum of `entries`, computed from scratch. */
+export function checksumOf(entries: Iterable<{ key: unknown; value: unknown }>): StateChecksum {
+  const c = { entries: 0, sum: 0 };
+  for (const e of entries) addEntry(c, e.key, e.value, 1);
+  return c;
+}
