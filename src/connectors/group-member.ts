@@ -5,6 +5,7 @@
 
 import type { Consumer, ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import { ConnectorError, unreachable } from './errors.js';
+import { loadKafkaClient } from './kafka-client.js';
 
 export interface GroupMemberOptions {
   brokers: string[];
@@ -34,7 +35,7 @@ export interface GroupMemberOptions {
  */
 export async function joinConsumerGroup(opts: GroupMemberOptions): Promise<Consumer> {
   // Loaded on first use: the client costs ~0.5 s to import, which every CLI start would pay.
-  const { Consumer } = await import('@platformatic/kafka');
+  const { Consumer } = await loadKafkaClient();
   const session = opts.sessionTimeoutMs ?? 10_000;
   const consumer = new Consumer({
     clientId: opts.clientId,

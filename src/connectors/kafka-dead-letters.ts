@@ -1,4 +1,5 @@
 import type { Producer } from '@platformatic/kafka';
+import { checkCompression, type CompressionCodec } from '../log/index.js';
 import type { DeadLetter, DeadLetterSink } from '../stream/index.js';
 import { deadLetterRecord } from './log-dead-letters.js';
 
@@ -10,11 +11,18 @@ import { deadLetterRecord } from './log-dead-letters.js';
  * @example
  * pipeline.run({ deadLetters: kafkaDeadLetters(producer, 'fraud-dlq') });
  */
-export function kafkaDeadLetters(producer: Producer, topic: string): DeadLetterSink {
+export function kafkaDeadLetters(
+  producer: Producer,
+  topic: string,
+  opts: { compression?: CompressionCodec } = {},
+): DeadLetterSink {
+  // Unset: the producer's own compression (the scale-out worker's `compression` option).
+  const compression = opts.compression === undefined ? undefined : checkCompression(opts.compression);
   return {
     async write(items: DeadLetter[]) {
       if (items.length === 0) return;
       await producer.send({
+        ...(compression === undefined ? {} : { compression }),
         messages: items.map((d) => {
           const r = deadLetterRecord(d);
           return {

@@ -1,4 +1,4 @@
-import type { Log, ProducerRecord } from '../log/index.js';
+import { checkCompression, type CompressionCodec, type Log, type ProducerRecord } from '../log/index.js';
 import type { DeadLetter, DeadLetterSink } from '../stream/index.js';
 
 /** Header names of a dead-letter record (Kafka Connect uses a similar set). */
@@ -42,15 +42,20 @@ export function deadLetterRecord(d: DeadLetter): ProducerRecord {
  * inspected and replayed after a fix.
  *
  * @example
- * pipeline.run({ deadLetters: logDeadLetters(log, 'fraud.dlq') });
+ * pipeline.run({ deadLetters: logDeadLetters(log, 'fraud.dlq', { compression: 'lz4' }) });
  */
-export function logDeadLetters(log: Log, topic: string): DeadLetterSink {
+export function logDeadLetters(
+  log: Log,
+  topic: string,
+  opts: { compression?: CompressionCodec } = {},
+): DeadLetterSink {
+  const compression = checkCompression(opts.compression ?? 'none');
   if (!log.hasTopic(topic)) log.createTopic(topic, { partitions: 1 });
   const part = log.partition(topic, 0);
   return {
     write(items: DeadLetter[]) {
       const records: ProducerRecord[] = items.map(deadLetterRecord);
-      part.append(records);
+      part.append(records, undefined, compression);
     },
     flush() {
       part.flush();
