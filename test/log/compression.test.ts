@@ -179,3 +179,12 @@ test('a partition stores compressed appends and its read errors name the partiti
     (e: unknown) => e instanceof LogError && /partition orders-3: .*offset 200.*zstd/.test(e.message),
   );
 });
+
+test('offsetForTimestamp looks inside compressed batches (and answers the base offset of one that does not decode)', (t) => {
+  const p = Partition.open(`${tempDir(t)}/times-0`);
+  t.after(() => p.close());
+  p.append(RECORDS, 0, 'snappy'); // timestamps 1_700_000_000_000 + i
+  assert.equal(p.offsetForTimestamp(1_700_000_000_000 + 137), 137);
+  p.appendBatch(batchWithPayload(1, Buffer.from('not gzip'), 1)); // offset 200, timestamp of record 'x'
+  assert.equal(p.offsetForTimestamp(Date.now() - 60_000), 200);
+});
