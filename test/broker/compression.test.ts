@@ -7,7 +7,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { kafkaSource, logSource } from '../../src/connectors/index.js';
+import { kafkaSink } from '../../src/actions/index.js';
+import { kafkaDeadLetters, kafkaSource, logSource } from '../../src/connectors/index.js';
 import {
   LOG_OVERHEAD,
   OFF_ATTRIBUTES,
@@ -183,5 +184,56 @@ test(
     await assert.rejects(run2.done, /fetching bad\/0 at offset \d+: .*compressed with zstd/);
     // Still serving on the same connection.
     assert.equal((await produce(c, 'bad', 0, good)).responses[0].partitionResponses[0].errorCode, 0);
+  },
+);
+
+test(
+  'kafkaSink and kafkaDeadLetters write batches compressed with their compression option',
+  { timeout: 60_000 },
+  async (t) => {
+    const broker = await testBroker(t);
+    const sink = kafkaSink({ brokers: broker.address, topic: 'alerts', compression: 'lz4' });
+    await sink.open!({ pipeline: 'p' });
+    defer(t, () => void sink.close?.());
+    const entries = Array.from({ length: 20 }, (_, i) => ({
+      key: `p/a/t-0@${i}`,
+      action: 'a',
+      payload: { i, note: 'repeated words repeated words repeated words' },
+      time: 0,
+      eventTime: i,
+      recordKey: undefined,
+    }));
+    assert.equal((await sink.deliver(entries)).done, 20);
+    const alerts = storedBatches(broker.log, 'alerts');
+    assert.ok(alerts.length > 0 && alerts.every((b) => b.codec === 3), 'kafkaSink: lz4');
+
+    const { loadKafkaClient } = await import('../../src/connectors/kafka-client.js');
+    const { Producer } = await loadKafkaClient();
+    const producer = new Producer({
+      clientId: 'dlq-test',
+      bootstrapBrokers: [broker.address],
+      autocreateTopics: true,
+    });
+    defer(t, () => void producer.close());
+    const dlq = kafkaDeadLetters(producer, 'dead', { compression: 'gzip' });
+    await dlq.write([
+      {
+        stage: 'decode',
+        reason: 'bad',
+        original: 'x'.repeat(500),
+        topic: 'in',
+        partition: 0,
+        offset: 1,
+        time: 1,
+      },
+    ]);
+    assert.deepEqual(
+      storedBatches(broker.log, 'dead').map((b) => b.codec),
+      [1],
+      'kafkaDeadLetters: gzip',
+    );
+    assert.deepEqual(await values(logSource({ log: broker.log, topic: 'dead', endWhen: 'caught-up' })), [
+      'x'.repeat(500),
+    ]);
   },
 );
