@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { topicSink, type ActionEntry } from '../../src/actions/index.js';
-import { logDeadLetters } from '../../src/connectors/index.js';
+import { logDeadLetters, readDeadLetters } from '../../src/connectors/index.js';
 import { Log, LogError, zstdWritable } from '../../src/log/index.js';
 import { tempDir } from '../integration/helpers.js';
 
@@ -44,7 +44,7 @@ test('topicSink writes compressed batches and dedupes a replay from them after a
   assert.equal(values[50], 50);
 });
 
-test('logDeadLetters writes compressed dead letters', (t) => {
+test('logDeadLetters writes compressed dead letters that sluice dlq reads', (t) => {
   const log = Log.open(tempDir(t));
   t.after(() => log.close());
   const dlq = logDeadLetters(log, 'x.dlq', { compression: 'gzip' });
@@ -53,6 +53,9 @@ test('logDeadLetters writes compressed dead letters', (t) => {
   ]);
   assert.equal(codecOfFirstBatch(log, 'x.dlq'), 1);
   assert.equal(log.partition('x.dlq', 0).read(0).records[0].value!.toString(), '{oops');
+  // What `sluice dlq list|show|replay` read.
+  const [letter] = readDeadLetters(log, 'x.dlq');
+  assert.deepEqual([letter.stage, letter.reason, letter.offset], ['parse', 'bad json', 0]);
 });
 
 test('an unknown codec, or zstd where Node cannot write it, fails when the writer is built', (t) => {
