@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Message, Producer } from '@platformatic/kafka';
 import { requireOption } from '../stream/index.js';
-import { clientSecurity, type KafkaSecurity } from '../kafka-client/index.js';
+import { clientSecurity, loadKafkaClient, type KafkaSecurity } from '../kafka-client/index.js';
+import { checkCompression, type CompressionCodec } from '../log/index.js';
 import { ActionError } from './errors.js';
 import { ACTION_HEADERS, RecentKeys } from './recent-keys.js';
 import type { ActionEntry, ActionSink, DeliveryResult } from './sink.js';
@@ -17,6 +18,8 @@ export interface KafkaSinkOptions extends KafkaSecurity {
   scanTimeoutMs?: number;
   /** The record value. Default: the payload as JSON. */
   value?: (entry: ActionEntry) => Buffer;
+  /** Codec of the batches produced: none (default), gzip, snappy, lz4 or zstd (zstd needs Node >= 22.15). */
+  compression?: CompressionCodec;
 }
 
 function headerValue(m: Message, name: string): string | undefined {
@@ -44,6 +47,7 @@ export function kafkaSink(opts: KafkaSinkOptions): ActionSink {
   const window = opts.dedupWindow ?? 100_000;
   const valueOf = opts.value ?? ((e: ActionEntry) => Buffer.from(JSON.stringify(e.payload ?? null)));
   const seen = new RecentKeys(window);
+  const compression = checkCompression(opts.compression ?? 'none');
   const base = {
     clientId: opts.clientId ?? 'sluice',
     bootstrapBrokers: brokers.map((b) => b.trim()),
@@ -111,9 +115,9 @@ export function kafkaSink(opts: KafkaSinkOptions): ActionSink {
     async open() {
       try {
         // Loaded on first use: the client takes ~0.5 s to load, pipelines without Kafka skip it.
-        const kafka = await import('@platformatic/kafka');
+        const kafka = await loadKafkaClient();
         await scan(kafka);
-        producer = new kafka.Producer({ ...base, acks: -1, autocreateTopics: true });
+        producer = new kafka.Producer({ ...base, acks: -1, autocreateTopics: true, compression });
       } catch (err) {
         throw new ActionError(
           'SLUICE_ACTION_UNAVAILABLE',

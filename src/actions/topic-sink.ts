@@ -1,3 +1,4 @@
+import { checkCompression, type CompressionCodec } from '../log/index.js';
 import { requireOption } from '../stream/index.js';
 import { ACTION_HEADERS, RecentKeys, hashKey } from './recent-keys.js';
 import type { ActionEntry, ActionSink, DeliveryResult } from './sink.js';
@@ -18,6 +19,8 @@ export interface LogPartitionLike {
       timestamp?: number;
       headers?: readonly HeaderLike[];
     }[],
+    now?: number,
+    compression?: CompressionCodec,
   ): unknown;
   read(
     offset: number,
@@ -47,6 +50,8 @@ export interface TopicSinkOptions {
   dedupWindow?: number;
   /** The record value. Default: the payload as JSON. */
   value?: (entry: ActionEntry) => Buffer;
+  /** Codec of the batches written: none (default), gzip, snappy, lz4 or zstd (zstd needs Node >= 22.15). */
+  compression?: CompressionCodec;
 }
 
 /** Collects the idempotency keys of the last `window` records of each partition. */
@@ -79,6 +84,7 @@ export function topicSink(opts: TopicSinkOptions): ActionSink {
   requireOption(Number.isInteger(window) && window > 0, 'topicSink: dedupWindow must be a positive integer');
   const valueOf = opts.value ?? ((e: ActionEntry) => Buffer.from(JSON.stringify(e.payload ?? null)));
   const seen = new RecentKeys(window);
+  const compression = checkCompression(opts.compression ?? 'none');
   let parts: LogPartitionLike[] = [];
   return {
     name: `topic:${topic}`,
@@ -106,7 +112,7 @@ export function topicSink(opts: TopicSinkOptions): ActionSink {
         });
         done++;
       }
-      byPart.forEach((records, p) => records.length > 0 && parts[p]!.append(records));
+      byPart.forEach((records, p) => records.length > 0 && parts[p]!.append(records, undefined, compression));
       return { done, duplicates: entries.length - done, rejected: [] };
     },
     flush() {

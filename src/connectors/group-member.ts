@@ -6,6 +6,7 @@
 import type { Consumer, ConsumerGroupJoinPayload } from '@platformatic/kafka';
 import { clientSecurity, type KafkaSecurity } from '../kafka-client/index.js';
 import { ConnectorError, unreachable } from './errors.js';
+import { loadKafkaClient } from '../kafka-client/index.js';
 
 export interface GroupMemberOptions extends KafkaSecurity {
   brokers: string[];
@@ -34,7 +35,7 @@ export interface GroupMemberOptions extends KafkaSecurity {
  */
 export async function joinConsumerGroup(opts: GroupMemberOptions): Promise<Consumer> {
   // Loaded on first use: the client costs ~0.5 s to import, which every CLI start would pay.
-  const { Consumer } = await import('@platformatic/kafka');
+  const { Consumer } = await loadKafkaClient();
   const session = opts.sessionTimeoutMs ?? 10_000;
   const consumer = new Consumer({
     clientId: opts.clientId,

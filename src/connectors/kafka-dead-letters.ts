@@ -1,4 +1,5 @@
 import type { Producer } from '@platformatic/kafka';
+import { checkCompression, type CompressionCodec } from '../log/index.js';
 import type { DeadLetter, DeadLetterSink } from '../stream/index.js';
 import { DLQ_KEY_ENV } from './dlq-auth.js';
 import { deadLetterRecord } from './log-dead-letters.js';
@@ -15,14 +16,17 @@ import { deadLetterRecord } from './log-dead-letters.js';
 export function kafkaDeadLetters(
   producer: Producer,
   topic: string,
-  opts: { key?: string } = {},
+  opts: { key?: string; compression?: CompressionCodec } = {},
 ): DeadLetterSink {
   const secret = opts.key ?? process.env[DLQ_KEY_ENV];
   const key = secret ? Buffer.from(secret, 'utf8') : undefined;
+  // Unset: the producer's own compression (the scale-out worker's `compression` option).
+  const compression = opts.compression === undefined ? undefined : checkCompression(opts.compression);
   return {
     async write(items: DeadLetter[]) {
       if (items.length === 0) return;
       await producer.send({
+        ...(compression === undefined ? {} : { compression }),
         messages: items.map((d) => {
           const r = deadLetterRecord(d, key);
           return {

@@ -1,4 +1,10 @@
-import type { Log, ProducerRecord, RecordHeader } from '../log/index.js';
+import {
+  checkCompression,
+  type CompressionCodec,
+  type Log,
+  type ProducerRecord,
+  type RecordHeader,
+} from '../log/index.js';
 import type { DeadLetter, DeadLetterSink } from '../stream/index.js';
 import { deadLetterKey, signDeadLetter } from './dlq-auth.js';
 
@@ -46,16 +52,21 @@ export function deadLetterRecord(d: DeadLetter, key?: Buffer): ProducerRecord {
  * that Sluice did not write.
  *
  * @example
- * pipeline.run({ deadLetters: logDeadLetters(log, 'fraud.dlq') });
+ * pipeline.run({ deadLetters: logDeadLetters(log, 'fraud.dlq', { compression: 'lz4' }) });
  */
-export function logDeadLetters(log: Log, topic: string): DeadLetterSink {
+export function logDeadLetters(
+  log: Log,
+  topic: string,
+  opts: { compression?: CompressionCodec } = {},
+): DeadLetterSink {
+  const compression = checkCompression(opts.compression ?? 'none');
   if (!log.hasTopic(topic)) log.createTopic(topic, { partitions: 1 });
   const part = log.partition(topic, 0);
   const key = deadLetterKey(log.dir);
   return {
     write(items: DeadLetter[]) {
       const records: ProducerRecord[] = items.map((d) => deadLetterRecord(d, key));
-      part.append(records);
+      part.append(records, undefined, compression);
     },
     flush() {
       part.flush();

@@ -4,6 +4,7 @@
 // changelog partitions to their end while restoring, outside any group.
 
 import type { Consumer } from '@platformatic/kafka';
+import { LogError } from '../log/index.js';
 import { ConnectorError } from './errors.js';
 
 /** One record as fetched, before any decoding. */
@@ -79,22 +80,26 @@ export class PartitionFetcher {
     const maxBytes = this.opts.maxBytesPerPartition ?? 1 << 20;
     const responses = await Promise.all(
       [...byLeader].map(([node, partitions]) =>
-        this.client.fetch({
-          node,
-          maxWaitTime: this.opts.maxWaitMs ?? 100,
-          topics: [
-            {
-              topicId: info.id,
-              partitions: partitions.map((partition) => ({
-                partition,
-                fetchOffset: BigInt(this.next.get(partition)!),
-                partitionMaxBytes: maxBytes,
-                currentLeaderEpoch: -1,
-                lastFetchedEpoch: -1,
-              })),
-            },
-          ],
-        }),
+        this.client
+          .fetch({
+            node,
+            maxWaitTime: this.opts.maxWaitMs ?? 100,
+            topics: [
+              {
+                topicId: info.id,
+                partitions: partitions.map((partition) => ({
+                  partition,
+                  fetchOffset: BigInt(this.next.get(partition)!),
+                  partitionMaxBytes: maxBytes,
+                  currentLeaderEpoch: -1,
+                  lastFetchedEpoch: -1,
+                })),
+              },
+            ],
+          })
+          .catch((err: unknown) => {
+            throw this.undecodable(err, partitions) ?? err;
+          }),
       ),
     );
     const out: FetchedRecord[] = [];
@@ -132,5 +137,22 @@ export class PartitionFetcher {
       }
     }
     return out;
+  }
+
+  /**
+   * A batch our codecs could not decode arrives wrapped in the client's retry errors ("fetch
+   * failed 4 times"): dig it out and name the topic, partitions and offsets it was fetched at.
+   */
+  private undecodable(err: unknown, partitions: number[]): ConnectorError | null {
+    const found = (e: unknown): LogError | null => {
+      if (e instanceof LogError) return e;
+      if (e instanceof AggregateError) for (const inner of e.errors) if (found(inner)) return found(inner);
+      if (e instanceof Error && e.cause !== undefined) return found(e.cause);
+      return null;
+    };
+    const cause = found(err);
+    if (cause === null) return null;
+    const at = partitions.map((p) => `${this.topic}/${p} at offset ${this.next.get(p)}`).join(', ');
+    return new ConnectorError('SLUICE_SOURCE_UNAVAILABLE', `fetching ${at}: ${cause.message}`, { cause });
   }
 }

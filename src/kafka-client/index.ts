@@ -157,3 +157,4 @@ export function parseKafkaUrl(url: string, env: NodeJS.ProcessEnv = process.env)
     security: { ...(sasl ? { sasl } : {}), ...(tls ? { tls } : {}) },
   };
 }
+export { installKafkaCodecs, loadKafkaClient } from './load.js';

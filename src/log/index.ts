@@ -19,6 +19,13 @@ export {
   type EncodeBatchOptions,
 } from './record-batch.js';
 export { decodeRecordBatch } from './record-batch-decode.js';
+export {
+  checkCompression,
+  compressRecords,
+  decompressRecords,
+  zstdWritable,
+  type CompressionCodec,
+} from './compression.js';
 export { validateProducerBatch } from './batch-validate.js';
 export type {
   BatchHeader,

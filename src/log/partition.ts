@@ -13,6 +13,7 @@ import {
   OFF_MAX_TIMESTAMP,
 } from './batch-layout.js';
 import { validateProducerBatch } from './batch-validate.js';
+import type { CompressionCodec } from './compression.js';
 import { LogError, LogOffsetOutOfRangeError } from './errors.js';
 import { fsyncDir } from './fs-util.js';
 import {
@@ -124,11 +125,22 @@ export class Partition {
     return this.segments[0].baseOffset;
   }
 
-  /** Appends `records` as one batch; records without a timestamp get `now`. */
-  append(records: readonly ProducerRecord[], now = Date.now()): AppendResult {
+  /**
+   * Appends `records` as one batch, compressed with `compression` (default none); records without
+   * a timestamp get `now`.
+   */
+  append(
+    records: readonly ProducerRecord[],
+    now = Date.now(),
+    compression: CompressionCodec = 'none',
+  ): AppendResult {
     this.checkWritable();
     const baseOffset = this.highWatermark;
-    const batch = encodeRecordBatch(records, baseOffset, { timestamp: now, partitionLeaderEpoch: 0 });
+    const batch = encodeRecordBatch(records, baseOffset, {
+      timestamp: now,
+      partitionLeaderEpoch: 0,
+      compression,
+    });
     this.checkSize(batch.length);
     const lastOffset = baseOffset + records.length - 1;
     this.write(batch, null, baseOffset, lastOffset, readInt64BE(batch, OFF_MAX_TIMESTAMP));
@@ -173,10 +185,20 @@ export class Partition {
       if (!verifyBatchCrc(data, pos)) throw this.damagedBatch(data, pos);
       nextOffset = readInt64BE(data, pos) + data.readInt32BE(pos + OFF_LAST_OFFSET_DELTA) + 1;
       if ((data.readInt16BE(pos + OFF_ATTRIBUTES) & ATTR_CONTROL) === 0)
-        pos = decodeRecordsInto(data, pos, records, offset);
+        pos = this.decodeInto(data, pos, records, offset);
       else pos += data.readInt32BE(pos + OFF_BATCH_LENGTH) + LOG_OVERHEAD;
     }
     return { records, nextOffset };
+  }
+
+  /** decodeRecordsInto, its errors naming this partition (a batch that does not decode). */
+  private decodeInto(data: Buffer, pos: number, records: LogRecord[], offset: number): number {
+    try {
+      return decodeRecordsInto(data, pos, records, offset);
+    } catch (err) {
+      if (!(err instanceof LogError)) throw err;
+      throw new LogError(err.code, `partition ${this.name}: ${err.message}`, { cause: err });
+    }
   }
 
   /**

@@ -5,7 +5,6 @@ import {
   ATTR_CODEC_MASK,
   ATTR_LOG_APPEND_TIME,
   BATCH_HEADER_SIZE,
-  CODEC_NAMES,
   CURRENT_MAGIC,
   LOG_OVERHEAD,
   MIN_BATCH_LENGTH,
@@ -23,6 +22,7 @@ import {
   OFF_PRODUCER_ID,
   OFF_RECORD_COUNT,
 } from './batch-layout.js';
+import { decompressRecords } from './compression.js';
 import { LogError } from './errors.js';
 import type { LogRecord, RecordBatch, RecordHeader } from './types.js';
 import { Cursor, readInt64BE, readVarint, readVarlong } from './varint.js';
@@ -37,7 +37,7 @@ function corrupt(baseOffset: number, what: string): LogError {
   );
 }
 
-/** Checks magic, length and codec of the batch at `start`; returns the batch's end position. */
+/** Checks magic and length of the batch at `start`; returns the batch's end position. */
 function checkFraming(buf: Buffer, start: number): number {
   if (start < 0 || start + BATCH_HEADER_SIZE > buf.length) {
     throw new LogError(
@@ -61,34 +61,55 @@ function checkFraming(buf: Buffer, start: number): number {
       `batchLength ${batchLength} does not fit the ${buf.length - start} bytes available`,
     );
   }
-  const codec = buf.readInt16BE(start + OFF_ATTRIBUTES) & ATTR_CODEC_MASK;
-  if (codec !== 0) {
-    throw new LogError(
-      'LOG_UNSUPPORTED_COMPRESSION',
-      `RecordBatch at offset ${baseOffset} is compressed with ${CODEC_NAMES[codec] ?? `codec ${codec}`}; the embedded log ` +
-        'v1 decodes only uncompressed batches: produce with compression "none", or serve the raw bytes with readBatches()',
-    );
-  }
   return end;
 }
 
 /**
- * Decodes the records of the uncompressed batch at `start`, appending those with
- * `offset >= fromOffset` to `out` (earlier ones are skipped without allocating).
- * Returns the position just after the batch. Does not check the CRC.
+ * Decodes the records of the batch at `start` (decompressing them first when the batch is
+ * compressed), appending those with `offset >= fromOffset` to `out` (earlier ones are skipped
+ * without allocating). Returns the position just after the batch. Does not check the CRC.
  */
 export function decodeRecordsInto(buf: Buffer, start: number, out: LogRecord[], fromOffset = 0): number {
   const end = checkFraming(buf, start);
   const baseOffset = readInt64BE(buf, start + OFF_BASE_OFFSET);
-  const logAppendTime = (buf.readInt16BE(start + OFF_ATTRIBUTES) & ATTR_LOG_APPEND_TIME) !== 0;
-  const baseTimestamp = readInt64BE(buf, start + OFF_BASE_TIMESTAMP);
-  const maxTimestamp = readInt64BE(buf, start + OFF_MAX_TIMESTAMP);
+  const attributes = buf.readInt16BE(start + OFF_ATTRIBUTES);
   const count = buf.readInt32BE(start + OFF_RECORD_COUNT);
-  if (count < 0 || count > end - start - BATCH_HEADER_SIZE)
+  const codec = attributes & ATTR_CODEC_MASK;
+  // Bound every varint read by the records' end, not by the (possibly larger) buffer.
+  let view = end === buf.length ? buf : buf.subarray(0, end);
+  let pos = start + BATCH_HEADER_SIZE;
+  if (codec !== 0) {
+    const where = `RecordBatch at offset ${baseOffset}`;
+    view = decompressRecords(codec, buf.subarray(pos, end), where);
+    pos = 0;
+  }
+  if (count < 0 || count > view.length - pos)
     throw corrupt(baseOffset, `record count ${count} is impossible`);
-  // Bound every varint read by the batch end, not by the (possibly larger) buffer.
-  const view = end === buf.length ? buf : buf.subarray(0, end);
-  const cur = new Cursor(start + BATCH_HEADER_SIZE);
+  decodeRecords(view, pos, count, {
+    baseOffset,
+    logAppendTime: (attributes & ATTR_LOG_APPEND_TIME) !== 0,
+    baseTimestamp: readInt64BE(buf, start + OFF_BASE_TIMESTAMP),
+    maxTimestamp: readInt64BE(buf, start + OFF_MAX_TIMESTAMP),
+    fromOffset,
+    out,
+  });
+  return end;
+}
+
+interface RecordsContext {
+  baseOffset: number;
+  logAppendTime: boolean;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  fromOffset: number;
+  out: LogRecord[];
+}
+
+/** Decodes `count` records from `view[pos, view.length)`, which they must fill exactly. */
+function decodeRecords(view: Buffer, pos: number, count: number, ctx: RecordsContext): void {
+  const { baseOffset, logAppendTime, baseTimestamp, maxTimestamp, fromOffset, out } = ctx;
+  const end = view.length;
+  const cur = new Cursor(pos);
 
   for (let i = 0; i < count; i++) {
     const length = readVarint(view, cur);
@@ -132,7 +153,6 @@ export function decodeRecordsInto(buf: Buffer, start: number, out: LogRecord[], 
     });
   }
   if (cur.pos !== end) throw corrupt(baseOffset, `${end - cur.pos} bytes left over after ${count} records`);
-  return end;
 }
 
 function readBytes(buf: Buffer, cur: Cursor, recordEnd: number, baseOffset: number): Buffer | null {

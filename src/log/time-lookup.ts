@@ -18,10 +18,17 @@ export function findOffsetByTimestamp(seg: Segment, timestamp: number): number |
     if (data === null) return undefined;
     const base = readInt64BE(data, 0);
     if (readInt64BE(data, OFF_MAX_TIMESTAMP) >= timestamp) {
-      // Compressed or damaged (CRC mismatch): the records cannot be looked at, the batch's start is the answer.
-      if ((data.readInt16BE(OFF_ATTRIBUTES) & ATTR_CODEC_MASK) !== 0 || !verifyBatchCrc(data)) return base;
+      // Damaged (CRC mismatch): the records cannot be looked at, the batch's start is the answer.
+      if (!verifyBatchCrc(data)) return base;
       const records: LogRecord[] = [];
-      decodeRecordsInto(data, 0, records, offset);
+      try {
+        decodeRecordsInto(data, 0, records, offset); // decompresses a compressed batch
+      } catch (err) {
+        // A compressed batch that does not decode: its base offset is still a safe answer
+        // (readers then get the decode error with its offset).
+        if ((data.readInt16BE(OFF_ATTRIBUTES) & ATTR_CODEC_MASK) !== 0) return base;
+        throw err;
+      }
       for (const r of records) if (r.timestamp >= timestamp) return r.offset;
     }
     offset = base + data.readInt32BE(OFF_LAST_OFFSET_DELTA) + 1;

@@ -115,11 +115,14 @@ test('round trip keeps null keys and values, empty buffers, headers and big valu
   assert.equal(out[2].value?.buffer, batch.buffer, 'values are views of the input, not copies');
 });
 
-test('decoding rejects compressed, foreign and damaged batches with clear codes', () => {
+test('decoding rejects unknown codecs, foreign and damaged batches with clear codes', () => {
   const batch = encodeRecordBatch([{ value: Buffer.from('hello'), timestamp: T0 }], 0);
-  const gzip = Buffer.from(batch);
-  gzip.writeInt16BE(1, 21);
-  throwsCode(() => decodeRecordBatch(gzip), 'LOG_UNSUPPORTED_COMPRESSION');
+  const codec5 = Buffer.from(batch);
+  codec5.writeInt16BE(5, 21);
+  throwsCode(() => decodeRecordBatch(codec5), 'LOG_UNSUPPORTED_COMPRESSION');
+  const notGzip = Buffer.from(batch);
+  notGzip.writeInt16BE(1, 21); // says gzip, holds plain records
+  throwsCode(() => decodeRecordBatch(notGzip), 'LOG_CORRUPT');
   const magic1 = Buffer.from(batch);
   magic1.writeInt8(1, 16);
   throwsCode(() => decodeRecordBatch(magic1), 'LOG_UNSUPPORTED_MAGIC');

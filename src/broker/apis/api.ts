@@ -73,8 +73,12 @@ export type HandlerResult<Res> = Res | typeof NO_RESPONSE;
 export interface Api<Req = unknown, Res = object> {
   readonly key: number;
   readonly name: string;
+  /** The versions decoded and answered (some maybe only with UNSUPPORTED_VERSION). */
   readonly minVersion: number;
   readonly maxVersion: number;
+  /** The versions ApiVersions lists. */
+  readonly advertisedMin: number;
+  readonly advertisedMax: number;
   readonly request: MessageSchema;
   readonly response: MessageSchema;
   /** Allowed before SASL authentication completes (ApiVersions and the SASL APIs). */
@@ -86,8 +90,10 @@ export interface Api<Req = unknown, Res = object> {
 export function defineApi<Req, Res extends object>(def: {
   key: number;
   name: string;
-  /** Versions advertised and accepted, e.g. '3-9'. */
+  /** Versions decoded and answered, e.g. '3-9'; the handler refuses the unimplemented ones. */
   versions: string;
+  /** Versions ApiVersions lists, when not `versions` (e.g. Produce v0-2, listed for librdkafka). */
+  advertised?: string;
   /** Versions using the flexible encoding, e.g. '9+' or 'none'. */
   flexible: string;
   request: FieldDef[];
@@ -96,11 +102,14 @@ export function defineApi<Req, Res extends object>(def: {
   handle(req: Req, ctx: RequestContext): HandlerResult<Res> | Promise<HandlerResult<Res>>;
 }): Api<Req, Res> {
   const [minVersion, maxVersion] = parseVersions(def.versions);
+  const [advertisedMin, advertisedMax] = parseVersions(def.advertised ?? def.versions);
   return {
     key: def.key,
     name: def.name,
     minVersion,
     maxVersion,
+    advertisedMin,
+    advertisedMax,
     request: new MessageSchema({ name: `${def.name}Request`, flexible: def.flexible, fields: def.request }),
     response: new MessageSchema({
       name: `${def.name}Response`,

@@ -2,7 +2,10 @@
 // with the batch that contains the fetch offset; the first batch always comes whole, even past
 // max_bytes (KIP-74). Below min_bytes the request waits up to max_wait_ms for appends (long
 // poll). No fetch sessions: session id 0 is always answered, so clients send full fetches.
-// v13+ identifies topics by id and is not advertised.
+// v13+ identifies topics by id and is not advertised. v0-3 (message sets of magic 0/1, as
+// kafka-go 0.2 sends v2) are not advertised either, but answered in their own format with
+// UNSUPPORTED_VERSION on every partition, so such a client gets an error instead of a closed
+// connection.
 //
 // Fetch Request (Version: 12) => replica_id max_wait_ms min_bytes max_bytes isolation_level
 //     session_id session_epoch [topics] [forgotten_topics_data] rack_id TAG_BUFFER
@@ -51,6 +54,23 @@ interface Response {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Every requested partition answered with `errorCode` and no records. */
+function refuseAll(req: Request, errorCode: number): Response {
+  const responses = req.topics.map((t) => ({
+    topic: t.topic,
+    partitions: t.partitions.map((p): PartitionData => ({
+      partitionIndex: p.partition,
+      errorCode,
+      highWatermark: -1,
+      lastStableOffset: -1,
+      logStartOffset: -1,
+      abortedTransactions: null,
+      records: null,
+    })),
+  }));
+  return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
+}
 
 /** Reads every requested partition once; `bytes` is the record bytes found, `failed` any partition error. */
 function collect(req: Request, ctx: RequestContext): { response: Response; bytes: number; failed: boolean } {
@@ -110,15 +130,16 @@ function collect(req: Request, ctx: RequestContext): { response: Response; bytes
 export const fetchApi = defineApi<Request, Response>({
   key: 1,
   name: 'Fetch',
-  versions: '4-12',
+  versions: '0-12',
+  advertised: '4-12',
   flexible: '12+',
   request: [
     field('replicaId', 'int32', '0-14', { default: -1 }),
     field('maxWaitMs', 'int32'),
     field('minBytes', 'int32'),
     field('maxBytes', 'int32', '3+', { default: 0x7fffffff }),
-    field('isolationLevel', 'int8', '4+'),
-    field('sessionId', 'int32', '7+'),
+    field('isolationLevel', 'int8', '4+', { default: 0 }),
+    field('sessionId', 'int32', '7+', { default: 0 }),
     field('sessionEpoch', 'int32', '7+', { default: -1 }),
     array('topics', '0+', [
       field('topic', 'string', '0-12'),
@@ -161,6 +182,7 @@ export const fetchApi = defineApi<Request, Response>({
     ]),
   ],
   handle(req, ctx) {
+    if (ctx.apiVersion < 4) return refuseAll(req, KafkaCode.UNSUPPORTED_VERSION);
     if (req.sessionId !== 0) {
       // This broker never hands out a session id, so an incremental fetch refers to none.
       return {

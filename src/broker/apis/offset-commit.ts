@@ -1,4 +1,5 @@
-// OffsetCommit (key 8), versions 2-8, flexible from 8. Stores offsets (with their metadata) in
+// OffsetCommit (key 8), versions 0-8, flexible from 8 (v0-1 for old clients such as sarama 1.22;
+// v0 has no generation or member: it commits as a consumer outside any group). Stores offsets (with their metadata) in
 // the log's OffsetStore, durably. Generation -1 with an empty member id commits for a consumer
 // outside any group (kcat, manual assignment), allowed while the group has no members.
 //
@@ -32,12 +33,12 @@ interface Response {
 export const offsetCommitApi = defineApi<Request, Response>({
   key: 8,
   name: 'OffsetCommit',
-  versions: '2-8',
+  versions: '0-8',
   flexible: '8+',
   request: [
     field('groupId', 'string'),
     field('generationIdOrMemberEpoch', 'int32', '1+', { default: -1 }),
-    field('memberId', 'string', '1+'),
+    field('memberId', 'string', '1+', { default: '' }),
     field('groupInstanceId', 'string', '7+', { nullable: '7+', default: null }),
     field('retentionTimeMs', 'int64', '2-4', { default: -1 }),
     array('topics', '0+', [

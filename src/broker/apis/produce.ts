@@ -1,6 +1,9 @@
 // Produce (key 0), versions 3-9, flexible from 9. One RecordBatch v2 per partition, stored as
 // sent (only baseOffset and partitionLeaderEpoch change). acks=0 gets no response at all; if
 // it failed, the connection is closed instead (Kafka's way of telling such producers).
+// v0-2 (message sets of magic 0/1) are advertised but refused with UNSUPPORTED_VERSION per
+// partition, as Kafka does since KAFKA-18659: librdkafka compresses only when the advertised
+// range includes v0 (its gzip/snappy/lz4 check wants v0-v2), and would otherwise send plain.
 //
 // Produce Request (Version: 9) => transactional_id acks timeout_ms [topic_data] TAG_BUFFER
 //   transactional_id => COMPACT_NULLABLE_STRING
@@ -40,7 +43,7 @@ interface Response {
 export const produceApi = defineApi<Request, Response>({
   key: 0,
   name: 'Produce',
-  versions: '3-9',
+  versions: '0-9',
   flexible: '9+',
   request: [
     field('transactionalId', 'string', '3+', { nullable: '3+', default: null }),
@@ -73,7 +76,7 @@ export const produceApi = defineApi<Request, Response>({
     field('throttleTimeMs', 'int32', '1+'),
   ],
   handle(req, ctx) {
-    const refusal = refuse(req);
+    const refusal = refuse(req, ctx.apiVersion);
     const responses = req.topicData.map((t) => {
       const topic = refusal ?? { code: ctx.broker.topics.count(t.name, true).code, message: null };
       return {
@@ -94,7 +97,13 @@ export const produceApi = defineApi<Request, Response>({
 });
 
 /** Why the whole request is refused, or null. */
-function refuse(req: Request): { code: number; message: string } | null {
+function refuse(req: Request, version: number): { code: number; message: string } | null {
+  if (version < 3) {
+    return {
+      code: KafkaCode.UNSUPPORTED_VERSION,
+      message: `Produce v${version} (message format v0/v1) is not supported: use v3+ (RecordBatch v2)`,
+    };
+  }
   if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
     return { code: KafkaCode.INVALID_REQUIRED_ACKS, message: `acks ${req.acks} is invalid: use 0, 1 or -1` };
   }

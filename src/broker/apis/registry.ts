@@ -51,7 +51,7 @@ export function apiTable(sasl: boolean): Map<number, Api> {
 export function apiRanges(table: Map<number, Api>): ApiRange[] {
   return [...table.values()].map((a) => ({
     apiKey: a.key,
-    minVersion: a.minVersion,
-    maxVersion: a.maxVersion,
+    minVersion: a.advertisedMin,
+    maxVersion: a.advertisedMax,
   }));
 }

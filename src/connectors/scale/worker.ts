@@ -18,6 +18,8 @@ import {
   type RunSummary,
 } from '../../stream/index.js';
 import { kafkaDeadLetters } from '../kafka-dead-letters.js';
+import { loadKafkaClient } from '../../kafka-client/index.js';
+import { checkCompression, type CompressionCodec } from '../../log/index.js';
 import { joinConsumerGroup } from '../group-member.js';
 import { kafkaSource } from '../kafka-source.js';
 import { planApp, type AppPlan, type ScaledApp, type ScaleContext } from './app.js';
@@ -56,6 +58,11 @@ export interface ScaledWorkerOptions extends KafkaSecurity {
   checkpointIntervalMs?: number;
   /** Period of 'progress' events. Default 1000 ms. */
   progressIntervalMs?: number;
+  /**
+   * Codec of everything the worker produces (repartition and changelog topics, dead letters):
+   * none (default), gzip, snappy, lz4 or zstd (zstd needs Node >= 22.15).
+   */
+  compression?: CompressionCodec;
   /**
    * Keep warm copies of the state of the partitions other workers own (tailing their
    * changelogs once a second), so a takeover reads only the changelog's tail. Costs the memory
@@ -122,7 +129,7 @@ export class ScaledWorker {
     const member = opts.member ?? `${(await import('node:os')).hostname()}-${process.pid}`;
     const ctx: ScaleContext = { brokers: opts.brokers, group: opts.group, member };
     const plan = planApp(app, ctx);
-    const kafka = await import('@platformatic/kafka');
+    const kafka = await loadKafkaClient();
     const base = {
       clientId: `sluice-${member}`,
       bootstrapBrokers: opts.brokers,
@@ -130,7 +137,8 @@ export class ScaledWorker {
     };
     const topics = scaleTopics(opts.group);
     const partitions = await ensureTopics(kafka, base, app.input, topics, !!plan.back);
-    const producer = new kafka.Producer({ ...base, acks: -1 });
+    const compression = checkCompression(opts.compression ?? 'none');
+    const producer = new kafka.Producer({ ...base, acks: -1, compression });
     const worker = new ScaledWorker(app, { ...opts, member }, plan, topics, partitions, producer);
     opts.onEvent?.({ event: 'started', member, input_partitions: partitions, topics });
     return worker;

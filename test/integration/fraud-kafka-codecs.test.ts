@@ -1,0 +1,110 @@
+// `sluice demo fraud --from kafka://…` on compressed topics written by independent producers:
+// kcat (librdkafka) with zstd and kafka-python with xerial-framed snappy write the same
+// transactions; the demo processes every record of each topic. A topic holding a batch that does
+// not decode stops the demo with one clear line naming codec, topic, partition and offset (it
+// used to die with an uncaught UnsupportedCompressionError stack on zstd).
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { generateTransactions } from '../../examples/fraud/generator.js';
+import { crc32c, encodeRecordBatch } from '../../src/log/index.js';
+import { commandExists, needService } from '../helpers/services.js';
+import { RawClient, defer, testBroker } from '../broker/helpers.js';
+import { PYTHON, pythonHas, run } from '../broker/processes.js';
+import { produce } from '../broker/wire.js';
+
+const N = 600;
+const root = new URL('../../', import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'sluice-fraud-codecs-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const noKcat = await needService('kcat', () => commandExists('kcat', ['-V']));
+const noKafkaPython = await needService(
+  'python3 with kafka-python and snappy',
+  async () => (await pythonHas('kafka')) && (await pythonHas('snappy')),
+);
+
+function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(root, 'bin/sluice.js'), ...args], { cwd: tmp });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+}
+
+const demoFrom = (address: string, topic: string, events: number) =>
+  sluice([
+    'demo',
+    'fraud',
+    '--json',
+    '--quiet',
+    '--no-dashboard',
+    '--events',
+    String(events),
+    '--data',
+    join(tmp, topic),
+    '--from',
+    `kafka://${address}/${topic}`,
+  ]);
+
+test(
+  'the fraud demo reads every record of zstd (kcat) and xerial snappy (kafka-python) topics',
+  { skip: noKcat, timeout: 180_000 },
+  async (t) => {
+    const broker = await testBroker(t);
+    const lines = generateTransactions(N, { seed: 3 }).map((tx) => JSON.stringify(tx));
+    const file = join(tmp, 'tx.ndjson');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const k = await run(
+      'kcat',
+      ['-P', '-b', broker.address, '-t', 'tx-zstd', '-z', 'zstd', '-X', 'linger.ms=50'],
+      { input: lines.join('\n') + '\n', timeoutMs: 60_000 }, // a file argument would be one record
+    );
+    assert.equal(k.code, 0, k.stderr);
+    assert.equal(broker.log.partition('tx-zstd', 0).readBatches(0).readInt16BE(21) & 7, 4, 'stored as zstd');
+    const topics = ['tx-zstd'];
+    if (!noKafkaPython) {
+      const script = `import sys
+from kafka import KafkaProducer
+p = KafkaProducer(bootstrap_servers=sys.argv[1], compression_type='snappy', linger_ms=50)
+for line in open(sys.argv[2], 'rb'):
+    p.send('tx-snappy', line.rstrip(b'\\n'))
+p.flush()`;
+      const py = await run(PYTHON, ['-c', script, broker.address, file], { timeoutMs: 60_000 });
+      assert.equal(py.code, 0, py.stderr);
+      topics.push('tx-snappy');
+    }
+    for (const topic of topics) {
+      const r = await demoFrom(broker.address, topic, N);
+      assert.equal(r.code, 0, `${topic}: ${r.stderr}`);
+      const summary = JSON.parse(r.stdout.trim()) as { events_in: number; dead_letters: number };
+      assert.equal(summary.events_in, N, `${topic}: every record processed`);
+      assert.equal(summary.dead_letters, 0, `${topic}: none undecodable`);
+    }
+  },
+);
+
+test(
+  'a batch that does not decode stops the demo with one clear line, no stack',
+  { timeout: 120_000 },
+  async (t) => {
+    const broker = await testBroker(t);
+    broker.log.createTopic('tx-bad', { partitions: 1 });
+    const c = await RawClient.connect(broker.port);
+    defer(t, () => c.close());
+    const head = encodeRecordBatch([{ value: Buffer.from('{}') }], 0).subarray(0, 61);
+    const bad = Buffer.concat([head, Buffer.from('definitely not zstd')]);
+    bad.writeInt32BE(bad.length - 12, 8);
+    bad.writeInt16BE(4, 21);
+    bad.writeUInt32BE(crc32c(bad, 21, bad.length), 17);
+    assert.equal((await produce(c, 'tx-bad', 0, bad)).responses[0].partitionResponses[0].errorCode, 0);
+    const r = await demoFrom(broker.address, 'tx-bad', 10);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /fetching tx-bad\/0 at offset 0: .*compressed with zstd.*does not decode/);
+    assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+  },
+);
