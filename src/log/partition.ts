@@ -11,6 +11,8 @@ import {
   OFF_BATCH_LENGTH,
   OFF_LAST_OFFSET_DELTA,
   OFF_MAX_TIMESTAMP,
+  OFF_BASE_SEQUENCE,
+  OFF_PRODUCER_ID,
 } from './batch-layout.js';
 import { validateProducerBatch } from './batch-validate.js';
 import { LogError, LogOffsetOutOfRangeError } from './errors.js';
@@ -20,6 +22,7 @@ import {
   type PartitionOptions,
   type ResolvedPartitionOptions,
 } from './partition-options.js';
+import { ProducerStates } from './producer-state.js';
 import { encodeRecordBatch } from './record-batch.js';
 import { decodeRecordsInto } from './record-batch-decode.js';
 import { deleteSegment, expiredPrefix } from './retention.js';
@@ -44,6 +47,11 @@ export interface ReadResult {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** True for a batch from an idempotent producer (a producer id and a base sequence). */
+function isIdempotent(buf: Buffer): boolean {
+  return buf.readInt32BE(OFF_PRODUCER_ID) >= 0 && buf.readInt32BE(OFF_BASE_SEQUENCE) >= 0;
+}
 
 function segmentConfig(opts: ResolvedPartitionOptions): SegmentConfig {
   return { indexIntervalBytes: opts.indexIntervalBytes, warn: opts.onWarning };
@@ -71,6 +79,8 @@ export class Partition {
   private failure: unknown;
   /** When the active segment started taking appends (for rolling by age). */
   private activeSince = Date.now();
+  /** Idempotent producers' state, loaded on first use (snapshot + the batches after it). */
+  private producerStates: ProducerStates | undefined;
 
   private constructor(
     readonly dir: string,
@@ -144,6 +154,8 @@ export class Partition {
     this.checkSize(buf.length);
     const lastOffsetDelta = validateProducerBatch(buf, this.name);
     const baseOffset = this.highWatermark;
+    // Loaded before the write, so the rebuild from the log does not see this batch too.
+    const producers = isIdempotent(buf) ? this.producers() : this.producerStates;
     const head = Buffer.allocUnsafe(8); // baseOffset is outside the CRC, so no re-checksum
     writeInt64BE(head, baseOffset, 0);
     this.write(
@@ -153,7 +165,33 @@ export class Partition {
       baseOffset + lastOffsetDelta,
       readInt64BE(buf, OFF_MAX_TIMESTAMP),
     );
+    producers?.recordBatch(buf, 0, baseOffset);
     return baseOffset;
+  }
+
+  /**
+   * The idempotent producers of this partition (epochs, last sequences, offsets of their
+   * recent batches): read from the newest snapshot and the batches after it on first use, then
+   * kept up to date by {@link appendBatch}.
+   */
+  producers(): ProducerStates {
+    this.checkOpen();
+    if (this.producerStates !== undefined) return this.producerStates;
+    const { states, offset } = ProducerStates.load(
+      this.dir,
+      this.highWatermark,
+      this.logStartOffset,
+      this.opts.onWarning,
+    );
+    let next = Math.max(offset, this.logStartOffset);
+    while (next < this.highWatermark) {
+      const data = this.readBatches(next, 1 << 20);
+      next = states.recordBatches(data, next);
+    }
+    // States rebuilt from batches were not in the snapshot: save them at the next roll or close.
+    states.dirty ||= offset < this.highWatermark;
+    this.producerStates = states;
+    return states;
   }
 
   /**
@@ -224,7 +262,12 @@ export class Partition {
     clearTimeout(this.flushTimer);
     clearInterval(this.retentionTimer);
     try {
-      if (this.failure === undefined) this.flush();
+      if (this.failure === undefined) {
+        this.flush();
+        // After the flush, so the snapshot never covers batches that are not on disk.
+        if (this.producerStates?.dirty === true)
+          this.producerStates.writeSnapshot(this.dir, this.highWatermark);
+      }
     } finally {
       this.closed = true;
       for (const s of this.segments) s.close();
@@ -259,6 +302,10 @@ export class Partition {
     // The sealed segment is made durable now because recovery only rescans the newest one.
     this.active.seal();
     this.dirty = false;
+    // Kafka's moment for a producer-state snapshot: everything before it is now on disk, and
+    // recovery after a crash then scans at most the new segment to catch up.
+    if (this.producerStates?.dirty === true)
+      this.producerStates.writeSnapshot(this.dir, this.active.nextOffset);
     const next = Segment.create(this.dir, this.active.nextOffset, segmentConfig(this.opts));
     this.segments.push(next);
     this.active = next;
