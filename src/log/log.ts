@@ -83,6 +83,28 @@ export class Log {
     }
   }
 
+  /**
+   * Raises the partition count of `name` to `partitions` (Kafka's CreatePartitions: partitions
+   * are added, never removed). The new partitions start empty.
+   */
+  addPartitions(name: string, partitions: number): void {
+    this.checkOpen();
+    const existing = this.checkTopic(name);
+    if (!Number.isSafeInteger(partitions) || partitions <= existing || partitions > MAX_PARTITIONS) {
+      throw new LogError(
+        'LOG_INVALID_ARGUMENT',
+        `topic ${name} has ${existing} partitions; a new count must be an integer from ${existing + 1} to ${MAX_PARTITIONS}`,
+      );
+    }
+    this.topicMap.set(name, partitions);
+    try {
+      writeTopics(this.dir, this.topicMap);
+    } catch (err) {
+      this.topicMap.set(name, existing);
+      throw err;
+    }
+  }
+
   hasTopic(name: string): boolean {
     return this.topicMap.has(name);
   }
