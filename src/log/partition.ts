@@ -22,6 +22,7 @@ import {
   type PartitionOptions,
   type ResolvedPartitionOptions,
 } from './partition-options.js';
+import { readLogStart, writeLogStart } from './log-start.js';
 import { ProducerStates } from './producer-state.js';
 import { encodeRecordBatch } from './record-batch.js';
 import { decodeRecordsInto } from './record-batch-decode.js';
@@ -81,14 +82,34 @@ export class Partition {
   private activeSince = Date.now();
   /** Idempotent producers' state, loaded on first use (snapshot + the batches after it). */
   private producerStates: ProducerStates | undefined;
+  /** Records below this were deleted (DeleteRecords), even where their segment remains. */
+  private deletedBefore: number;
 
   private constructor(
     readonly dir: string,
     private readonly segments: Segment[],
-    private readonly opts: ResolvedPartitionOptions,
+    private opts: ResolvedPartitionOptions,
   ) {
     this.name = basename(dir);
     this.active = segments[segments.length - 1];
+    this.deletedBefore = Math.min(readLogStart(dir, opts.onWarning), this.active.nextOffset);
+    this.startRetention();
+  }
+
+  /**
+   * Applies new options (a topic's segment or retention config changed) to the open partition:
+   * the next roll and retention check use them.
+   */
+  reconfigure(options: PartitionOptions): void {
+    this.checkOpen();
+    this.opts = resolvePartitionOptions(options);
+    clearInterval(this.retentionTimer);
+    this.retentionTimer = undefined;
+    this.startRetention();
+  }
+
+  private startRetention(): void {
+    const opts = this.opts;
     if (opts.retentionMs !== undefined || opts.retentionBytes !== undefined) {
       this.enforceRetention();
       this.retentionTimer = setInterval(() => {
@@ -131,7 +152,30 @@ export class Partition {
 
   /** The first offset still stored: the base offset of the oldest segment. */
   get logStartOffset(): number {
-    return this.segments[0].baseOffset;
+    return Math.max(this.segments[0].baseOffset, this.deletedBefore);
+  }
+
+  /**
+   * Deletes every record before `offset` (Kafka's DeleteRecords): the log start offset moves
+   * there, durably, and segments wholly below it are removed. Returns the new log start offset.
+   */
+  deleteRecordsBefore(offset: number): number {
+    this.checkWritable();
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.highWatermark) {
+      throw new LogOffsetOutOfRangeError(
+        offset,
+        this.logStartOffset,
+        this.highWatermark,
+        `partition ${this.name}`,
+      );
+    }
+    if (offset <= this.logStartOffset) return this.logStartOffset;
+    writeLogStart(this.dir, offset);
+    this.deletedBefore = offset;
+    let n = 0;
+    while (n < this.segments.length - 1 && this.segments[n + 1].baseOffset <= offset) n++;
+    for (const seg of this.segments.splice(0, n)) deleteSegment(seg);
+    return this.logStartOffset;
   }
 
   /** Appends `records` as one batch; records without a timestamp get `now`. */
@@ -243,7 +287,7 @@ export class Partition {
     this.checkOpen();
     for (const seg of this.segments) {
       const offset = findOffsetByTimestamp(seg, timestamp);
-      if (offset !== undefined) return offset;
+      if (offset !== undefined) return Math.max(offset, this.logStartOffset);
     }
     return undefined;
   }

@@ -4,12 +4,15 @@ import type { Api, ApiRange } from './api.js';
 import { apiVersionsApi } from './api-versions.js';
 import { createPartitionsApi } from './create-partitions.js';
 import { createTopicsApi } from './create-topics.js';
+import { deleteRecordsApi } from './delete-records.js';
 import { deleteTopicsApi } from './delete-topics.js';
 import { describeClusterApi } from './describe-cluster.js';
+import { describeConfigsApi } from './describe-configs.js';
 import { describeGroupsApi } from './describe-groups.js';
 import { fetchApi } from './fetch.js';
 import { findCoordinatorApi } from './find-coordinator.js';
 import { heartbeatApi } from './heartbeat.js';
+import { incrementalAlterConfigsApi } from './incremental-alter-configs.js';
 import { initProducerIdApi } from './init-producer-id.js';
 import { joinGroupApi } from './join-group.js';
 import { leaveGroupApi } from './leave-group.js';
@@ -43,9 +46,12 @@ export const ALL_APIS: readonly Api[] = [
   apiVersionsApi,
   createTopicsApi,
   deleteTopicsApi,
+  deleteRecordsApi,
   initProducerIdApi,
+  describeConfigsApi,
   saslAuthenticateApi,
   createPartitionsApi,
+  incrementalAlterConfigsApi,
   offsetDeleteApi,
   describeClusterApi,
 ];
