@@ -111,7 +111,47 @@ export function alterTopicConfigs(
   changes: ConfigChange[],
   validateOnly: boolean,
 ): { code: number; message: string | null } {
-  const next: TopicConfig = log.topicConfig(topic);
+  const next = applyChanges(log.topicConfig(topic), changes);
+  if ('code' in next) return next;
+  try {
+    if (!validateOnly) log.setTopicConfig(topic, next);
+    else log.checkTopicConfig(next);
+    return { code: 0, message: null };
+  } catch (err) {
+    if (err instanceof LogError && err.code === 'LOG_INVALID_ARGUMENT') {
+      return { code: KafkaCode.INVALID_CONFIG, message: err.message };
+    }
+    return { code: KafkaCode.KAFKA_STORAGE_ERROR, message: (err as Error).message };
+  }
+}
+
+/**
+ * The overrides CreateTopics' `configs` give a new topic; configs this broker does not have
+ * are ignored (as before), bad values of the ones it has are INVALID_CONFIG.
+ */
+export function createTopicConfigs(
+  log: Log,
+  configs: { name: string; value: string | null }[],
+): TopicConfig | { code: number; message: string } {
+  const known = configs.filter((c) => c.name in SETTINGS);
+  const config = applyChanges(
+    {},
+    known.map((c) => ({ name: c.name, configOperation: c.value === null ? 1 : 0, value: c.value })),
+  );
+  if ('code' in config) return config;
+  try {
+    log.checkTopicConfig(config);
+    return config;
+  } catch (err) {
+    return { code: KafkaCode.INVALID_CONFIG, message: (err as Error).message };
+  }
+}
+
+function applyChanges(
+  base: TopicConfig,
+  changes: ConfigChange[],
+): TopicConfig | { code: number; message: string } {
+  const next: TopicConfig = { ...base };
   const invalid = (message: string) => ({ code: KafkaCode.INVALID_CONFIG, message });
   for (const c of changes) {
     const s = SETTINGS[c.name];
@@ -135,15 +175,7 @@ export function alterTopicConfigs(
     const n = c.value === null || !/^-?\d+$/.test(c.value.trim()) ? NaN : Number(c.value);
     if (!Number.isSafeInteger(n))
       return invalid(`${c.name} must be an integer, not ${JSON.stringify(c.value)}`);
-    if (n === -1 && (s.option === 'retentionMs' || s.option === 'retentionBytes')) next[s.option] = -1;
-    else next[s.option] = n;
+    next[s.option] = n;
   }
-  try {
-    if (!validateOnly) log.setTopicConfig(topic, next);
-    else log.checkTopicConfig(next);
-    return { code: 0, message: null };
-  } catch (err) {
-    if (err instanceof LogError && err.code === 'LOG_INVALID_ARGUMENT') return invalid(err.message);
-    return { code: KafkaCode.KAFKA_STORAGE_ERROR, message: (err as Error).message };
-  }
+  return next;
 }

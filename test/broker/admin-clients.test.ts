@@ -172,6 +172,22 @@ test('records deleted with DeleteRecords stay deleted after a restart; configs a
   });
   assert.equal(fetched.topics[0].partitions[0].committedOffset, -1, 'the commit is gone');
 
+  // CreateTopics applies the configs the broker has, ignores others, refuses bad values.
+  const creator = kafkaFor(first.address).admin();
+  await creator.connect();
+  const configEntries = [
+    { name: 'retention.ms', value: '60000' },
+    { name: 'compression.type', value: 'gzip' },
+  ];
+  assert.equal(await creator.createTopics({ topics: [{ topic: 'cfg', configEntries }] }), true);
+  await assert.rejects(
+    creator.createTopics({
+      topics: [{ topic: 'bad-cfg', configEntries: [{ name: 'segment.ms', value: 'soon' }] }],
+    }),
+    (err: { errors?: { type?: string }[] }) => err.errors?.[0]?.type === 'INVALID_CONFIG',
+  );
+  await creator.disconnect();
+
   const dataDir = first.log.dir;
   c.close();
   await first.close();
@@ -182,9 +198,17 @@ test('records deleted with DeleteRecords stay deleted after a restart; configs a
   const [p0] = await admin.fetchTopicOffsets('keep');
   assert.deepEqual([p0.low, p0.high], ['4', '10']);
   const described = await admin.describeConfigs({
-    resources: [{ type: 2, name: 'keep', configNames: ['retention.ms', 'segment.bytes', 'retention.bytes'] }],
+    resources: [
+      { type: 2, name: 'keep', configNames: ['retention.ms', 'segment.bytes', 'retention.bytes'] },
+      { type: 2, name: 'cfg', configNames: ['retention.ms'] },
+    ],
     includeSynonyms: false,
   });
+  assert.deepEqual(
+    described.resources[1].configEntries.map((e) => [e.configValue, e.isDefault]),
+    [['60000', false]],
+    'set at creation',
+  );
   const entries = Object.fromEntries(
     described.resources[0].configEntries.map((e) => [e.configName, [e.configValue, e.isDefault]]),
   );
