@@ -220,22 +220,8 @@ export class Partition {
    */
   producers(): ProducerStates {
     this.checkOpen();
-    if (this.producerStates !== undefined) return this.producerStates;
-    const { states, offset } = ProducerStates.load(
-      this.dir,
-      this.highWatermark,
-      this.logStartOffset,
-      this.opts.onWarning,
-    );
-    let next = Math.max(offset, this.logStartOffset);
-    while (next < this.highWatermark) {
-      const data = this.readBatches(next, 1 << 20);
-      next = states.recordBatches(data, next);
-    }
-    // States rebuilt from batches were not in the snapshot: save them at the next roll or close.
-    states.dirty ||= offset < this.highWatermark;
-    this.producerStates = states;
-    return states;
+    this.producerStates ??= ProducerStates.recover(this, this.opts.onWarning);
+    return this.producerStates;
   }
 
   /**

@@ -133,6 +133,32 @@ export class ProducerStates {
   }
 
   /**
+   * The state of `partition` after a restart: the newest usable snapshot, then the batches
+   * stored after it replayed from their headers.
+   */
+  static recover(
+    partition: {
+      dir: string;
+      highWatermark: number;
+      logStartOffset: number;
+      readBatches(offset: number, maxBytes: number): Buffer;
+    },
+    warn: (message: string) => void,
+  ): ProducerStates {
+    const { dir, highWatermark, logStartOffset } = partition;
+    const { states, offset } = ProducerStates.load(dir, highWatermark, logStartOffset, warn);
+    let next = Math.max(offset, logStartOffset);
+    while (next < highWatermark) {
+      const data = partition.readBatches(next, 1 << 20);
+      if (data.length === 0) break; // nothing more stored (never loop on a gap)
+      next = states.recordBatches(data, next);
+    }
+    // Batches replayed here are not in a snapshot yet: save them at the next roll or close.
+    states.dirty ||= offset < highWatermark;
+    return states;
+  }
+
+  /**
    * The state saved in the newest intact snapshot of `dir` that does not lie beyond
    * `highWatermark` (a snapshot of batches recovery cut off is stale), and its offset; an empty
    * state at `fallbackOffset` when there is none. Damaged or stale snapshots are reported and
