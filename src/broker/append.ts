@@ -86,7 +86,14 @@ export function appendProducerBatch(
   const count = records.readInt32BE(OFF_RECORD_COUNT);
   const idempotent = producerId >= 0 && baseSeq >= 0;
   if (idempotent) {
-    const verdict = broker.producers.check(producerId, epoch, baseSeq, count, topic, index);
+    let verdict;
+    try {
+      // The partition's producer state: loaded (snapshot + the batches after it) on first use.
+      verdict = broker.producers.check(producerId, epoch, baseSeq, count, partition.producers());
+    } catch (err) {
+      broker.warn(`sluice broker: producer state of ${topic}-${index}: ${(err as Error).message}`);
+      return fail(kafkaCodeOf(err), (err as Error).message);
+    }
     if (verdict.kind === 'duplicate') return { code: 0, baseOffset: verdict.baseOffset, message: null };
     if (verdict.kind === 'error') {
       return fail(
@@ -108,7 +115,8 @@ export function appendProducerBatch(
     }
     return fail(code, (err as Error).message);
   }
-  if (idempotent) broker.producers.record(producerId, epoch, baseSeq, count, topic, index, baseOffset);
+  // The partition recorded the batch in its producer state; the table learns the epoch.
+  if (idempotent) broker.producers.appended(producerId, epoch);
   broker.appends.appended(topic, index);
   return { code: 0, baseOffset, message: null };
 }

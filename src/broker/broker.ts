@@ -57,14 +57,19 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const log =
     options.log ??
     Log.open(options.dataDir!, { ...options.logOptions, fsync: options.fsync, onWarning: opts.onWarning });
-  const producers = new ProducerTable();
+  let producers: ProducerTable;
+  try {
+    producers = new ProducerTable(log.dir);
+  } catch (err) {
+    if (ownsLog) log.close();
+    throw err;
+  }
   const appends = new AppendNotifier();
   const groups = new GroupCoordinator(log, opts);
   const topics = new TopicManager(
     log,
     { partitions: opts.partitions, autoCreate: opts.autoCreateTopics },
     (t, n) => {
-      producers.forgetTopic(t);
       for (let p = 0; p < n; p++) appends.appended(t, p); // waiting fetches answer UNKNOWN_TOPIC now
     },
   );

@@ -1,20 +1,21 @@
-// Idempotent producers: producer ids from InitProducerId, and per (producer, partition) the
-// sequence numbers of the last batches, so a retried batch is answered with its first offset
-// instead of being written twice, and a gap or a stale epoch is refused.
+// Idempotent producers: producer ids from InitProducerId, and the sequence checks of their
+// batches against the partition's producer state (kept with the log, see
+// src/log/producer-state.ts), so a retried batch is answered with its first offset instead of
+// being written twice, and a gap or a stale epoch is refused. Producer ids are handed out from
+// blocks reserved in `<data>/producer-ids.json` before use, so no id is ever issued twice, even
+// across a crash.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../log/fs-util.js';
+import { lastSequenceOf, type ProducerStates } from '../log/producer-state.js';
+import { BrokerError } from './errors.js';
 import { KafkaCode } from './protocol/error-codes.js';
 
-/** Batches remembered per producer and partition (Kafka keeps 5: the clients' max in flight). */
-const RECENT = 5;
 const MAX_SEQ = 0x7fffffff;
-/** Bound on tracked (producer, partition) pairs; the oldest are forgotten first. */
-const MAX_TRACKED = 100_000;
-
-interface SeqState {
-  epoch: number;
-  lastSeq: number;
-  recent: { first: number; last: number; baseOffset: number }[];
-}
+/** Ids reserved per write of the id file: one fsync per thousand producers. */
+const ID_BLOCK = 1000;
+const ID_FILE = 'producer-ids.json';
 
 /** What to do with an idempotent batch. */
 export type SequenceVerdict =
@@ -24,16 +25,26 @@ export type SequenceVerdict =
  * Producer ids and sequence checks.
  *
  * @example
- * const table = new ProducerTable();
+ * const table = new ProducerTable(log.dir);
  * const { producerId, producerEpoch } = table.init(-1, -1);
- * table.check(producerId, producerEpoch, 0, 10, 'orders', 0); // { kind: 'append' }
+ * table.check(producerId, producerEpoch, 0, 10, log.partition('orders', 0).producers()); // { kind: 'append' }
  */
 export class ProducerTable {
-  // Seeded from the clock so ids stay unique across restarts without a state file
-  // (a thousand ids per millisecond before it could catch up with a restart).
-  private nextId = Date.now() * 1000;
+  private nextId: number;
+  /** Ids below this are reserved in the id file (or the table has no file). */
+  private reservedUpTo: number;
+  /** Epochs of the producers this broker issued or saw since it started. */
   private readonly epochs = new Map<number, number>();
-  private readonly seqs = new Map<string, SeqState>();
+
+  /** `dir`: where the id file lives (the log directory); null keeps ids in memory only. */
+  constructor(private readonly dir: string | null) {
+    // The clock as a floor keeps ids unique even if the id file is lost (a thousand ids per
+    // millisecond before it could catch up with a restart).
+    const floor = Date.now() * 1000;
+    const saved = dir === null ? 0 : readReserved(join(dir, ID_FILE));
+    this.nextId = Math.max(floor, saved);
+    this.reservedUpTo = dir === null ? Number.MAX_SAFE_INTEGER : this.nextId;
+  }
 
   /** InitProducerId: a new id, or the same id with a bumped epoch when the caller presents its current one. */
   init(
@@ -50,79 +61,75 @@ export class ProducerTable {
         return { code: KafkaCode.INVALID_PRODUCER_EPOCH, producerId: -1, producerEpoch: -1 };
       }
     }
-    const id = Math.max(this.nextId, Date.now() * 1000);
+    const id = this.nextId;
+    if (id >= this.reservedUpTo) {
+      // Reserved on disk before it is handed out: after a crash the broker starts past it.
+      this.reservedUpTo = id + ID_BLOCK;
+      writeFileAtomic(
+        join(this.dir!, ID_FILE),
+        `${JSON.stringify({ version: 1, reservedUpTo: this.reservedUpTo })}\n`,
+      );
+    }
     this.nextId = id + 1;
     this.epochs.set(id, 0);
     return { code: 0, producerId: id, producerEpoch: 0 };
   }
 
-  /** Checks a batch of `count` records starting at `baseSeq` against what this producer sent before. */
+  /** Checks a batch of `count` records starting at `baseSeq` against the partition's producer state. */
   check(
     producerId: number,
     epoch: number,
     baseSeq: number,
     count: number,
-    topic: string,
-    partition: number,
+    states: ProducerStates,
   ): SequenceVerdict {
     const known = this.epochs.get(producerId);
     if (known !== undefined && epoch < known)
       return { kind: 'error', code: KafkaCode.INVALID_PRODUCER_EPOCH };
-    const state = this.seqs.get(key(producerId, topic, partition));
+    const state = states.get(producerId);
     if (state === undefined || epoch > state.epoch) {
-      // A new producer here, or a new epoch: its sequence starts at 0. An id this broker never
-      // issued (state lost in a restart) is taken as it comes, as Kafka does after state expiry.
+      // A new producer here, or a new epoch: its sequence starts at 0. An id whose state is gone
+      // (forgotten, or removed with old segments) is taken as it comes, as Kafka does.
       if (baseSeq === 0 || known === undefined) return { kind: 'append' };
       return { kind: 'error', code: KafkaCode.OUT_OF_ORDER_SEQUENCE_NUMBER };
     }
     if (epoch < state.epoch) return { kind: 'error', code: KafkaCode.INVALID_PRODUCER_EPOCH };
-    const last = lastSeqOf(baseSeq, count);
+    const last = lastSequenceOf(baseSeq, count);
     for (const b of state.recent) {
-      if (b.first === baseSeq && b.last === last) return { kind: 'duplicate', baseOffset: b.baseOffset };
+      if (b.firstSeq === baseSeq && b.lastSeq === last)
+        return { kind: 'duplicate', baseOffset: b.baseOffset };
     }
     const expected = state.lastSeq === MAX_SEQ ? 0 : state.lastSeq + 1;
     if (baseSeq !== expected) return { kind: 'error', code: KafkaCode.OUT_OF_ORDER_SEQUENCE_NUMBER };
     return { kind: 'append' };
   }
 
-  /** Records an appended batch (after `check` said 'append' and the log took it). */
-  record(
-    producerId: number,
-    epoch: number,
-    baseSeq: number,
-    count: number,
-    topic: string,
-    partition: number,
-    baseOffset: number,
-  ): void {
-    const k = key(producerId, topic, partition);
-    let state = this.seqs.get(k);
-    if (state === undefined || epoch !== state.epoch) {
-      state = { epoch, lastSeq: -1, recent: [] };
-    }
-    this.seqs.delete(k); // re-inserted last: Map order doubles as least-recently-used order
-    const last = lastSeqOf(baseSeq, count);
-    state.lastSeq = last;
-    state.recent.push({ first: baseSeq, last, baseOffset });
-    if (state.recent.length > RECENT) state.recent.shift();
-    this.seqs.set(k, state);
-    if (!this.epochs.has(producerId) || (this.epochs.get(producerId) ?? 0) < epoch) {
-      this.epochs.set(producerId, epoch);
-    }
-    if (this.seqs.size > MAX_TRACKED) this.seqs.delete(this.seqs.keys().next().value as string);
-  }
-
-  /** Forgets the sequences of a deleted topic. */
-  forgetTopic(topic: string): void {
-    for (const k of this.seqs.keys()) if (k.split('\u0000')[1] === topic) this.seqs.delete(k);
+  /** Notes the epoch of an appended batch (a producer seen after a restart gets its epoch known). */
+  appended(producerId: number, epoch: number): void {
+    if ((this.epochs.get(producerId) ?? -1) < epoch) this.epochs.set(producerId, epoch);
   }
 }
 
-function key(producerId: number, topic: string, partition: number): string {
-  return `${producerId}\u0000${topic}\u0000${partition}`;
-}
-
-function lastSeqOf(baseSeq: number, count: number): number {
-  const last = baseSeq + count - 1;
-  return last > MAX_SEQ ? last - MAX_SEQ - 1 : last;
+/** The reserved bound saved in the id file; 0 when there is none yet. */
+function readReserved(path: string): number {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+  let reserved: unknown;
+  try {
+    reserved = (JSON.parse(text) as { reservedUpTo?: unknown }).reservedUpTo;
+  } catch {
+    reserved = undefined;
+  }
+  if (!Number.isSafeInteger(reserved) || (reserved as number) < 0) {
+    throw new BrokerError(
+      'BROKER_INVALID_OPTION',
+      `${path} is damaged (expected {"version":1,"reservedUpTo":<n>}); restore it, or delete it to fall back on clock-based producer ids`,
+    );
+  }
+  return reserved as number;
 }

@@ -86,6 +86,27 @@ export class TopicManager {
     }
   }
 
+  /** CreatePartitions: raises a topic's partition count to `count`. */
+  addPartitions(name: string, count: number, validateOnly = false): { code: number; message: string | null } {
+    if (!this.log.hasTopic(name)) {
+      return { code: KafkaCode.UNKNOWN_TOPIC_OR_PARTITION, message: `topic ${name} does not exist` };
+    }
+    const existing = this.log.partitionCount(name);
+    if (!Number.isInteger(count) || count <= existing || count > 100_000) {
+      return {
+        code: KafkaCode.INVALID_PARTITIONS,
+        message: `topic ${name} has ${existing} partitions; ask for more than ${existing} (at most 100000): partitions can only be added`,
+      };
+    }
+    if (validateOnly) return { code: 0, message: null };
+    try {
+      this.log.addPartitions(name, count);
+      return { code: 0, message: null };
+    } catch (err) {
+      return { code: KafkaCode.KAFKA_STORAGE_ERROR, message: (err as Error).message };
+    }
+  }
+
   /** Deletes a topic and its records. */
   delete(name: string | null): { code: number; message: string | null } {
     if (name === null || !this.log.hasTopic(name)) {

@@ -1,6 +1,7 @@
 // Public surface of the embedded log.
 
 export { Log, type LogOptions } from './log.js';
+export type { TopicConfig } from './topic-configs.js';
 export {
   Partition,
   type AppendResult,

@@ -8,6 +8,13 @@ import { LogError } from './errors.js';
 import { fsyncDir, ioError } from './fs-util.js';
 import { OffsetStore } from './offset-store.js';
 import { Partition, type PartitionOptions } from './partition.js';
+import { resolvePartitionOptions } from './partition-options.js';
+import {
+  readTopicConfigs,
+  topicPartitionOptions,
+  writeTopicConfigs,
+  type TopicConfig,
+} from './topic-configs.js';
 import { checkTopicName, readTopics, writeTopics } from './topics-file.js';
 
 /** Options of a {@link Log}; they apply to every partition. */
@@ -31,6 +38,7 @@ export class Log {
   private readonly open = new Map<string, Partition>();
   private offsetStore: OffsetStore | undefined;
   private closed = false;
+  private configs: Map<string, TopicConfig> | undefined;
 
   private constructor(
     readonly dir: string,
@@ -89,6 +97,79 @@ export class Log {
     }
   }
 
+  /**
+   * Raises the partition count of `name` to `partitions` (Kafka's CreatePartitions: partitions
+   * are added, never removed). The new partitions start empty.
+   */
+  addPartitions(name: string, partitions: number): void {
+    this.checkOpen();
+    const existing = this.checkTopic(name);
+    if (!Number.isSafeInteger(partitions) || partitions <= existing || partitions > MAX_PARTITIONS) {
+      throw new LogError(
+        'LOG_INVALID_ARGUMENT',
+        `topic ${name} has ${existing} partitions; a new count must be an integer from ${existing + 1} to ${MAX_PARTITIONS}`,
+      );
+    }
+    this.topicMap.set(name, partitions);
+    try {
+      writeTopics(this.dir, this.topicMap);
+    } catch (err) {
+      this.topicMap.set(name, existing);
+      throw err;
+    }
+  }
+
+  /** The options every topic gets unless it overrides them (what the log was opened with). */
+  get options(): Readonly<LogOptions> {
+    return this.opts;
+  }
+
+  /** The overrides of `topic` set with {@link setTopicConfig}; empty when it has none. */
+  topicConfig(topic: string): TopicConfig {
+    this.checkTopic(topic);
+    return { ...this.topicConfigs().get(topic) };
+  }
+
+  /**
+   * Replaces the segment and retention overrides of `topic` (durably), and applies them to its
+   * open partitions at once. Invalid values throw LOG_INVALID_ARGUMENT and change nothing.
+   *
+   * @example
+   * log.setTopicConfig('clicks', { retentionMs: 3_600_000, segmentBytes: 16 << 20 });
+   */
+  setTopicConfig(topic: string, config: TopicConfig): void {
+    this.checkOpen();
+    const count = this.checkTopic(topic);
+    const options = this.checkTopicConfig(config);
+    const configs = this.topicConfigs();
+    const before = configs.get(topic);
+    configs.set(topic, { ...config });
+    try {
+      writeTopicConfigs(this.dir, configs);
+    } catch (err) {
+      if (before === undefined) configs.delete(topic);
+      else configs.set(topic, before);
+      throw err;
+    }
+    for (let p = 0; p < count; p++) this.open.get(`${topic}-${p}`)?.reconfigure(options);
+  }
+
+  /** Throws LOG_INVALID_ARGUMENT (saying which value and what to use) unless `config` is valid. */
+  checkTopicConfig(config: TopicConfig): LogOptions {
+    for (const [k, v] of Object.entries(config)) {
+      const limit = k === 'retentionMs' || k === 'retentionBytes';
+      if (v !== undefined && (!Number.isSafeInteger(v) || (limit && v < -1))) {
+        throw new LogError(
+          'LOG_INVALID_ARGUMENT',
+          `topic config ${k} is ${String(v)}; use an integer${limit ? ' from 0 up, or -1 for no limit' : ''}`,
+        );
+      }
+    }
+    const options = topicPartitionOptions(this.opts, config);
+    resolvePartitionOptions(options); // throws for out-of-range values
+    return options;
+  }
+
   hasTopic(name: string): boolean {
     return this.topicMap.has(name);
   }
@@ -116,7 +197,7 @@ export class Log {
     const key = `${topic}-${p}`;
     let partition = this.open.get(key);
     if (partition === undefined) {
-      partition = Partition.open(join(this.dir, key), this.opts);
+      partition = Partition.open(join(this.dir, key), this.topicOptions(topic));
       this.open.set(key, partition);
     }
     return partition;
@@ -143,6 +224,7 @@ export class Log {
     fsyncDir(this.dir);
     this.topicMap.delete(name);
     writeTopics(this.dir, this.topicMap);
+    if (this.topicConfigs().delete(name)) writeTopicConfigs(this.dir, this.topicConfigs());
     for (const d of doomed) rmSync(join(this.dir, d), { recursive: true, force: true });
   }
 
@@ -177,6 +259,15 @@ export class Log {
     this.offsetStore?.close();
     this.unlock();
     if (first !== undefined) throw first;
+  }
+
+  private topicOptions(topic: string): LogOptions {
+    return topicPartitionOptions(this.opts, this.topicConfigs().get(topic));
+  }
+
+  private topicConfigs(): Map<string, TopicConfig> {
+    this.configs ??= readTopicConfigs(this.dir);
+    return this.configs;
   }
 
   private checkTopic(topic: string): number {

@@ -30,6 +30,14 @@ interface Line {
   m?: string;
 }
 
+/** A deletion (OffsetDelete): the entry is gone once this line is read back. */
+interface Tombstone {
+  g: string;
+  t: string;
+  p: number;
+  d: 1;
+}
+
 const FILE = 'offsets.jsonl';
 
 function keyOf(group: string, topic: string, partition: number): string {
@@ -107,6 +115,30 @@ export class OffsetStore {
     if (this.lines > Math.max(1000, 2 * this.entries.size)) this.compact();
   }
 
+  /** Deletes committed offsets of `group` with one write and one fdatasync; unknown ones are skipped. */
+  deleteMany(group: string, partitions: readonly { topic: string; partition: number }[]): void {
+    if (this.fd < 0)
+      throw new LogError('LOG_CLOSED', `offset store ${this.dir} is closed; open it again to delete`);
+    const gone = partitions.filter((x) => this.entries.has(keyOf(group, x.topic, x.partition)));
+    if (gone.length === 0) return;
+    if (this.mustCompact) this.compact();
+    const lines: Tombstone[] = gone.map((x) => ({ g: group, t: x.topic, p: x.partition, d: 1 }));
+    try {
+      writeFully(this.fd, Buffer.from(lines.map((l) => `${JSON.stringify(l)}\n`).join(''), 'utf8'), 0);
+      fdatasyncSync(this.fd);
+    } catch (err) {
+      this.mustCompact = true;
+      throw ioError(`deleting offsets in ${join(this.dir, FILE)}`, err);
+    }
+    for (const l of lines) this.entries.delete(keyOf(l.g, l.t, l.p));
+    this.lines += lines.length;
+  }
+
+  /** Groups with at least one committed offset, sorted. */
+  groups(): string[] {
+    return [...new Set([...this.entries.values()].map((l) => l.g))].sort();
+  }
+
   /** The committed offset, or undefined when the group never committed one for this partition. */
   committed(group: string, topic: string, partition: number): number | undefined {
     return this.entries.get(keyOf(group, topic, partition))?.o;
@@ -141,7 +173,12 @@ export class OffsetStore {
     for (const [i, raw] of lines.entries()) {
       if (raw === '') continue;
       try {
-        const l = JSON.parse(raw) as Line;
+        const parsed = JSON.parse(raw) as Line | Tombstone;
+        if ('d' in parsed && parsed.d === 1) {
+          this.entries.delete(keyOf(parsed.g, parsed.t, parsed.p));
+          continue;
+        }
+        const l = parsed as Line;
         checkCommit(l.g, { topic: l.t, partition: l.p, offset: l.o, metadata: l.m });
         this.entries.set(keyOf(l.g, l.t, l.p), l);
       } catch {

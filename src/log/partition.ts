@@ -11,6 +11,8 @@ import {
   OFF_BATCH_LENGTH,
   OFF_LAST_OFFSET_DELTA,
   OFF_MAX_TIMESTAMP,
+  OFF_BASE_SEQUENCE,
+  OFF_PRODUCER_ID,
 } from './batch-layout.js';
 import { validateProducerBatch } from './batch-validate.js';
 import type { CompressionCodec } from './compression.js';
@@ -21,6 +23,8 @@ import {
   type PartitionOptions,
   type ResolvedPartitionOptions,
 } from './partition-options.js';
+import { readLogStart, writeLogStart } from './log-start.js';
+import { ProducerStates } from './producer-state.js';
 import { encodeRecordBatch, verifyBatchCrc } from './record-batch.js';
 import { decodeRecordsInto } from './record-batch-decode.js';
 import { deleteSegment, expiredPrefix } from './retention.js';
@@ -45,6 +49,11 @@ export interface ReadResult {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** True for a batch from an idempotent producer (a producer id and a base sequence). */
+function isIdempotent(buf: Buffer): boolean {
+  return buf.readInt32BE(OFF_PRODUCER_ID) >= 0 && buf.readInt32BE(OFF_BASE_SEQUENCE) >= 0;
+}
 
 function segmentConfig(opts: ResolvedPartitionOptions): SegmentConfig {
   return { indexIntervalBytes: opts.indexIntervalBytes, warn: opts.onWarning };
@@ -72,14 +81,36 @@ export class Partition {
   private failure: unknown;
   /** When the active segment started taking appends (for rolling by age). */
   private activeSince = Date.now();
+  /** Idempotent producers' state, loaded on first use (snapshot + the batches after it). */
+  private producerStates: ProducerStates | undefined;
+  /** Records below this were deleted (DeleteRecords), even where their segment remains. */
+  private deletedBefore: number;
 
   private constructor(
     readonly dir: string,
     private readonly segments: Segment[],
-    private readonly opts: ResolvedPartitionOptions,
+    private opts: ResolvedPartitionOptions,
   ) {
     this.name = basename(dir);
     this.active = segments[segments.length - 1];
+    this.deletedBefore = Math.min(readLogStart(dir, opts.onWarning), this.active.nextOffset);
+    this.startRetention();
+  }
+
+  /**
+   * Applies new options (a topic's segment or retention config changed) to the open partition:
+   * the next roll and retention check use them.
+   */
+  reconfigure(options: PartitionOptions): void {
+    this.checkOpen();
+    this.opts = resolvePartitionOptions(options);
+    clearInterval(this.retentionTimer);
+    this.retentionTimer = undefined;
+    this.startRetention();
+  }
+
+  private startRetention(): void {
+    const opts = this.opts;
     if (opts.retentionMs !== undefined || opts.retentionBytes !== undefined) {
       this.enforceRetention();
       this.retentionTimer = setInterval(() => {
@@ -122,7 +153,30 @@ export class Partition {
 
   /** The first offset still stored: the base offset of the oldest segment. */
   get logStartOffset(): number {
-    return this.segments[0].baseOffset;
+    return Math.max(this.segments[0].baseOffset, this.deletedBefore);
+  }
+
+  /**
+   * Deletes every record before `offset` (Kafka's DeleteRecords): the log start offset moves
+   * there, durably, and segments wholly below it are removed. Returns the new log start offset.
+   */
+  deleteRecordsBefore(offset: number): number {
+    this.checkWritable();
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.highWatermark) {
+      throw new LogOffsetOutOfRangeError(
+        offset,
+        this.logStartOffset,
+        this.highWatermark,
+        `partition ${this.name}`,
+      );
+    }
+    if (offset <= this.logStartOffset) return this.logStartOffset;
+    writeLogStart(this.dir, offset);
+    this.deletedBefore = offset;
+    let n = 0;
+    while (n < this.segments.length - 1 && this.segments[n + 1].baseOffset <= offset) n++;
+    for (const seg of this.segments.splice(0, n)) deleteSegment(seg);
+    return this.logStartOffset;
   }
 
   /**
@@ -156,6 +210,8 @@ export class Partition {
     this.checkSize(buf.length);
     const lastOffsetDelta = validateProducerBatch(buf, this.name);
     const baseOffset = this.highWatermark;
+    // Loaded before the write, so the rebuild from the log does not see this batch too.
+    const producers = isIdempotent(buf) ? this.producers() : this.producerStates;
     const head = Buffer.allocUnsafe(8); // baseOffset is outside the CRC, so no re-checksum
     writeInt64BE(head, baseOffset, 0);
     this.write(
@@ -165,7 +221,19 @@ export class Partition {
       baseOffset + lastOffsetDelta,
       readInt64BE(buf, OFF_MAX_TIMESTAMP),
     );
+    producers?.recordBatch(buf, 0, baseOffset);
     return baseOffset;
+  }
+
+  /**
+   * The idempotent producers of this partition (epochs, last sequences, offsets of their
+   * recent batches): read from the newest snapshot and the batches after it on first use, then
+   * kept up to date by {@link appendBatch}.
+   */
+  producers(): ProducerStates {
+    this.checkOpen();
+    this.producerStates ??= ProducerStates.recover(this, this.opts.onWarning);
+    return this.producerStates;
   }
 
   /**
@@ -250,7 +318,7 @@ export class Partition {
     this.checkOpen();
     for (const seg of this.segments) {
       const offset = findOffsetByTimestamp(seg, timestamp);
-      if (offset !== undefined) return offset;
+      if (offset !== undefined) return Math.max(offset, this.logStartOffset);
     }
     return undefined;
   }
@@ -269,7 +337,12 @@ export class Partition {
     clearTimeout(this.flushTimer);
     clearInterval(this.retentionTimer);
     try {
-      if (this.failure === undefined) this.flush();
+      if (this.failure === undefined) {
+        this.flush();
+        // After the flush, so the snapshot never covers batches that are not on disk.
+        if (this.producerStates?.dirty === true)
+          this.producerStates.writeSnapshot(this.dir, this.highWatermark);
+      }
     } finally {
       this.closed = true;
       for (const s of this.segments) s.close();
@@ -304,6 +377,10 @@ export class Partition {
     // The sealed segment is made durable now because recovery only rescans the newest one.
     this.active.seal();
     this.dirty = false;
+    // Kafka's moment for a producer-state snapshot: everything before it is now on disk, and
+    // recovery after a crash then scans at most the new segment to catch up.
+    if (this.producerStates?.dirty === true)
+      this.producerStates.writeSnapshot(this.dir, this.active.nextOffset);
     const next = Segment.create(this.dir, this.active.nextOffset, segmentConfig(this.opts));
     this.segments.push(next);
     this.active = next;

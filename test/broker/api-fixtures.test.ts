@@ -9,6 +9,7 @@ import { Reader } from '../../src/broker/protocol/reader.js';
 import { Writer } from '../../src/broker/protocol/writer.js';
 import { u } from './fixtures/bytes.js';
 import { ADMIN_FIXTURES } from './fixtures/admin.js';
+import { ADMIN_OPS_FIXTURES } from './fixtures/admin-ops.js';
 import { DATA_FIXTURES } from './fixtures/data.js';
 import { GROUPS_FIXTURES } from './fixtures/groups.js';
 import { METADATA_FIXTURES } from './fixtures/metadata.js';
@@ -21,6 +22,7 @@ const fixtures: Fixture[] = [
   ...GROUPS_FIXTURES,
   ...OFFSETS_FIXTURES,
   ...ADMIN_FIXTURES,
+  ...ADMIN_OPS_FIXTURES,
 ];
 
 function assertSubset(actual: unknown, expected: unknown, path: string): void {

@@ -4,47 +4,14 @@
 // new writes and shuts down cleanly on SIGTERM.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { decodeRecordBatch, encodeRecordBatch } from '../../src/log/index.js';
+import { spawnBroker } from './broker-process.js';
 import { defer, eventually, type Msg, RawClient, tempDir } from './helpers.js';
 
-const bin = new URL('../../bin/sluice.js', import.meta.url).pathname;
 const TOPIC = 'crash';
-
-interface BrokerProcess {
-  child: ChildProcess;
-  port: number;
-  stderr: string[];
-  exited: Promise<number | null>;
-}
-
-function spawnBroker(dataDir: string): Promise<BrokerProcess> {
-  const child = spawn(
-    process.execPath,
-    [bin, 'broker', '--port', '0', '--data', dataDir, '--fsync', 'batch', '--partitions', '3'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`broker did not start: ${stderr.join('\n')}`)), 60_000);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const m = /listening on [^ ]+:(\d+)/.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]), stderr, exited });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`broker exited with ${code}: ${stderr.join('\n')}`)));
-  });
-}
 
 function produce(c: RawClient, partition: number, values: string[]): Promise<Msg> {
   const batch = encodeRecordBatch(

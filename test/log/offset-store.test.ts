@@ -70,3 +70,26 @@ test('bad commits are refused', (t) => {
   throwsCode(() => store.commit('g', 't', 0, -5), 'LOG_INVALID_ARGUMENT');
   throwsCode(() => store.commit('g', 't', 0, 1.5), 'LOG_INVALID_ARGUMENT');
 });
+
+test('deleted offsets stay deleted after a reopen; groups() lists groups with commits', (t) => {
+  const dir = tempDir(t);
+  const store = OffsetStore.open(dir);
+  store.commitMany('g1', [
+    { topic: 't', partition: 0, offset: 5 },
+    { topic: 't', partition: 1, offset: 7 },
+  ]);
+  store.commit('g2', 't', 0, 1);
+  store.deleteMany('g1', [
+    { topic: 't', partition: 0 },
+    { topic: 'never', partition: 3 },
+  ]);
+  assert.equal(store.committed('g1', 't', 0), undefined);
+  assert.deepEqual(store.groups(), ['g1', 'g2']);
+  store.deleteMany('g2', [{ topic: 't', partition: 0 }]);
+  store.close();
+  const again = OffsetStore.open(dir);
+  defer(t, () => again.close());
+  assert.equal(again.committed('g1', 't', 0), undefined, 'the deletion was durable');
+  assert.equal(again.committed('g1', 't', 1), 7);
+  assert.deepEqual(again.groups(), ['g1']);
+});

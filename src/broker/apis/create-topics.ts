@@ -1,6 +1,6 @@
 // CreateTopics (key 19), versions 2-7, flexible from 5. Single node: replication factor 1 (or
-// -1 for the default), manual assignments only onto broker 0. Topic configs are accepted and
-// ignored (the log has no per-topic settings yet). Topic ids are not kept: v7 answers the zero id.
+// -1 for the default), manual assignments only onto broker 0. The topic configs this broker has
+// (see ../topic-configs.ts) are applied, others ignored. Topic ids are not kept: v7 answers the zero id.
 //
 // CreateTopics Request (Version: 7) => [topics] timeout_ms validate_only TAG_BUFFER
 //   topics => name num_partitions replication_factor [assignments] [configs] TAG_BUFFER
@@ -13,6 +13,7 @@
 import { NODE_ID } from '../options.js';
 import { KafkaCode } from '../protocol/error-codes.js';
 import { array, field } from '../protocol/schema.js';
+import { createTopicConfigs } from '../topic-configs.js';
 import { defineApi } from './api.js';
 
 interface CreatableTopic {
@@ -117,8 +118,17 @@ export const createTopicsApi = defineApi<Request, Response>({
       if (seen.get(t.name)! > 1) return fail(KafkaCode.INVALID_REQUEST, `topic ${t.name} is listed twice`);
       const parts = partitionsOf(t);
       if ('code' in parts) return fail(parts.code, parts.message);
+      const config = createTopicConfigs(ctx.broker.log, t.configs);
+      if ('code' in config) return fail(config.code, config.message);
       const r = ctx.broker.topics.create(t.name, parts.n, req.validateOnly);
       if (r.code !== 0) return fail(r.code, r.message);
+      if (!req.validateOnly && Object.keys(config).length > 0) {
+        try {
+          ctx.broker.log.setTopicConfig(t.name, config);
+        } catch (err) {
+          return fail(KafkaCode.KAFKA_STORAGE_ERROR, (err as Error).message);
+        }
+      }
       return {
         name: t.name,
         errorCode: 0,

@@ -50,7 +50,14 @@ export const initProducerIdApi = defineApi<Request, Response>({
         producerEpoch: -1,
       };
     }
-    const r = ctx.broker.producers.init(req.producerId, req.producerEpoch);
+    let r;
+    try {
+      r = ctx.broker.producers.init(req.producerId, req.producerEpoch);
+    } catch (err) {
+      // The id block could not be reserved on disk (full disk?): no id rather than a reusable one.
+      ctx.broker.warn(`sluice broker: cannot reserve producer ids: ${(err as Error).message}`);
+      r = { code: KafkaCode.KAFKA_STORAGE_ERROR, producerId: -1, producerEpoch: -1 };
+    }
     return { throttleTimeMs: 0, errorCode: r.code, producerId: r.producerId, producerEpoch: r.producerEpoch };
   },
 });

@@ -67,6 +67,8 @@ export const joinGroupApi = defineApi<Request, Response>({
       // Copied: the group keeps them past this request's frame.
       protocols: req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) })),
       clientId: ctx.clientId ?? '',
+      // Kafka shows the address without the port, after a slash.
+      clientHost: `/${ctx.conn.remoteAddress.replace(/:\d+$/, '').replace(/^::ffff:/, '')}`,
       requireKnownMemberId: ctx.apiVersion >= 4,
     });
     return { throttleTimeMs: 0, skipAssignment: false, ...out };

@@ -2,17 +2,25 @@
 
 import type { Api, ApiRange } from './api.js';
 import { apiVersionsApi } from './api-versions.js';
+import { createPartitionsApi } from './create-partitions.js';
 import { createTopicsApi } from './create-topics.js';
+import { deleteRecordsApi } from './delete-records.js';
 import { deleteTopicsApi } from './delete-topics.js';
+import { describeClusterApi } from './describe-cluster.js';
+import { describeConfigsApi } from './describe-configs.js';
+import { describeGroupsApi } from './describe-groups.js';
 import { fetchApi } from './fetch.js';
 import { findCoordinatorApi } from './find-coordinator.js';
 import { heartbeatApi } from './heartbeat.js';
+import { incrementalAlterConfigsApi } from './incremental-alter-configs.js';
 import { initProducerIdApi } from './init-producer-id.js';
 import { joinGroupApi } from './join-group.js';
 import { leaveGroupApi } from './leave-group.js';
+import { listGroupsApi } from './list-groups.js';
 import { listOffsetsApi } from './list-offsets.js';
 import { metadataApi } from './metadata.js';
 import { offsetCommitApi } from './offset-commit.js';
+import { offsetDeleteApi } from './offset-delete.js';
 import { offsetFetchApi } from './offset-fetch.js';
 import { produceApi } from './produce.js';
 import { saslAuthenticateApi } from './sasl-authenticate.js';
@@ -32,12 +40,20 @@ export const ALL_APIS: readonly Api[] = [
   heartbeatApi,
   leaveGroupApi,
   syncGroupApi,
+  describeGroupsApi,
+  listGroupsApi,
   saslHandshakeApi,
   apiVersionsApi,
   createTopicsApi,
   deleteTopicsApi,
+  deleteRecordsApi,
   initProducerIdApi,
+  describeConfigsApi,
   saslAuthenticateApi,
+  createPartitionsApi,
+  incrementalAlterConfigsApi,
+  offsetDeleteApi,
+  describeClusterApi,
 ];
 
 const SASL_KEYS = new Set([saslHandshakeApi.key, saslAuthenticateApi.key]);

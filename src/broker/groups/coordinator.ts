@@ -4,7 +4,8 @@
 
 import type { Log } from '../../log/index.js';
 import { KafkaCode } from '../protocol/error-codes.js';
-import { Group } from './group.js';
+import { Reader } from '../protocol/reader.js';
+import { Group, type GroupDescription } from './group.js';
 import {
   joinError,
   syncError,
@@ -106,13 +107,16 @@ export class GroupCoordinator {
     const codes = offsets.map((o) =>
       o.metadata !== null && Buffer.byteLength(o.metadata) > MAX_METADATA
         ? KafkaCode.OFFSET_METADATA_TOO_LARGE
-        : o.offset < 0
-          ? KafkaCode.OFFSET_OUT_OF_RANGE
-          : 0,
+        : 0,
     );
-    const ok = offsets.filter((_, i) => codes[i] === 0);
-    if (ok.length === 0) return codes;
+    // Kafka stores any offset; a negative one (KafkaJS's resetOffsets commits -2, "earliest")
+    // reads back as invalid and sends the consumer to its reset policy. Dropping the commit has
+    // the same effect: OffsetFetch then answers -1.
+    const ok = offsets.filter((o, i) => codes[i] === 0 && o.offset >= 0);
+    const reset = offsets.filter((o, i) => codes[i] === 0 && o.offset < 0);
     try {
+      if (reset.length > 0) this.log.offsets.deleteMany(groupId, reset);
+      if (ok.length === 0) return codes;
       this.log.offsets.commitMany(
         groupId,
         ok.map((o) => ({
@@ -149,6 +153,52 @@ export class GroupCoordinator {
     return out;
   }
 
+  /** Every group with members or committed offsets (Kafka keeps the latter as Empty groups). */
+  listGroups(): { groupId: string; protocolType: string; state: string }[] {
+    const out = new Map<string, { groupId: string; protocolType: string; state: string }>();
+    for (const groupId of this.log.offsets.groups())
+      out.set(groupId, { groupId, protocolType: '', state: 'Empty' });
+    for (const g of this.groups.values()) {
+      out.set(g.groupId, { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state });
+    }
+    return [...out.values()].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+  }
+
+  /** A group's state and members; 'Dead' (as Kafka says) for a group it knows nothing of. */
+  describeGroup(groupId: string): GroupDescription {
+    const group = this.groups.get(groupId);
+    if (group !== undefined) return group.describe();
+    const known = this.log.offsets.groups().includes(groupId);
+    return { state: known ? 'Empty' : 'Dead', protocolType: '', protocolData: '', members: [] };
+  }
+
+  /**
+   * OffsetDelete: removes the group's committed offsets of `topic`'s `partitions`. Refused for a
+   * topic that a live member of the group subscribes to (Kafka's GROUP_SUBSCRIBED_TO_TOPIC).
+   * Returns the group-level error code and one code per partition.
+   */
+  deleteOffsets(groupId: string, topic: string, partitions: number[]): { code: number; codes: number[] } {
+    const group = this.groups.get(groupId);
+    if (group === undefined && !this.log.offsets.groups().includes(groupId)) {
+      return { code: KafkaCode.GROUP_ID_NOT_FOUND, codes: [] };
+    }
+    if (group !== undefined && group.state !== 'Empty' && group.protocolType !== 'consumer') {
+      return { code: KafkaCode.NON_EMPTY_GROUP, codes: [] };
+    }
+    const subscribed =
+      group !== undefined && group.memberProtocolMetadata().some((m) => subscribedTopics(m).includes(topic));
+    if (subscribed) return { code: 0, codes: partitions.map(() => KafkaCode.GROUP_SUBSCRIBED_TO_TOPIC) };
+    try {
+      this.log.offsets.deleteMany(
+        groupId,
+        partitions.map((partition) => ({ topic, partition })),
+      );
+      return { code: 0, codes: partitions.map(() => 0) };
+    } catch {
+      return { code: 0, codes: partitions.map(() => KafkaCode.KAFKA_STORAGE_ERROR) };
+    }
+  }
+
   shutdown(): void {
     for (const g of this.groups.values()) g.shutdown();
     this.groups.clear();
@@ -165,5 +215,22 @@ export class GroupCoordinator {
 
   private forgetIfIdle(group: Group): void {
     if (group.idle && this.groups.get(group.groupId) === group) this.groups.delete(group.groupId);
+  }
+}
+
+/**
+ * The topics in a consumer's subscription metadata (ConsumerProtocolSubscription: version
+ * int16, topics [string], ...); none when it is not one (another protocol type's bytes).
+ */
+function subscribedTopics(metadata: Buffer): string[] {
+  try {
+    const r = new Reader(metadata);
+    r.int16();
+    const n = r.arrayLength(false, false);
+    const topics: string[] = [];
+    for (let i = 0; i < n; i++) topics.push(r.string(false) as string);
+    return topics;
+  } catch {
+    return [];
   }
 }

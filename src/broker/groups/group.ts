@@ -22,6 +22,22 @@ import {
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
 
+/** A group as DescribeGroups reports it. */
+export interface GroupDescription {
+  state: GroupState | 'Dead';
+  protocolType: string;
+  /** The chosen assignment protocol, when stable. */
+  protocolData: string;
+  members: {
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    memberMetadata: Buffer;
+    memberAssignment: Buffer;
+  }[];
+}
+
 /**
  * A consumer group's membership and generations.
  *
@@ -54,6 +70,37 @@ export class Group {
 
   memberIds(): string[] {
     return [...this.members.keys()];
+  }
+
+  /** What DescribeGroups shows: members with their chosen protocol's metadata and their assignment. */
+  describe(): GroupDescription {
+    const stable = this.state === 'Stable';
+    return {
+      state: this.state,
+      protocolType: this.protocolType ?? '',
+      protocolData: stable ? (this.protocolName ?? '') : '',
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        // As Kafka: metadata and assignment only once the group is stable.
+        memberMetadata: stable
+          ? (m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? EMPTY_BUFFER)
+          : EMPTY_BUFFER,
+        memberAssignment: stable ? m.assignment : EMPTY_BUFFER,
+      })),
+    };
+  }
+
+  /** The metadata members sent for the group's protocol (consumer subscriptions), one per member. */
+  memberProtocolMetadata(): Buffer[] {
+    return [...this.members.values()].map(
+      (m) =>
+        m.protocols.find((p) => p.name === this.protocolName)?.metadata ??
+        m.protocols[0]?.metadata ??
+        EMPTY_BUFFER,
+    );
   }
 
   join(req: JoinParams): JoinOutcome | Promise<JoinOutcome> {
@@ -200,6 +247,8 @@ export class Group {
     const member: Member = {
       memberId,
       groupInstanceId: req.groupInstanceId,
+      clientId: req.clientId,
+      clientHost: req.clientHost ?? '',
       sessionTimeoutMs: req.sessionTimeoutMs,
       rebalanceTimeoutMs: req.rebalanceTimeoutMs,
       protocols: req.protocols,

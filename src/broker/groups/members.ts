@@ -5,6 +5,9 @@ import { EMPTY_BUFFER, type JoinOutcome, type Protocol, type SyncOutcome } from 
 export interface Member {
   readonly memberId: string;
   groupInstanceId: string | null;
+  /** From the latest JoinGroup, for DescribeGroups. */
+  clientId: string;
+  clientHost: string;
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
   /** Supported assignment protocols, most preferred first. */

@@ -16,6 +16,8 @@ export interface JoinParams {
   protocolType: string;
   protocols: Protocol[];
   clientId: string;
+  /** The member's address, for DescribeGroups. */
+  clientHost?: string;
   /** v4+ clients get MEMBER_ID_REQUIRED and rejoin with the id handed out. */
   requireKnownMemberId: boolean;
 }
