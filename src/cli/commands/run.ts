@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ScaledWorker, scaledApp, type ScaledApp, type WorkerEvent } from '../../connectors/index.js';
 import { DashboardServer, Observer } from '../../observe/index.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 
 export const RUN_USAGE = `sluice run PIPELINE.ts [options]
@@ -32,7 +33,7 @@ SASL/PLAIN credentials come from SLUICE_KAFKA_USER / SLUICE_KAFKA_PASSWORD.
 Ctrl-C or SIGTERM: workers finish what is in flight, checkpoint, and leave the group.
 `;
 
-const BIN = fileURLToPath(new URL('../../../bin/sluice.js', import.meta.url));
+const BIN = join(PACKAGE_ROOT, 'bin', 'sluice.js');
 
 async function loadApp(file: string): Promise<ScaledApp> {
   const path = resolve(file);
