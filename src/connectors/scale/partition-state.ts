@@ -4,8 +4,9 @@
 // tail. The changelog topic stays the truth: local state is only used from a resume point that
 // no other owner has claimed past.
 
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import type { RecordKey } from '../../stream/index.js';
+import { loadLmdb } from '../../stream/state/lmdb-module.js';
 
 /** One key's new value (undefined: deleted). */
 export interface StateEntry {
@@ -84,7 +85,7 @@ export class LocalStateDb {
   ) {}
 
   static open(path: string): LocalStateDb {
-    const root = open({ path, maxDbs: 2, mapSize: 2 ** 36, noSync: true, encoding: 'msgpack' });
+    const root = loadLmdb().open({ path, maxDbs: 2, mapSize: 2 ** 36, noSync: true, encoding: 'msgpack' });
     const db = root.openDB<unknown, StateKey>({
       name: 'state',
       encoding: 'msgpack',

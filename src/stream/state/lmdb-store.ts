@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import type { RecordKey } from '../envelope.js';
 import { SluiceError } from '../errors.js';
 import type { CheckpointMeta, CheckpointStore, StateChange, StateReader } from './store.js';
 import { approxBytes } from './store.js';
+import { loadLmdb } from './lmdb-module.js';
 
 type StateKey = [string, string, RecordKey];
 
@@ -27,7 +28,7 @@ export class LmdbCheckpointStore implements CheckpointStore {
   static open(path: string, opts: { mapSizeBytes?: number } = {}): LmdbCheckpointStore {
     let root: RootDatabase;
     try {
-      root = open({ path, maxDbs: 4, mapSize: opts.mapSizeBytes ?? 2 ** 34, encoding: 'msgpack' });
+      root = loadLmdb().open({ path, maxDbs: 4, mapSize: opts.mapSizeBytes ?? 2 ** 34, encoding: 'msgpack' });
     } catch (e) {
       throw new SluiceError(
         'SLUICE_CHECKPOINT',
