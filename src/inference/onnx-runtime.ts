@@ -21,8 +21,8 @@ export function loadOnnxRuntime(): Promise<OnnxRuntime> {
       throw new ModelLoadError(
         missing
           ? 'ONNX models run on the onnxruntime-node package, which is not installed: npm install onnxruntime-node ' +
-              '(on Linux x64 without internet access beyond the npm registry: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node; ' +
-              'the CPU runtime is in the package, the skipped download is the optional CUDA provider)'
+              '(npm before 11.19 also runs its installer, which downloads CUDA libraries on Linux x64; ' +
+              'ONNXRUNTIME_NODE_INSTALL=skip keeps it offline: the CPU runtime is in the package)'
           : `could not load onnxruntime-node: ${(cause as Error).message}`,
         { cause },
       );
