@@ -3,8 +3,15 @@
  * partition with a changelog topic (what `sluice run --workers N` runs).
  *
  * @example
+ * import { action, actionSinkFromUrl, json } from 'sluice';
  * import { scaledApp } from 'sluice/scale';
- * export default scaledApp({ name: 'payments', input: 'payments', build: (p) => p.map(score) });
+ * export default scaledApp({
+ *   name: 'payments',
+ *   input: 'payments',
+ *   build: (stream) =>
+ *     stream.decode(json({ card: 'integer', amount: 'number' }))
+ *       .to(action({ name: 'big', when: (p) => p.amount > 1000, payload: (p) => p, to: actionSinkFromUrl('file:big.jsonl') })),
+ * });
  */
 export { scaledApp, planApp, type ScaledApp, type ScaleContext } from './connectors/scale/app.js';
 export { ScaledWorker, type ScaledWorkerOptions, type WorkerEvent } from './connectors/scale/worker.js';

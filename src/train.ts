@@ -6,7 +6,7 @@
  * @example
  * import { trainLogisticRegression, exportLogisticRegression } from 'sluice/train';
  * const fit = trainLogisticRegression(rows, labels, 15); // row-major features, 0/1 labels, width
- * writeFileSync('model.onnx', exportLogisticRegression(fit.standardized));
+ * writeFileSync('model.onnx', exportLogisticRegression({ weights: fit.weights, bias: fit.bias }));
  */
 export { averagePrecision, precisionAtK, rocAuc } from './inference/evaluate.js';
 export {
