@@ -12,7 +12,7 @@ versions=("$@")
 # One file or two per layer; services (PostgreSQL, Redis, NATS, MQTT) as in .ci/run.
 subset=(
   test/log/recovery.test.ts                 # log: segments, CRCs, recovery
-  test/broker/consumer-group.test.ts        # broker over the Kafka protocol, @platformatic/kafka client
+  test/broker/kafka-source.test.ts          # broker over the Kafka protocol, @platformatic/kafka client
   test/stream/keyed-state.test.ts           # stream runtime, LMDB state (native)
   test/inference/onnx-model.test.ts         # ONNX Runtime (native)
   test/inference/train-export-roundtrip.test.ts
@@ -21,9 +21,10 @@ subset=(
   test/integration/redis-source.test.ts     # ioredis
   test/integration/nats-source.test.ts      # NATS JetStream
   test/integration/mqtt-source.test.ts      # mqtt
-  test/observe/prometheus.test.ts           # observation, prom-client
+  test/observe/histogram.test.ts            # observation, hdr-histogram-js
   test/scale/changelog.test.ts              # scale-out: changelog state over the broker
-  test/examples/fraud-demo.test.ts          # the CLI and the fraud demo end to end
+  test/cli/package.test.ts                  # the CLI, lazy loading of native addons
+  test/examples/fraud-train.test.ts         # the fraud example: train, export, score
 )
 
 tmp=$(mktemp -d /tmp/sluice-node-XXXXXX)
