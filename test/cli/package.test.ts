@@ -33,16 +33,36 @@ describe('the CLI as a package', () => {
     assert.match(q.stderr, /--model bare\.onnx: the model's description .*bare\.json is missing/);
   });
 
-  it("importing sluice loads no native addon and no client library's code until used", () => {
+  it('importing sluice loads no native addon, client library or the ONNX schema until used', () => {
     const probe = `
       await import(${JSON.stringify(join(root, 'src/index.ts'))});
       const maps = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8');
-      console.log(JSON.stringify([...new Set(maps.match(/[^ ]+\\.node\\b/g) ?? [])]));`;
+      const cjs = Object.keys((await import('node:module')).createRequire(import.meta.url).cache);
+      console.log(JSON.stringify([
+        ...new Set(maps.match(/[^ ]+\\.node\\b/g) ?? []),
+        ...cjs.filter((f) => /node_modules\\/(onnx-proto|onnxruntime-node|lmdb|ioredis|pg|mqtt)\\//.test(f)),
+      ]));`;
     const p = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', probe], {
       cwd: root,
       encoding: 'utf8',
     });
     assert.equal(p.status, 0, p.stderr);
     assert.deepEqual(JSON.parse(p.stdout.trim().split('\n').pop()!), []);
+  });
+});
+
+describe('ONNX element types', () => {
+  it('ElemType holds the ONNX standard TensorProto.DataType numbers (written out, so the schema loads lazily)', async () => {
+    const { ElemType } = await import('../../src/inference/onnx-export/graph-builder.js');
+    const { onnx } = await import('../../src/inference/onnx-schema.js');
+    const T = onnx().TensorProto.DataType;
+    assert.deepEqual(ElemType, {
+      float: T.FLOAT,
+      double: T.DOUBLE,
+      int32: T.INT32,
+      int64: T.INT64,
+      string: T.STRING,
+      bool: T.BOOL,
+    });
   });
 });
