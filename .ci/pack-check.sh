@@ -36,7 +36,8 @@ grep -v -E 'EBADENGINE|install-scripts' "$tmp/install.err" | grep -i 'warn' && {
 }
 grep -oE "package: '[^']+'" "$tmp/install.err" | sed 's/^/  engine note: /' || true
 echo "install size: $(du -sm node_modules | cut -f1) MB; largest packages:"
-(cd node_modules && du -sk -- * @*/* 2>/dev/null | grep -v -E '^[0-9]+\s@[^/]+$' | sort -rn | head -8 |
+# Packages, scoped ones by name (du counts a folder once: no scope folder beside its packages).
+(cd node_modules && du -sk -- $(ls -d -- * | grep -v '^@') @*/* 2>/dev/null | sort -rn | head -10 |
   awk '{ printf "  %6.1f MB  %s\n", $1 / 1024, $2 }')
 
 echo "== import time and native addons"
