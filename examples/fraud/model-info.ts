@@ -1,9 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 
-/** Where the demo's model and its description live (committed; `sluice train fraud` rewrites them). */
-export const MODEL_PATH = fileURLToPath(new URL('./model.onnx', import.meta.url));
-export const MODEL_INFO_PATH = fileURLToPath(new URL('./model.json', import.meta.url));
+/**
+ * Where the demo's model and its description live (committed and shipped in the package as
+ * examples/fraud/; `sluice train fraud` rewrites them). Found from the package root, so the same
+ * files serve the checkout (tsx) and the installed package (dist/examples/fraud/ has no copy).
+ */
+export const MODEL_PATH = join(PACKAGE_ROOT, 'examples', 'fraud', 'model.onnx');
+export const MODEL_INFO_PATH = join(PACKAGE_ROOT, 'examples', 'fraud', 'model.json');
 
 /** What training wrote beside the ONNX file. */
 export interface FraudModelInfo {

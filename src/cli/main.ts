@@ -1,16 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { SluiceError } from '../stream/index.js';
+import { join } from 'node:path';
 import { redactUrls } from '../core/redact.js';
+import { PACKAGE_ROOT } from '../package-root.js';
+import { SluiceError } from '../stream/errors.js';
 import { UsageError } from './args.js';
-import { BROKER_USAGE, broker } from './commands/broker.js';
-import { DEMO_ANOMALY_USAGE, demoAnomaly } from './commands/demo-anomaly.js';
-import { DEMO_FRAUD_USAGE, demoFraud } from './commands/demo-fraud.js';
-import { DEMO_RECS_USAGE, demoRecs } from './commands/demo-recs.js';
-import { DLQ_USAGE, dlq } from './commands/dlq.js';
-import { INGEST_USAGE, ingest } from './commands/ingest.js';
-import { LOG_CHECK_USAGE, logCheck } from './commands/log-check.js';
-import { RUN_USAGE, run } from './commands/run.js';
-import { TRAIN_FRAUD_USAGE, trainFraud } from './commands/train-fraud.js';
 
 const USAGE = `sluice — streaming AI pipelines: log -> features -> models -> idempotent actions
 
@@ -31,20 +24,30 @@ Run "sluice help demo fraud" for a command's options.
 `;
 
 type Command = { usage: string; run: (args: string[]) => Promise<number> };
-const COMMANDS: Record<string, Command> = {
-  'demo fraud': { usage: DEMO_FRAUD_USAGE, run: demoFraud },
-  'demo anomaly': { usage: DEMO_ANOMALY_USAGE, run: demoAnomaly },
-  'demo recs': { usage: DEMO_RECS_USAGE, run: demoRecs },
-  'train fraud': { usage: TRAIN_FRAUD_USAGE, run: trainFraud },
-  broker: { usage: BROKER_USAGE, run: broker },
-  dlq: { usage: DLQ_USAGE, run: dlq },
-  ingest: { usage: INGEST_USAGE, run: ingest },
-  'log check': { usage: LOG_CHECK_USAGE, run: logCheck },
-  run: { usage: RUN_USAGE, run },
+/**
+ * The commands, each loaded only when it runs (or its help is asked for): a start pays for the
+ * one command's imports, not for every layer. Adding a command is one entry here (and a line in
+ * USAGE).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  'demo fraud': () =>
+    import('./commands/demo-fraud.js').then((m) => ({ usage: m.DEMO_FRAUD_USAGE, run: m.demoFraud })),
+  'demo anomaly': () =>
+    import('./commands/demo-anomaly.js').then((m) => ({ usage: m.DEMO_ANOMALY_USAGE, run: m.demoAnomaly })),
+  'demo recs': () =>
+    import('./commands/demo-recs.js').then((m) => ({ usage: m.DEMO_RECS_USAGE, run: m.demoRecs })),
+  'train fraud': () =>
+    import('./commands/train-fraud.js').then((m) => ({ usage: m.TRAIN_FRAUD_USAGE, run: m.trainFraud })),
+  broker: () => import('./commands/broker.js').then((m) => ({ usage: m.BROKER_USAGE, run: m.broker })),
+  dlq: () => import('./commands/dlq.js').then((m) => ({ usage: m.DLQ_USAGE, run: m.dlq })),
+  ingest: () => import('./commands/ingest.js').then((m) => ({ usage: m.INGEST_USAGE, run: m.ingest })),
+  'log check': () =>
+    import('./commands/log-check.js').then((m) => ({ usage: m.LOG_CHECK_USAGE, run: m.logCheck })),
+  run: () => import('./commands/run.js').then((m) => ({ usage: m.RUN_USAGE, run: m.run })),
 };
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
     version: string;
   };
   return pkg.version;
@@ -55,7 +58,8 @@ export async function main(argv: string[]): Promise<number> {
   const [first, second, ...rest] = argv;
   if (!first || first === 'help' || first === '--help' || first === '-h') {
     const topic = [second, rest[0]].filter(Boolean).join(' ');
-    process.stdout.write(COMMANDS[topic]?.usage ?? USAGE);
+    const command = COMMANDS[topic];
+    process.stdout.write(command ? (await command()).usage : USAGE);
     return 0;
   }
   if (first === '--version' || first === 'version') {
@@ -65,12 +69,13 @@ export async function main(argv: string[]): Promise<number> {
   // Two-word commands ("demo fraud") first, then one-word ones ("broker --port 9092").
   const single = COMMANDS[`${first} ${second ?? ''}`.trim()] === undefined && COMMANDS[first] !== undefined;
   const name = single ? first : `${first} ${second ?? ''}`.trim();
-  const command = COMMANDS[name];
+  const load = COMMANDS[name];
   const args = single ? argv.slice(1) : rest;
-  if (!command) {
+  if (!load) {
     process.stderr.write(`sluice: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  const command = await load();
   try {
     return await command.run(args);
   } catch (e) {

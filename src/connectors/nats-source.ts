@@ -1,13 +1,5 @@
-import {
-  AckPolicy,
-  DeliverPolicy,
-  jetstream,
-  jetstreamManager,
-  type ConsumerMessages,
-  type JetStreamManager,
-  type JsMsg,
-} from '@nats-io/jetstream';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { ConsumerMessages, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { wallClockMs } from '../observe/index.js';
 import {
   envelope,
@@ -71,6 +63,8 @@ export function natsSource(opts: NatsSourceOptions): Source<Buffer> {
   const topic = opts.subject;
   const key = offsetKey(topic, 0);
   const prefetch = opts.prefetch ?? 2048;
+  let js: typeof import('@nats-io/jetstream');
+  let transport: typeof import('@nats-io/transport-node');
   let nc: NatsConnection | undefined;
   let messages: ConsumerMessages | undefined;
   const buffer: JsMsg[] = [];
@@ -95,10 +89,10 @@ export function natsSource(opts: NatsSourceOptions): Source<Buffer> {
   ) => {
     const config = {
       durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
+      ack_policy: js.AckPolicy.Explicit,
       filter_subject: topic,
       max_ack_pending: opts.maxAckPending ?? 50_000,
-      ack_wait: nanos(opts.ackWaitMs ?? 60_000),
+      ack_wait: transport.nanos(opts.ackWaitMs ?? 60_000),
     };
     const info = await jsm.consumers.info(stream, durable).catch(() => undefined);
     if (info) {
@@ -108,7 +102,7 @@ export function natsSource(opts: NatsSourceOptions): Source<Buffer> {
       await jsm.consumers.delete(stream, durable);
       await jsm.consumers.add(stream, {
         ...config,
-        deliver_policy: DeliverPolicy.StartSequence,
+        deliver_policy: js.DeliverPolicy.StartSequence,
         opt_start_seq: from,
       });
       return from;
@@ -116,8 +110,8 @@ export function natsSource(opts: NatsSourceOptions): Source<Buffer> {
     await jsm.consumers.add(
       stream,
       start === undefined
-        ? { ...config, deliver_policy: DeliverPolicy.All }
-        : { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: start },
+        ? { ...config, deliver_policy: js.DeliverPolicy.All }
+        : { ...config, deliver_policy: js.DeliverPolicy.StartSequence, opt_start_seq: start },
     );
     return start ?? 0;
   };
@@ -137,12 +131,17 @@ export function natsSource(opts: NatsSourceOptions): Source<Buffer> {
     sharesStamps: true,
     async open(ctx: SourceContext) {
       try {
-        nc = await connect({
+        // The NATS client is loaded on first use, not with `sluice`.
+        [js, transport] = await Promise.all([
+          import('@nats-io/jetstream'),
+          import('@nats-io/transport-node'),
+        ]);
+        nc = await transport.connect({
           servers: opts.servers.split(','),
           ...(opts.user ? { user: opts.user, pass: opts.pass } : {}),
           ...(opts.token ? { token: opts.token } : {}),
         });
-        const jsm = await jetstreamManager(nc);
+        const jsm = await js.jetstreamManager(nc);
         let stream = opts.stream ?? (await jsm.streams.find(topic).catch(() => undefined));
         if (!stream) {
           stream = natsStreamName(topic);
@@ -156,7 +155,7 @@ export function natsSource(opts: NatsSourceOptions): Source<Buffer> {
           durable,
           saved !== undefined && saved > 0 ? saved : undefined,
         );
-        const consumer = await jetstream(nc).consumers.get(stream, durable);
+        const consumer = await js.jetstream(nc).consumers.get(stream, durable);
         messages = await consumer.consume({ max_messages: prefetch });
         pump(messages).catch((e: unknown) => (failure = e));
         refresh = () =>

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { wallClockMs } from '../observe/index.js';
 import {
   envelope,
@@ -118,6 +118,7 @@ export function redisSource(opts: RedisSourceOptions): Source<Buffer | null> {
       group ||= `sluice-${ctx.pipeline}`;
       marks = `${stream}:sluice:${group}:${consumer}:delivered`;
       try {
+        const { Redis } = await import('ioredis'); // loaded on first use, not with `sluice`
         cmd = new Redis(opts.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
         await cmd.connect();
         reader = cmd.duplicate(); // blocking reads get their own connection

@@ -1,10 +1,10 @@
 // Turns ONNX Runtime's input/output metadata into Sluice TensorSpecs.
 import { readFile } from 'node:fs/promises';
-import onnxProto from 'onnx-proto';
 import type { InferenceSession } from 'onnxruntime-node';
 import { UnsupportedTensorTypeError } from './errors.js';
 import type { TensorSpec } from './model.js';
 import { TENSOR_TYPES, type Tensor, type TensorType } from './tensor.js';
+import { onnx } from './onnx-schema.js';
 
 /**
  * Converts ONNX Runtime's value metadata to {@link TensorSpec}s. ONNX Runtime reports an unnamed
@@ -52,7 +52,7 @@ export function lazyBytes(source: string | Uint8Array): () => Promise<Uint8Array
 }
 
 function declaredShapes(bytes: Uint8Array, kind: 'inputs' | 'outputs'): Map<string, boolean> {
-  const graph = onnxProto.onnx.ModelProto.decode(bytes).graph;
+  const graph = onnx().ModelProto.decode(bytes).graph;
   const values = (kind === 'inputs' ? graph?.input : graph?.output) ?? [];
   return new Map(values.map((v) => [v.name ?? '', v.type?.tensorType?.shape != null]));
 }

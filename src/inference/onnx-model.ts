@@ -1,8 +1,9 @@
 import { basename, extname } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { InvalidArgumentError, ModelClosedError, ModelLoadError, ModelRunError } from './errors.js';
 import type { InputPlan, Model, ModelMetadata } from './model.js';
 import { lazyBytes, specsFromSession, zeroTensor } from './onnx-metadata.js';
+import { loadOnnxRuntime, type OnnxRuntime } from './onnx-runtime.js';
 import type { Tensor, TensorType } from './tensor.js';
 import { checkInputPlan, validateInputs } from './validate.js';
 
@@ -52,12 +53,14 @@ const EXECUTION_MODES = ['sequential', 'parallel'];
  */
 export class OnnxModel implements Model {
   readonly metadata: ModelMetadata;
+  readonly #runtime: OnnxRuntime;
   readonly #session: ort.InferenceSession;
   readonly #outputNames: string[];
   readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
 
-  private constructor(session: ort.InferenceSession, metadata: ModelMetadata) {
+  private constructor(runtime: OnnxRuntime, session: ort.InferenceSession, metadata: ModelMetadata) {
+    this.#runtime = runtime;
     this.#session = session;
     this.metadata = metadata;
     this.#outputNames = metadata.outputs.map((o) => o.name);
@@ -77,12 +80,13 @@ export class OnnxModel implements Model {
     if (!Number.isInteger(warmRows) || warmRows < 0)
       throw new InvalidArgumentError(`warmup is ${opts.warmup}: pass true, false or a row count >= 0`);
     const where = typeof source === 'string' ? `"${source}"` : `${source.byteLength} bytes`;
+    const runtime = await loadOnnxRuntime();
     let session: ort.InferenceSession;
     try {
       session =
         typeof source === 'string'
-          ? await ort.InferenceSession.create(source, sessionOptions)
-          : await ort.InferenceSession.create(source, sessionOptions);
+          ? await runtime.InferenceSession.create(source, sessionOptions)
+          : await runtime.InferenceSession.create(source, sessionOptions);
     } catch (cause) {
       throw new ModelLoadError(
         `could not load the ONNX model from ${where}: ${errorText(cause)}; check the path and that it is a valid ONNX model`,
@@ -92,7 +96,7 @@ export class OnnxModel implements Model {
     let model: OnnxModel;
     try {
       const bytes = lazyBytes(source);
-      model = new OnnxModel(session, {
+      model = new OnnxModel(runtime, session, {
         name: opts.name ?? (typeof source === 'string' ? basename(source, extname(source)) : 'model'),
         version: opts.version ?? '1',
         inputs: await specsFromSession(session.inputMetadata, 'inputs', bytes),
@@ -134,7 +138,7 @@ export class OnnxModel implements Model {
     for (const spec of this.metadata.inputs) {
       const t = inputs[spec.name]!;
       // ort.Tensor wraps the caller's typed array without copying it
-      feeds[spec.name] = new ort.Tensor(t.type, t.data as ort.Tensor.DataType, t.dims);
+      feeds[spec.name] = new this.#runtime.Tensor(t.type, t.data as ort.Tensor.DataType, t.dims);
     }
     const pending = this.#session.run(feeds, this.#outputNames);
     this.#inFlight.add(pending);

@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import {
   ALERT_THRESHOLDS,
   detectorRefusal,
@@ -8,18 +6,12 @@ import {
   type AnomalyDemoResult,
   type DetectorKind,
 } from '../../../examples/anomaly/demo.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 import { UsageError, intFlag, numberFlag, parseFlags, stringFlag } from '../args.js';
 import { progressLine } from '../progress.js';
 
-/** The repository (or installed package) root: the nearest folder above this file with a package.json. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
-}
-
 /** NAB data shipped beside the repository: <repo>/../shared/data/nab. */
-export const DEFAULT_NAB_DIR = join(packageRoot(), '..', 'shared', 'data', 'nab');
+export const DEFAULT_NAB_DIR = join(PACKAGE_ROOT, '..', 'shared', 'data', 'nab');
 
 export const DEMO_ANOMALY_USAGE = `sluice demo anomaly [options]
 

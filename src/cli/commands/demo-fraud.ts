@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { FRAUD_SLO, runFraudDemo, type FraudDemoResult } from '../../../examples/fraud/demo.js';
 import { parseSloRule } from '../../observe/index.js';
@@ -84,7 +85,7 @@ export async function demoFraud(args: string[]): Promise<number> {
   const input = values.input === undefined ? undefined : resolve(stringFlag(values.input, 'input', ''));
   if (input !== undefined && (from !== undefined || values['bad-rate'] !== undefined))
     throw new UsageError('--input reads transactions from a file: it excludes --from and --bad-rate');
-  const modelPath = values.model === undefined ? undefined : resolve(stringFlag(values.model, 'model', ''));
+  const modelPath = values.model === undefined ? undefined : modelFlag(stringFlag(values.model, 'model', ''));
   // With --from, no --events means: until the source ends (files) or Ctrl-C.
   const events =
     (from || input) && values.events === undefined
@@ -160,4 +161,16 @@ function humanSummary(r: FraudDemoResult): string {
     `  quality after warm-up: ROC-AUC ${r.quality.roc_auc ?? 'n/a'}  AP ${r.quality.average_precision ?? 'n/a'}  card precision@100 ${r.quality.card_precision_at_100 ?? 'n/a'} on ${r.quality.evaluated} tx (${r.quality.frauds} frauds)`,
     `  data: ${r.data_dir} (run again to resume; delete it to start over)`,
   ].join('\n');
+}
+
+/** --model PATH: the ONNX file and the .json description beside it must both exist (named as given). */
+function modelFlag(given: string): string {
+  const path = resolve(given);
+  if (!existsSync(path)) throw new UsageError(`--model ${given}: no such file (looked for ${path})`);
+  const info = path.replace(/\.onnx$/, '') + '.json';
+  if (!existsSync(info))
+    throw new UsageError(
+      `--model ${given}: the model's description ${info} is missing beside it; "sluice train fraud --out ${given}" writes both`,
+    );
+  return path;
 }

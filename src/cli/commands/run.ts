@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ScaledWorker, scaledApp, type ScaledApp, type WorkerEvent } from '../../connectors/index.js';
 import { DashboardServer, Observer } from '../../observe/index.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 import { kafkaSecurityFromEnv } from '../../kafka-client/index.js';
 
@@ -35,7 +36,7 @@ SLUICE_KAFKA_TLS=1 (TLS with the system CAs) or SLUICE_KAFKA_CA=FILE (TLS trusti
 Ctrl-C or SIGTERM: workers finish what is in flight, checkpoint, and leave the group.
 `;
 
-const BIN = fileURLToPath(new URL('../../../bin/sluice.js', import.meta.url));
+const BIN = join(PACKAGE_ROOT, 'bin', 'sluice.js');
 
 async function loadApp(file: string): Promise<ScaledApp> {
   const path = resolve(file);

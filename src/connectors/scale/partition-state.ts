@@ -4,9 +4,10 @@
 // tail. The changelog topic stays the truth: local state is only used from a resume point that
 // no other owner has claimed past.
 
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import { SluiceError, type RecordKey } from '../../stream/index.js';
 import { lmdbFileProblem } from '../../stream/state/lmdb-file-check.js';
+import { loadLmdb } from '../../stream/state/lmdb-module.js';
 
 /** One key's new value (undefined: deleted). */
 export interface StateEntry {
@@ -94,7 +95,7 @@ export class LocalStateDb {
           "worker again: it restores its partitions' state from the changelog topics",
       );
     }
-    const root = open({ path, maxDbs: 2, mapSize: 2 ** 36, noSync: true, encoding: 'msgpack' });
+    const root = loadLmdb().open({ path, maxDbs: 2, mapSize: 2 ** 36, noSync: true, encoding: 'msgpack' });
     const db = root.openDB<unknown, StateKey>({
       name: 'state',
       encoding: 'msgpack',

@@ -1,21 +1,20 @@
-import onnxProto from 'onnx-proto';
-
-// onnx-proto is CommonJS with one `onnx` namespace inside; this is the ONNX protobuf schema.
-const onnx = onnxProto.onnx;
+import type onnxProto from 'onnx-proto';
+import { onnx } from '../onnx-schema.js';
 
 /**
- * ONNX element type numbers (TensorProto.DataType) used by the exporters.
+ * ONNX element type numbers (TensorProto.DataType) used by the exporters: fixed by the ONNX
+ * standard, written out so that reading them does not load the schema.
  *
  * @example
  * tensorValueInfo('ids', ElemType.int64, [BATCH_DIM]);
  */
 export const ElemType = {
-  float: onnx.TensorProto.DataType.FLOAT,
-  double: onnx.TensorProto.DataType.DOUBLE,
-  int32: onnx.TensorProto.DataType.INT32,
-  int64: onnx.TensorProto.DataType.INT64,
-  string: onnx.TensorProto.DataType.STRING,
-  bool: onnx.TensorProto.DataType.BOOL,
+  float: 1,
+  double: 11,
+  int32: 6,
+  int64: 7,
+  string: 8,
+  bool: 9,
 } as const;
 
 /**
@@ -51,7 +50,7 @@ export function floatInitializer(
   const values = data instanceof Float32Array ? data : Float32Array.from(data);
   // raw little-endian bytes are the compact encoding ONNX Runtime reads fastest; typed arrays are LE on every Node platform
   const raw = new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength));
-  return onnx.TensorProto.create({ name, dataType: ElemType.float, dims: [...dims], rawData: raw });
+  return onnx().TensorProto.create({ name, dataType: ElemType.float, dims: [...dims], rawData: raw });
 }
 
 /**
@@ -65,16 +64,16 @@ export function tensorValueInfo(
   elemType: number,
   dims: readonly (number | string)[],
 ): onnxProto.onnx.IValueInfoProto {
-  return onnx.ValueInfoProto.create({
+  return onnx().ValueInfoProto.create({
     name,
-    type: onnx.TypeProto.create({
-      tensorType: onnx.TypeProto.Tensor.create({
+    type: onnx().TypeProto.create({
+      tensorType: onnx().TypeProto.Tensor.create({
         elemType,
-        shape: onnx.TensorShapeProto.create({
+        shape: onnx().TensorShapeProto.create({
           dim: dims.map((d) =>
             typeof d === 'string'
-              ? onnx.TensorShapeProto.Dimension.create({ dimParam: d })
-              : onnx.TensorShapeProto.Dimension.create({ dimValue: d }),
+              ? onnx().TensorShapeProto.Dimension.create({ dimParam: d })
+              : onnx().TensorShapeProto.Dimension.create({ dimValue: d }),
           ),
         }),
       }),
@@ -106,7 +105,7 @@ export function node(
   attributes: Record<string, AttributeValue> = {},
   domain = '',
 ): onnxProto.onnx.INodeProto {
-  return onnx.NodeProto.create({
+  return onnx().NodeProto.create({
     opType,
     domain,
     name: `${opType}_${outputs[0] ?? ''}`,
@@ -117,23 +116,23 @@ export function node(
 }
 
 function attribute(name: string, value: AttributeValue): onnxProto.onnx.IAttributeProto {
-  const T = onnx.AttributeProto.AttributeType;
-  if (typeof value === 'number') return onnx.AttributeProto.create({ name, type: T.FLOAT, f: value });
+  const T = onnx().AttributeProto.AttributeType;
+  if (typeof value === 'number') return onnx().AttributeProto.create({ name, type: T.FLOAT, f: value });
   if (typeof value === 'string')
-    return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(value) });
+    return onnx().AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(value) });
   if (Array.isArray(value)) {
     if (typeof value[0] === 'string') {
-      return onnx.AttributeProto.create({
+      return onnx().AttributeProto.create({
         name,
         type: T.STRINGS,
         strings: (value as string[]).map((v) => new TextEncoder().encode(v)),
       });
     }
-    return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: value as number[] });
+    return onnx().AttributeProto.create({ name, type: T.FLOATS, floats: value as number[] });
   }
-  if ('int' in value) return onnx.AttributeProto.create({ name, type: T.INT, i: value.int });
-  if ('ints' in value) return onnx.AttributeProto.create({ name, type: T.INTS, ints: value.ints });
-  return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: value.floats });
+  if ('int' in value) return onnx().AttributeProto.create({ name, type: T.INT, i: value.int });
+  if ('ints' in value) return onnx().AttributeProto.create({ name, type: T.INTS, ints: value.ints });
+  return onnx().AttributeProto.create({ name, type: T.FLOATS, floats: value.floats });
 }
 
 /**
@@ -159,15 +158,17 @@ export interface GraphParts {
  * const bytes = buildModel({ name: 'lr', nodes, inputs: [input], outputs: [output], initializers });
  */
 export function buildModel(parts: GraphParts, metadata: Record<string, string> = {}): Uint8Array {
-  const model = onnx.ModelProto.create({
+  const model = onnx().ModelProto.create({
     irVersion: 8,
     producerName: 'sluice',
-    opsetImport: OPSETS.map((o) => onnx.OperatorSetIdProto.create({ domain: o.domain, version: o.version })),
+    opsetImport: OPSETS.map((o) =>
+      onnx().OperatorSetIdProto.create({ domain: o.domain, version: o.version }),
+    ),
     docString: parts.docString ?? '',
     metadataProps: Object.entries(metadata).map(([key, value]) =>
-      onnx.StringStringEntryProto.create({ key, value }),
+      onnx().StringStringEntryProto.create({ key, value }),
     ),
-    graph: onnx.GraphProto.create({
+    graph: onnx().GraphProto.create({
       name: parts.name,
       node: parts.nodes,
       input: parts.inputs,
@@ -175,5 +176,5 @@ export function buildModel(parts: GraphParts, metadata: Record<string, string> =
       initializer: parts.initializers ?? [],
     }),
   });
-  return onnx.ModelProto.encode(model).finish();
+  return onnx().ModelProto.encode(model).finish();
 }

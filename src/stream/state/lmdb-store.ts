@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync } from 'node:fs';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
 import type { RecordKey } from '../envelope.js';
 import { SluiceError } from '../errors.js';
 import type { CheckpointMeta, CheckpointStore, StateChange, StateReader } from './store.js';
 import { approxBytes } from './store.js';
 import { lmdbFileProblem } from './lmdb-file-check.js';
+import { loadLmdb } from './lmdb-module.js';
 import { addEntry, checksumOf, type StateChecksum } from './state-checksum.js';
 
 type StateKey = [string, string, RecordKey];
@@ -54,7 +55,7 @@ export class LmdbCheckpointStore implements CheckpointStore {
     if (problem !== null) throw damaged(path, `${problem} in data.mdb`);
     let root: RootDatabase;
     try {
-      root = open({ path, maxDbs: 4, mapSize: opts.mapSizeBytes ?? 2 ** 34, encoding: 'msgpack' });
+      root = loadLmdb().open({ path, maxDbs: 4, mapSize: opts.mapSizeBytes ?? 2 ** 34, encoding: 'msgpack' });
     } catch (e) {
       throw new SluiceError(
         'SLUICE_CHECKPOINT',
