@@ -73,6 +73,10 @@ export class PipelineRun {
   readonly lateRecords: MemoryDeadLetters | undefined;
   private readonly lateSink: DeadLetterSink;
   private stopping = false;
+  /** Fires on `stop()`: a stage waiting for a model that is down gives up its batch. */
+  private readonly stopSignal = new AbortController();
+  /** Set once a stage left a batch unfinished at a stop: nothing after it goes on or is checkpointed. */
+  private unfinished = false;
   private checkpointsSaved = 0;
   /** The checkpoint being saved (resolved when none is). */
   private saving: Promise<void> = Promise.resolve();
@@ -100,7 +104,7 @@ export class PipelineRun {
       `checkpointIntervalMs must be > 0, got ${opts.checkpointIntervalMs}`,
     );
     this.metrics = new PipelineMetrics(name);
-    this.ctx = { pipeline: name };
+    this.ctx = { pipeline: name, stopping: this.stopSignal.signal, metrics: this.metrics };
     this.deadLetters = opts.deadLetters ? undefined : new MemoryDeadLetters();
     this.dlq = opts.deadLetters ?? this.deadLetters!;
     this.lateRecords = opts.lateRecords ? undefined : new MemoryDeadLetters();
@@ -122,9 +126,14 @@ export class PipelineRun {
     this.done.catch(() => {}); // the caller awaits `done`; avoid an unhandled rejection before it does
   }
 
-  /** Stops reading, finishes what is in flight, saves a final checkpoint, and resolves `done`. */
+  /**
+   * Stops reading, finishes what is in flight, saves a final checkpoint, and resolves `done`.
+   * A batch held by an infer stage waiting for a model that is down is given up instead: the
+   * last checkpoint stays before it, so its records are read again on resume.
+   */
   stop(): Promise<RunSummary> {
     this.stopping = true;
+    this.stopSignal.abort();
     return this.done;
   }
 
@@ -313,10 +322,17 @@ export class PipelineRun {
         if (out) await out.put(END);
         return;
       }
+      // After a batch left unfinished, later ones (and their barriers) are dropped too: a
+      // checkpoint from them would skip the unfinished records.
+      if (this.unfinished) continue;
       if (item.records.length > 0) this.metrics.batchSize(head.name).record(item.records.length);
       // The sink only reads the records; any other async stage may replace them.
       if (head !== this.sinkStep) item.sharedStamps = false;
       await head.process(item, this.ctx);
+      if (item.unfinished === true) {
+        this.unfinished = true;
+        continue;
+      }
       stampBatch(this.metrics.stage(head.name), item, wallClockMs());
       this.runSyncs(unit, item);
       if (out) await out.put(item);
