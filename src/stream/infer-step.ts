@@ -7,6 +7,7 @@ import {
   STOPPED,
   isBadInput,
   isModelUnavailable,
+  isRefusedByServer,
   waitOut,
   type OnUnavailable,
   type WaitBackoff,
@@ -47,7 +48,8 @@ type Run = (inputs: Record<string, TensorLike>, options: RunOptions) => Promise<
 /** A model that reports a circuit breaker (`withResilience`): its state goes to the metrics. */
 type WithCircuit = { stats(): { name?: unknown; circuit?: unknown } };
 
-const notUnavailable = (e: Error): boolean => !isModelUnavailable(e);
+/** Under `wait` and `deadLetter`: what the resilience fallback may still answer. */
+const neitherOutageNorBadInput = (e: Error): boolean => !isModelUnavailable(e) && !isBadInput(e);
 const BREAKER_STATES = new Set(['closed', 'open', 'half-open']);
 
 /**
@@ -85,8 +87,9 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
   const width = opts.width;
   const run = model.run.bind(model) as Run;
   // Under wait and deadLetter the resilience fallback must not answer an outage (the stage
-  // does); it still answers the other failures it is configured for.
-  const fallbackOn = policy === 'fallback' ? undefined : notUnavailable;
+  // does) nor a bad record (the dead letters do); it still answers the other failures it is
+  // configured for (a malformed answer, a model bug).
+  const fallbackOn = policy === 'fallback' ? undefined : neitherOutageNorBadInput;
   const maybe = model as unknown as Partial<WithCircuit>;
   const circuit = typeof maybe.stats === 'function' ? (maybe as WithCircuit) : undefined;
 
@@ -137,7 +140,7 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
             })
           : await call(undefined);
     } catch (e) {
-      if (isBadInput(e) && hi - lo > 1) {
+      if (isRefusedByServer(e) && hi - lo > 1) {
         // One bad record fails the whole call: halve until the bad ones are alone.
         const mid = (lo + hi) >>> 1;
         return (await score(recs, lo, mid, undefined, ctx, out)) && score(recs, mid, hi, undefined, ctx, out);

@@ -76,17 +76,28 @@ export function isModelUnavailable(e: unknown): boolean {
 }
 
 /**
- * True when the model refused the input it was given (an input error, or HTTP 4xx other than
- * 408/429): when the batch has more than one record, splitting it finds the bad ones.
+ * True when a model server refused the request's content (HTTP 4xx other than 408/429): one bad
+ * record does that to its whole batch, so splitting the batch finds the bad ones.
  *
  * @example
- * if (isBadInput(err) && rows > 1) scoreHalves();
+ * if (isRefusedByServer(err) && rows > 1) scoreHalves();
+ */
+export function isRefusedByServer(e: unknown): boolean {
+  const { code, status } = codeAndStatus(e);
+  return code === REMOTE && typeof status === 'number' && status >= 400 && status < 500 && !isModelUnavailable(e);
+}
+
+/**
+ * True when the model refused the input it was given: a server's 4xx, or an input error (a
+ * tensor of the wrong type or dims, which splitting cannot mend). Such records go to the dead
+ * letters under every policy but `fallback`.
+ *
+ * @example
+ * if (isBadInput(err)) deadLetter(record, err);
  */
 export function isBadInput(e: unknown): boolean {
-  const { code, status } = codeAndStatus(e);
-  if (typeof code !== 'string') return false;
-  if (BAD_INPUT_CODES.has(code)) return true;
-  return code === REMOTE && typeof status === 'number' && status >= 400 && status < 500 && !isModelUnavailable(e);
+  const { code } = codeAndStatus(e);
+  return (typeof code === 'string' && BAD_INPUT_CODES.has(code)) || isRefusedByServer(e);
 }
 
 /** How long to wait between tries while the model is unavailable. */

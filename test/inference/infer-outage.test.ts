@@ -195,6 +195,32 @@ describe('infer: outage policy', () => {
     }
   });
 
+  it("under 'wait' a configured resilience fallback answers neither the outage nor a bad record, and an input error is not split", async () => {
+    const model = new ScriptedModel();
+    const resilient = withResilience(model, { fallback: { value: -1 } });
+    const out = collect<number>();
+    const run = pipeline('bad-fb')
+      .from(fromArray([1, -2, 3, 4]))
+      .infer(resilient, score)
+      .to(out)
+      .run({ batchSize: 4 });
+    const s = await run.done;
+    assert.equal(s.counters.deadLetters, 1);
+    assert.deepEqual(out.values, [1001, 1003, 1004]);
+    assert.equal(resilient.stats().fallbacks, 0);
+
+    model.down = () => new ModelInputError('SLUICE_INFERENCE_INPUT_TYPE', 'x', 'input "x" expects type string, got float32');
+    const typed = pipeline('typed')
+      .from(fromArray([1, 2, 3, 4]))
+      .infer(model, score)
+      .to(collect())
+      .run({ batchSize: 4 });
+    const s2 = await typed.done;
+    assert.equal(s2.counters.deadLetters, 4);
+    assert.equal(model.failedCalls, 1, 'one call: splitting cannot mend a tensor of the wrong type');
+    assert.match(typed.deadLetters!.items[0]!.reason, /expects type string/);
+  });
+
   it('a row of the wrong width and an answer that does not split into rows go to the dead letters with the reason', async () => {
     const model = new ScriptedModel();
     const run = pipeline('shape')
