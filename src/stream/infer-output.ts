@@ -36,7 +36,10 @@ export function applyScores<T, U>(
       const env = recs[i]!;
       const value = env.value;
       try {
-        (env as Envelope<unknown>).value = output(value, n === 1 ? result : result.subarray((i - s.lo) * k, (i - s.lo + 1) * k));
+        (env as Envelope<unknown>).value = output(
+          value,
+          n === 1 ? result : result.subarray((i - s.lo) * k, (i - s.lo + 1) * k),
+        );
       } catch (e) {
         deadLetter(batch, env, stage, e, value);
         continue;
@@ -52,6 +55,8 @@ function unreadable(out: TensorLike | undefined, name: string, rows: number): Er
   if (out === undefined) return new Error(`inference failed: model returned no output "${name}"`);
   const len = (out.data as ArrayLike<unknown>).length;
   if (typeof len !== 'number' || len === 0 || len % rows !== 0)
-    return new Error(`inference failed: output "${name}" has ${String(len)} values, which do not split into ${rows} rows`);
+    return new Error(
+      `inference failed: output "${name}" has ${String(len)} values, which do not split into ${rows} rows`,
+    );
   return undefined;
 }

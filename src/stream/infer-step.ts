@@ -123,7 +123,9 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
     const call = async (signal: AbortSignal | undefined) => {
       const data = fresh ?? pack(recs, lo, hi);
       fresh = undefined;
-      const feeds: Record<string, TensorLike> = { [inputName]: { type: 'float32', data, dims: [hi - lo, width] } };
+      const feeds: Record<string, TensorLike> = {
+        [inputName]: { type: 'float32', data, dims: [hi - lo, width] },
+      };
       try {
         return await run(feeds, { signal, fallbackOn });
       } finally {
@@ -202,7 +204,12 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
  * Packs each record's row into one array, compacting the batch: a record whose `input` throws
  * or gives a row of the wrong width goes to the dead letters with the reason.
  */
-function packRows<T>(batch: Batch, stage: string, input: (value: T) => ArrayLike<number>, width: number): Float32Array {
+function packRows<T>(
+  batch: Batch,
+  stage: string,
+  input: (value: T) => ArrayLike<number>,
+  width: number,
+): Float32Array {
   const recs = batch.records as Envelope<T>[];
   const data = new Float32Array(recs.length * width);
   let kept = 0;

@@ -64,7 +64,12 @@ export function isModelUnavailable(e: unknown): boolean {
   for (let depth = 0; depth < 5 && e instanceof Error; depth++) {
     const { code, status } = codeAndStatus(e);
     if (code === REMOTE && typeof status === 'number')
-      return status === 0 || status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
+      return (
+        status === 0 ||
+        status === 408 ||
+        status === 429 ||
+        (status >= 500 && status !== 501 && status !== 505)
+      );
     if (typeof code === 'string') {
       if (UNAVAILABLE_CODES.has(code) || NETWORK_CODES.has(code)) return true;
       // Any other inference error is decided by its own code, not by what caused it.
@@ -84,7 +89,9 @@ export function isModelUnavailable(e: unknown): boolean {
  */
 export function isRefusedByServer(e: unknown): boolean {
   const { code, status } = codeAndStatus(e);
-  return code === REMOTE && typeof status === 'number' && status >= 400 && status < 500 && !isModelUnavailable(e);
+  return (
+    code === REMOTE && typeof status === 'number' && status >= 400 && status < 500 && !isModelUnavailable(e)
+  );
 }
 
 /**

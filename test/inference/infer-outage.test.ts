@@ -64,13 +64,19 @@ class ScriptedModel implements Model {
   async close(): Promise<void> {}
 }
 
-const score = { width: 1, input: (i: number) => [i], output: (_i: number, row: Float32Array | Float64Array) => row[0]! };
+const score = {
+  width: 1,
+  input: (i: number) => [i],
+  output: (_i: number, row: Float32Array | Float64Array) => row[0]!,
+};
 const fastWait = { initialDelayMs: 5, maxDelayMs: 20 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('infer: outage policy', () => {
   it('tells an unavailable model (refused, reset, timeout, 5xx, 429, open breaker) from a bad record (4xx, input errors, malformed answers)', () => {
-    const refused = new TypeError('fetch failed', { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
+    const refused = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
+    });
     for (const e of [
       new RemoteModelError('connection refused', 0, { cause: refused }),
       new RemoteModelError('HTTP 500', 500),
@@ -110,7 +116,10 @@ describe('infer: outage policy', () => {
     model.down = undefined;
     const s = await run.done;
     assert.equal(s.counters.deadLetters, 0);
-    assert.deepEqual(out.values, Array.from({ length: 100 }, (_, i) => i + 1000));
+    assert.deepEqual(
+      out.values,
+      Array.from({ length: 100 }, (_, i) => i + 1000),
+    );
     assert.equal(run.metrics.waiting.get('infer'), 0);
   });
 
@@ -144,7 +153,11 @@ describe('infer: outage policy', () => {
       const s = await run.done;
       assert.equal(s.counters.deadLetters, 0, policy);
       if (policy === 'fallback') assert.deepEqual(out.values, new Array(20).fill(-1));
-      else assert.deepEqual(out.values, Array.from({ length: 20 }, (_, i) => i + 1000));
+      else
+        assert.deepEqual(
+          out.values,
+          Array.from({ length: 20 }, (_, i) => i + 1000),
+        );
       assert.equal(resilient.stats().fallbacks, policy === 'fallback' ? 2 : 0, policy);
     }
   });
@@ -209,7 +222,8 @@ describe('infer: outage policy', () => {
     assert.deepEqual(out.values, [1001, 1003, 1004]);
     assert.equal(resilient.stats().fallbacks, 0);
 
-    model.down = () => new ModelInputError('SLUICE_INFERENCE_INPUT_TYPE', 'x', 'input "x" expects type string, got float32');
+    model.down = () =>
+      new ModelInputError('SLUICE_INFERENCE_INPUT_TYPE', 'x', 'input "x" expects type string, got float32');
     const typed = pipeline('typed')
       .from(fromArray([1, 2, 3, 4]))
       .infer(model, score)
@@ -240,7 +254,10 @@ describe('infer: outage policy', () => {
       .run({ batchSize: 3 });
     const s2 = await bad.done;
     assert.equal(s2.counters.deadLetters, 3, 'a malformed answer is not waited out');
-    assert.match(bad.deadLetters!.items[0]!.reason, /output "score" has 2 values, which do not split into 3 rows/);
+    assert.match(
+      bad.deadLetters!.items[0]!.reason,
+      /output "score" has 2 values, which do not split into 3 rows/,
+    );
   });
 
   it('stop() while waiting ends cleanly without checkpointing the held batch; the next run scores it exactly once', async () => {
@@ -278,7 +295,10 @@ describe('infer: outage policy', () => {
 
   it('rejects an unknown policy with the ones it takes', () => {
     assert.throws(
-      () => pipeline('p').from(fromArray([1])).infer(new ScriptedModel(), { ...score, onUnavailable: 'retry' as never }),
+      () =>
+        pipeline('p')
+          .from(fromArray([1]))
+          .infer(new ScriptedModel(), { ...score, onUnavailable: 'retry' as never }),
       /onUnavailable must be one of wait, deadLetter, fallback, got retry/,
     );
   });

@@ -139,10 +139,18 @@ describe('model outage', () => {
       const readEarly = source.read();
       while (performance.now() - downAt < 5000) {
         const text = await prom.metrics();
-        if (sample(text, `sluice_circuit_breaker_state${pipelineLabel},breaker="fraud-kserve",state="open"}`) === 1)
+        if (
+          sample(
+            text,
+            `sluice_circuit_breaker_state${pipelineLabel},breaker="fraud-kserve",state="open"}`,
+          ) === 1
+        )
           seen.open = true;
         seen.lagDuringOutage = sample(text, `sluice_consumer_lag_records${pipelineLabel}}`) ?? 0;
-        seen.waiting = Math.max(seen.waiting, sample(text, `sluice_stage_waiting_records${pipelineLabel},stage="infer"}`) ?? 0);
+        seen.waiting = Math.max(
+          seen.waiting,
+          sample(text, `sluice_stage_waiting_records${pipelineLabel},stage="infer"}`) ?? 0,
+        );
         await new Promise((r) => setTimeout(r, 200));
       }
       server.fallbackBehavior = { drop: true };
@@ -153,7 +161,12 @@ describe('model outage', () => {
       const upAt = performance.now();
       while (performance.now() - upAt < 20_000) {
         const text = await prom.metrics();
-        if (sample(text, `sluice_circuit_breaker_state${pipelineLabel},breaker="fraud-kserve",state="closed"}`) === 1) {
+        if (
+          sample(
+            text,
+            `sluice_circuit_breaker_state${pipelineLabel},breaker="fraud-kserve",state="closed"}`,
+          ) === 1
+        ) {
           seen.closedAfter = true;
           break;
         }
