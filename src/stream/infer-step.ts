@@ -168,6 +168,15 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
           `infer: model has no input "${inputName}" (it has: ${meta.inputs.map((i) => i.name).join(', ')}); set inputName`,
         );
       }
+      // .infer() feeds float32 rows: a model that declares another input type would refuse every
+      // call (and every record would go to the dead letters), so say so before the first record.
+      if (input.type !== undefined && input.type !== 'float32') {
+        throw new SluiceError(
+          'SLUICE_MODEL_MISMATCH',
+          `infer: model input "${inputName}" expects type ${input.type}, but .infer() feeds it float32 numbers (input() gives ${width} per record); ` +
+            `give the model a float32 input, or build ${input.type} tensors in a .process() stage and call the model there`,
+        );
+      }
       const last = input.dims[input.dims.length - 1];
       if (typeof last === 'number' && last > 0 && last !== width) {
         throw new SluiceError(
@@ -175,10 +184,23 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
           `infer: model input "${inputName}" expects ${last} features per row, the pipeline gives ${width}`,
         );
       }
-      if (!meta.outputs.some((o) => o.name === outputName)) {
+      const output = meta.outputs.find((o) => o.name === outputName);
+      if (!output) {
         throw new SluiceError(
           'SLUICE_MODEL_MISMATCH',
           `infer: model has no output "${outputName}" (it has: ${meta.outputs.map((o) => o.name).join(', ')}); set outputName`,
+        );
+      }
+      if (output.type === 'string' || output.type === 'bool') {
+        const numeric = meta.outputs
+          .filter((o) => o.type !== 'string' && o.type !== 'bool')
+          .map((o) => o.name);
+        throw new SluiceError(
+          'SLUICE_MODEL_MISMATCH',
+          `infer: model output "${outputName}" is of type ${output.type}, but .infer() hands output() numbers; ` +
+            (numeric.length > 0
+              ? `set outputName to one of: ${numeric.join(', ')}`
+              : 'call the model in a .process() stage'),
         );
       }
     },
