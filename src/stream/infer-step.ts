@@ -51,6 +51,12 @@ type WithCircuit = { stats(): { name?: unknown; circuit?: unknown } };
 /** Under `wait` and `deadLetter`: what the resilience fallback may still answer. */
 const neitherOutageNorBadInput = (e: Error): boolean => !isModelUnavailable(e) && !isBadInput(e);
 const BREAKER_STATES = new Set(['closed', 'open', 'half-open']);
+/**
+ * Extra calls a batch may spend halving to find the records a server refuses: a few bad
+ * records take 2·log2(batch) calls each; a server that refuses everything (a wrong model name)
+ * must cost one batch of dead letters, not a call per record.
+ */
+const SPLIT_CALLS = 64;
 
 /**
  * The inference stage: one model call per batch, with the batch's rows packed into one
@@ -118,6 +124,7 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
     packed: Float32Array | undefined,
     ctx: StageContext,
     out: Scored[],
+    budget: { calls: number },
   ): Promise<boolean> => {
     let fresh = packed;
     const call = async (signal: AbortSignal | undefined) => {
@@ -142,10 +149,14 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
             })
           : await call(undefined);
     } catch (e) {
-      if (isRefusedByServer(e) && hi - lo > 1) {
+      if (isRefusedByServer(e) && hi - lo > 1 && budget.calls >= 2) {
         // One bad record fails the whole call: halve until the bad ones are alone.
+        budget.calls -= 2;
         const mid = (lo + hi) >>> 1;
-        return (await score(recs, lo, mid, undefined, ctx, out)) && score(recs, mid, hi, undefined, ctx, out);
+        return (
+          (await score(recs, lo, mid, undefined, ctx, out, budget)) &&
+          score(recs, mid, hi, undefined, ctx, out, budget)
+        );
       }
       out.push({ lo, hi, error: new Error(`inference failed: ${(e as Error).message}`) });
       return true;
@@ -212,7 +223,7 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
       const recs = batch.records as Envelope<T>[];
       if (recs.length === 0) return;
       const scored: Scored[] = [];
-      if (!(await score(recs, 0, recs.length, data, ctx, scored))) {
+      if (!(await score(recs, 0, recs.length, data, ctx, scored, { calls: SPLIT_CALLS }))) {
         // Stopped while the model was down: the batch (and its barrier) goes no further.
         batch.unfinished = true;
         return;

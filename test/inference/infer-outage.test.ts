@@ -208,6 +208,20 @@ describe('infer: outage policy', () => {
     }
   });
 
+  it('a server that refuses every call (a wrong model name) costs at most 64 extra calls per batch, not one per record', async () => {
+    const model = new ScriptedModel();
+    model.down = () => new RemoteModelError('HTTP 404: unknown model "fraud-v9"', 404);
+    const run = pipeline('refuse-all')
+      .from(fromArray(Array.from({ length: 1024 }, (_, i) => i)))
+      .infer(model, score)
+      .to(collect())
+      .run({ batchSize: 1024 });
+    const s = await run.done;
+    assert.equal(s.counters.deadLetters, 1024);
+    assert.ok(model.calls <= 1 + 64, `${model.calls} calls`);
+    assert.match(run.deadLetters!.items[0]!.reason, /HTTP 404: unknown model/);
+  });
+
   it("under 'wait' a configured resilience fallback answers neither the outage nor a bad record, and an input error is not split", async () => {
     const model = new ScriptedModel();
     const resilient = withResilience(model, { fallback: { value: -1 } });
