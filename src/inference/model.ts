@@ -45,6 +45,12 @@ export interface ModelRunOptions {
   key?: string | number;
   /** Whether this call may be retried; default the model's `idempotent` (true when absent). */
   idempotent?: boolean;
+  /**
+   * Narrows which failures of this call a resilience fallback answers (both it and the model's
+   * `fallbackOn` must allow it): the infer stage keeps outages from the fallback unless its
+   * `onUnavailable` is `fallback`. Wrappers that merge calls (the batcher) do not pass it on.
+   */
+  fallbackOn?: (error: Error) => boolean;
 }
 
 /**

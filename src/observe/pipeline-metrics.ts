@@ -80,6 +80,8 @@ export class PipelineMetrics {
   readonly deadLettersByStage = new Map<string, number>();
   readonly lateRecords = new Map<string, number>();
   readonly breakers = new Map<string, BreakerState>();
+  /** Records each infer stage holds while it waits for a model that is unavailable (0: none). */
+  readonly waiting = new Map<string, number>();
   readonly queues = new Map<string, { depth: () => number; capacity: number }>();
   private readonly stages = new Map<string, WindowedHistogram>();
   private readonly batches = new Map<string, WindowedHistogram>();
@@ -160,6 +162,11 @@ export class PipelineMetrics {
   /** Hook for resilience wrappers: a breaker changed state. */
   setBreakerState(breaker: string, state: BreakerState): void {
     this.breakers.set(breaker, state);
+  }
+
+  /** Hook for the infer stage: it holds `records` while its model is unavailable (0 once it is back). */
+  setWaiting(stage: string, records: number): void {
+    this.waiting.set(stage, records);
   }
 
   /** Registers a queue whose depth is read at tick and scrape time (never per event). */

@@ -160,6 +160,17 @@ export function metricDefinitions(
         ),
     ],
     [
+      'sluice_stage_waiting_records',
+      'gauge',
+      'Records an infer stage holds while its model is unavailable (onUnavailable: wait).',
+      () =>
+        perKey(
+          (m) => m.waiting,
+          'stage',
+          (n) => n,
+        ),
+    ],
+    [
       'sluice_circuit_breaker_state',
       'gauge',
       'Circuit-breaker state: 1 for the current state, 0 for the others.',

@@ -1,5 +1,6 @@
 import type { DeadLetter, Envelope } from './envelope.js';
 import type { StateChange, StateReader } from './state/store.js';
+import type { PipelineMetrics } from '../observe/pipeline-metrics.js';
 
 /** Next offset to read, per "topic/partition". */
 export type SourceOffsets = Record<string, number>;
@@ -55,6 +56,13 @@ export interface Source<T> {
 /** Passed to sinks and async stages. */
 export interface StageContext {
   pipeline: string;
+  /**
+   * Fires when the run is asked to stop: a stage that waits on something that is down (the
+   * infer stage under `onUnavailable: 'wait'`) gives up its batch, which is then not checkpointed.
+   */
+  stopping?: AbortSignal;
+  /** The run's metrics, for stages that report gauges (circuit breaker state, records held). */
+  metrics?: PipelineMetrics;
 }
 
 /** Where records go at the end: actions, topics, collectors. Writes a whole batch at once. */
@@ -101,7 +109,14 @@ export interface TensorLike {
 
 /** The part of a model runner that the pipeline calls; the inference layer implements it. */
 export interface ModelLike {
-  run(inputs: Record<string, TensorLike>): Promise<Record<string, TensorLike>>;
+  /**
+   * `options` (understood by the inference layer's models, ignored by others): `signal` aborts
+   * the call; `fallbackOn` narrows which failures a resilience fallback answers.
+   */
+  run(
+    inputs: Record<string, TensorLike>,
+    options?: { signal?: AbortSignal; fallbackOn?: (error: Error) => boolean },
+  ): Promise<Record<string, TensorLike>>;
   readonly metadata?: {
     name?: string;
     inputs: readonly { name: string; type?: string; dims: readonly (number | string)[] }[];

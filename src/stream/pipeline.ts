@@ -246,7 +246,14 @@ export class Stream<T> {
     return this.with<U>({ kind: 'sync', name, stateful: op, process: (batch) => op.process(batch) });
   }
 
-  /** Scores each batch of records with a model (one call per batch). */
+  /**
+   * Scores each batch of records with a model (one call per batch). While the model is down the
+   * stage waits by default (`onUnavailable: 'wait'`): the source pauses and no checkpoint passes
+   * the held records; `'deadLetter'` and `'fallback'` choose otherwise (see docs/inference.md).
+   *
+   * @example
+   * .infer(model, { width: 3, input: (t) => t.features, output: (t, row) => ({ ...t, score: row[0]! }), onUnavailable: 'wait' })
+   */
   infer<U>(model: ModelLike, opts: InferOptions<T, U>): Stream<U> {
     return this.with<U>(inferStep(model, opts));
   }

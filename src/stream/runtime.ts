@@ -73,6 +73,10 @@ export class PipelineRun {
   readonly lateRecords: MemoryDeadLetters | undefined;
   private readonly lateSink: DeadLetterSink;
   private stopping = false;
+  /** Fires on `stop()`: a stage waiting for a model that is down gives up its batch. */
+  private readonly stopSignal = new AbortController();
+  /** The last unit that left a batch unfinished at a stop (0: none); it and those before it drop the rest. */
+  private unfinishedUnit = 0;
   private checkpointsSaved = 0;
   /** The checkpoint being saved (resolved when none is). */
   private saving: Promise<void> = Promise.resolve();
@@ -100,7 +104,7 @@ export class PipelineRun {
       `checkpointIntervalMs must be > 0, got ${opts.checkpointIntervalMs}`,
     );
     this.metrics = new PipelineMetrics(name);
-    this.ctx = { pipeline: name };
+    this.ctx = { pipeline: name, stopping: this.stopSignal.signal, metrics: this.metrics };
     this.deadLetters = opts.deadLetters ? undefined : new MemoryDeadLetters();
     this.dlq = opts.deadLetters ?? this.deadLetters!;
     this.lateRecords = opts.lateRecords ? undefined : new MemoryDeadLetters();
@@ -122,9 +126,13 @@ export class PipelineRun {
     this.done.catch(() => {}); // the caller awaits `done`; avoid an unhandled rejection before it does
   }
 
-  /** Stops reading, finishes what is in flight, saves a final checkpoint, and resolves `done`. */
+  /**
+   * Stops reading, finishes what is in flight, saves a final checkpoint, and resolves `done`. A
+   * batch held by an infer stage waiting for a model that is down is given up (read again on resume).
+   */
   stop(): Promise<RunSummary> {
     this.stopping = true;
+    this.stopSignal.abort();
     return this.done;
   }
 
@@ -171,7 +179,8 @@ export class PipelineRun {
     let nextBarrierId = (cp?.id ?? 0) + 1;
     try {
       const loops = [this.sourceLoop(units[0]!, queues[0]!, () => nextBarrierId++, sides)];
-      for (let k = 1; k < units.length; k++) loops.push(this.unitLoop(units[k]!, queues[k - 1]!, queues[k]));
+      for (let k = 1; k < units.length; k++)
+        loops.push(this.unitLoop(k, units[k]!, queues[k - 1]!, queues[k]));
       await Promise.all(loops);
       await this.saving;
     } finally {
@@ -302,6 +311,7 @@ export class PipelineRun {
   }
 
   private async unitLoop(
+    k: number,
     unit: Unit,
     input: BoundedQueue<Item>,
     out: BoundedQueue<Item> | undefined,
@@ -313,10 +323,17 @@ export class PipelineRun {
         if (out) await out.put(END);
         return;
       }
+      // Batches behind one left unfinished (and their barriers) are dropped: a checkpoint from
+      // them would skip its records. Those already past it finish as usual.
+      if (k <= this.unfinishedUnit) continue;
       if (item.records.length > 0) this.metrics.batchSize(head.name).record(item.records.length);
       // The sink only reads the records; any other async stage may replace them.
       if (head !== this.sinkStep) item.sharedStamps = false;
       await head.process(item, this.ctx);
+      if (item.unfinished === true) {
+        this.unfinishedUnit = Math.max(this.unfinishedUnit, k);
+        continue;
+      }
       stampBatch(this.metrics.stage(head.name), item, wallClockMs());
       this.runSyncs(unit, item);
       if (out) await out.put(item);

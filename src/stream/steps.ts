@@ -21,6 +21,12 @@ export interface Batch {
   /** Set on the last batch of a bounded source that ended (not on a stop): windows flush. */
   endOfInput?: boolean;
   /**
+   * Set by a stage that could not finish the batch before a stop (the infer stage waiting for a
+   * model that is down): the runtime drops it and every batch after it, and saves no checkpoint
+   * past it, so its records are read again when the run resumes.
+   */
+  unfinished?: boolean;
+  /**
    * True while every record shares `records[0].stamps`: set from `Source.sharesStamps`, kept by
    * passive stages, cleared by the runtime before any other stage, which may set it again when
    * its output shares one array (window results). Lets a stage be stamped in O(1).

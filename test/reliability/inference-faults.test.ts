@@ -63,7 +63,14 @@ describe('inference faults suite', () => {
     const ledger = ActionLedger.open(join(tmp, 'scores.jsonl'));
     const run = pipeline('faults')
       .from(pacedSource(N, 25, 20))
-      .infer(model, { width: 3, input: (i) => [i, 0, 0], output: (i, row) => ({ id: i, score: row[0]! }) })
+      // 'fallback': the outage is answered by the resilience fallback (the default, 'wait', would
+      // hold the batches until the model is back: see model-outage.test.ts).
+      .infer(model, {
+        width: 3,
+        input: (i) => [i, 0, 0],
+        output: (i, row) => ({ id: i, score: row[0]! }),
+        onUnavailable: 'fallback',
+      })
       .to(action({ name: 'score', ledger, payload: (s) => s }))
       .run();
     const summary = await run.done;

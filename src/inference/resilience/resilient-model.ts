@@ -150,7 +150,8 @@ export class ResilientModel implements Model {
     } catch (raw) {
       const err = this.#map(raw, options?.signal);
       s.failures++;
-      if (this.#fallback === undefined || !this.#fallbackOn(err)) throw err;
+      const callAllows = options?.fallbackOn?.(err) ?? true;
+      if (this.#fallback === undefined || !this.#fallbackOn(err) || !callAllows) throw err;
       s.fallbacks++;
       try {
         return await this.#fallback(inputs, err, options);
