@@ -45,7 +45,7 @@ export function kafkaUrlParts(url: string): { brokers: string[]; topic: string }
     const { brokers, topic, security } = parseKafkaUrl(url);
     return { brokers, topic, ...security };
   } catch (err) {
-    if (err instanceof KafkaUrlError) throw new ActionError('SLUICE_SINK_URL', err.message);
+    if (err instanceof KafkaUrlError) throw badUrl(url, err.reason);
     throw err;
   }
 }

@@ -44,7 +44,7 @@ function kafkaUrl(url: string): KafkaUrl {
   try {
     return parseKafkaUrl(url);
   } catch (err) {
-    if (err instanceof KafkaUrlError) throw new ConnectorError('SLUICE_SOURCE_URL', err.message);
+    if (err instanceof KafkaUrlError) throw badUrl(url, err.reason);
     throw err;
   }
 }

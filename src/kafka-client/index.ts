@@ -28,10 +28,18 @@ export interface KafkaUrl {
 /** A bad Kafka URL or setting; the message never holds a password. */
 export class KafkaUrlError extends Error {
   readonly code = 'SLUICE_KAFKA_URL';
-  constructor(message: string) {
+  /** What is wrong, without the URL (for callers that quote the URL themselves). */
+  readonly reason: string;
+  constructor(message: string, reason = message) {
     super(message);
     this.name = 'KafkaUrlError';
+    this.reason = reason;
   }
+}
+
+/** An error about `shown` (the URL with any credentials cut). */
+function badKafkaUrl(shown: string, reason: string): KafkaUrlError {
+  return new KafkaUrlError(`"${shown}": ${reason}`, reason);
 }
 
 /**
@@ -114,14 +122,16 @@ export function parseKafkaUrl(url: string, env: NodeJS.ProcessEnv = process.env)
   const m = /^(kafkas?):\/\/(?:([^@/?#]*)@)?([^@/?#]+)\/([^?#]+)(\?[^#]*)?$/i.exec(url);
   const shown = url.replace(/\/\/[^@/?#]*@/, '//…@'); // never echo what may be credentials
   if (m === null) {
-    throw new KafkaUrlError(
-      `"${shown}" is not a Kafka URL; use kafka://host:port[,host:port...]/topic or kafkas://[user@]host:port/topic`,
+    throw badKafkaUrl(
+      shown,
+      'not a Kafka URL: give the topic after the hosts, kafka://host:port[,host:port...]/topic or kafkas://[user@]host:port/topic',
     );
   }
   const [, scheme, userinfo, hosts, topic, search] = m;
   if (userinfo !== undefined && userinfo.includes(':')) {
-    throw new KafkaUrlError(
-      `"${shown}": a password does not belong in the URL (it would show in shell history and process lists); give the user only and set SLUICE_KAFKA_PASSWORD`,
+    throw badKafkaUrl(
+      shown,
+      'a password does not belong in the URL (it would show in shell history and process lists); give the user only and set SLUICE_KAFKA_PASSWORD',
     );
   }
   const query = new URLSearchParams(search ?? '');
@@ -133,7 +143,7 @@ export function parseKafkaUrl(url: string, env: NodeJS.ProcessEnv = process.env)
   const defaultPort = secure ? 9093 : 9092;
   const fromEnv = kafkaSecurityFromEnv(env);
   const ca = query.get('ca');
-  if (ca !== null && !secure) throw new KafkaUrlError(`"${shown}": ?ca= needs TLS: use kafkas://`);
+  if (ca !== null && !secure) throw badKafkaUrl(shown, '?ca= needs TLS: use kafkas://');
   const tls = ca !== null ? caFile(ca) : secure ? (fromEnv.tls ?? true) : fromEnv.tls;
   const user = userinfo !== undefined && userinfo !== '' ? decodeURIComponent(userinfo) : undefined;
   const sasl = user
@@ -146,9 +156,7 @@ export function parseKafkaUrl(url: string, env: NodeJS.ProcessEnv = process.env)
       ? { ...fromEnv.sasl, mechanism: mechanismOf(query.get('sasl'), '?sasl=') }
       : fromEnv.sasl;
   if (sasl && sasl.password === '') {
-    throw new KafkaUrlError(
-      `"${shown}" names user "${sasl.username}": set SLUICE_KAFKA_PASSWORD to its password`,
-    );
+    throw badKafkaUrl(shown, `it names user "${sasl.username}": set SLUICE_KAFKA_PASSWORD to its password`);
   }
   return {
     brokers: brokers.map((b) => (/:\d+$/.test(b) ? b : `${b}:${defaultPort}`)),

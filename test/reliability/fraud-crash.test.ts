@@ -54,7 +54,7 @@ describe('crash suite: sluice demo fraud under SIGKILL and Ctrl-C', () => {
       killAfterMs: { from: 0, spread: 2700, after: 'first-progress' },
     });
     const got = finishRun(ARGS, dir);
-    const context = `kill times (ms after start): ${kills.join(', ')}`;
+    const context = `kill times (ms after the first progress line): ${kills.join(', ')}`;
     assert.equal(got.resumed, true, context);
     assert.equal(got.events_in, EVENTS, context);
     assert.equal(got.processed + got.dead_letters, EVENTS, context);
