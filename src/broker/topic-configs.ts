@@ -49,7 +49,7 @@ const SETTINGS: Record<string, Setting> = {
   'cleanup.policy': {
     option: null,
     type: ConfigType.LIST,
-    doc: 'Only "delete" (retention): this broker does not compact.',
+    doc: '"delete" (retention). "compact" is accepted, but this broker does not compact: such a topic keeps every record.',
     fallback: () => 'delete',
   },
   'max.message.bytes': {
@@ -159,10 +159,18 @@ function applyChanges(
       return invalid(`unknown config ${c.name}; this broker has ${Object.keys(SETTINGS).join(', ')}`);
     }
     if (c.name === 'cleanup.policy') {
-      // "delete" is what the broker does anyway; compaction does not exist here.
+      // This broker never compacts. "delete" is retention, which it does. A topic that asks for
+      // "compact" alone (Kafka Streams-style changelogs, Sluice's scale-out changelog) must not
+      // lose records to retention either: it keeps every record, so its readers see at least
+      // what a compacted topic would give them.
       const wanted = c.configOperation === 1 ? 'delete' : (c.value ?? '');
-      if (c.configOperation === 3 || wanted.split(',').some((p) => p.trim() !== 'delete')) {
-        return invalid('cleanup.policy can only be "delete": this broker does not compact topics');
+      const policies = wanted.split(',').map((p) => p.trim());
+      if (c.configOperation === 3 || policies.some((p) => p !== 'delete' && p !== 'compact')) {
+        return invalid('cleanup.policy must be "delete", "compact" or "compact,delete"');
+      }
+      if (!policies.includes('delete')) {
+        next.retentionMs = -1;
+        next.retentionBytes = -1;
       }
       continue;
     }

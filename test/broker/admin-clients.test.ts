@@ -147,18 +147,21 @@ test('records deleted with DeleteRecords stay deleted after a restart; configs a
     validateOnly: false,
   });
   assert.deepEqual(alter.responses[0].errorCode, 0);
-  const refused = await c.send(44, 1, {
-    resources: [
-      {
-        resourceType: 2,
-        resourceName: 'keep',
-        configs: [{ name: 'cleanup.policy', configOperation: 0, value: 'compact' }],
-      },
-    ],
-    validateOnly: false,
-  });
-  assert.equal(refused.responses[0].errorCode, 40, 'compaction does not exist here: INVALID_CONFIG');
-  assert.match(refused.responses[0].errorMessage, /does not compact/);
+  const policy = (value: string) =>
+    c.send(44, 1, {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'keep',
+          configs: [{ name: 'cleanup.policy', configOperation: 0, value }],
+        },
+      ],
+      validateOnly: false,
+    });
+  const refused = await policy('shred');
+  assert.equal(refused.responses[0].errorCode, 40, 'an unknown policy: INVALID_CONFIG');
+  assert.match(refused.responses[0].errorMessage, /"delete", "compact" or "compact,delete"/);
+
   // OffsetDelete: refused while a live member subscribes to the topic, done once it left.
   const delOffsets = () =>
     c.send(47, 0, { groupId: 'g-keep', topics: [{ name: 'keep', partitions: [{ partitionIndex: 0 }] }] });
@@ -180,6 +183,14 @@ test('records deleted with DeleteRecords stay deleted after a restart; configs a
     { name: 'compression.type', value: 'gzip' },
   ];
   assert.equal(await creator.createTopics({ topics: [{ topic: 'cfg', configEntries }] }), true);
+  // "compact" is accepted (changelog topics ask for it): nothing is compacted, and retention
+  // never deletes such a topic's records.
+  const compacted = [{ name: 'cleanup.policy', value: 'compact' }];
+  assert.equal(
+    await creator.createTopics({ topics: [{ topic: 'changes', configEntries: compacted }] }),
+    true,
+  );
+  assert.deepEqual(first.log.topicConfig('changes'), { retentionMs: -1, retentionBytes: -1 });
   await assert.rejects(
     creator.createTopics({
       topics: [{ topic: 'bad-cfg', configEntries: [{ name: 'segment.ms', value: 'soon' }] }],
