@@ -63,7 +63,19 @@ const US_CITIES = [
   'Kent',
   'Cheyenne',
 ] as const;
-const FIRST_NAMES = ['Peter', 'Paul', 'Luke', 'John', 'Saul', 'Vicky', 'Kate', 'Julie', 'Sarah', 'Deiter', 'Walter'];
+const FIRST_NAMES = [
+  'Peter',
+  'Paul',
+  'Luke',
+  'John',
+  'Saul',
+  'Vicky',
+  'Kate',
+  'Julie',
+  'Sarah',
+  'Deiter',
+  'Walter',
+];
 const LAST_NAMES = ['Shultz', 'Abrams', 'Spencer', 'White', 'Bartels', 'Walton', 'Smith', 'Jones', 'Noris'];
 
 export interface Person {
@@ -188,7 +200,9 @@ export class NexmarkGenerator {
 
   /** Event `eventId`, the same whatever was generated before. */
   eventAt(eventId: number): NexmarkEvent {
-    const rng = this.rng.reseed(deriveSeed(this.seed, eventId % 0x40000000, Math.floor(eventId / 0x40000000)));
+    const rng = this.rng.reseed(
+      deriveSeed(this.seed, eventId % 0x40000000, Math.floor(eventId / 0x40000000)),
+    );
     const t = this.timestampOf(eventId);
     const kind = kindOf(eventId);
     if (kind === 'person') return this.person(eventId, rng, t);

@@ -29,7 +29,8 @@ export function q3(events: Stream<NexmarkEvent>): Stream<Q3Result[]> {
   return events
     .filter(
       (e) =>
-        (e.kind === 'person' && Q3_STATES.has(e.state)) || (e.kind === 'auction' && e.category === Q3_CATEGORY),
+        (e.kind === 'person' && Q3_STATES.has(e.state)) ||
+        (e.kind === 'auction' && e.category === Q3_CATEGORY),
       'local-sellers-and-category-10',
     )
     .keyBy((e) => (e.kind === 'person' ? e.id : (e as Auction).seller), 'bySeller')

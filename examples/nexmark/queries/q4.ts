@@ -37,7 +37,8 @@ export function q4(events: Stream<NexmarkEvent>): Stream<Q4Result> {
         if (e.kind === 'auction') {
           s.auction.set(e);
           let best: number | undefined;
-          for (const b of s.earlyBids.get()) if (inAuction(e, b) && (best === undefined || b.price > best)) best = b.price;
+          for (const b of s.earlyBids.get())
+            if (inAuction(e, b) && (best === undefined || b.price > best)) best = b.price;
           s.earlyBids.clear();
           if (best === undefined) return undefined;
           s.best.set(best);
