@@ -151,8 +151,14 @@ export class PipelineRun {
     await this.source.open({ pipeline: this.name, startOffsets: cp?.offsets });
     const sides = this.steps.flatMap((s) => (s.kind === 'sync' ? (s.sides ?? []) : []));
     for (const side of sides) await side.source.open({ pipeline: this.name, startOffsets: cp?.offsets });
-    const partitions = this.source.partitions?.() ?? Object.keys(this.source.positions());
-    for (const s of stateful) s.stateful!.inputs?.(partitions);
+    let partitions = this.source.partitions?.() ?? Object.keys(this.source.positions());
+    for (const s of stateful) {
+      s.stateful!.inputs?.(partitions);
+      // A window's results carry its name as their topic, one partition: the stages after it
+      // see only that, and waiting for the source's partitions would hold their watermark back
+      // for good once the source goes quiet (a window after a window never closing).
+      if (s.consumes === true) partitions = [`${s.name}/0`];
+    }
     // Tables are read to their end before the stream starts, so first events see every row.
     for (const side of sides) {
       let more = true;

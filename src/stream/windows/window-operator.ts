@@ -256,7 +256,10 @@ export class WindowOperator<T> implements Stateful {
     if (!(this.timers.size > 0 && this.timers.peekEnd() <= closedUpTo)) return;
     const close = this.emit === 'close';
     while (this.timers.size > 0 && this.timers.peekEnd() <= closedUpTo) {
-      const [, keys] = this.timers.pop()!;
+      // Only the windows ending at this timer's end: a key's later windows wait for their own
+      // timers, so results come out in order of end time across keys (a window after this one
+      // would otherwise see an earlier end after a later one, as a late record).
+      const [end, keys] = this.timers.pop()!;
       for (let k = 0; k < keys.length; k++) {
         const key = keys[k]!;
         let head = this.cache.get(key);
@@ -265,7 +268,7 @@ export class WindowOperator<T> implements Stateful {
         let prev: Win | undefined;
         for (let w: Win | undefined = head; w !== undefined;) {
           const next: Win | undefined = w.next;
-          if (w.end > closedUpTo) prev = w;
+          if (w.end > end) prev = w;
           else {
             if (close) out.push(this.result(key, w, 0, appendTime));
             if (prev === undefined) head = next;
