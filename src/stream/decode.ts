@@ -12,6 +12,13 @@ import {
 export interface Decoder<T> {
   readonly name: string;
   decode(raw: unknown): T;
+  /**
+   * Set by decoders that must load something before they can decode a batch (schemas from a
+   * registry): the decode stage awaits it with the batch's raw values, then decodes them one by
+   * one. Resolves false where the run was asked to stop first (`stopping`): the batch is then
+   * left unfinished and read again on resume. A rejection fails the run.
+   */
+  prepare?(raws: readonly unknown[], stopping?: AbortSignal): Promise<boolean>;
 }
 
 export {
