@@ -17,7 +17,9 @@ export class TestRegistry {
   url = '';
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res.writeHead.bind(res), (b) => res.end(b)));
+    this.server = createServer(
+      (req, res) => void this.handle(req, res.writeHead.bind(res), (b) => res.end(b)),
+    );
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
