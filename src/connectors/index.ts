@@ -34,4 +34,6 @@ export {
   type SchemaRegistryOptions,
   type RegistrySchema,
   type RegistryOption,
+  decoderFromUrl,
+  URL_FORMATS,
 } from './schema-registry/index.js';

@@ -87,3 +87,21 @@ export function json<const S extends JsonSchema>(
     },
   };
 }
+
+/**
+ * Checks an already-decoded value (from Avro, Protobuf, a JSON Schema decoder) against a
+ * schema of this module, as `json(schema)` checks parsed JSON; throws DecodeError naming the
+ * field. Lets a pipeline written for `json(schema)` read other formats with the same guarantees.
+ *
+ * @example
+ * const asTx = conform({ id: 'integer', amount: 'number' });
+ * asTx({ id: 1, amount: 2 }); // typed { id: number; amount: number }
+ */
+export function conform<const S extends JsonSchema>(schema: S): (value: unknown) => FromSchema<S> {
+  const fields = compileSchema(schema);
+  return (value) => {
+    if (!checkType(value, 'object')) throw new DecodeError(`expected an object, got ${describe(value)}`);
+    checkFields(value as Record<string, unknown>, fields, '');
+    return value as FromSchema<S>;
+  };
+}
