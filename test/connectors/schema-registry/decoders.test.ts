@@ -176,6 +176,12 @@ message Transaction {
       create('fraud.Transaction', { id: 7n, amount: 2.5, currency: 'EUR', lines: [{ sku: 'a', qty: 2 }] }),
     );
     const refund = await ser.serialize('tp', create('fraud.Refund', { reason: 'dup' }));
+    // A nested message: the indexes are the path [1, 0] (Transaction, then its first nested type).
+    const line = await ser.serialize('tp', create('fraud.Transaction.Line', { sku: 'b', qty: 3 }));
+    assert.deepEqual(
+      (await decodeAll([line], protobuf({ registry: reg.url, type: 'fraud.Transaction.Line' }))).values,
+      [{ sku: 'b', qty: 3 }],
+    );
     const { values, reasons } = await decodeAll(
       [tx, refund, tx.subarray(0, tx.length - 3)],
       protobuf<{ id: number; lines: { sku: string }[] }>({ registry: reg.url, type: 'fraud.Transaction' }),
