@@ -12,6 +12,10 @@ export type RegistryOption = string | SchemaRegistry;
 
 /** How long an unknown id is remembered before it is asked for again (it may be registered later). */
 const UNKNOWN_ID_RETRY_MS = 30_000;
+/** Unknown ids remembered at most (a topic of garbage ids must not grow memory without bound). */
+const MAX_UNKNOWN_IDS = 10_000;
+/** Schema fetches in flight at once, per decoder (a batch may name many new ids). */
+const FETCH_CONCURRENCY = 8;
 /** Waits between tries while the registry is unavailable: 100 ms doubling to 5 s. */
 const FIRST_DELAY_MS = 100;
 const MAX_DELAY_MS = 5_000;
@@ -43,6 +47,11 @@ export function registryOf(registry: RegistryOption): SchemaRegistry {
 export function registryDecoder<C, T>(registry: RegistryOption, format: Format<C, T>): Decoder<T> {
   const client = registryOf(registry);
   const entries = new Map<number, Entry<C>>();
+  let unknown = 0;
+  const forgetUnknownIds = () => {
+    for (const [id, e] of entries) if (!e.ok && e.until !== Number.POSITIVE_INFINITY) entries.delete(id);
+    unknown = 0;
+  };
 
   const load = async (id: number): Promise<void> => {
     try {
@@ -50,9 +59,11 @@ export function registryDecoder<C, T>(registry: RegistryOption, format: Format<C
       entries.set(id, { ok: true, compiled: await format.compile(schema, id) });
     } catch (e) {
       if (e instanceof RegistryUnavailableError) throw e;
-      if (e instanceof UnknownSchemaError)
+      if (e instanceof UnknownSchemaError) {
+        if (unknown >= MAX_UNKNOWN_IDS) forgetUnknownIds();
+        unknown++;
         entries.set(id, { ok: false, reason: e.message, until: Date.now() + UNKNOWN_ID_RETRY_MS });
-      else if (e instanceof DecodeError)
+      } else if (e instanceof DecodeError)
         entries.set(id, { ok: false, reason: e.message, until: Number.POSITIVE_INFINITY });
       else throw e; // refused (credentials) or a bug: the run fails with the reason
     }
@@ -72,11 +83,14 @@ export function registryDecoder<C, T>(registry: RegistryOption, format: Format<C
       let delay = FIRST_DELAY_MS;
       while (missing.size > 0) {
         const ids = [...missing];
-        const results = await Promise.allSettled(ids.map(load));
-        results.forEach((r, i) => {
-          if (r.status === 'fulfilled') missing.delete(ids[i]!);
-          else if (!(r.reason instanceof RegistryUnavailableError)) throw r.reason;
-        });
+        for (let i = 0; i < ids.length; i += FETCH_CONCURRENCY) {
+          const chunk = ids.slice(i, i + FETCH_CONCURRENCY);
+          const results = await Promise.allSettled(chunk.map(load));
+          results.forEach((r, k) => {
+            if (r.status === 'fulfilled') missing.delete(chunk[k]!);
+            else if (!(r.reason instanceof RegistryUnavailableError)) throw r.reason;
+          });
+        }
         if (missing.size === 0) return true;
         if (stopping?.aborted === true) return false;
         await sleep(delay * (0.5 + Math.random() / 2), stopping);

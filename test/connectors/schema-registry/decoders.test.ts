@@ -276,6 +276,24 @@ describe('schema registry outages and settings', () => {
     }
   });
 
+  it('dead-letters a batch of many unknown ids with a bounded number of fetches in flight', async () => {
+    const reg = await new TestRegistry().start();
+    try {
+      const ids = Array.from({ length: 300 }, (_, i) => 100_000 + i);
+      const { values, reasons } = await decodeAll(
+        ids.map((id) => frame(id, 'x')),
+        avro({ registry: reg.url }),
+      );
+      assert.equal(values.length, 0);
+      assert.equal(reasons.length, 300);
+      assert.match(reasons[299]!, /unknown schema id 100299/);
+      assert.equal(reg.requests, 300, 'each unknown id asked once');
+      assert.ok(reg.maxInFlight <= 8, `at most 8 fetches at once, saw ${reg.maxInFlight}`);
+    } finally {
+      await reg.stop();
+    }
+  });
+
   it('rejects a registry URL with credentials in it, without echoing them', () => {
     assert.throws(
       () => new SchemaRegistry({ url: 'http://u:hunter2@127.0.0.1:8081' }),

@@ -9,6 +9,9 @@ import type { AddressInfo } from 'node:net';
 export class TestRegistry {
   down = false;
   requests = 0;
+  /** The most `GET /schemas/ids` requests seen in flight at once. */
+  maxInFlight = 0;
+  private inFlight = 0;
   /** Basic auth required when set ("user:password"). */
   auth: string | undefined;
   private readonly schemas: { schemaType: string; schema: string; references: unknown[] }[] = [];
@@ -57,6 +60,9 @@ export class TestRegistry {
     let m = /^\/schemas\/ids\/(\d+)$/.exec(path);
     if (m && req.method === 'GET') {
       this.requests++;
+      this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
+      await new Promise((r) => setTimeout(r, 1)); // let concurrent requests overlap
+      this.inFlight--;
       const s = this.schemas[Number(m[1]) - 1];
       if (!s) return send(404, { error_code: 40403, message: 'Schema not found' });
       return send(200, { ...s, schemaType: s.schemaType === 'AVRO' ? undefined : s.schemaType });
