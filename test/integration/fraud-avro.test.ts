@@ -1,5 +1,5 @@
 // `sluice demo fraud --from 'kafka://HOST:PORT/TOPIC?format=avro&registry=http://HOST:PORT'`:
-// transactions serialized by Confluent's JavaScript serializers (Avro and JSON Schema, schemas
+// transactions serialized by Confluent's JavaScript serializers (Avro, JSON Schema, Protobuf; schemas
 // registered over HTTP in a test registry) and produced with KafkaJS into `sluice broker` are
 // all scored by the demo, none dead-lettered.
 
@@ -12,12 +12,14 @@ import { after, test } from 'node:test';
 import {
   AvroSerializer,
   JsonSerializer,
+  ProtobufSerializer,
   SchemaRegistryClient,
   SerdeType,
 } from '@confluentinc/schemaregistry';
 import { Kafka, logLevel } from 'kafkajs';
-import { generateTransactions } from '../../examples/fraud/generator.js';
+import { generateTransactions, type Transaction } from '../../examples/fraud/generator.js';
 import { testBroker } from '../broker/helpers.js';
+import { protoFileRegistry } from '../connectors/schema-registry/proto-descriptors.js';
 import { TestRegistry } from '../connectors/schema-registry/registry-server.js';
 
 const N = 400;
@@ -43,6 +45,13 @@ const TX_JSON_SCHEMA = {
   required: ['id', 'ts', 'customerId', 'terminalId', 'amount', 'fraud'],
 };
 
+const TX_PROTO = `syntax = "proto3";
+package fraud;
+message Transaction {
+  int64 id = 1; int64 ts = 2; int64 customerId = 3; int64 terminalId = 4;
+  double amount = 5; int32 fraud = 6; int32 scenario = 7;
+}`;
+
 function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [join(root, 'bin/sluice.js'), ...args], { cwd: tmp });
   let stdout = '';
@@ -53,7 +62,7 @@ function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr:
 }
 
 test(
-  'the fraud demo scores Avro and JSON Schema transactions read through a schema registry',
+  'the fraud demo scores Avro, JSON Schema and Protobuf transactions read through a schema registry',
   { timeout: 180_000 },
   async (t) => {
     const broker = await testBroker(t);
@@ -68,9 +77,28 @@ test(
       schemaType: 'JSON',
       schema: JSON.stringify(TX_JSON_SCHEMA),
     });
-    const serializers = {
+    const proto = protoFileRegistry(TX_PROTO, 'fraud.proto');
+    const protoSerializer = new ProtobufSerializer(client, SerdeType.VALUE, {
+      autoRegisterSchemas: true,
+      registry: proto.files,
+    });
+    const serializers: Record<string, { serialize(topic: string, tx: Transaction): Promise<Buffer> }> = {
       avro: new AvroSerializer(client, SerdeType.VALUE, { useSchemaId: avroId }),
       'json-schema': new JsonSerializer(client, SerdeType.VALUE, { useSchemaId: jsonId }),
+      // bufbuild messages hold 64-bit integers as bigints.
+      protobuf: {
+        serialize: (topic, tx) =>
+          protoSerializer.serialize(
+            topic,
+            proto.create('fraud.Transaction', {
+              ...tx,
+              id: BigInt(tx.id),
+              ts: BigInt(tx.ts),
+              customerId: BigInt(tx.customerId),
+              terminalId: BigInt(tx.terminalId),
+            }),
+          ),
+      },
     };
     const txs = generateTransactions(N, { seed: 5 });
     const kafka = new Kafka({
@@ -103,7 +131,7 @@ test(
         '--data',
         join(tmp, topic),
         '--from',
-        `kafka://${broker.address}/${topic}?format=${format}&registry=${reg.url}`,
+        `kafka://${broker.address}/${topic}?format=${format}&registry=${reg.url}${format === 'protobuf' ? '&type=fraud.Transaction' : ''}`,
       ]);
       assert.equal(r.code, 0, `${format}: ${r.stderr}`);
       const summary = JSON.parse(r.stdout.trim()) as { events_in: number; dead_letters: number };
