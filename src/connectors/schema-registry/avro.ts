@@ -1,5 +1,5 @@
 import type { Type as AvroType } from 'avsc';
-import { DecodeError, type Decoder } from '../../stream/index.js';
+import { DecodeError, SluiceError, type Decoder } from '../../stream/index.js';
 import { registryDecoder, type RegistryOption } from './registry-decoder.js';
 import { payloadOf } from './wire.js';
 
@@ -50,7 +50,17 @@ export function avro<T = Record<string, unknown>>(opts: AvroOptions): Decoder<T>
         throw new DecodeError(`schema id ${id} is not a valid Avro schema: ${(e as Error).message}`);
       }
       if (opts.schema === undefined) return { type: writer, resolver: undefined };
-      reader ??= avsc.Type.forSchema(typeof opts.schema === 'string' ? JSON.parse(opts.schema) : opts.schema);
+      try {
+        reader ??= avsc.Type.forSchema(
+          typeof opts.schema === 'string' ? JSON.parse(opts.schema) : opts.schema,
+        );
+      } catch (e) {
+        // A setting to fix, not a bad record: the run fails with what is wrong.
+        throw new SluiceError(
+          'SLUICE_INVALID_OPTION',
+          `avro: the reader schema is not valid Avro: ${(e as Error).message}`,
+        );
+      }
       try {
         return { type: reader, resolver: reader.createResolver(writer) };
       } catch (e) {

@@ -125,6 +125,12 @@ describe('schema registry decoders (Confluent serializers as the producer)', () 
     );
     assert.match(reasons[3]!, /no value/);
 
+    await assert.rejects(
+      decodeAll([good], avro({ registry: reg.url, schema: { type: 'record', name: 'R' } })),
+      (e: Error & { code?: string }) =>
+        e.code === 'SLUICE_INVALID_OPTION' && /the reader schema is not valid Avro/.test(e.message),
+    );
+
     const incompatible = await decodeAll([v1, good], avro({ registry: reg.url, schema: TX_NO_DEFAULT }));
     assert.equal(incompatible.values.length, 0);
     assert.match(
