@@ -17,6 +17,7 @@ import {
   actionSinkFromUrl,
   averagePrecision,
   days,
+  decoderFromUrl,
   fanOut,
   json,
   logDeadLetters,
@@ -215,7 +216,8 @@ async function runPipeline(
   const row = new Float64Array(MODEL_WIDTH);
   const p = pipeline('fraud')
     .from(source)
-    .decode(json(TX_SCHEMA))
+    // --from may name Avro, Protobuf or JSON Schema records (?format=...&registry=...), checked as JSON is.
+    .decode(opts.from ? decoderFromUrl(opts.from, TX_SCHEMA) : json(TX_SCHEMA))
     .eventTime((t) => t.ts)
     .features(FEATURE_GROUPS)
     .infer(model, {

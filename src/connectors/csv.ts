@@ -75,7 +75,8 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
  * booleans are recognised. Empty cells are left out (a required field is then "missing").
  */
 export function csvValue(cell: string, spec: FieldSpec | undefined): unknown {
-  const type = spec?.replace('?', '');
+  // A nested spec (object or array) or `'number[]'`: the cell holds JSON.
+  const type = typeof spec === 'string' && !spec.includes('[]') ? spec.replace('?', '') : spec && 'object';
   if (cell === '') return type === 'string' ? '' : undefined;
   switch (type) {
     case 'string':

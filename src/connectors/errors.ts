@@ -14,7 +14,9 @@ export type ConnectorErrorCode =
   /** The dead-letter signing key (SLUICE_DLQ_KEY or the log's dlq.key) is missing, short or damaged. */
   | 'SLUICE_DLQ_KEY'
   /** A pipeline that cannot run scaled out as written (e.g. state before any keyBy). */
-  | 'SLUICE_SCALE';
+  | 'SLUICE_SCALE'
+  /** The schema registry refused Sluice (bad credentials, a bad URL): fix the settings. */
+  | 'SLUICE_SCHEMA_REGISTRY';
 
 /**
  * An error of a source or of the dead-letter tools: a stable `code`, and a message that says

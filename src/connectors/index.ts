@@ -21,3 +21,19 @@ export { partitionFor, murmur2 } from './scale/partitioner.js';
 export { scaleTopics, type ScaleTopics } from './scale/topics.js';
 export { startIngest, INGEST_SCHEMES, type Ingest, type IngestStats } from './ingest.js';
 export { mqttIngest, type MqttIngestOptions } from './mqtt-ingest.js';
+export {
+  avro,
+  protobuf,
+  jsonSchema,
+  SchemaRegistry,
+  UnknownSchemaError,
+  RegistryUnavailableError,
+  type AvroOptions,
+  type ProtobufOptions,
+  type JsonSchemaOptions,
+  type SchemaRegistryOptions,
+  type RegistrySchema,
+  type RegistryOption,
+  decoderFromUrl,
+  URL_FORMATS,
+} from './schema-registry/index.js';

@@ -1,83 +1,62 @@
-import { DecodeError, requireOption } from './errors.js';
+import { DecodeError } from './errors.js';
+import {
+  checkFields,
+  checkType,
+  compileSchema,
+  describe,
+  type FromSchema,
+  type JsonSchema,
+} from './json-shape.js';
 
 /** Turns a raw source value into a typed record, or throws DecodeError with the reason. */
 export interface Decoder<T> {
   readonly name: string;
   decode(raw: unknown): T;
+  /**
+   * Set by decoders that must load something before they can decode a batch (schemas from a
+   * registry): the decode stage awaits it with the batch's raw values, then decodes them one by
+   * one. Resolves false where the run was asked to stop first (`stopping`): the batch is then
+   * left unfinished and read again on resume. A rejection fails the run.
+   */
+  prepare?(raws: readonly unknown[], stopping?: AbortSignal): Promise<boolean>;
 }
 
-/** Field types a JSON schema can require; a trailing `?` makes the field optional. */
-export type FieldType = 'number' | 'integer' | 'string' | 'boolean' | 'object' | 'array';
-export type FieldSpec = FieldType | `${FieldType}?`;
-export type JsonSchema = Record<string, FieldSpec>;
-
-type FieldValue<F extends FieldSpec> = F extends 'number' | 'integer' | 'number?' | 'integer?'
-  ? number
-  : F extends 'string' | 'string?'
-    ? string
-    : F extends 'boolean' | 'boolean?'
-      ? boolean
-      : F extends 'array' | 'array?'
-        ? unknown[]
-        : Record<string, unknown>;
-type OptionalKeys<S extends JsonSchema> = { [K in keyof S]: S[K] extends `${string}?` ? K : never }[keyof S];
-type RequiredKeys<S extends JsonSchema> = Exclude<keyof S, OptionalKeys<S>>;
-/** The record type a schema describes. */
-export type FromSchema<S extends JsonSchema> = { [K in RequiredKeys<S>]: FieldValue<S[K]> } & {
-  [K in OptionalKeys<S>]?: FieldValue<S[K]>;
-};
+export {
+  optional,
+  type FieldType,
+  type FieldSpec,
+  type JsonSchema,
+  type FromSchema,
+  type Optional,
+} from './json-shape.js';
 
 /** Strict UTF-8 (invalid bytes throw); a BOM is kept, so JSON.parse rejects it as before. */
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-const TYPES: readonly FieldType[] = ['number', 'integer', 'string', 'boolean', 'object', 'array'];
-
-function checkType(value: unknown, type: FieldType): boolean {
-  switch (type) {
-    case 'number':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'integer':
-      return typeof value === 'number' && Number.isInteger(value);
-    case 'string':
-      return typeof value === 'string';
-    case 'boolean':
-      return typeof value === 'boolean';
-    case 'array':
-      return Array.isArray(value);
-    case 'object':
-      return typeof value === 'object' && value !== null && !Array.isArray(value);
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
-
 /**
- * A JSON decoder with a flat schema: UTF-8 and JSON are checked, then each field's type.
- * Extra fields are kept; a record with missing or mistyped fields is rejected with a reason
- * that names the field, and goes to the dead-letter output.
+ * A JSON decoder with a schema: UTF-8 and JSON are checked, then each field's type, nested
+ * objects and arrays included. Extra fields are kept; a record with missing or mistyped fields
+ * is rejected with a reason that names the field's path (`items[2].sku`), and goes to the
+ * dead-letter output.
  *
  * @example
  * const tx = json({ id: 'integer', amount: 'number', note: 'string?' });
  * tx.decode(Buffer.from('{"id":1,"amount":9.5}')); // { id: 1, amount: 9.5 }
+ *
+ * const order = json({
+ *   id: 'integer',
+ *   tags: 'string[]',                               // an array of strings
+ *   customer: { name: 'string', vip: 'boolean?' },  // a nested object
+ *   items: [{ sku: 'string', qty: 'integer' }],     // an array of objects
+ *   shipTo: optional({ city: 'string' }),           // a nested object that may be absent
+ * });
  */
-export function json<S extends JsonSchema>(
+export function json<const S extends JsonSchema>(
   schema: S,
   opts: { maxBytes?: number } = {},
 ): Decoder<FromSchema<S>> {
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
-  const fields = Object.entries(schema).map(([name, spec]) => {
-    const optional = spec.endsWith('?');
-    const type = (optional ? spec.slice(0, -1) : spec) as FieldType;
-    requireOption(
-      TYPES.includes(type),
-      `json schema field "${name}": unknown type "${spec}" (use one of ${TYPES.join(', ')}, optionally with "?")`,
-    );
-    return { name, type, optional };
-  });
+  const fields = compileSchema(schema);
   return {
     name: 'json',
     decode(raw: unknown): FromSchema<S> {
@@ -103,17 +82,26 @@ export function json<S extends JsonSchema>(
       if (!checkType(parsed, 'object'))
         throw new DecodeError(`expected a JSON object, got ${describe(parsed)}`);
       const obj = parsed as Record<string, unknown>;
-      for (const f of fields) {
-        const v = obj[f.name];
-        if (v === undefined) {
-          if (!f.optional) throw new DecodeError(`field "${f.name}" is missing`);
-        } else if (!checkType(v, f.type)) {
-          throw new DecodeError(
-            `field "${f.name}": expected ${f.type}, got ${describe(v)} ${JSON.stringify(v)?.slice(0, 40) ?? ''}`.trimEnd(),
-          );
-        }
-      }
+      checkFields(obj, fields, '');
       return obj as FromSchema<S>;
     },
+  };
+}
+
+/**
+ * Checks an already-decoded value (from Avro, Protobuf, a JSON Schema decoder) against a
+ * schema of this module, as `json(schema)` checks parsed JSON; throws DecodeError naming the
+ * field. Lets a pipeline written for `json(schema)` read other formats with the same guarantees.
+ *
+ * @example
+ * const asTx = conform({ id: 'integer', amount: 'number' });
+ * asTx({ id: 1, amount: 2 }); // typed { id: number; amount: number }
+ */
+export function conform<const S extends JsonSchema>(schema: S): (value: unknown) => FromSchema<S> {
+  const fields = compileSchema(schema);
+  return (value) => {
+    if (!checkType(value, 'object')) throw new DecodeError(`expected an object, got ${describe(value)}`);
+    checkFields(value as Record<string, unknown>, fields, '');
+    return value as FromSchema<S>;
   };
 }

@@ -7,7 +7,16 @@ export {
   type AggregateResults,
 } from './pipeline.js';
 export { PipelineRun, type RunOptions, type RunSummary } from './runtime.js';
-export { json, type Decoder, type JsonSchema, type FromSchema, type FieldSpec } from './decode.js';
+export {
+  json,
+  conform,
+  optional,
+  type Decoder,
+  type JsonSchema,
+  type FromSchema,
+  type FieldSpec,
+  type Optional,
+} from './decode.js';
 export {
   envelope,
   recordId,

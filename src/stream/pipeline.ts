@@ -4,7 +4,7 @@ import { requireOption } from './errors.js';
 import { inferStep, type InferOptions } from './infer-step.js';
 import type { ModelLike, Sink, Source } from './interfaces.js';
 import { PipelineRun, type RunOptions } from './runtime.js';
-import { eachRecord, setEventTimes, setKeys, type AsyncStep, type Step } from './steps.js';
+import { eachRecord, setEventTimes, setKeys, type AsyncStep, type Batch, type Step } from './steps.js';
 import { LookbackFeatures, type LookbackSpec } from './windows/lookback.js';
 import type { Aggregate } from './windows/aggregates.js';
 import type { Table } from './joins/table.js';
@@ -97,15 +97,27 @@ export class Stream<T> {
   /** Decodes raw values (e.g. bytes from a log); failures go to the dead letters with the reason. */
   decode<U>(decoder: Decoder<U>): Stream<U> {
     const stage = `decode`;
+    const decodeAll = (batch: Batch) =>
+      eachRecord(batch, stage, (env) => {
+        env.value = decoder.decode(env.value);
+        return true;
+      });
+    // A decoder that loads schemas first runs as an async stage (its own queue), once per batch.
+    if (decoder.prepare !== undefined)
+      return this.with<U>({
+        kind: 'async',
+        name: stage,
+        process: async (batch, ctx) => {
+          const values = batch.records.map((env) => env.value);
+          if (!(await decoder.prepare!(values, ctx.stopping))) batch.unfinished = true;
+          else decodeAll(batch);
+        },
+      });
     return this.with<U>({
       kind: 'sync',
       name: stage,
       passive: true,
-      process: (batch) =>
-        eachRecord(batch, stage, (env) => {
-          env.value = decoder.decode(env.value);
-          return true;
-        }),
+      process: decodeAll,
     });
   }
 

@@ -142,3 +142,14 @@ describe('fileSource', () => {
     await assert.rejects(run.done, { code: 'SLUICE_SOURCE_UNAVAILABLE', message: /does not exist/ });
   });
 });
+
+describe('CSV cells for nested schema fields', () => {
+  it('parses JSON cells for arrays and nested objects, and leaves unparseable ones for the decoder', async () => {
+    const { csvValue } = await import('../../src/connectors/csv.js');
+    assert.deepEqual(csvValue('[1,2.5]', 'number[]'), [1, 2.5]);
+    assert.deepEqual(csvValue('{"city":"Oslo"}', { city: 'string' }), { city: 'Oslo' });
+    assert.deepEqual(csvValue('[{"sku":"a"}]', [{ sku: 'string' }]), [{ sku: 'a' }]);
+    assert.equal(csvValue('not json', 'string[]?'), 'not json');
+    assert.equal(csvValue('7', 'integer?'), 7);
+  });
+});

@@ -34,7 +34,9 @@ windowed features per customer and terminal -> ONNX model -> alert actions.
   --from URL      read transactions from kafka://host:port/topic, mqtt://host:port/topic,
                   nats://host:port/subject, redis://host:port/stream or file:path(.ndjson|.csv)
                   instead of generating them; --events then stops after N records of this run
-                  (default: until the source ends or Ctrl-C), --rate paces a file replay
+                  (default: until the source ends or Ctrl-C), --rate paces a file replay;
+                  kafka://host:port/topic?format=avro&registry=http://host:port reads records
+                  in the Confluent wire format (also format=protobuf, format=json-schema)
   --input FILE.csv
                   read transactions from a CSV in the Fraud Detection Handbook's layout
                   (TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_FRAUD, extra
