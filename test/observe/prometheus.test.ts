@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Observer, PipelineMetrics } from '../../src/observe/index.js';
+import { collect, fromArray, pipeline, type ModelLike } from '../../src/stream/index.js';
 import { parsePrometheus, slowPipeline, type PromFamily } from './helpers.js';
 
 const labelSet = (f: PromFamily, name = f.name) => [
@@ -183,6 +184,43 @@ describe('Prometheus /metrics', () => {
       second.get('sluice_stage_latency_seconds_bucket{"pipeline":"mono","stage":"s","le":"0.005"}'),
       105,
     );
+    obs.close();
+  });
+
+  it('times every model call of an infer stage and the queue wait in front of it', async () => {
+    let calls = 0;
+    const model: ModelLike = {
+      async run(inputs) {
+        calls++;
+        await new Promise((r) => setTimeout(r, 3));
+        const n = inputs.features!.dims[0]!;
+        return { score: { type: 'float32', data: new Float32Array(n), dims: [n, 1] } };
+      },
+    };
+    const run = pipeline('calls')
+      .from(fromArray(Array.from({ length: 1000 }, (_, i) => i)))
+      .infer(model, { width: 1, input: (i) => [i], output: (i) => i, name: 'score' })
+      .to(collect<number>())
+      .run({ batchSize: 250 });
+    const obs = new Observer({ evaluateEveryMs: 0, processMetrics: false });
+    obs.add(run.metrics);
+    await run.done;
+    run.metrics.tick(0); // folds the last interval, as the next tick would
+    const families = parsePrometheus(await obs.prometheus.metrics());
+    const callSamples = families.get('sluice_model_call_seconds')!.samples;
+    const series = (n: string, le?: string) =>
+      callSamples.find(
+        (s) => s.name === `sluice_model_call_seconds${n}` && s.labels.le === le && s.labels.stage === 'score',
+      )!.value;
+    assert.equal(calls, 4);
+    assert.equal(series('_count'), 4, 'one value per call, not per record');
+    assert.equal(series('_bucket', '0.001'), 0, 'each call slept 3 ms');
+    assert.equal(series('_bucket', '+Inf'), 4);
+    assert.ok(series('_sum') >= 0.012 && series('_sum') < 4, `sum ${series('_sum')} s`);
+    const wait = families
+      .get('sluice_batch_wait_seconds')!
+      .samples.find((s) => s.name === 'sluice_batch_wait_seconds_count' && s.labels.stage === 'score')!;
+    assert.equal(wait.value, 1000, 'the wait of each batch counts once per record');
     obs.close();
   });
 
