@@ -23,6 +23,12 @@ class ScrapeMetric {
   }
 }
 
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 export interface PrometheusOptions {
   /** Add prom-client's process metrics (RSS, heap, CPU, event-loop lag, GC); default true. */
   processMetrics?: boolean;
@@ -49,7 +55,12 @@ export class PrometheusExporter {
   private slo: SloMonitor | undefined;
 
   constructor(opts: PrometheusOptions = {}) {
-    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (opts.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters, which `promtool check metrics` rejects; the same figures stay
+      // as `nodejs_active_handles{type}`, `nodejs_active_requests{type}`, `nodejs_active_resources{type}`.
+      for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
+    }
     const defs = metricDefinitions(
       () => this.pipelines.values(),
       () => this.slo?.status() ?? [],
