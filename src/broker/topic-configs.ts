@@ -127,13 +127,16 @@ export function alterTopicConfigs(
 
 /**
  * The overrides CreateTopics' `configs` give a new topic; configs this broker does not have
- * are ignored (as before), bad values of the ones it has are INVALID_CONFIG.
+ * are ignored (as before), bad values of the ones it has are INVALID_CONFIG. `cleanup.policy`
+ * is ignored at creation too: `sluice run` creates its changelog topics with `compact`, and a
+ * topic that keeps every record gives its readers a superset of what compaction would keep
+ * (IncrementalAlterConfigs still refuses to set it, since nothing would compact later either).
  */
 export function createTopicConfigs(
   log: Log,
   configs: { name: string; value: string | null }[],
 ): TopicConfig | { code: number; message: string } {
-  const known = configs.filter((c) => c.name in SETTINGS);
+  const known = configs.filter((c) => c.name in SETTINGS && c.name !== 'cleanup.policy');
   const config = applyChanges(
     {},
     known.map((c) => ({ name: c.name, configOperation: c.value === null ? 1 : 0, value: c.value })),

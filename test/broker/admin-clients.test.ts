@@ -180,6 +180,13 @@ test('records deleted with DeleteRecords stay deleted after a restart; configs a
     { name: 'compression.type', value: 'gzip' },
   ];
   assert.equal(await creator.createTopics({ topics: [{ topic: 'cfg', configEntries }] }), true);
+  // `sluice run` creates its changelog topics compacted: accepted, the topic keeps every record.
+  assert.equal(
+    await creator.createTopics({
+      topics: [{ topic: 'cfg-changelog', configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+    }),
+    true,
+  );
   await assert.rejects(
     creator.createTopics({
       topics: [{ topic: 'bad-cfg', configEntries: [{ name: 'segment.ms', value: 'soon' }] }],
