@@ -169,6 +169,22 @@ describe('a real Prometheus sums the histograms of two sluice run workers', () =
         'Prometheus to scrape the final counts',
       );
       await new Promise((r) => setTimeout(r, 1500)); // one more scrape of the same counts
+      // Each worker is alive and ready: in the group, state restored, both halves ticking, lag under the bound.
+      for (const t of targets) {
+        assert.equal((await fetch(`http://${t}/healthz`)).status, 200);
+        const r = await fetch(`http://${t}/readyz`);
+        const body = (await r.json()) as { ready: boolean; checks: { name: string; ok: boolean }[] };
+        assert.equal(r.status, 200, JSON.stringify(body));
+        assert.deepEqual(body.checks.map((c) => c.name).sort(), [
+          'assigned',
+          'lag:payments',
+          'lag:payments-front',
+          'restored',
+          'running',
+          'ticking:payments',
+          'ticking:payments-front',
+        ]);
+      }
       const result = await query(QUERY, Date.now());
       assert.equal(result.length, 1, `one aggregated series: ${JSON.stringify(result)}`);
       const promP99 = Number(result[0]!.value[1]);
