@@ -2,7 +2,7 @@
  * Scenario `observe`: what full observation costs. One pipeline (JSON decode, event time, a
  * feature map, a filter, an async "model" stage, a sink; ~100k events/s on a small machine)
  * runs with everything on — Observer with 3 SLO rules evaluated every second, Prometheus
- * quantile windows, the dashboard server with one SSE client reading, a /metrics scrape every
+ * histograms, the dashboard server with one SSE client reading, a /metrics scrape every
  * second (15x a usual scrape rate), the latest-actions hook — and with all of it off (the
  * runtime's own histograms and counters, which every run keeps). Off and on alternate, 5 each.
  * Other work on a shared machine only slows runs down, so the ratio compares each side's best

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { DASHBOARD_JS } from './dashboard-client.js';
 import { dashboardHtml } from './dashboard-page.js';
+import { pipelineChecks, readiness, type HealthCheck } from './health.js';
 import type { DashboardSnapshot, Observer } from './observer.js';
 import { ObserveError } from './slo-rules.js';
 
@@ -20,6 +21,10 @@ export interface DashboardOptions {
   controls?: Record<string, () => unknown>;
   /** Page title; default "Sluice". */
   title?: string;
+  /** `/readyz` fails while a pipeline's source lag is above this many records; default: no lag check. */
+  readyMaxLag?: number;
+  /** More `/readyz` conditions (e.g. a worker's partitions assigned and state restored). */
+  readiness?: () => HealthCheck[];
 }
 
 const require = createRequire(import.meta.url);
@@ -42,7 +47,8 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
 /**
  * The live dashboard and metrics endpoint on one `node:http` server:
  * `/` the page (uPlot charts), `/events` Server-Sent Events with one snapshot per pipeline a
- * second, `/metrics` Prometheus text, `/api/snapshots` the latest snapshots as JSON, and
+ * second, `/metrics` Prometheus text, `/healthz` (alive) and `/readyz` (ready, with the reasons
+ * when not: 503), `/api/snapshots` the latest snapshots as JSON, and
  * `POST /control/<name>` for the given controls (bearer token required).
  *
  * @example
@@ -127,6 +133,14 @@ export class DashboardServer {
       case '/metrics': {
         const prom = this.opts.observer.prometheus;
         return this.reply(res, 200, prom.contentType, await prom.metrics());
+      }
+      case '/healthz':
+        // Alive: the process answers. Nothing else, so a busy or lagging worker is not restarted.
+        return this.reply(res, 200, 'application/json', JSON.stringify({ status: 'alive' }));
+      case '/readyz': {
+        const checks = pipelineChecks(this.opts.observer.latest(), this.opts.readyMaxLag, Date.now());
+        const r = readiness([...(this.opts.readiness?.() ?? []), ...checks]);
+        return this.reply(res, r.ready ? 200 : 503, 'application/json', JSON.stringify(r));
       }
       case '/api/snapshots':
         return this.reply(res, 200, 'application/json', JSON.stringify(this.opts.observer.latest()));

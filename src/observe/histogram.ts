@@ -85,6 +85,34 @@ export class LatencyHistogram {
   }
 
   /**
+   * How many values are at most each bound (milliseconds, ascending): the cumulative `le`
+   * buckets of a Prometheus histogram. One pass over the recorded buckets; a value counts
+   * under a bound when its HdrHistogram bucket starts at or below it (3 significant digits, so
+   * a value within 0.1 % above a bound may count under it).
+   *
+   * @example
+   * const h = new LatencyHistogram(); h.record(0.3); h.record(4);
+   * h.countsAtOrBelow([1, 5]); // [1, 2]
+   */
+  countsAtOrBelow(boundsMs: readonly number[]): number[] {
+    const h = this.hist;
+    const out = new Array<number>(boundsMs.length).fill(0);
+    if (h.totalCount === 0) return out;
+    const boundsUs = boundsMs.map((b) => b * MICROS_PER_MS);
+    let k = 0;
+    const [first, last] = recordedRange(h);
+    for (let i = first; i <= last && k < boundsUs.length; i++) {
+      const c = h.getCountAtIndex(i);
+      if (c === 0) continue;
+      const v = h.valueFromIndex(i);
+      while (k < boundsUs.length && v > boundsUs[k]!) k++;
+      if (k < boundsUs.length) out[k]! += c;
+    }
+    for (let j = 1; j < out.length; j++) out[j]! += out[j - 1]!;
+    return out;
+  }
+
+  /**
    * Count, p50/p90/p99/p99.9, max and mean, with the values hdr's `getValueAtPercentile` and
    * `mean` give, in one pass over the buckets from the min to the max. hdr scans from the first bucket for
    * each percentile and walks an allocating iterator for the mean: 1–2 ms per histogram, and the

@@ -26,3 +26,5 @@ export { SloMonitor, type SloMonitorOptions, type SloStatus } from './slo-monito
 export { PrometheusExporter, type PrometheusOptions } from './prometheus.js';
 export { Observer, type DashboardSnapshot, type ObserverOptions } from './observer.js';
 export { DashboardServer, startDashboard, type DashboardOptions } from './dashboard-server.js';
+export { pipelineChecks, readiness, type HealthCheck, type Readiness } from './health.js';
+export { BATCH_SIZE_BUCKETS, LATENCY_BUCKETS_SECONDS } from './histogram-buckets.js';

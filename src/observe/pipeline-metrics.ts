@@ -85,6 +85,8 @@ export class PipelineMetrics {
   readonly queues = new Map<string, { depth: () => number; capacity: number }>();
   private readonly stages = new Map<string, WindowedHistogram>();
   private readonly batches = new Map<string, WindowedHistogram>();
+  private readonly modelCalls = new Map<string, WindowedHistogram>();
+  private readonly batchWaits = new Map<string, WindowedHistogram>();
   private readonly listeners = new Set<(p: ProgressSnapshot) => void>();
   private readonly startedAt: number;
   private lastTickAt: number;
@@ -146,6 +148,27 @@ export class PipelineMetrics {
     return [...this.batches.keys()];
   }
 
+  /** Duration of each model call of an infer stage (one value per call, whatever its rows). */
+  modelCall(stage: string): WindowedHistogram {
+    return histogramOf(this.modelCalls, stage, this.clock);
+  }
+
+  modelCallStages(): string[] {
+    return [...this.modelCalls.keys()];
+  }
+
+  /**
+   * Time records waited in the queue in front of an async stage (model, sink) before it took
+   * their batch: one value per batch, counted once per record.
+   */
+  batchWait(stage: string): WindowedHistogram {
+    return histogramOf(this.batchWaits, stage, this.clock);
+  }
+
+  batchWaitStages(): string[] {
+    return [...this.batchWaits.keys()];
+  }
+
   /** Counts dead letters by the stage that rejected them (per batch, not per event). */
   countDeadLetters(items: readonly { stage: string }[]): void {
     for (let i = 0; i < items.length; i++) {
@@ -199,6 +222,9 @@ export class PipelineMetrics {
     for (const [name, h] of this.stages) stages[name] = h.rollover();
     const batchSizes: Record<string, LatencySummary> = {};
     for (const [name, h] of this.batches) batchSizes[name] = h.rollover();
+    // Folded each tick so that their exported buckets move; the progress line leaves them out.
+    for (const h of this.modelCalls.values()) h.rollover();
+    for (const h of this.batchWaits.values()) h.rollover();
     const snap: ProgressSnapshot = {
       elapsedMs: now - this.startedAt,
       intervalMs,
@@ -233,6 +259,15 @@ export class PipelineMetrics {
     for (const [name, h] of this.stages) out[name] = h.summary();
     return out;
   }
+}
+
+function histogramOf(map: Map<string, WindowedHistogram>, key: string, clock: Clock): WindowedHistogram {
+  let h = map.get(key);
+  if (!h) {
+    h = new WindowedHistogram(clock);
+    map.set(key, h);
+  }
+  return h;
 }
 
 /** A source that can tell its lag per partition (optional; `Source.lag()` gives the total). */

@@ -1,3 +1,4 @@
+import { BATCH_SIZE_BUCKETS, LATENCY_BUCKETS_SECONDS } from './histogram-buckets.js';
 import type { PipelineMetrics } from './pipeline-metrics.js';
 import type { SloStatus } from './slo-monitor.js';
 import type { WindowedHistogram } from './windowed-histogram.js';
@@ -9,14 +10,13 @@ export interface Sample {
   value: number;
   metricName?: string;
 }
-export type MetricType = 'counter' | 'gauge' | 'summary';
+export type MetricType = 'counter' | 'gauge' | 'histogram';
 /** name, type, help, and how to compute the samples at scrape time. */
 export type MetricDefinition = [string, MetricType, string, () => Sample[]];
 
-const QUANTILES = [0.5, 0.9, 0.99, 0.999] as const;
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
 
-type HistogramKind = 'e2e' | 'event_time' | 'checkpoint' | 'stage' | 'batch';
+type HistogramKind = 'e2e' | 'event_time' | 'checkpoint' | 'stage' | 'batch' | 'model_call' | 'batch_wait';
 
 /** Every histogram series of a pipeline, with its kind and labels. */
 export function histogramSeries(
@@ -33,18 +33,23 @@ export function histogramSeries(
     ...m
       .batchStages()
       .map((stage) => ({ kind: 'batch' as const, h: m.batchSize(stage), labels: { pipeline, stage } })),
+    ...m
+      .modelCallStages()
+      .map((stage) => ({ kind: 'model_call' as const, h: m.modelCall(stage), labels: { pipeline, stage } })),
+    ...m
+      .batchWaitStages()
+      .map((stage) => ({ kind: 'batch_wait' as const, h: m.batchWait(stage), labels: { pipeline, stage } })),
   ];
 }
 
 /**
  * The metrics Sluice exports (docs/observe.md has the same table). Each reads aggregates at
- * scrape time: counters and gauges directly, summaries' quantiles from a sliding HdrHistogram
- * window and their `_sum`/`_count` from the whole run.
+ * scrape time: counters and gauges directly, histograms' buckets, `_sum` and `_count` from the
+ * HdrHistograms' running totals (docs/observe.md says why these buckets).
  */
 export function metricDefinitions(
   pipelines: () => Iterable<PipelineMetrics>,
   slo: () => SloStatus[],
-  windowMs: number,
 ): MetricDefinition[] {
   const each = (fn: (m: PipelineMetrics) => Sample[] | number) => (): Sample[] =>
     [...pipelines()].flatMap((m) => {
@@ -55,24 +60,33 @@ export function metricDefinitions(
     each((m) =>
       [...map(m)].map(([k, v]) => ({ labels: { pipeline: m.pipeline, [key]: k }, value: value(v) })),
     );
-  const summary = (kind: HistogramKind, scale: number, name: string) => (): Sample[] =>
-    [...pipelines()].flatMap((m) =>
-      histogramSeries(m)
-        .filter((s) => s.kind === kind)
-        .flatMap(({ h, labels }) => {
-          const w = h.window(windowMs).histogram();
-          // An empty window has no quantiles: omit them (prom-client would print "Nan").
-          const quantiles = w.count === 0 ? [] : QUANTILES;
-          return [
-            ...quantiles.map((q) => ({
-              labels: { ...labels, quantile: q },
-              value: w.percentile(q * 100) * scale,
-            })),
-            { metricName: `${name}_sum`, labels, value: h.foldedSum * scale },
-            { metricName: `${name}_count`, labels, value: h.foldedCount },
-          ];
-        }),
-    );
+  // Histograms: cumulative `le` buckets, `_sum` and `_count` of everything folded so far
+  // (never reset, so rate() works), read from the HdrHistogram at scrape time.
+  const histogram = (kind: HistogramKind, bounds: readonly number[], scale: number, name: string) => {
+    const boundsMs = bounds.map((b) => b / scale);
+    const le = bounds.map(String);
+    return (): Sample[] =>
+      [...pipelines()].flatMap((m) =>
+        histogramSeries(m)
+          .filter((s) => s.kind === kind)
+          .flatMap(({ h, labels }) => {
+            const counts = h.foldedCountsAtOrBelow(boundsMs);
+            const count = h.foldedCount;
+            return [
+              ...counts.map((value, i) => ({
+                metricName: `${name}_bucket`,
+                labels: { ...labels, le: le[i]! },
+                value,
+              })),
+              { metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: count },
+              { metricName: `${name}_sum`, labels, value: h.foldedSum * scale },
+              { metricName: `${name}_count`, labels, value: count },
+            ];
+          }),
+      );
+  };
+  const latency = (kind: HistogramKind) => (name: string) =>
+    histogram(kind, LATENCY_BUCKETS_SECONDS, 1e-3, name);
   const sloEach = (value: (s: SloStatus) => number | null) => () =>
     slo().flatMap((s) => {
       const v = value(s);
@@ -184,30 +198,32 @@ export function metricDefinitions(
           ),
         ),
     ],
-    [
-      'sluice_stage_latency_seconds',
-      'summary',
-      'Time a record spends in each stage.',
-      (n) => summary('stage', 1e-3, n),
-    ],
-    ['sluice_e2e_latency_seconds', 'summary', 'Log append to action done.', (n) => summary('e2e', 1e-3, n)],
-    [
-      'sluice_event_time_latency_seconds',
-      'summary',
-      'Event time to action done.',
-      (n) => summary('event_time', 1e-3, n),
-    ],
+    ['sluice_stage_latency_seconds', 'histogram', 'Time a record spends in each stage.', latency('stage')],
+    ['sluice_e2e_latency_seconds', 'histogram', 'Log append to action done.', latency('e2e')],
+    ['sluice_event_time_latency_seconds', 'histogram', 'Event time to action done.', latency('event_time')],
     [
       'sluice_checkpoint_duration_seconds',
-      'summary',
+      'histogram',
       'Time to make a checkpoint durable.',
-      (n) => summary('checkpoint', 1e-3, n),
+      latency('checkpoint'),
+    ],
+    [
+      'sluice_model_call_seconds',
+      'histogram',
+      'Duration of each model call of an infer stage.',
+      latency('model_call'),
+    ],
+    [
+      'sluice_batch_wait_seconds',
+      'histogram',
+      'Time records waited in the queue before an async stage took their batch.',
+      latency('batch_wait'),
     ],
     [
       'sluice_batch_size_records',
-      'summary',
+      'histogram',
       'Records per batch entering an async stage (model, sink).',
-      (n) => summary('batch', 1, n),
+      (n) => histogram('batch', BATCH_SIZE_BUCKETS, 1, n),
     ],
     [
       'sluice_slo_firing',

@@ -1,6 +1,6 @@
 import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { PipelineMetrics } from './pipeline-metrics.js';
-import { histogramSeries, metricDefinitions, type MetricType, type Sample } from './prometheus-metrics.js';
+import { metricDefinitions, type MetricType, type Sample } from './prometheus-metrics.js';
 import type { SloMonitor } from './slo-monitor.js';
 
 /**
@@ -23,17 +23,22 @@ class ScrapeMetric {
   }
 }
 
+const MISNAMED_DEFAULT_GAUGES = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
 export interface PrometheusOptions {
-  /** Window of the exported quantiles, ms; default 60 000 (`_sum`/`_count` cover the whole run). */
-  quantileWindowMs?: number;
   /** Add prom-client's process metrics (RSS, heap, CPU, event-loop lag, GC); default true. */
   processMetrics?: boolean;
 }
 
 /**
- * Prometheus exposition of pipeline metrics (`/metrics`): counters, gauges, and summaries
- * whose quantiles come from the pipelines' HdrHistograms over a sliding window. Everything is
- * computed at scrape time from aggregates, so a scrape costs the same at any event rate.
+ * Prometheus exposition of pipeline metrics (`/metrics`): counters, gauges, and histograms
+ * whose cumulative `le` buckets come from the pipelines' HdrHistograms (fixed bounds, so they
+ * add up across workers). Everything is computed at scrape time from aggregates, so a scrape
+ * costs the same at any event rate.
  *
  * @example
  * const prom = new PrometheusExporter();
@@ -47,17 +52,18 @@ export class PrometheusExporter {
   /** Names of the Sluice metrics (not prom-client's process metrics), in exposition order. */
   readonly names: string[] = [];
   private readonly pipelines = new Map<string, PipelineMetrics>();
-  private readonly unsubscribe = new Map<string, () => void>();
-  private readonly windowMs: number;
   private slo: SloMonitor | undefined;
 
   constructor(opts: PrometheusOptions = {}) {
-    this.windowMs = opts.quantileWindowMs ?? 60_000;
-    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (opts.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters, which `promtool check metrics` rejects; the same figures stay
+      // as `nodejs_active_handles{type}`, `nodejs_active_requests{type}`, `nodejs_active_resources{type}`.
+      for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
+    }
     const defs = metricDefinitions(
       () => this.pipelines.values(),
       () => this.slo?.status() ?? [],
-      this.windowMs,
     );
     for (const [name, type, help, collect] of defs) {
       this.names.push(name);
@@ -68,14 +74,7 @@ export class PrometheusExporter {
 
   /** Exports this pipeline's metrics (a newer pipeline with the same name replaces it). */
   add(metrics: PipelineMetrics): void {
-    this.unsubscribe.get(metrics.pipeline)?.();
     this.pipelines.set(metrics.pipeline, metrics);
-    // Open quantile windows as series appear (at ticks), so they fill before the first scrape.
-    const open = () => {
-      for (const s of histogramSeries(metrics)) s.h.window(this.windowMs);
-    };
-    open();
-    this.unsubscribe.set(metrics.pipeline, metrics.onTick(open));
   }
 
   /** Also exports SLO states and alert counts. */
@@ -83,11 +82,8 @@ export class PrometheusExporter {
     this.slo = monitor;
   }
 
-  /** Stops following the pipelines' ticks. */
-  close(): void {
-    for (const off of this.unsubscribe.values()) off();
-    this.unsubscribe.clear();
-  }
+  /** Kept for callers of the earlier API: the exporter no longer follows ticks, nothing to stop. */
+  close(): void {}
 
   /** The exposition text. */
   metrics(): Promise<string> {

@@ -44,6 +44,15 @@ export class WindowedHistogram {
   }
 
   /**
+   * Cumulative counts of the folded values at or below each bound (ms, ascending): the
+   * `le` buckets matching `foldedCount`/`foldedSum`. They only grow (the total is never reset),
+   * so Prometheus `rate()` works on them. Computed on demand (a scrape), never per value.
+   */
+  foldedCountsAtOrBelow(boundsMs: readonly number[]): number[] {
+    return this.total.countsAtOrBelow(boundsMs);
+  }
+
+  /**
    * A sliding window over the last `windowMs` (created on first use, then fed at every
    * rollover). Windows only cost something once somebody asks for them.
    */

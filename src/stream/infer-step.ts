@@ -133,9 +133,12 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
       const feeds: Record<string, TensorLike> = {
         [inputName]: { type: 'float32', data, dims: [hi - lo, width] },
       };
+      const startedAt = performance.now();
       try {
         return await run(feeds, { signal, fallbackOn });
       } finally {
+        // Every call, failed ones included: a timing-out model shows as slow calls, not as none.
+        ctx.metrics?.modelCall(name).record(performance.now() - startedAt);
         reportBreaker(ctx);
       }
     };

@@ -332,7 +332,14 @@ export class PipelineRun {
       // Batches behind one left unfinished (and their barriers) are dropped: a checkpoint from
       // them would skip its records. Those already past it finish as usual.
       if (k <= this.unfinishedUnit) continue;
-      if (item.records.length > 0) this.metrics.batchSize(head.name).record(item.records.length);
+      if (item.records.length > 0) {
+        this.metrics.batchSize(head.name).record(item.records.length);
+        // Since the previous stage stamped the batch: its wait in this queue (one call per batch).
+        const stamps = item.records[0]!.stamps;
+        this.metrics
+          .batchWait(head.name)
+          .recordMany(wallClockMs() - stamps[stamps.length - 1]!, item.records.length);
+      }
       // The sink only reads the records; any other async stage may replace them.
       if (head !== this.sinkStep) item.sharedStamps = false;
       await head.process(item, this.ctx);

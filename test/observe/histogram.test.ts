@@ -105,6 +105,36 @@ describe('LatencyHistogram summary and add (one pass, bounded)', () => {
   });
 });
 
+describe('LatencyHistogram.countsAtOrBelow (Prometheus buckets)', () => {
+  it('counts cumulatively at each bound: zeros, values on a bound, values above every bound, empty', () => {
+    const bounds = [0.5, 1, 2.5, 30_000];
+    assert.deepEqual(new LatencyHistogram().countsAtOrBelow(bounds), [0, 0, 0, 0]);
+    const h = new LatencyHistogram();
+    h.recordMany(0, 3); // a stage that took no measurable time
+    h.record(0.5); // exactly on a bound: counted under it (le is "less or equal")
+    h.record(0.501);
+    h.record(2);
+    h.recordMany(60_000, 2); // above every bound: only in +Inf (the total count)
+    assert.deepEqual(h.countsAtOrBelow(bounds), [4, 5, 6, 6]);
+    assert.equal(h.count, 8);
+  });
+
+  it('agrees with a direct count within the 0.1 % the histogram keeps, for random values', () => {
+    const bounds = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000];
+    const h = new LatencyHistogram();
+    let s = 7;
+    const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const values = Array.from({ length: 20_000 }, () => Math.exp(rand() * 13) / 100); // 0.01 ms .. 4 s
+    for (const v of values) h.record(v);
+    const got = h.countsAtOrBelow(bounds);
+    bounds.forEach((b, i) => {
+      const lo = values.filter((v) => v <= b).length;
+      const hi = values.filter((v) => v <= b * 1.001).length;
+      assert.ok(got[i]! >= lo && got[i]! <= hi, `le=${b}: ${got[i]} in [${lo}, ${hi}]`);
+    });
+  });
+});
+
 describe('WindowedHistogram and PipelineMetrics', () => {
   it('reports the recent window on tick and everything in the summary', () => {
     const w = new WindowedHistogram();

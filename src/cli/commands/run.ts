@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ScaledWorker, scaledApp, type ScaledApp, type WorkerEvent } from '../../connectors/index.js';
 import { DashboardServer, Observer } from '../../observe/index.js';
+import { WorkerReadiness } from './run-readiness.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 import { kafkaSecurityFromEnv } from '../../kafka-client/index.js';
@@ -23,7 +24,8 @@ over the workers and move when a worker joins, leaves or dies (state restored fr
   --progress-ms N         period of progress lines (default 1000)
   --dashboard-port N      serve each worker's live dashboard and Prometheus /metrics (0 = any free port;
                           with --workers N, worker i uses N+i-1); the URL is printed
-  --dashboard-host H      interface for it (default 127.0.0.1)
+  --dashboard-host H      interface for it (default 127.0.0.1); it also serves /healthz and /readyz
+  --ready-max-lag N       /readyz fails while a half's source lag is above N records (default 10000)
   --data DIR        keep each worker's state in a local LMDB database under DIR/<member> instead of
                     memory (state larger than memory; a restart reads only the changelog's tail)
   --standby         keep warm copies of other workers' state, so a takeover restores only the changelog's tail
@@ -78,6 +80,7 @@ export async function run(args: string[]): Promise<number> {
     'session-timeout-ms': { type: 'string' },
     'checkpoint-ms': { type: 'string' },
     'progress-ms': { type: 'string' },
+    'ready-max-lag': { type: 'string' },
     json: { type: 'boolean' },
     standby: { type: 'boolean' },
     data: { type: 'string' },
@@ -103,7 +106,9 @@ export async function run(args: string[]): Promise<number> {
   if (workers > 1) return supervise(args, workers, stringFlag(values.member, 'member', `${group}-w`), json);
 
   const shown = new Map<string, number>(); // progress lines only when a half moved on
+  const ready = new WorkerReadiness();
   const emit = (e: WorkerEvent) => {
+    ready.see(e);
     if (json) process.stdout.write(JSON.stringify(e) + '\n');
     else if (e.event !== 'progress' || shown.get(e.half) !== e.processed) {
       if (e.event === 'progress') shown.set(e.half, e.processed);
@@ -130,6 +135,8 @@ export async function run(args: string[]): Promise<number> {
         title: `Sluice — ${app.name} (${worker.member})`,
         port: intFlag(values['dashboard-port'], 'dashboard-port', 0, 0, 65535),
         host: stringFlag(values['dashboard-host'], 'dashboard-host', '127.0.0.1'),
+        readyMaxLag: intFlag(values['ready-max-lag'], 'ready-max-lag', 10_000, 0),
+        readiness: () => ready.checks(),
       })
     : undefined;
   if (dash) {

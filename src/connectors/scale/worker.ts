@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import type { Consumer, Producer } from '@platformatic/kafka';
 import { clientSecurity, type KafkaSecurity } from '../../kafka-client/index.js';
-import type { Observer, PipelineCounters, ProgressSnapshot } from '../../observe/index.js';
+import type { LatencySummary, Observer, PipelineCounters, ProgressSnapshot } from '../../observe/index.js';
 import {
   RunnablePipeline,
   type CheckpointStore,
@@ -43,7 +43,17 @@ export type WorkerEvent =
       eps: number;
       lag: number;
     }
-  | { event: 'stopped'; member: string; front: PipelineCounters; back: PipelineCounters | undefined };
+  | {
+      event: 'stopped';
+      member: string;
+      front: PipelineCounters;
+      back: PipelineCounters | undefined;
+      /**
+       * End-to-end latency (ms, HdrHistogram) of the front half's run and of the back half's last
+       * assignment: the same records as that worker's `sluice_e2e_latency_seconds` on /metrics.
+       */
+      e2e_ms: { front: LatencySummary; back: LatencySummary | undefined };
+    };
 
 export interface ScaledWorkerOptions extends KafkaSecurity {
   /** Bootstrap servers ("host:port"). */
@@ -111,6 +121,7 @@ export class ScaledWorker {
   private front: PipelineRun | undefined;
   private back: PipelineRun | undefined;
   private backTotals: PipelineCounters | undefined;
+  private backE2e: LatencySummary | undefined;
 
   private constructor(
     private readonly app: ScaledApp,
@@ -194,11 +205,13 @@ export class ScaledWorker {
     } finally {
       await this.producer.close();
     }
+    const frontSummary = await this.front.done;
     this.opts.onEvent?.({
       event: 'stopped',
       member: this.member,
-      front: (await this.front.done).counters,
+      front: frontSummary.counters,
       back: this.backTotals,
+      e2e_ms: { front: frontSummary.latencyMs.e2e, back: this.backE2e },
     });
   }
 
@@ -319,6 +332,7 @@ export class ScaledWorker {
     if (!this.back) return;
     const summary: RunSummary = await this.back.stop();
     this.backTotals = this.backTotals ? add(this.backTotals, summary.counters) : summary.counters;
+    this.backE2e = summary.latencyMs.e2e;
     this.back = undefined;
   }
 }
