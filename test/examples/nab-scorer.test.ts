@@ -9,22 +9,10 @@ import {
   scaledSigmoid,
   type ScoredSeries,
 } from '../../examples/anomaly/nab-scorer.js';
+import { scoredSeries as series } from '../helpers/scored-series.js';
 
 const std = NAB_PROFILES.standard!;
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} vs ${b}`);
-
-/** 100 rows one minute apart (probation 15 rows), windows given as row ranges, detections as rows. */
-function series(windows: [number, number][], detections: number[], n = 100): ScoredSeries {
-  const times = Array.from({ length: n }, (_, i) => i * 60_000);
-  const scores = new Array(n).fill(0);
-  for (const d of detections) scores[d] = 1;
-  return {
-    name: 's',
-    times,
-    windows: windows.map(([a, b]) => [times[a]!, times[b]!] as [number, number]),
-    scores,
-  };
-}
 
 describe('NAB scoring', () => {
   it('uses the scaled sigmoid and the probationary period of the rules', () => {

@@ -10,11 +10,12 @@ import { RefractoryARTime } from '../../../examples/anomaly/artime-refractory.js
 import { SeriesAnomalyDetector } from '../../../examples/anomaly/detector.js';
 import { ENSEMBLE_DEFAULTS, EnsembleDetector } from '../../../examples/anomaly/ensemble.js';
 import { NAB_PROFILES } from '../../../examples/anomaly/nab-corpus.js';
-import { nabScore, type ScoredSeries } from '../../../examples/anomaly/nab-scorer.js';
+import { nabScore } from '../../../examples/anomaly/nab-scorer.js';
 import { sensorSeries } from '../../../test/helpers/sensor-series.js';
 import { crossValidate } from '../cv.js';
 import { candidates } from '../ensemble-search.js';
 import { BAGS, bagScores, ENSEMBLES, ensembleScores, HANDOVERS, handoverScores } from '../online-search.js';
+import { scoredSeries as series } from '../../../test/helpers/scored-series.js';
 
 const STEP = 300_000;
 const T0 = Date.UTC(2015, 0, 1);
@@ -24,19 +25,6 @@ const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < 
 function onlineScores(xs: number[], online: ARTimeOnlineOptions): number[] {
   const d = new ARTimeDetector({ online });
   return xs.map((x, i) => d.update(i * STEP, x));
-}
-
-/** 100 rows one minute apart (probation 15 rows), windows given as row ranges, detections as rows. */
-function series(windows: [number, number][], detections: number[], n = 100): ScoredSeries {
-  const times = Array.from({ length: n }, (_, i) => i * 60_000);
-  const scores = new Array(n).fill(0);
-  for (const d of detections) scores[d] = 1;
-  return {
-    name: 's',
-    times,
-    windows: windows.map(([a, b]) => [times[a]!, times[b]!] as [number, number]),
-    scores,
-  };
 }
 
 describe('the shipped detectors are the configurations the search logged', () => {
