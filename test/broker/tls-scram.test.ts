@@ -18,6 +18,7 @@ import { fromArray, pipeline, type Envelope, type Sink } from '../../src/stream/
 import { commandExists, needService } from '../helpers/services.js';
 import { defer, tempDir, testBroker } from './helpers.js';
 import { PYTHON, pythonHas, run } from './processes.js';
+import { recordCells } from './interop-results.js';
 
 const USERS = { alice: 'wonder-land', bob: 'b:with:colons' };
 const noKcat = await needService('kcat', () => commandExists('kcat', ['-V']));
@@ -177,6 +178,14 @@ test(
     const warnings = broker.warnings.join('\n');
     assert.match(warnings, /SCRAM-SHA-256 authentication failed/);
     assert.ok(!warnings.includes(USERS.alice) && !warnings.includes('nope'), 'no secrets in warnings');
+    recordCells('test/broker/tls-scram.test.ts', [
+      {
+        client: 'kcat',
+        feature: 'tls-scram',
+        status: 'pass',
+        detail: 'SASL_SSL with SCRAM-SHA-256 and -512; a wrong password refused',
+      },
+    ]);
   },
 );
 
@@ -204,6 +213,14 @@ test(
     const bad = await run(PYTHON, args('nope', '5000'), { timeoutMs: 60_000 });
     assert.match(bad.stdout, /^failed/);
     assert.equal(broker.log.partition('secured', 0).highWatermark, 1);
+    recordCells('test/broker/tls-scram.test.ts', [
+      {
+        client: 'kafka-python',
+        feature: 'tls-scram',
+        status: 'pass',
+        detail: 'SCRAM-SHA-512 over TLS (SaslHandshake v0, bare frames); a wrong password refused',
+      },
+    ]);
   },
 );
 

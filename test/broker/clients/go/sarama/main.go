@@ -7,7 +7,8 @@
 //	sarama produce BOOTSTRAP TOPIC CODEC < records.jsonl   (prints the count acknowledged)
 //	sarama consume BOOTSTRAP TOPIC COUNT                   (prints COUNT records from the earliest offset)
 //	sarama group BOOTSTRAP TOPIC GROUP                     (prints "joined" once assigned; leaves on stdin "stop")
-//	sarama admin BOOTSTRAP TOPIC                           (ClusterAdmin calls; prints one JSON object)
+//	sarama admin BOOTSTRAP TOPIC GROUP                     (ClusterAdmin calls; prints one JSON object;
+//	                                                         adds a partition to TOPIC and deletes its offset 0)
 package main
 
 import (
@@ -183,7 +184,7 @@ func group(bootstrap, topic, groupID string) {
 	fmt.Println("left")
 }
 
-func admin(bootstrap, topic string) {
+func admin(bootstrap, topic, group string) {
 	a, err := sarama.NewClusterAdmin([]string{bootstrap}, config())
 	if err != nil {
 		fail(err)
@@ -214,6 +215,22 @@ func admin(bootstrap, topic string) {
 		fail(fmt.Errorf("ListConsumerGroups: %v", err))
 	}
 	out["groups"] = groups
+	described, err := a.DescribeConsumerGroups([]string{group})
+	if err != nil {
+		fail(fmt.Errorf("DescribeConsumerGroups: %v", err))
+	}
+	out["describe"] = map[string]interface{}{"state": described[0].State, "members": len(described[0].Members)}
+	brokers, controller, err := a.DescribeCluster()
+	if err != nil {
+		fail(fmt.Errorf("DescribeCluster: %v", err))
+	}
+	out["cluster"] = map[string]interface{}{"brokers": len(brokers), "controller": controller}
+	if err := a.CreatePartitions(topic, 2, nil, false); err != nil {
+		fail(fmt.Errorf("CreatePartitions: %v", err))
+	}
+	if err := a.DeleteRecords(topic, map[int32]int64{0: 1}); err != nil {
+		fail(fmt.Errorf("DeleteRecords: %v", err))
+	}
 	json.NewEncoder(os.Stdout).Encode(out)
 }
 
@@ -231,7 +248,7 @@ func main() {
 	case "group":
 		group(args[1], args[2], args[3])
 	case "admin":
-		admin(args[1], args[2])
+		admin(args[1], args[2], args[3])
 	default:
 		fail(fmt.Errorf("unknown command %q", args[0]))
 	}
