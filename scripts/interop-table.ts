@@ -10,6 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { format, resolveConfig } from 'prettier';
 
 interface Cell {
   client: string;
@@ -99,7 +100,7 @@ export function renderTable(cells: Map<string, Cell>): string {
   ].join('\n');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const w = args.indexOf('--write');
   const target = w >= 0 ? args.splice(w, 2)[1] : undefined;
@@ -114,8 +115,11 @@ function main(): void {
   const a = doc.indexOf(START);
   const b = doc.indexOf(END);
   if (a < 0 || b < a) throw new Error(`${target} has no ${START} … ${END} section to replace`);
-  writeFileSync(target, `${doc.slice(0, a + START.length)}\n${table}\n${doc.slice(b)}`);
+  const updated = `${doc.slice(0, a + START.length)}\n${table}\n${doc.slice(b)}`;
+  // Formatted as `npm run lint` checks it (prettier aligns the table's columns).
+  const options = (await resolveConfig(target)) ?? {};
+  writeFileSync(target, await format(updated, { ...options, filepath: target }));
   console.log(`wrote the interop matrix into ${target}`);
 }
 
-main();
+await main();

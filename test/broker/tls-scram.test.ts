@@ -293,5 +293,13 @@ test(
       .run({ checkpointIntervalMs: 100 });
     await run.done;
     assert.deepEqual(out.values.sort(), ['{"id":"a"}', '{"id":"b"}', '{"id":"c"}']);
+    recordCells('test/broker/tls-scram.test.ts', [
+      {
+        client: '@platformatic/kafka',
+        feature: 'tls-scram',
+        status: 'pass',
+        detail: "SCRAM-SHA-256 over TLS, through Sluice's Kafka sink and kafkaSource (kafkas:// URLs)",
+      },
+    ]);
   },
 );
