@@ -6,6 +6,7 @@
 //
 //	sarama produce BOOTSTRAP TOPIC CODEC < records.jsonl   (prints the count acknowledged)
 //	sarama consume BOOTSTRAP TOPIC COUNT                   (prints COUNT records from the earliest offset)
+//	sarama idempotent BOOTSTRAP TOPIC COUNT PREFIX          (see idempotent below)
 //	sarama group BOOTSTRAP TOPIC GROUP                     (prints "joined" once assigned; leaves on stdin "stop")
 //	sarama admin BOOTSTRAP TOPIC GROUP                     (ClusterAdmin calls; prints one JSON object;
 //	                                                         adds a partition to TOPIC and deletes its offset 0)
@@ -92,6 +93,50 @@ func produce(bootstrap, topic, codec string) {
 		fail(err)
 	}
 	fmt.Println(acked)
+}
+
+// idempotent produces COUNT records "PREFIX-i" a few hundred a second with idempotence on, so
+// that a broker restart falls in the middle; prints "ack VALUE" per acknowledged record,
+// "error TEXT" per failed one and "done N" (N failures) at the end.
+func idempotent(bootstrap, topic string, count int, prefix string) {
+	c := config()
+	c.Producer.Idempotent = true
+	c.Net.MaxOpenRequests = 1 // sarama 1.22's idempotent producer requires it
+	c.Producer.RequiredAcks = sarama.WaitForAll
+	c.Producer.Return.Successes = true
+	c.Producer.Retry.Max = 1000
+	c.Producer.Retry.Backoff = 100 * time.Millisecond
+	c.Metadata.Retry.Max = 1000
+	c.Metadata.Retry.Backoff = 100 * time.Millisecond
+	c.Producer.Flush.Frequency = 5 * time.Millisecond
+	p, err := sarama.NewAsyncProducer([]string{bootstrap}, c)
+	if err != nil {
+		fail(err)
+	}
+	failures := 0
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < count; i++ {
+			select {
+			case m := <-p.Successes():
+				v, _ := m.Value.Encode()
+				fmt.Printf("ack %s\n", v)
+			case e := <-p.Errors():
+				failures++
+				v, _ := e.Msg.Value.Encode()
+				fmt.Printf("error %s: %v\n", v, e.Err)
+			}
+		}
+		close(done)
+	}()
+	for i := 0; i < count; i++ {
+		p.Input() <- &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(fmt.Sprintf("k%d", i%7)),
+			Value: sarama.StringEncoder(fmt.Sprintf("%s-%d", prefix, i))}
+		time.Sleep(3 * time.Millisecond)
+	}
+	<-done
+	p.Close()
+	fmt.Printf("done %d\n", failures)
 }
 
 func consume(bootstrap, topic string, count int) {
@@ -247,6 +292,9 @@ func main() {
 		consume(args[1], args[2], n)
 	case "group":
 		group(args[1], args[2], args[3])
+	case "idempotent":
+		n, _ := strconv.Atoi(args[3])
+		idempotent(args[1], args[2], n, args[4])
 	case "admin":
 		admin(args[1], args[2], args[3])
 	default:
