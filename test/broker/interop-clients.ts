@@ -31,6 +31,8 @@ export interface InteropClient {
   headers: true | string;
   /** For each codec: true, or why the client has not got it. */
   codecs: Record<Exclude<Codec, 'none'>, true | string>;
+  /** Matrix features the client version has not got at all (n.a. cells), and why. */
+  lacks?: Record<string, string>;
   produce(address: string, topic: string, records: PlainRecord[], codec: Codec): Promise<void>;
   consume(address: string, topic: string, count: number): Promise<PlainRecord[]>;
   member(address: string, topic: string, group: string): Member;
@@ -143,6 +145,10 @@ function python(name: 'kafka-python' | 'confluent'): InteropClient {
     name: name === 'confluent' ? 'confluent-kafka' : 'kafka-python',
     headers: true,
     codecs: all,
+    lacks:
+      name === 'kafka-python'
+        ? { 'idempotent-kill': 'kafka-python 2.0 has no idempotent producer' }
+        : undefined,
     async produce(address, topic, records, codec) {
       const input = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
       const out = await checked(PYTHON, [script, name, 'produce', address, topic, codec], input);
@@ -349,6 +355,11 @@ function kafkaGo(binary: string): InteropClient {
     name: 'kafka-go',
     headers: 'kafka-go 0.2 has no record headers (message format v1)',
     codecs: { gzip: true, snappy: true, lz4: true, zstd: 'kafka-go 0.2 has no zstd' },
+    lacks: {
+      admin: 'kafka-go 0.2 has no admin client (only CreateTopics/DeleteTopics on a Conn)',
+      'idempotent-kill': 'kafka-go 0.2 has no idempotent producer (and cannot produce here)',
+      'tls-scram': 'kafka-go 0.2 has TLS but no SASL',
+    },
     produce: (address, topic, _records, codec) => refused(['produce', address, topic, codec]),
     consume: (address, topic) => refused(['consume', address, topic]),
     member: (address, topic, group) => ({

@@ -122,6 +122,8 @@ test(
         });
         if (c.headers !== true)
           cells.push({ client: c.name, feature: 'headers', status: 'n.a.', detail: c.headers });
+        for (const [feature, why] of Object.entries(c.lacks ?? {}))
+          cells.push({ client: c.name, feature, status: 'n.a.', detail: why });
         for (const codec of CODECS) {
           const can = c.codecs[codec];
           if (can !== true) {
