@@ -10,13 +10,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
 import { ScramCredentials, ScramExchange } from '../../src/broker/scram.js';
 import { action, actionSinkFromUrl } from '../../src/actions/index.js';
 import { sourceFromUrl } from '../../src/connectors/index.js';
 import { parseKafkaUrl } from '../../src/kafka-client/index.js';
 import { fromArray, pipeline, type Envelope, type Sink } from '../../src/stream/index.js';
 import { commandExists, needService } from '../helpers/services.js';
-import { defer, tempDir, testBroker } from './helpers.js';
+import { defer, eventually, tempDir, testBroker } from './helpers.js';
 import { PYTHON, pythonHas, run } from './processes.js';
 import { recordCells } from './interop-results.js';
 
@@ -299,6 +300,57 @@ test(
         feature: 'tls-scram',
         status: 'pass',
         detail: "SCRAM-SHA-256 over TLS, through Sluice's Kafka sink and kafkaSource (kafkas:// URLs)",
+      },
+    ]);
+  },
+);
+
+test(
+  'KafkaJS: SCRAM-SHA-512 over TLS produces and consumes; a wrong password is refused',
+  { skip: noOpenssl, timeout: 120_000 },
+  async (t) => {
+    const { cert, key } = await certificate(t);
+    const { readFileSync } = await import('node:fs');
+    const broker = await testBroker(t, {
+      sasl: { users: USERS },
+      tls: { cert: readFileSync(cert), key: readFileSync(key) },
+    });
+    const kafka = (password: string) =>
+      new Kafka({
+        clientId: 'kafkajs-scram',
+        brokers: [broker.address],
+        ssl: { ca: [readFileSync(cert, 'utf8')] },
+        sasl: { mechanism: 'scram-sha-512', username: 'alice', password },
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+      });
+    const producer = kafka(USERS.alice).producer();
+    await producer.connect();
+    await producer.send({ topic: 'kjs-secured', messages: [{ key: 'k', value: 'v', headers: { h: 'x' } }] });
+    await producer.disconnect();
+    const consumer = kafka(USERS.alice).consumer({ groupId: 'kjs-secured' });
+    await consumer.connect();
+    const got: string[] = [];
+    try {
+      await consumer.subscribe({ topic: 'kjs-secured', fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          got.push(`${message.key} ${message.value} ${message.headers?.h}`);
+        },
+      });
+      await eventually('the record read back', () => got.length > 0, 30_000);
+    } finally {
+      await consumer.disconnect();
+    }
+    assert.deepEqual(got, ['k v x']);
+    const wrong = kafka('nope').producer();
+    await assert.rejects(wrong.connect(), /SASL SCRAM SHA512 authentication failed|authentication/i);
+    recordCells('test/broker/tls-scram.test.ts', [
+      {
+        client: 'KafkaJS',
+        feature: 'tls-scram',
+        status: 'pass',
+        detail: 'SCRAM-SHA-512 over TLS: produce and group consume; a wrong password refused',
       },
     ]);
   },
