@@ -21,6 +21,7 @@ import {
   nodeAndOutsideClients,
   type InteropClient,
 } from './interop-clients.js';
+import { platformaticAdmin } from './interop-admin.js';
 import { recordCells, RESULTS_PATH, type InteropCell } from './interop-results.js';
 import { CODEC_ID, logRecords, storedBatches, type PlainRecord } from './log-contents.js';
 import { pythonHas, run } from './processes.js';
@@ -78,7 +79,7 @@ async function cell(
     result = { client, feature, status: 'pass', detail: await Promise.race([fn(), timeout]) };
   } catch (err) {
     const status = err instanceof NotApplicable ? 'n.a.' : 'fail';
-    result = { client, feature, status, detail: (err as Error).message.slice(0, 400) };
+    result = { client, feature, status, detail: explain(err).slice(0, 400) };
   } finally {
     clearTimeout(timer);
   }
@@ -87,6 +88,17 @@ async function cell(
     `# ${client} ${feature}: ${result.status} (${Date.now() - started} ms) ${result.detail.slice(0, 200)}`,
   );
   return result.status === 'pass';
+}
+
+/** An error's message with its nested causes (clients wrap the broker's answer in them). */
+function explain(err: unknown): string {
+  const e = err as Error & { errors?: unknown[]; response?: unknown };
+  const inner = [...(e.errors ?? []), ...(e.cause ? [e.cause] : [])].map(explain);
+  const response =
+    e.response === undefined
+      ? ''
+      : ` ${JSON.stringify(e.response, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`;
+  return [`${e.message}${response}`, ...inner].join(' <- ');
 }
 
 const slug = (name: string) => name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
@@ -219,6 +231,28 @@ test(
         return 'ClusterAdmin ListTopics, DescribeConfig, ListConsumerGroups, DescribeConsumerGroups, DescribeCluster, CreatePartitions, DeleteRecords';
       });
     }
+
+    // 5. @platformatic/kafka's Admin, the one client here that sends IncrementalAlterConfigs.
+    const plat = clients.find((c) => c.name === '@platformatic/kafka')!;
+    await cell(cells, plat.name, 'admin', async () => {
+      const member = plat.member(broker.address, 'rt-kcat', 'g-platformatic-admin');
+      await member.joined;
+      const topic = `rt-${slug(plat.name)}`;
+      const seen = await platformaticAdmin(broker.address, topic, 'g-platformatic-admin').finally(() =>
+        member.leave(),
+      );
+      assert.deepEqual(seen, {
+        listed: true,
+        state: 'STABLE',
+        members: 1,
+        retentionBefore: '-1',
+        retentionAfter: '3600000',
+      });
+      assert.equal(broker.log.partitionCount(topic), 2, 'createPartitions');
+      const [p0] = (await admin.fetchTopicOffsets(topic)).filter((p) => p.partition === 0);
+      assert.deepEqual([p0.low, p0.high], ['1', String(N)], 'deleteRecords');
+      return 'listGroups, describeGroups, describeConfigs, incrementalAlterConfigs, createPartitions, deleteRecords';
+    });
 
     recordCells(TEST, cells);
     t.diagnostic(`interop results appended to ${RESULTS_PATH}`);
