@@ -98,6 +98,7 @@ function processMember(cmd: string, args: string[], joinedLine: RegExp, stop: 's
 
 const kcat: InteropClient = {
   name: 'kcat',
+  lacks: { admin: 'kcat has no admin commands (metadata only, -L)' },
   // -H gives every record of a run the same headers; the records below carry the same ones.
   headers: true,
   codecs: all,

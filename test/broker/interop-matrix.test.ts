@@ -2,7 +2,8 @@
 // broker, cell by cell. A client produces keyed records with headers (checked exactly in the
 // log) that a DIFFERENT client reads back exactly; it produces with every codec it has (each
 // stored batch must really carry that codec); it joins a consumer group and leaves it (the group
-// must be Empty at once, not after a session timeout). sarama also runs ClusterAdmin calls.
+// must be Empty at once, not after a session timeout). sarama's ClusterAdmin and
+// @platformatic/kafka's Admin run admin calls against a live group.
 // Every cell is recorded (pass / fail / n.a. with the reason) in the interop results file
 // (interop-results.ts); `npx tsx scripts/interop-table.ts` turns it into docs/broker.md's table.
 // The test fails on any failed cell. Admin calls of the other clients, kill -9 with idempotence
