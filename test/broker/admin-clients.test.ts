@@ -9,6 +9,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { needService } from '../helpers/services.js';
 import { defer, RawClient, testBroker } from './helpers.js';
 import { PYTHON, pythonHas, run } from './processes.js';
+import { recordCells } from './interop-results.js';
 
 const here = new URL('./clients/', import.meta.url).pathname;
 const noKafkaPython = await needService('python3 with kafka-python', () => pythonHas('kafka'));
@@ -120,6 +121,15 @@ test('KafkaJS admin: groups listed and described, offsets reset and set, configs
     [cluster.clusterId, cluster.controller, cluster.brokers.map((b) => b.port)],
     ['sluice-embedded', 0, [broker.port]],
   );
+  recordCells('test/broker/admin-clients.test.ts', [
+    {
+      client: 'KafkaJS',
+      feature: 'admin',
+      status: 'pass',
+      detail:
+        'listGroups, describeGroups, resetOffsets/setOffsets, describeConfigs, createPartitions, deleteTopicRecords, describeCluster',
+    },
+  ]);
 });
 
 test('records deleted with DeleteRecords stay deleted after a restart; configs altered with IncrementalAlterConfigs too', async (t) => {
@@ -259,6 +269,14 @@ for (const [client, skip] of [
       assert.equal(configs['retention.ms'], '-1');
       assert.equal(configs['cleanup.policy'], 'delete');
       assert.equal(out.partitions, client === 'kafka-python' ? 3 : 4);
+      recordCells('test/broker/admin-clients.test.ts', [
+        {
+          client: client === 'confluent' ? 'confluent-kafka' : client,
+          feature: 'admin',
+          status: 'pass',
+          detail: 'list/describe groups, describe configs, create partitions',
+        },
+      ]);
     },
   );
 }

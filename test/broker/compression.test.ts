@@ -9,19 +9,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { kafkaSink } from '../../src/actions/index.js';
 import { kafkaDeadLetters, kafkaSource, logSource } from '../../src/connectors/index.js';
-import {
-  LOG_OVERHEAD,
-  OFF_ATTRIBUTES,
-  OFF_BATCH_LENGTH,
-  OFF_LAST_OFFSET_DELTA,
-} from '../../src/log/batch-layout.js';
 import { crc32c } from '../../src/core/crc32c.js';
-import type { Log } from '../../src/log/index.js';
 import { encodeRecordBatch } from '../../src/log/index.js';
-import { readInt64BE } from '../../src/log/varint.js';
 import { pipeline, type Envelope, type Source } from '../../src/stream/index.js';
 import { commandExists, needService } from '../helpers/services.js';
 import { RawClient, defer, testBroker } from './helpers.js';
+import { CODEC_ID, storedBatches } from './log-contents.js';
 import { PYTHON, pythonHas, run } from './processes.js';
 import { produce } from './wire.js';
 
@@ -31,28 +24,7 @@ const noKafkaPython = await needService(
   'python3 with kafka-python, snappy and lz4',
   async () => (await pythonHas('kafka')) && (await pythonHas('snappy')) && (await pythonHas('lz4')),
 );
-const CODEC_ID: Record<string, number> = { gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 const XERIAL = '82534e4150505900';
-
-/** Codec id and first payload bytes of every stored batch of the topic's partitions. */
-function storedBatches(log: Log, topic: string): { codec: number; head: string; records: number }[] {
-  const out: { codec: number; head: string; records: number }[] = [];
-  for (let p = 0; p < log.partitionCount(topic); p++) {
-    const part = log.partition(topic, p);
-    for (let next = 0; next < part.highWatermark;) {
-      const data = part.readBatches(next, 1 << 20);
-      for (let pos = 0; pos < data.length; pos += LOG_OVERHEAD + data.readInt32BE(pos + OFF_BATCH_LENGTH)) {
-        out.push({
-          codec: data.readInt16BE(pos + OFF_ATTRIBUTES) & 7,
-          head: data.toString('hex', pos + 61, pos + 69),
-          records: data.readInt32BE(pos + OFF_LAST_OFFSET_DELTA) + 1,
-        });
-        next = readInt64BE(data, pos) + data.readInt32BE(pos + OFF_LAST_OFFSET_DELTA) + 1;
-      }
-    }
-  }
-  return out;
-}
 
 async function values(source: Source<Buffer | null>): Promise<string[]> {
   const got: string[] = [];

@@ -14,6 +14,7 @@ import { needService } from '../helpers/services.js';
 import { spawnBroker, type BrokerProcess } from './broker-process.js';
 import { defer, eventually, tempDir } from './helpers.js';
 import { PYTHON, pythonHas, run } from './processes.js';
+import { recordCells } from './interop-results.js';
 
 const here = new URL('./clients/', import.meta.url).pathname;
 const noConfluent = await needService('python3 with confluent_kafka', () => pythonHas('confluent_kafka'));
@@ -107,6 +108,14 @@ test(
     );
     assert.deepEqual(lost, [], 'no acknowledged record lost');
     assert.deepEqual(duplicated, [], 'no record stored twice');
+    recordCells('test/broker/idempotent-restart.test.ts', [
+      {
+        client: 'confluent-kafka',
+        feature: 'idempotent-kill',
+        status: 'pass',
+        detail: `${acked.size} acknowledged, 0 lost, 0 duplicated`,
+      },
+    ]);
   },
 );
 
@@ -158,5 +167,13 @@ test(
     );
     assert.deepEqual(lost, [], 'no acknowledged record lost');
     assert.deepEqual(duplicated, [], 'no record stored twice');
+    recordCells('test/broker/idempotent-restart.test.ts', [
+      {
+        client: 'KafkaJS',
+        feature: 'idempotent-kill',
+        status: 'pass',
+        detail: `${acked.length} acknowledged, 0 lost, 0 duplicated`,
+      },
+    ]);
   },
 );

@@ -10,14 +10,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
 import { ScramCredentials, ScramExchange } from '../../src/broker/scram.js';
 import { action, actionSinkFromUrl } from '../../src/actions/index.js';
 import { sourceFromUrl } from '../../src/connectors/index.js';
 import { parseKafkaUrl } from '../../src/kafka-client/index.js';
 import { fromArray, pipeline, type Envelope, type Sink } from '../../src/stream/index.js';
 import { commandExists, needService } from '../helpers/services.js';
-import { defer, tempDir, testBroker } from './helpers.js';
+import { defer, eventually, tempDir, testBroker } from './helpers.js';
 import { PYTHON, pythonHas, run } from './processes.js';
+import { recordCells } from './interop-results.js';
 
 const USERS = { alice: 'wonder-land', bob: 'b:with:colons' };
 const noKcat = await needService('kcat', () => commandExists('kcat', ['-V']));
@@ -177,6 +179,14 @@ test(
     const warnings = broker.warnings.join('\n');
     assert.match(warnings, /SCRAM-SHA-256 authentication failed/);
     assert.ok(!warnings.includes(USERS.alice) && !warnings.includes('nope'), 'no secrets in warnings');
+    recordCells('test/broker/tls-scram.test.ts', [
+      {
+        client: 'kcat',
+        feature: 'tls-scram',
+        status: 'pass',
+        detail: 'SASL_SSL with SCRAM-SHA-256 and -512; a wrong password refused',
+      },
+    ]);
   },
 );
 
@@ -204,6 +214,14 @@ test(
     const bad = await run(PYTHON, args('nope', '5000'), { timeoutMs: 60_000 });
     assert.match(bad.stdout, /^failed/);
     assert.equal(broker.log.partition('secured', 0).highWatermark, 1);
+    recordCells('test/broker/tls-scram.test.ts', [
+      {
+        client: 'kafka-python',
+        feature: 'tls-scram',
+        status: 'pass',
+        detail: 'SCRAM-SHA-512 over TLS (SaslHandshake v0, bare frames); a wrong password refused',
+      },
+    ]);
   },
 );
 
@@ -276,5 +294,64 @@ test(
       .run({ checkpointIntervalMs: 100 });
     await run.done;
     assert.deepEqual(out.values.sort(), ['{"id":"a"}', '{"id":"b"}', '{"id":"c"}']);
+    recordCells('test/broker/tls-scram.test.ts', [
+      {
+        client: '@platformatic/kafka',
+        feature: 'tls-scram',
+        status: 'pass',
+        detail: "SCRAM-SHA-256 over TLS, through Sluice's Kafka sink and kafkaSource (kafkas:// URLs)",
+      },
+    ]);
+  },
+);
+
+test(
+  'KafkaJS: SCRAM-SHA-512 over TLS produces and consumes; a wrong password is refused',
+  { skip: noOpenssl, timeout: 120_000 },
+  async (t) => {
+    const { cert, key } = await certificate(t);
+    const { readFileSync } = await import('node:fs');
+    const broker = await testBroker(t, {
+      sasl: { users: USERS },
+      tls: { cert: readFileSync(cert), key: readFileSync(key) },
+    });
+    const kafka = (password: string) =>
+      new Kafka({
+        clientId: 'kafkajs-scram',
+        brokers: [broker.address],
+        ssl: { ca: [readFileSync(cert, 'utf8')] },
+        sasl: { mechanism: 'scram-sha-512', username: 'alice', password },
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+      });
+    const producer = kafka(USERS.alice).producer();
+    await producer.connect();
+    await producer.send({ topic: 'kjs-secured', messages: [{ key: 'k', value: 'v', headers: { h: 'x' } }] });
+    await producer.disconnect();
+    const consumer = kafka(USERS.alice).consumer({ groupId: 'kjs-secured' });
+    await consumer.connect();
+    const got: string[] = [];
+    try {
+      await consumer.subscribe({ topic: 'kjs-secured', fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          got.push(`${message.key} ${message.value} ${message.headers?.h}`);
+        },
+      });
+      await eventually('the record read back', () => got.length > 0, 30_000);
+    } finally {
+      await consumer.disconnect();
+    }
+    assert.deepEqual(got, ['k v x']);
+    const wrong = kafka('nope').producer();
+    await assert.rejects(wrong.connect(), /SASL SCRAM SHA512 authentication failed|authentication/i);
+    recordCells('test/broker/tls-scram.test.ts', [
+      {
+        client: 'KafkaJS',
+        feature: 'tls-scram',
+        status: 'pass',
+        detail: 'SCRAM-SHA-512 over TLS: produce and group consume; a wrong password refused',
+      },
+    ]);
   },
 );
