@@ -1,53 +1,16 @@
-import {
-  PipelineMetrics,
-  partitionLagOf,
-  recordTimesSince,
-  wallClockMs,
-  type LatencySummary,
-  type PipelineCounters,
-  type ProgressSnapshot,
-} from '../observe/index.js';
+import { PipelineMetrics, partitionLagOf, recordTimesSince, wallClockMs } from '../observe/index.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { stampBatch } from './stage-timing.js';
 import { fuseExtractors } from './fuse.js';
 import { requireOption } from './errors.js';
 import type { Envelope } from './envelope.js';
 import type { DeadLetterSink, Sink, Source, StageContext } from './interfaces.js';
+import type { RunOptions, RunSummary } from './run-options.js';
 import type { CheckpointMeta, CheckpointStore, StateChange, StateReader } from './state/store.js';
 import { MemoryDeadLetters } from './memory.js';
 import type { AsyncStep, Barrier, Batch, SideInput, Step, SyncStep } from './steps.js';
 
-export interface RunOptions {
-  /** Where checkpoints go; without one the pipeline starts from the source's beginning. */
-  checkpoints?: CheckpointStore;
-  /** Checkpoint period; default 1000 ms. */
-  checkpointIntervalMs?: number;
-  /** Where bad records go; default: kept in memory (`run.deadLetters`). */
-  deadLetters?: DeadLetterSink;
-  /** Where records that arrive after their windows closed go; default: kept in memory (`run.lateRecords`). */
-  lateRecords?: DeadLetterSink;
-  /** Records per batch read from the source; default 1024. */
-  batchSize?: number;
-  /** Batches each stage may have waiting; default 4. A full queue pauses the stage before it. */
-  queueCapacity?: number;
-  /** Called about every `progressIntervalMs` (default 1000) with live figures. */
-  onProgress?: (progress: ProgressSnapshot) => void;
-  progressIntervalMs?: number;
-}
-
-export interface RunSummary {
-  pipeline: string;
-  counters: PipelineCounters;
-  elapsedMs: number;
-  /** Records finished per second of this run (restored counters excluded). */
-  throughputEps: number;
-  latencyMs: { e2e: LatencySummary; stages: Record<string, LatencySummary> };
-  checkpoints: number;
-  /** True when `stop()` ended the run before the source did. */
-  stopped: boolean;
-  /** Whether the run resumed from a checkpoint. */
-  resumed: boolean;
-}
+export type { RunOptions, RunSummary } from './run-options.js';
 
 interface Unit {
   head: AsyncStep | undefined;
