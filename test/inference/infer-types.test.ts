@@ -38,7 +38,7 @@ describe('infer: tensor types checked at start', () => {
     await assert.rejects(
       run.done,
       mismatch(
-        /model input "text" expects type string, but \.infer\(\) feeds it float32 numbers .*\.process\(\) stage/,
+        /model input "text" expects type string, but \.infer\(\) feeds it float32 numbers .*set inputType: 'string'/,
       ),
     );
     assert.equal(server.requests, 0, 'no record reached the model');

@@ -62,11 +62,10 @@ export async function requestJson(req: JsonRequest): Promise<{ status: number; b
     });
   }
   if (res.status === 503 || res.status === 429) {
-    const after = Number(res.headers.get('retry-after'));
     throw new ModelOverloadedError(
       `the model server at ${shown} shed the request (HTTP ${res.status}: ${serverMessage(text)}); back off and retry`,
       res.status,
-      Number.isFinite(after) && after >= 0 ? after * 1000 : undefined,
+      parseRetryAfter(res.headers.get('retry-after')),
     );
   }
   if (res.status < 200 || res.status >= 300) {
@@ -86,6 +85,22 @@ export async function requestJson(req: JsonRequest): Promise<{ status: number; b
       },
     );
   }
+}
+
+/**
+ * A `Retry-After` header in milliseconds from now: delay-seconds (`120`, fractions allowed) or
+ * an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`, RFC 9110 §10.2.3); undefined when absent or
+ * unreadable. A date in the past is 0.
+ *
+ * @example
+ * parseRetryAfter('2'); // 2000
+ */
+export function parseRetryAfter(header: string | null | undefined, now = Date.now()): number | undefined {
+  if (header === null || header === undefined || header.trim() === '') return undefined;
+  const text = header.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
 /** The server's error text: KServe `{"error": "..."}`, OpenAI `{"error": {"message": "..."}}`, or the body. */
