@@ -132,7 +132,7 @@ export class KServeModel implements Model {
         await get(`${where}/ready`);
       } catch (cause) {
         throw fail(
-          `the model is not ready (GET ${modelPath(o)}/ready); check that the server loaded it (model repository, server log)`,
+          `the model is not ready (GET ${modelPath(o)}/ready)${notFound(cause)}; check that the server loaded it (model repository, server log)`,
           cause,
         );
       }
@@ -141,9 +141,7 @@ export class KServeModel implements Model {
     try {
       metadata = metadataFromKServe((await get(where)).body, o.version);
     } catch (cause) {
-      const why =
-        cause instanceof RemoteModelError && cause.status === 404 ? ' (no such model or version)' : '';
-      throw fail(`its metadata could not be read (GET ${modelPath(o)})${why}`, cause);
+      throw fail(`its metadata could not be read (GET ${modelPath(o)})${notFound(cause)}`, cause);
     }
     for (const name of o.outputs ?? []) {
       if (!metadata.outputs.some((s) => s.name === name))
@@ -238,6 +236,10 @@ export class KServeModel implements Model {
       return false;
     }
   }
+}
+
+function notFound(cause: unknown): string {
+  return cause instanceof RemoteModelError && cause.status === 404 ? ' (no such model or version)' : '';
 }
 
 function modelPath(o: KServeModelOptions): string {
