@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { OpenAIModel, collect, fromArray, pipeline } from '../../src/index.js';
+import { parseRetryAfter } from '../../src/inference/runners/http-json.js';
 import { peakInWindow, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
 
 const schema = {
@@ -224,5 +225,15 @@ describe('OpenAI-compatible LLM models', () => {
       }),
       /responseFormat\.name is "bad name!"/,
     );
+  });
+
+  it('reads Retry-After as seconds (fractions too) or an HTTP date; anything else is no hint', () => {
+    const now = Date.parse('Wed, 21 Oct 2026 07:28:00 GMT');
+    assert.equal(parseRetryAfter('2', now), 2000);
+    assert.equal(parseRetryAfter('0.25', now), 250);
+    assert.equal(parseRetryAfter('Wed, 21 Oct 2026 07:28:03 GMT', now), 3000);
+    assert.equal(parseRetryAfter('Wed, 21 Oct 2026 07:27:00 GMT', now), 0, 'a date in the past: go now');
+    assert.equal(parseRetryAfter('soon', now), undefined);
+    assert.equal(parseRetryAfter(null, now), undefined);
   });
 });

@@ -387,6 +387,7 @@ export class OpenAIModel implements Model {
         const throttled = e instanceof ModelOverloadedError;
         permit.done({
           overloaded: throttled,
+          failed: !throttled,
           retryAfterMs: throttled ? (e.retryAfterMs ?? 1000 * 2 ** attempt) : undefined,
         });
         if (!throttled || attempt >= (this.#o.throttleRetries ?? 5)) throw e;

@@ -41,8 +41,11 @@ export interface RequestLimiterStats {
 
 /** One granted request: report how it went with `done`. */
 export interface Permit {
-  /** `tokens`: what the request really used (corrects the estimate); `overloaded`: a 429/503. */
-  done(outcome: { tokens?: number; overloaded?: boolean; retryAfterMs?: number }): void;
+  /**
+   * `tokens`: what the request really used (corrects the estimate); `overloaded`: a 429/503
+   * (halves the window); `failed`: another failure (neither grows nor shrinks it).
+   */
+  done(outcome: { tokens?: number; overloaded?: boolean; failed?: boolean; retryAfterMs?: number }): void;
 }
 
 /** A budget refilled continuously at `perMinute`, holding at most `capacity`. */
@@ -203,7 +206,7 @@ export class RequestLimiter {
           this.#successes = 0;
           this.#window = Math.max(1, Math.floor(this.#window / 2));
           if (outcome.retryAfterMs !== undefined) this.pause(outcome.retryAfterMs);
-        } else if (++this.#successes >= this.#window) {
+        } else if (outcome.failed !== true && ++this.#successes >= this.#window) {
           this.#successes = 0;
           this.#window = Math.min(this.#max, this.#window + 1);
         }
