@@ -103,39 +103,62 @@ export function packer(
         return new Array<string>(n);
     }
   };
-  /** Writes one record's row at `at`; throws (with what to fix) when it does not fit. */
-  const write = (store: Store, at: number, value: unknown): void => {
-    const got = input(value);
-    if (kind === 'json') {
-      const text = JSON.stringify(got);
-      if (text === undefined) throw new Error(`infer: input gave ${typeof got}, which is not JSON`);
-      (store as string[])[at] = text;
-      return;
-    }
-    const row = kind === 'string' && typeof got === 'string' ? [got] : (got as ArrayLike<unknown>);
-    if (row?.length !== width)
-      throw new Error(
-        kind === 'string'
-          ? `infer: input gave ${describe(got)}, the model input "${inputName}" takes ${width} string(s) per record`
-          : `infer: input gave ${(row as { length?: number } | undefined)?.length ?? String(row)} features, the model takes ${width}`,
-      );
-    for (let j = 0; j < width; j++) {
-      const v = row[j];
-      if (kind === 'string') {
-        if (typeof v !== 'string')
-          throw new Error(`infer: input gave ${describe(v)}, the model input "${inputName}" takes strings`);
-        (store as string[])[at + j] = v;
-      } else if (kind === 'int64') {
-        (store as BigInt64Array)[at + j] = BigInt(v as number | bigint); // throws on a non-integer
-      } else if (kind === 'bool') {
-        (store as Uint8Array)[at + j] = v === true || v === 1 ? 1 : 0;
-      } else {
-        if (typeof v !== 'number')
-          throw new Error(`infer: input gave ${describe(v)}, the model input "${inputName}" takes numbers`);
-        (store as Float32Array)[at + j] = v;
-      }
-    }
-  };
+  const wrongWidth = (row: unknown): Error =>
+    new Error(
+      kind === 'string'
+        ? `infer: input gave ${describe(row)}, the model input "${inputName}" takes ${width} string(s) per record`
+        : `infer: input gave ${(row as { length?: number } | undefined)?.length ?? String(row)} features, the model takes ${width}`,
+    );
+  /**
+   * Writes one record's row at `at`; throws (with what to fix) when it does not fit. Chosen
+   * once per kind: the float32 writer is the hot path and stays a plain copy loop.
+   */
+  const write: (store: Store, at: number, value: unknown) => void =
+    kind === 'json'
+      ? (store, at, value) => {
+          const got = input(value);
+          const text = JSON.stringify(got);
+          if (text === undefined) throw new Error(`infer: input gave ${typeof got}, which is not JSON`);
+          (store as string[])[at] = text;
+        }
+      : kind === 'string'
+        ? (store, at, value) => {
+            const got = input(value);
+            if (typeof got !== 'string' && !Array.isArray(got))
+              throw new Error(
+                `infer: input gave ${describe(got)}, the model input "${inputName}" takes strings`,
+              );
+            const row = typeof got === 'string' ? [got] : (got as readonly unknown[]);
+            if (row?.length !== width) throw wrongWidth(got);
+            for (let j = 0; j < width; j++) {
+              const v = row[j];
+              if (typeof v !== 'string')
+                throw new Error(
+                  `infer: input gave ${describe(v)}, the model input "${inputName}" takes strings`,
+                );
+              (store as string[])[at + j] = v;
+            }
+          }
+        : kind === 'int64'
+          ? (store, at, value) => {
+              const row = input(value) as ArrayLike<number | bigint>;
+              if (row?.length !== width) throw wrongWidth(row);
+              // BigInt() throws on a non-integer: the record goes to the dead letters.
+              for (let j = 0; j < width; j++) (store as BigInt64Array)[at + j] = BigInt(row[j]!);
+            }
+          : kind === 'bool'
+            ? (store, at, value) => {
+                const row = input(value) as ArrayLike<unknown>;
+                if (row?.length !== width) throw wrongWidth(row);
+                for (let j = 0; j < width; j++)
+                  (store as Uint8Array)[at + j] = row[j] === true || row[j] === 1 ? 1 : 0;
+              }
+            : (store, at, value) => {
+                const row = input(value) as ArrayLike<number>;
+                if (row?.length !== width) throw wrongWidth(row);
+                const out = store as Float32Array;
+                for (let j = 0; j < width; j++) out[at + j] = row[j]!;
+              };
   const per = kind === 'json' ? 1 : width;
   const tensor = (data: Store, n: number): TensorLike => ({
     type: wireType(kind),
