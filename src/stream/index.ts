@@ -39,6 +39,7 @@ export {
   type TensorLike,
 } from './interfaces.js';
 export type { InferOptions } from './infer-step.js';
+export type { InferInputRow, InferOutputRow, InferTensorKind } from './infer-tensors.js';
 export { isModelUnavailable, type OnUnavailable, type WaitBackoff } from './model-outage.js';
 export { collect, fromArray, MemoryDeadLetters } from './memory.js';
 export type { Step, SyncStep, AsyncStep, Batch, FusedInputs } from './steps.js';

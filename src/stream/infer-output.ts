@@ -6,19 +6,29 @@ import { deadLetter, type Batch } from './steps.js';
 
 /** Records `lo..hi` of a batch: scored by one call (its output) or failed (the error). */
 export type Scored =
-  | { lo: number; hi: number; output: TensorLike | undefined; outputName: string; error?: undefined }
+  | {
+      lo: number;
+      hi: number;
+      output: TensorLike | undefined;
+      outputName: string;
+      /** The model's per-row errors (`ROW_ERRORS` output: one string per row, `''` = fine), if any. */
+      rowErrors?: TensorLike | undefined;
+      error?: undefined;
+    }
   | { lo: number; hi: number; error: Error };
 
 /**
  * Sets each scored record's value to `output(value, row)` and compacts the batch: records of a
  * failed range, of an unreadable answer (no such output, a size that does not split into the
- * range's rows) or whose `output` throws go to the dead letters.
+ * range's rows), rows the model named in its row errors, rows `readRow` cannot read (JSON
+ * that does not parse) and records whose `output` throws go to the dead letters.
  */
 export function applyScores<T, U>(
   batch: Batch,
   stage: string,
   scored: Scored[],
-  output: (value: T, row: Float32Array | Float64Array) => U,
+  readRow: (data: unknown, start: number, end: number) => unknown,
+  output: (value: T, row: unknown) => U,
 ): void {
   const recs = batch.records as Envelope<T>[];
   // Ranges come in order of their start (halves are scored left first) and cover the batch.
@@ -30,16 +40,17 @@ export function applyScores<T, U>(
       for (let i = s.lo; i < s.hi; i++) deadLetter(batch, recs[i]!, stage, error, recs[i]!.value);
       continue;
     }
-    const result = s.output!.data as Float32Array | Float64Array;
+    const result = s.output!.data as ArrayLike<unknown>;
     const k = result.length / n;
+    const rowErrors = s.rowErrors?.data as readonly string[] | undefined;
     for (let i = s.lo; i < s.hi; i++) {
       const env = recs[i]!;
       const value = env.value;
       try {
-        (env as Envelope<unknown>).value = output(
-          value,
-          n === 1 ? result : result.subarray((i - s.lo) * k, (i - s.lo + 1) * k),
-        );
+        const why = rowErrors?.[i - s.lo];
+        if (typeof why === 'string' && why !== '') throw new Error(`inference failed: ${why}`);
+        const start = (i - s.lo) * k;
+        (env as Envelope<unknown>).value = output(value, readRow(result, start, start + k));
       } catch (e) {
         deadLetter(batch, env, stage, e, value);
         continue;

@@ -1,7 +1,8 @@
 import type { Envelope } from './envelope.js';
-import { SluiceError, requireOption } from './errors.js';
+import { requireOption } from './errors.js';
+import { ROW_ERRORS } from '../core/row-errors.js';
 import type { ModelLike, StageContext, TensorLike } from './interfaces.js';
-import { deadLetter, type AsyncStep, type Batch } from './steps.js';
+import type { AsyncStep, Batch } from './steps.js';
 import {
   ON_UNAVAILABLE,
   STOPPED,
@@ -13,19 +14,51 @@ import {
   type WaitBackoff,
 } from './model-outage.js';
 import { applyScores, type Scored } from './infer-output.js';
+import { checkMapping } from './infer-check.js';
+import {
+  INFER_TENSOR_KINDS,
+  packer,
+  rowReader,
+  type InferInputRow,
+  type InferOutputRow,
+  type InferTensorKind,
+} from './infer-tensors.js';
 
-/** How a pipeline feeds a model and reads its answer. */
-export interface InferOptions<T, U> {
-  /** The feature row of one record (`width` numbers). */
-  input: (value: T) => ArrayLike<number>;
-  /** Features per row; checked against the model's input shape at start. */
-  width: number;
+/**
+ * How a pipeline feeds a model and reads its answer. `I` and `O` follow `inputType` and
+ * `outputType` (default `float32`: rows of numbers in, a Float32Array/Float64Array row out).
+ */
+export interface InferOptions<
+  T,
+  U,
+  I extends InferTensorKind = 'float32',
+  O extends InferTensorKind = 'float32',
+> {
+  /** One record's input row: `width` numbers; for `string` a text (or `width` texts); for `json` any value. */
+  input: (value: T) => InferInputRow<I>;
+  /**
+   * Values per record; checked against the model's input shape at start. Required for
+   * numeric inputs; default 1 for `string` and `json`.
+   */
+  width?: number;
+  /**
+   * Element type of the input tensor, checked at start against the model's: `float32`
+   * (default), `float64`, `int32`, `int64`, `bool`, `string` (KServe BYTES, an LLM's text) or
+   * `json` (the value serialized as JSON text into a string tensor).
+   */
+  inputType?: I;
+  /**
+   * How output() gets its row, checked at start against the model's output type: `float32`
+   * (default: numbers), `float64`, `int32`, `int64`, `bool`, `string`, or `json` (a string
+   * output parsed; a row that does not parse goes to the dead letters with the reason).
+   */
+  outputType?: O;
   /** Model input name; default: the model's first input, else "features". */
   inputName?: string;
   /** Model output name; default: the model's first output, else "score". */
   outputName?: string;
   /** Builds the next value from the record and its output row. */
-  output: (value: T, row: Float32Array | Float64Array) => U;
+  output: (value: T, row: InferOutputRow<O>) => U;
   /** Stage name in metrics; default "infer". */
   name?: string;
   /**
@@ -70,10 +103,27 @@ const SPLIT_CALLS = 64;
  * pipeline('fraud').from(src)
  *   .infer(model, { width: 3, input: (t) => t.features, output: (t, row) => ({ ...t, score: row[0]! }), onUnavailable: 'wait' })
  */
-export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): AsyncStep {
+export function inferStep<T, U, I extends InferTensorKind = 'float32', O extends InferTensorKind = 'float32'>(
+  model: ModelLike,
+  opts: InferOptions<T, U, I, O>,
+): AsyncStep {
+  for (const [key, kind] of [
+    ['inputType', opts.inputType],
+    ['outputType', opts.outputType],
+  ] as const)
+    requireOption(
+      kind === undefined || INFER_TENSOR_KINDS.includes(kind),
+      `infer: ${key} must be one of ${INFER_TENSOR_KINDS.join(', ')}, got ${String(kind)}`,
+    );
+  const text = opts.inputType === 'string' || opts.inputType === 'json';
+  const width = opts.width ?? (text ? 1 : Number.NaN);
   requireOption(
-    Number.isInteger(opts.width) && opts.width > 0,
+    Number.isInteger(width) && width > 0,
     `infer: width must be a positive integer, got ${opts.width}`,
+  );
+  requireOption(
+    opts.inputType !== 'json' || width === 1,
+    `infer: inputType 'json' sends one value per record; width must be 1, got ${width}`,
   );
   const policy = opts.onUnavailable ?? 'wait';
   requireOption(
@@ -90,7 +140,13 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
   const name = opts.name ?? 'infer';
   const inputName = opts.inputName ?? model.metadata?.inputs[0]?.name ?? 'features';
   const outputName = opts.outputName ?? model.metadata?.outputs[0]?.name ?? 'score';
-  const width = opts.width;
+  const inputKind: InferTensorKind = opts.inputType ?? 'float32';
+  // A model input with one dim ([N]) takes one value per record, sent as [N] (a text model's
+  // "text"); the original float32 contract always sends [N, width].
+  const declared = model.metadata?.inputs.find((i) => i.name === inputName);
+  const rank1 = inputKind !== 'float32' && declared?.dims.length === 1;
+  const pack = packer(inputKind, width, rank1, opts.input as (v: unknown) => unknown, inputName);
+  const readRow = rowReader(opts.outputType ?? 'float32');
   const run = model.run.bind(model) as Run;
   // Under wait and deadLetter the resilience fallback must not answer an outage (the stage
   // does) nor a bad record (the dead letters do); it still answers the other failures it is
@@ -98,13 +154,6 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
   const fallbackOn = policy === 'fallback' ? undefined : neitherOutageNorBadInput;
   const maybe = model as unknown as Partial<WithCircuit>;
   const circuit = typeof maybe.stats === 'function' ? (maybe as WithCircuit) : undefined;
-
-  /** The rows of records `lo..hi`, packed again (the first call's array may have been transferred). */
-  const pack = (recs: Envelope<T>[], lo: number, hi: number): Float32Array => {
-    const data = new Float32Array((hi - lo) * width);
-    for (let i = lo; i < hi; i++) data.set(opts.input(recs[i]!.value) as ArrayLike<number>, (i - lo) * width);
-    return data;
-  };
 
   const reportBreaker = (ctx: StageContext): void => {
     if (circuit === undefined || ctx.metrics === undefined) return;
@@ -121,18 +170,16 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
     recs: Envelope<T>[],
     lo: number,
     hi: number,
-    packed: Float32Array | undefined,
+    packed: TensorLike | undefined,
     ctx: StageContext,
     out: Scored[],
     budget: { calls: number },
   ): Promise<boolean> => {
     let fresh = packed;
     const call = async (signal: AbortSignal | undefined) => {
-      const data = fresh ?? pack(recs, lo, hi);
+      // The rows of records lo..hi, packed again after the first call (it may have transferred them).
+      const feeds: Record<string, TensorLike> = { [inputName]: fresh ?? pack.range(recs, lo, hi) };
       fresh = undefined;
-      const feeds: Record<string, TensorLike> = {
-        [inputName]: { type: 'float32', data, dims: [hi - lo, width] },
-      };
       const startedAt = performance.now();
       try {
         return await run(feeds, { signal, fallbackOn });
@@ -165,7 +212,7 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
       return true;
     }
     if (result === STOPPED) return false;
-    out.push({ lo, hi, output: result[outputName], outputName });
+    out.push({ lo, hi, output: result[outputName], outputName, rowErrors: result[ROW_ERRORS] });
     return true;
   };
 
@@ -173,56 +220,19 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
     kind: 'async',
     name,
     async open() {
-      const meta = model.metadata;
-      if (!meta) return;
-      const input = meta.inputs.find((i) => i.name === inputName);
-      if (!input) {
-        throw new SluiceError(
-          'SLUICE_MODEL_MISMATCH',
-          `infer: model has no input "${inputName}" (it has: ${meta.inputs.map((i) => i.name).join(', ')}); set inputName`,
-        );
-      }
-      // .infer() feeds float32 rows: a model that declares another input type would refuse every
-      // call (and every record would go to the dead letters), so say so before the first record.
-      if (input.type !== undefined && input.type !== 'float32') {
-        throw new SluiceError(
-          'SLUICE_MODEL_MISMATCH',
-          `infer: model input "${inputName}" expects type ${input.type}, but .infer() feeds it float32 numbers (input() gives ${width} per record); ` +
-            `give the model a float32 input, or build ${input.type} tensors in a .process() stage and call the model there`,
-        );
-      }
-      const last = input.dims[input.dims.length - 1];
-      if (typeof last === 'number' && last > 0 && last !== width) {
-        throw new SluiceError(
-          'SLUICE_MODEL_MISMATCH',
-          `infer: model input "${inputName}" expects ${last} features per row, the pipeline gives ${width}`,
-        );
-      }
-      const output = meta.outputs.find((o) => o.name === outputName);
-      if (!output) {
-        throw new SluiceError(
-          'SLUICE_MODEL_MISMATCH',
-          `infer: model has no output "${outputName}" (it has: ${meta.outputs.map((o) => o.name).join(', ')}); set outputName`,
-        );
-      }
-      if (output.type === 'string' || output.type === 'bool') {
-        const numeric = meta.outputs
-          .filter((o) => o.type !== 'string' && o.type !== 'bool')
-          .map((o) => o.name);
-        throw new SluiceError(
-          'SLUICE_MODEL_MISMATCH',
-          `infer: model output "${outputName}" is of type ${output.type}, but .infer() hands output() numbers; ` +
-            (numeric.length > 0
-              ? `set outputName to one of: ${numeric.join(', ')}`
-              : 'call the model in a .process() stage'),
-        );
-      }
+      checkMapping(model.metadata, {
+        inputName,
+        outputName,
+        width,
+        inputType: opts.inputType,
+        outputType: opts.outputType,
+      });
     },
     async process(batch: Batch, ctx: StageContext) {
       if (batch.records.length === 0) return;
       // A fresh array per call: the runner may keep or transfer it (a batcher holds it until
       // its batch runs).
-      const data = packRows(batch, name, opts.input, width);
+      const data = pack.batch(batch, name);
       const recs = batch.records as Envelope<T>[];
       if (recs.length === 0) return;
       const scored: Scored[] = [];
@@ -231,39 +241,7 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
         batch.unfinished = true;
         return;
       }
-      applyScores(batch, name, scored, opts.output);
+      applyScores(batch, name, scored, readRow, opts.output as (value: T, row: unknown) => U);
     },
   };
-}
-
-/**
- * Packs each record's row into one array, compacting the batch: a record whose `input` throws
- * or gives a row of the wrong width goes to the dead letters with the reason.
- */
-function packRows<T>(
-  batch: Batch,
-  stage: string,
-  input: (value: T) => ArrayLike<number>,
-  width: number,
-): Float32Array {
-  const recs = batch.records as Envelope<T>[];
-  const data = new Float32Array(recs.length * width);
-  let kept = 0;
-  for (let i = 0; i < recs.length; i++) {
-    const env = recs[i]!;
-    let row: ArrayLike<number>;
-    try {
-      row = input(env.value);
-      if (row?.length !== width)
-        throw new Error(`infer: input gave ${row?.length ?? String(row)} features, the model takes ${width}`);
-    } catch (e) {
-      deadLetter(batch, env, stage, e, env.value);
-      continue;
-    }
-    const base = kept * width;
-    for (let j = 0; j < width; j++) data[base + j] = row[j]!;
-    recs[kept++] = env;
-  }
-  recs.length = kept;
-  return kept * width === data.length ? data : data.subarray(0, kept * width);
 }

@@ -2,6 +2,7 @@ import type { Decoder } from './decode.js';
 import type { Envelope, RecordKey } from './envelope.js';
 import { requireOption } from './errors.js';
 import { inferStep, type InferOptions } from './infer-step.js';
+import type { InferTensorKind } from './infer-tensors.js';
 import type { ModelLike, Sink, Source } from './interfaces.js';
 import { PipelineRun, type RunOptions } from './runtime.js';
 import { eachRecord, setEventTimes, setKeys, type AsyncStep, type Batch, type Step } from './steps.js';
@@ -265,8 +266,12 @@ export class Stream<T> {
    *
    * @example
    * .infer(model, { width: 3, input: (t) => t.features, output: (t, row) => ({ ...t, score: row[0]! }), onUnavailable: 'wait' })
+   * .infer(llm, { inputType: 'json', outputType: 'json', input: (a) => a, output: (a, [why]) => ({ ...a, why }) })
    */
-  infer<U>(model: ModelLike, opts: InferOptions<T, U>): Stream<U> {
+  infer<U, I extends InferTensorKind = 'float32', O extends InferTensorKind = 'float32'>(
+    model: ModelLike,
+    opts: InferOptions<T, U, I, O>,
+  ): Stream<U> {
     return this.with<U>(inferStep(model, opts));
   }
 

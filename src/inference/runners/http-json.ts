@@ -6,6 +6,7 @@ import {
   RemoteModelError,
 } from '../serving-errors.js';
 import { redactUrls } from '../../core/redact.js';
+import { HEADER_LENGTH, splitBody } from './kserve-binary.js';
 
 /**
  * One HTTP request to a model server.
@@ -16,8 +17,13 @@ import { redactUrls } from '../../core/redact.js';
 export interface JsonRequest {
   method: 'GET' | 'POST';
   url: string;
-  /** Already serialized JSON (callers build large tensors as strings, faster than objects). */
-  body?: string;
+  /**
+   * Already serialized JSON (callers build large tensors as strings, faster than objects), or a
+   * binary-extension body (JSON header then tensor bytes) with its `headerLength`.
+   */
+  body?: string | Uint8Array;
+  /** Length of the JSON header of a binary body: sent as `Inference-Header-Content-Length`. */
+  headerLength?: number;
   headers?: Record<string, string>;
   signal?: AbortSignal;
 }
@@ -34,9 +40,14 @@ const RETRYABLE_STATUS = new Set([408, 502, 504]);
  * @example
  * const { status, body } = await requestJson({ method: 'GET', url: `${base}/v2/models/fraud` });
  */
-export async function requestJson(req: JsonRequest): Promise<{ status: number; body: unknown }> {
+export async function requestJson(
+  req: JsonRequest,
+): Promise<{ status: number; body: unknown; binary?: Uint8Array }> {
   const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
-  if (req.body !== undefined) headers['content-type'] = 'application/json';
+  if (req.headerLength !== undefined) {
+    headers['content-type'] = 'application/octet-stream';
+    headers[HEADER_LENGTH] = String(req.headerLength);
+  } else if (req.body !== undefined) headers['content-type'] = 'application/json';
   const shown = redactUrls(req.url); // messages never carry a URL's password
   let res: Response;
   try {
@@ -50,9 +61,9 @@ export async function requestJson(req: JsonRequest): Promise<{ status: number; b
       { cause, retryable: true },
     );
   }
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await res.text();
+    bytes = new Uint8Array(await res.arrayBuffer());
   } catch (cause) {
     if (req.signal?.aborted === true)
       throw new InferenceAbortedError(`request to ${shown} was aborted`, { cause: req.signal.reason });
@@ -61,12 +72,18 @@ export async function requestJson(req: JsonRequest): Promise<{ status: number; b
       retryable: true,
     });
   }
+  // A binary-extension answer: the JSON header, then the outputs' bytes.
+  const headerLength = res.headers.get(HEADER_LENGTH);
+  if (headerLength !== null && res.status >= 200 && res.status < 300) {
+    const { json, binary } = splitBody(bytes, Number(headerLength));
+    return { status: res.status, body: json, binary };
+  }
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (res.status === 503 || res.status === 429) {
-    const after = Number(res.headers.get('retry-after'));
     throw new ModelOverloadedError(
       `the model server at ${shown} shed the request (HTTP ${res.status}: ${serverMessage(text)}); back off and retry`,
       res.status,
-      Number.isFinite(after) && after >= 0 ? after * 1000 : undefined,
+      parseRetryAfter(res.headers.get('retry-after')),
     );
   }
   if (res.status < 200 || res.status >= 300) {
@@ -86,6 +103,22 @@ export async function requestJson(req: JsonRequest): Promise<{ status: number; b
       },
     );
   }
+}
+
+/**
+ * A `Retry-After` header in milliseconds from now: delay-seconds (`120`, fractions allowed) or
+ * an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`, RFC 9110 §10.2.3); undefined when absent or
+ * unreadable. A date in the past is 0.
+ *
+ * @example
+ * parseRetryAfter('2'); // 2000
+ */
+export function parseRetryAfter(header: string | null | undefined, now = Date.now()): number | undefined {
+  if (header === null || header === undefined || header.trim() === '') return undefined;
+  const text = header.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }
 
 /** The server's error text: KServe `{"error": "..."}`, OpenAI `{"error": {"message": "..."}}`, or the body. */

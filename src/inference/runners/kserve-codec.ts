@@ -9,6 +9,7 @@ import { UnsupportedTensorTypeError } from '../errors.js';
 import { ProtocolError } from '../serving-errors.js';
 import type { ModelMetadata, TensorSpec } from '../model.js';
 import { elementCount, type Tensor, type TensorType } from '../tensor.js';
+import { tensorBytes, tensorFromBytes } from './kserve-binary.js';
 
 const TO_WIRE: Record<TensorType, string> = {
   float32: 'FP32',
@@ -81,31 +82,67 @@ export function metadataFromKServe(body: unknown, version: string | undefined): 
 }
 
 /**
- * A KServe v2 inference request body, serialized. Data arrays are written directly as JSON
- * text (int64 too, which `JSON.stringify` cannot write from bigints).
+ * How a request is encoded: `binaryThresholdBytes`: an input at least this large goes as binary
+ * data (undefined: none does); `binaryOutputs`: ask for every output as binary data;
+ * `parameters`: request parameters (Triton's `priority`, `timeout` in µs).
+ */
+export interface EncodeOptions {
+  binaryThresholdBytes?: number;
+  binaryOutputs?: boolean;
+  parameters?: Record<string, number | string | boolean>;
+}
+
+/**
+ * A KServe v2 inference request body. Without binary data: the JSON text, data arrays written
+ * directly (int64 too, which `JSON.stringify` cannot write from bigints). With binary inputs:
+ * the JSON header (those inputs carry `binary_data_size` instead of `data`) then their bytes,
+ * and `headerLength` for the `Inference-Header-Content-Length` header.
  *
  * @example
- * const body = encodeInferRequest({ features: float32Tensor(rows, [2, 15]) }, ['score'], 'req-1');
+ * const { body, headerLength } = encodeInferRequest({ features }, ['score'], 'req-1', { binaryThresholdBytes: 65536 });
  */
 export function encodeInferRequest(
   inputs: Record<string, Tensor>,
   outputs: readonly string[],
   id: string,
-): string {
+  o: EncodeOptions = {},
+): { body: string | Uint8Array; headerLength: number | undefined } {
   const parts: string[] = [];
+  const binary: Uint8Array[] = [];
   for (const [name, t] of Object.entries(inputs)) {
+    const head = `{"name":${JSON.stringify(name)},"shape":${JSON.stringify(t.dims)},"datatype":"${TO_WIRE[t.type]}"`;
+    const bytes =
+      o.binaryThresholdBytes === undefined
+        ? undefined
+        : rawSize(t) >= o.binaryThresholdBytes
+          ? tensorBytes(t)
+          : undefined;
+    if (bytes !== undefined) {
+      binary.push(bytes);
+      parts.push(`${head},"parameters":{"binary_data_size":${bytes.byteLength}}}`);
+      continue;
+    }
     const data =
       t.type === 'string'
         ? JSON.stringify(t.data)
         : t.type === 'bool'
           ? `[${Array.from(t.data as Uint8Array, (v) => (v !== 0 ? 'true' : 'false')).join(',')}]`
           : `[${Array.prototype.join.call(t.data, ',')}]`;
-    parts.push(
-      `{"name":${JSON.stringify(name)},"shape":${JSON.stringify(t.dims)},"datatype":"${TO_WIRE[t.type]}","data":${data}}`,
-    );
+    parts.push(`${head},"data":${data}}`);
   }
   const wanted = outputs.map((n) => `{"name":${JSON.stringify(n)}}`).join(',');
-  return `{"id":${JSON.stringify(id)},"inputs":[${parts.join(',')}],"outputs":[${wanted}]}`;
+  const params = { ...o.parameters, ...(o.binaryOutputs === true ? { binary_data_output: true } : {}) };
+  const paramText = Object.keys(params).length > 0 ? `,"parameters":${JSON.stringify(params)}` : '';
+  const json = `{"id":${JSON.stringify(id)},"inputs":[${parts.join(',')}],"outputs":[${wanted}]${paramText}}`;
+  if (binary.length === 0) return { body: json, headerLength: undefined };
+  const header = Buffer.from(json, 'utf8');
+  return { body: Buffer.concat([header, ...binary]), headerLength: header.byteLength };
+}
+
+/** Bytes a tensor's data takes raw (strings: their UTF-16 length, a cheap bound). */
+function rawSize(t: Tensor): number {
+  if (t.type === 'string') return (t.data as string[]).reduce((n, s) => n + 4 + s.length, 0);
+  return (t.data as Exclude<Tensor['data'], string[]>).byteLength;
 }
 
 /**
@@ -114,14 +151,43 @@ export function encodeInferRequest(
  * @example
  * const out = decodeInferResponse(body); out.score.data; // Float32Array
  */
-export function decodeInferResponse(body: unknown): Record<string, Tensor> {
+export function decodeInferResponse(body: unknown, binary?: Uint8Array): Record<string, Tensor> {
   const outputs = (body as { outputs?: unknown })?.outputs;
   if (!Array.isArray(outputs))
     throw new ProtocolError(
       `KServe inference answer has no "outputs" array: ${JSON.stringify(body)?.slice(0, 200)}`,
     );
   const result: Record<string, Tensor> = {};
-  for (const o of outputs as { name?: unknown; shape?: unknown; datatype?: unknown; data?: unknown }[]) {
+  let at = 0; // binary outputs' bytes follow the JSON in the order of the outputs
+  for (const o of outputs as {
+    name?: unknown;
+    shape?: unknown;
+    datatype?: unknown;
+    data?: unknown;
+    parameters?: { binary_data_size?: unknown };
+  }[]) {
+    const size = o.parameters?.binary_data_size;
+    if (
+      typeof size === 'number' &&
+      typeof o.name === 'string' &&
+      typeof o.datatype === 'string' &&
+      Array.isArray(o.shape)
+    ) {
+      if (binary === undefined || at + size > binary.byteLength)
+        throw new ProtocolError(
+          `KServe output "${o.name}" declares ${size} bytes of binary data, but the answer carries ${binary === undefined ? 'none' : binary.byteLength - at} more`,
+        );
+      const dims = o.shape.map(Number);
+      result[o.name] = tensorFromBytes(
+        o.datatype,
+        dims,
+        binary.subarray(at, at + size),
+        o.name,
+        tensorTypeOf(o.datatype, o.name),
+      );
+      at += size;
+      continue;
+    }
     if (
       typeof o.name !== 'string' ||
       typeof o.datatype !== 'string' ||
