@@ -128,7 +128,7 @@ function checkRunMeta(dataDir: string, meta: RunMeta): void {
     for (const k of ['seed', 'customers', 'terminals', 'badRate'] as const) {
       if (old[k] !== meta[k]) {
         throw new SluiceError(
-          'SLUICE_INVALID_OPTION',
+          'SLUICE_OPTION_INVALID',
           `data dir ${dataDir} holds a run with ${k}=${old[k]}, not ${meta[k]}: use the same value to resume, or another --data to start over`,
         );
       }
@@ -150,7 +150,7 @@ export async function runFraudDemo(opts: FraudDemoOptions): Promise<FraudDemoRes
   const info = readModelInfo(opts.modelInfoPath ?? MODEL_INFO_PATH);
   if (info.features.join() !== MODEL_INPUTS.join()) {
     throw new SluiceError(
-      'SLUICE_MODEL_MISMATCH',
+      'SLUICE_PIPELINE_MODEL_MISMATCH',
       `model.json lists features [${info.features.join(', ')}], the demo computes [${MODEL_INPUTS.join(', ')}]: retrain with "sluice train fraud"`,
     );
   }

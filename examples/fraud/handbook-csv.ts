@@ -68,7 +68,7 @@ export function handbookCsvSource(opts: { path: string; rate?: number; topic?: s
       const missing = HANDBOOK_COLUMNS.filter((c) => !header.includes(c));
       if (missing.length > 0)
         throw new SluiceError(
-          'SLUICE_INVALID_OPTION',
+          'SLUICE_OPTION_INVALID',
           `${opts.path} lacks the column(s) ${missing.join(', ')}: the input must have the handbook's header ${HANDBOOK_COLUMNS.join(',')} (extra columns are ignored)`,
         );
     },

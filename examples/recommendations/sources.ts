@@ -93,7 +93,7 @@ export function interactionsCsvSource(opts: { path: string; rate?: number }): So
       };
       if (!cols.user || !cols.item || !cols.timestamp)
         throw new SluiceError(
-          'SLUICE_INVALID_OPTION',
+          'SLUICE_OPTION_INVALID',
           `${opts.path}: the header needs user_id, item_id and timestamp columns (rating optional; MovieLens' userId,movieId also work), got ${h.join(',')}`,
         );
     },

@@ -97,8 +97,10 @@ export function kafkaSink(opts: KafkaSinkOptions): ActionSink {
           if (m.offset + 1n >= hi[m.partition]!) todo.delete(m.partition);
           if (todo.size === 0) break;
           if (Date.now() > deadline)
-            throw new Error(
-              `reading back the last ${window} records took over ${opts.scanTimeoutMs ?? 30_000} ms`,
+            throw new ActionError(
+              'SLUICE_ACTION_UNAVAILABLE',
+              `kafkaSink: reading back the last ${window} records took over ${opts.scanTimeoutMs ?? 30_000} ms; is the cluster slow or overloaded?`,
+              true,
             );
         }
       } finally {

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
+import { SluiceError } from '../core/errors.js';
 
 export const KAFKA_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
@@ -26,12 +27,12 @@ export interface KafkaUrl {
 }
 
 /** A bad Kafka URL or setting; the message never holds a password. */
-export class KafkaUrlError extends Error {
-  readonly code = 'SLUICE_KAFKA_URL';
+export class KafkaUrlError extends SluiceError {
+  declare readonly code: 'SLUICE_KAFKA_URL';
   /** What is wrong, without the URL (for callers that quote the URL themselves). */
   readonly reason: string;
   constructor(message: string, reason = message) {
-    super(message);
+    super('SLUICE_KAFKA_URL', message);
     this.name = 'KafkaUrlError';
     this.reason = reason;
   }

@@ -178,7 +178,7 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
       const input = meta.inputs.find((i) => i.name === inputName);
       if (!input) {
         throw new SluiceError(
-          'SLUICE_MODEL_MISMATCH',
+          'SLUICE_PIPELINE_MODEL_MISMATCH',
           `infer: model has no input "${inputName}" (it has: ${meta.inputs.map((i) => i.name).join(', ')}); set inputName`,
         );
       }
@@ -186,7 +186,7 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
       // call (and every record would go to the dead letters), so say so before the first record.
       if (input.type !== undefined && input.type !== 'float32') {
         throw new SluiceError(
-          'SLUICE_MODEL_MISMATCH',
+          'SLUICE_PIPELINE_MODEL_MISMATCH',
           `infer: model input "${inputName}" expects type ${input.type}, but .infer() feeds it float32 numbers (input() gives ${width} per record); ` +
             `give the model a float32 input, or build ${input.type} tensors in a .process() stage and call the model there`,
         );
@@ -194,14 +194,14 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
       const last = input.dims[input.dims.length - 1];
       if (typeof last === 'number' && last > 0 && last !== width) {
         throw new SluiceError(
-          'SLUICE_MODEL_MISMATCH',
+          'SLUICE_PIPELINE_MODEL_MISMATCH',
           `infer: model input "${inputName}" expects ${last} features per row, the pipeline gives ${width}`,
         );
       }
       const output = meta.outputs.find((o) => o.name === outputName);
       if (!output) {
         throw new SluiceError(
-          'SLUICE_MODEL_MISMATCH',
+          'SLUICE_PIPELINE_MODEL_MISMATCH',
           `infer: model has no output "${outputName}" (it has: ${meta.outputs.map((o) => o.name).join(', ')}); set outputName`,
         );
       }
@@ -210,7 +210,7 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
           .filter((o) => o.type !== 'string' && o.type !== 'bool')
           .map((o) => o.name);
         throw new SluiceError(
-          'SLUICE_MODEL_MISMATCH',
+          'SLUICE_PIPELINE_MODEL_MISMATCH',
           `infer: model output "${outputName}" is of type ${output.type}, but .infer() hands output() numbers; ` +
             (numeric.length > 0
               ? `set outputName to one of: ${numeric.join(', ')}`
@@ -255,7 +255,10 @@ function packRows<T>(
     try {
       row = input(env.value);
       if (row?.length !== width)
-        throw new Error(`infer: input gave ${row?.length ?? String(row)} features, the model takes ${width}`);
+        throw new SluiceError(
+          'SLUICE_PIPELINE_MODEL_MISMATCH',
+          `infer: input gave ${row?.length ?? String(row)} features, the model takes ${width}`,
+        );
     } catch (e) {
       deadLetter(batch, env, stage, e, env.value);
       continue;

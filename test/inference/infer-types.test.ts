@@ -7,7 +7,7 @@ import { OpenAIModel, SluiceError, collect, fromArray, pipeline, type ModelLike 
 import { startOpenAIServer, type TestServer } from './servers.js';
 
 const mismatch = (pattern: RegExp) => (e: unknown) =>
-  e instanceof SluiceError && e.code === 'SLUICE_MODEL_MISMATCH' && pattern.test(e.message);
+  e instanceof SluiceError && e.code === 'SLUICE_PIPELINE_MODEL_MISMATCH' && pattern.test(e.message);
 
 describe('infer: tensor types checked at start', () => {
   let server: TestServer;

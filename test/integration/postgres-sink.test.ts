@@ -70,7 +70,7 @@ describe('postgresSink', { skip }, () => {
 
   it('refuses a bad table name and says what to do when Postgres is unreachable', async () => {
     assert.throws(() => postgresSink({ url: PG_URL, table: 'x; drop table y' }), {
-      code: 'SLUICE_INVALID_OPTION',
+      code: 'SLUICE_OPTION_INVALID',
       message: /NAME or SCHEMA.NAME/,
     });
     const down = postgresSink({
