@@ -7,12 +7,10 @@ export type ConnectorErrorCode =
   | 'SLUICE_SOURCE_URL'
   /** The outside system (broker, server, file) cannot be reached or read. */
   | 'SLUICE_SOURCE_UNAVAILABLE'
-  /** A connector that is not available in this build. */
-  | 'SLUICE_SOURCE_NOT_AVAILABLE'
   /** The dead-letter topic named does not exist in the log. */
   | 'SLUICE_DLQ_NOT_FOUND'
   /** The dead-letter signing key (SLUICE_DLQ_KEY or the log's dlq.key) is missing, short or damaged. */
-  | 'SLUICE_DLQ_KEY'
+  | 'SLUICE_DLQ_KEY_INVALID'
   /** A pipeline that cannot run scaled out as written (e.g. state before any keyBy). */
   | 'SLUICE_SCALE_UNSUPPORTED'
   /** The scale-out topics (input, changelog, repartition) cannot be read or do not match. */

@@ -19,8 +19,6 @@ export const ERROR_CODES = {
   SLUICE_OPTION_INVALID: 'SluiceError',
   SLUICE_CLI_USAGE: 'UsageError',
   // The stream DSL and its runtime.
-  SLUICE_PIPELINE_INCOMPLETE: 'SluiceError',
-  SLUICE_PIPELINE_RUNNING: 'SluiceError',
   SLUICE_PIPELINE_MODEL_MISMATCH: 'SluiceError',
   SLUICE_PIPELINE_EVENT_TIME: 'SluiceError',
   SLUICE_DECODE_FAILED: 'DecodeError',
@@ -45,9 +43,7 @@ export const ERROR_CODES = {
   SLUICE_BROKER_INVALID_OPTION: 'BrokerError',
   SLUICE_BROKER_MALFORMED_REQUEST: 'MalformedRequestError',
   SLUICE_BROKER_REQUEST_TOO_LARGE: 'BrokerError',
-  SLUICE_BROKER_UNSUPPORTED_REQUEST: 'BrokerError',
   SLUICE_BROKER_LISTEN_FAILED: 'BrokerError',
-  SLUICE_BROKER_CLOSED: 'BrokerError',
   // Kafka URLs and client settings.
   SLUICE_KAFKA_URL: 'KafkaUrlError',
   // Inference.
@@ -82,9 +78,8 @@ export const ERROR_CODES = {
   // Sources, dead letters, scale-out, schema registry.
   SLUICE_SOURCE_URL: 'ConnectorError',
   SLUICE_SOURCE_UNAVAILABLE: 'ConnectorError',
-  SLUICE_SOURCE_NOT_AVAILABLE: 'ConnectorError',
   SLUICE_DLQ_NOT_FOUND: 'ConnectorError',
-  SLUICE_DLQ_KEY: 'ConnectorError',
+  SLUICE_DLQ_KEY_INVALID: 'ConnectorError',
   SLUICE_SCALE_UNSUPPORTED: 'ConnectorError',
   SLUICE_SCALE_TOPICS: 'ConnectorError',
   SLUICE_SCHEMA_REGISTRY_REFUSED: 'ConnectorError',
@@ -143,12 +138,16 @@ export const ERROR_AREAS = [
  * RETIRED_ERROR_CODES.LOG_CORRUPT; // 'SLUICE_LOG_CORRUPT'
  */
 export const RETIRED_ERROR_CODES: Readonly<Record<string, SluiceErrorCode | ''>> = {
+  SLUICE_PIPELINE_INCOMPLETE: '', // listed, never thrown
+  SLUICE_PIPELINE_RUNNING: '', // listed, never thrown
+  SLUICE_SOURCE_NOT_AVAILABLE: '', // listed, never thrown
   SLUICE_INVALID_OPTION: 'SLUICE_OPTION_INVALID',
   SLUICE_USAGE: 'SLUICE_CLI_USAGE',
   SLUICE_DECODE: 'SLUICE_DECODE_FAILED',
   SLUICE_MODEL_MISMATCH: 'SLUICE_PIPELINE_MODEL_MISMATCH',
   SLUICE_CHECKPOINT: 'SLUICE_STATE_UNREADABLE',
-  SLUICE_SCALE: 'SLUICE_SCALE_UNSUPPORTED',
+  SLUICE_SCALE: 'SLUICE_SCALE_UNSUPPORTED', // and SLUICE_SCALE_TOPICS for the topics' checks
+  SLUICE_DLQ_KEY: 'SLUICE_DLQ_KEY_INVALID', // still the name of the key's environment variable
   SLUICE_SCHEMA_REGISTRY: 'SLUICE_SCHEMA_REGISTRY_REFUSED',
   LOG_CORRUPT: 'SLUICE_LOG_CORRUPT',
   LOG_UNSUPPORTED_MAGIC: 'SLUICE_LOG_UNSUPPORTED_MAGIC',
@@ -167,9 +166,9 @@ export const RETIRED_ERROR_CODES: Readonly<Record<string, SluiceErrorCode | ''>>
   BROKER_INVALID_OPTION: 'SLUICE_BROKER_INVALID_OPTION',
   BROKER_MALFORMED_REQUEST: 'SLUICE_BROKER_MALFORMED_REQUEST',
   BROKER_REQUEST_TOO_LARGE: 'SLUICE_BROKER_REQUEST_TOO_LARGE',
-  BROKER_UNSUPPORTED_REQUEST: 'SLUICE_BROKER_UNSUPPORTED_REQUEST',
+  BROKER_UNSUPPORTED_REQUEST: '', // listed, never thrown
   BROKER_LISTEN_FAILED: 'SLUICE_BROKER_LISTEN_FAILED',
-  BROKER_CLOSED: 'SLUICE_BROKER_CLOSED',
+  BROKER_CLOSED: '', // listed, never thrown
 };
 
 /** What a {@link SluiceError} may carry besides its code and message. */

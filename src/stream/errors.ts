@@ -8,8 +8,6 @@ export { SluiceError, requireOption, type SluiceErrorCode } from '../core/errors
 export type StreamErrorCode =
   | 'SLUICE_OPTION_INVALID'
   | 'SLUICE_DECODE_FAILED'
-  | 'SLUICE_PIPELINE_INCOMPLETE'
-  | 'SLUICE_PIPELINE_RUNNING'
   | 'SLUICE_PIPELINE_MODEL_MISMATCH'
   | 'SLUICE_PIPELINE_EVENT_TIME'
   | 'SLUICE_STATE_UNREADABLE';

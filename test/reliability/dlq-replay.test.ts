@@ -266,7 +266,7 @@ describe('sluice dlq: only signed dead letters are replayed; terminal output is 
     process.env.SLUICE_DLQ_KEY = 'short';
     try {
       assert.throws(() => logDeadLetters(short, 'in.dlq'), {
-        code: 'SLUICE_DLQ_KEY',
+        code: 'SLUICE_DLQ_KEY_INVALID',
         message: /too short: give at least 16 characters/,
       });
     } finally {
@@ -278,7 +278,7 @@ describe('sluice dlq: only signed dead letters are replayed; terminal output is 
     writeFileSync(join(dir3, 'dlq.key'), 'not hex\n');
     const damaged = Log.open(dir3);
     assert.throws(() => logDeadLetters(damaged, 'in.dlq'), {
-      code: 'SLUICE_DLQ_KEY',
+      code: 'SLUICE_DLQ_KEY_INVALID',
       message: /dlq\.key is damaged \(expected 64 hex digits\); restore it, or remove it/,
     });
     damaged.close();
