@@ -9,7 +9,9 @@
  * run; events per CPU-second of this process (less sensitive to neighbours) are reported too.
  */
 import { get } from 'node:http';
-import { DashboardServer, Observer, fromArray, json, pipeline, type Sink } from '../../src/index.js';
+import { json, pipeline, type Sink } from '../../src/index.js';
+import { DashboardServer, Observer } from '../../src/observe/index.js';
+import { fromArray } from '../../src/testing.js';
 import type { ScenarioResult } from '../run.js';
 
 const N = 250_000;

@@ -4,7 +4,9 @@
  * same work (per-record watermark, window assignment, firing closed windows), in one run. Both
  * must produce the same windows with the same figures, or the scenario fails.
  */
-import { collect, count, fromArray, max, minutes, pipeline, sum, tumbling } from '../../src/index.js';
+import { count, minutes, pipeline, sum, tumbling } from '../../src/index.js';
+import { collect, fromArray } from '../../src/testing.js';
+import { max } from '../../src/stream/index.js';
 import type { ScenarioResult } from '../run.js';
 
 interface Ev {

@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ActionLedger,
   LmdbCheckpointStore,
   SluiceError,
   action,
@@ -18,12 +17,13 @@ import {
   mergeSources,
   pipeline,
   sourceFromUrl,
-  type ProgressSnapshot,
   type PipelineRun,
   type RunSummary,
   type Envelope,
   type Source,
 } from '../../src/index.js';
+import { ActionLedger } from '../../src/actions/index.js';
+import { type ProgressSnapshot } from '../../src/observe/index.js';
 import {
   ANOMALY_INPUT_WIDTH,
   OnlineAnomalyModel,

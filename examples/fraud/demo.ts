@@ -6,32 +6,33 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ActionLedger,
-  DashboardServer,
   LmdbCheckpointStore,
-  Log,
-  Observer,
   OnnxModel,
   SluiceError,
   action,
   actionSinkFromUrl,
-  averagePrecision,
   days,
-  decoderFromUrl,
   fanOut,
   json,
   logDeadLetters,
   logSource,
   pipeline,
-  rocAuc,
   sourceFromUrl,
-  type AlertSink,
-  type ProgressSnapshot,
   type RunSummary,
   type PipelineRun,
-  type SloRule,
   type Source,
 } from '../../src/index.js';
+import { ActionLedger } from '../../src/actions/index.js';
+import {
+  DashboardServer,
+  Observer,
+  type AlertSink,
+  type ProgressSnapshot,
+  type SloRule,
+} from '../../src/observe/index.js';
+import { Log } from '../../src/log/index.js';
+import { averagePrecision, rocAuc } from '../../src/train.js';
+import { decoderFromUrl } from '../../src/connectors/index.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, TX_SCHEMA, modelRow, type Tx } from './features.js';
 import { MODEL_PATH, readModelInfo, MODEL_INFO_PATH } from './model-info.js';
 import { produceTransactions, type PopulationOptions } from './producer.js';

@@ -1,5 +1,5 @@
 import { Admin, Producer } from '@platformatic/kafka';
-import { partitionFor } from '../../src/index.js';
+import { partitionFor } from '../../src/scale.js';
 import { seededRandom } from '../../src/inference/train/dataset.js';
 
 export interface PaymentsOptions {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { averagePrecision, InferenceErrorCodes, precisionAtK, rocAuc } from '../../src/inference/index.js';
+import { InferenceErrorCodes } from '../../src/inference/index.js';
+import { averagePrecision, precisionAtK, rocAuc } from '../../src/train.js';
 import { mulberry32 } from './synthetic.js';
 
 const close = (actual: number, expected: number, eps = 1e-12): void =>

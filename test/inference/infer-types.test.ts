@@ -3,7 +3,8 @@
 // dead letters: `input "text" expects type string, got float32`).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { OpenAIModel, SluiceError, collect, fromArray, pipeline, type ModelLike } from '../../src/index.js';
+import { OpenAIModel, SluiceError, pipeline, type ModelLike } from '../../src/index.js';
+import { collect, fromArray } from '../../src/testing.js';
 import { startOpenAIServer, type TestServer } from './servers.js';
 
 const mismatch = (pattern: RegExp) => (e: unknown) =>

@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DLQ_HEADERS, Log, collect, json, logDeadLetters, logSource, pipeline } from '../../src/index.js';
+import { json, logDeadLetters, logSource, pipeline } from '../../src/index.js';
+import { DLQ_HEADERS } from '../../src/connectors/index.js';
+import { Log } from '../../src/log/index.js';
+import { collect } from '../../src/testing.js';
 import { rng } from '../helpers/random.js';
 import { FUZZ_SCHEMA, OVERSIZED_REASON, goodRecord, malformed } from './malformed.js';
 

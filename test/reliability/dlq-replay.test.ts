@@ -12,18 +12,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { dlq } from '../../src/cli/commands/dlq.js';
-import {
-  DLQ_HEADERS,
-  Log,
-  MemoryCheckpointStore,
-  action,
-  logDeadLetters,
-  logSource,
-  pipeline,
-  postgresSink,
-  replayDeadLetters,
-  type Decoder,
-} from '../../src/index.js';
+import { action, logDeadLetters, logSource, pipeline, postgresSink, type Decoder } from '../../src/index.js';
+import { DLQ_HEADERS, replayDeadLetters } from '../../src/connectors/index.js';
+import { Log } from '../../src/log/index.js';
+import { MemoryCheckpointStore } from '../../src/testing.js';
 import { needService, portOpen } from '../helpers/services.js';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';

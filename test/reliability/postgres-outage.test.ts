@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { MemoryDeadLetters, action, fromArray, pipeline, postgresSink } from '../../src/index.js';
+import { action, pipeline, postgresSink } from '../../src/index.js';
+import { MemoryDeadLetters, fromArray } from '../../src/testing.js';
 import { needService, portOpen } from '../helpers/services.js';
 import { FlakyProxy } from './flaky-proxy.js';
 import { PrivatePostgres } from './private-postgres.js';

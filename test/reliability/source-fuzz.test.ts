@@ -10,17 +10,9 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { connectAsync } from 'mqtt';
 import { Producer } from '@platformatic/kafka';
-import {
-  MemoryDeadLetters,
-  collect,
-  json,
-  kafkaSource,
-  mqttSource,
-  natsSource,
-  pipeline,
-  redisSource,
-  type Source,
-} from '../../src/index.js';
+import { json, kafkaSource, pipeline, type Source } from '../../src/index.js';
+import { MemoryDeadLetters, collect } from '../../src/testing.js';
+import { mqttSource, natsSource, redisSource } from '../../src/connectors/index.js';
 import { testBroker } from '../broker/helpers.js';
 import { rng } from '../helpers/random.js';
 import { needService, portOpen } from '../helpers/services.js';
