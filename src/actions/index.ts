@@ -1,3 +1,13 @@
+/**
+ * `sluice/actions`: idempotent actions — the action ledger, every action sink, webhook
+ * signatures (`signWebhook`, `verifyWebhook` for the receiving side) and alerts. The common
+ * parts are also in the root export.
+ *
+ * @example
+ * import { verifyWebhook } from 'sluice/actions';
+ * // in the webhook's receiver, with the raw request body:
+ * if (!verifyWebhook(process.env.SLUICE_WEBHOOK_SECRET!, req.headers, rawBody)) res.statusCode = 401;
+ */
 export { ActionLedger, DEFAULT_DEDUP_WINDOW, type ActionLedgerOptions, type LedgerEntry } from './ledger.js';
 export { action, idempotencyKey, type ActionOptions } from './action.js';
 export { ActionError, type ActionErrorCode } from './errors.js';
