@@ -166,4 +166,20 @@ export function parseKafkaUrl(url: string, env: NodeJS.ProcessEnv = process.env)
     security: { ...(sasl ? { sasl } : {}), ...(tls ? { tls } : {}) },
   };
 }
+/**
+ * {@link parseKafkaUrl}, with a bad URL reported as the caller's own error (a source's, a
+ * sink's), made from what is wrong.
+ *
+ * @example
+ * const { brokers, topic } = parseKafkaUrlOr(url, (why) => new ActionError('SLUICE_SINK_URL', why));
+ */
+export function parseKafkaUrlOr(url: string, fail: (reason: string) => Error): KafkaUrl {
+  try {
+    return parseKafkaUrl(url);
+  } catch (err) {
+    if (err instanceof KafkaUrlError) throw fail(err.reason);
+    throw err;
+  }
+}
+
 export { installKafkaCodecs, loadKafkaClient } from './load.js';
