@@ -12,12 +12,12 @@
  * stream-table join's side).
  *
  * @example
- * import { pipeline, json, lookback, count, mean, days, kafkaSource, fileSink, action } from 'sluice';
+ * import { pipeline, json, lookback, count, mean, days, kafkaSource, fileActionSink, action } from 'sluice';
  * await pipeline('payments')
  *   .from(kafkaSource({ brokers: ['127.0.0.1:9092'], topic: 'payments' }))
  *   .decode(json({ card: 'integer', amount: 'number' }))
  *   .features({ card: lookback({ key: (p) => p.card, windows: [days(1)], aggregate: { n: count(), avg: mean((p) => p.amount) } }) })
- *   .to(action({ name: 'big', when: (p) => p.amount > 1000, payload: (p) => p, to: fileSink({ path: 'big.jsonl' }) }))
+ *   .to(action({ name: 'big', when: (p) => p.amount > 1000, payload: (p) => p, to: fileActionSink({ path: 'big.jsonl' }) }))
  *   .run().done;
  */
 
@@ -56,7 +56,7 @@ export {
 } from './connectors/schema-registry/index.js';
 
 // Time, windows, aggregations, keyed state, tables.
-export { seconds, minutes, hours, days } from './stream/time.js';
+export { seconds, minutes, hours, days } from './stream/time/durations.js';
 export { lookback, type LookbackSpec, type LookbackAggregate } from './stream/windows/lookback.js';
 export {
   count,
@@ -127,11 +127,11 @@ export { action, idempotencyKey, type ActionOptions } from './actions/action.js'
 export { alert, type AlertOptions, type AlertPayload, type AlertSeverity } from './actions/alert.js';
 export type { ActionSink, ActionEntry, DeliveryResult } from './actions/sink.js';
 export { actionSinkFromUrl, type ActionSinkUrlOptions } from './actions/sink-url.js';
-export { fileSink } from './actions/file-sink.js';
-export { topicSink, type TopicSinkOptions } from './actions/topic-sink.js';
-export { kafkaSink, type KafkaSinkOptions } from './actions/kafka-sink.js';
-export { postgresSink, type PostgresSinkOptions } from './actions/postgres-sink.js';
-export { webhookSink, type WebhookSinkOptions } from './actions/webhook-sink.js';
+export { fileActionSink } from './actions/file-sink.js';
+export { topicActionSink, type TopicSinkOptions } from './actions/topic-sink.js';
+export { kafkaActionSink, type KafkaSinkOptions } from './actions/kafka-sink.js';
+export { postgresActionSink, type PostgresSinkOptions } from './actions/postgres-sink.js';
+export { webhookActionSink, type WebhookSinkOptions } from './actions/webhook-sink.js';
 
 // Models (batching details, resilience options, tensors: sluice/inference; training: sluice/train).
 export type { Model, ModelMetadata } from './inference/model.js';

@@ -1,6 +1,6 @@
 import { Admin, Producer } from '@platformatic/kafka';
 import { partitionFor } from '../../src/scale.js';
-import { seededRandom } from '../../src/inference/train/dataset.js';
+import { seededRandom } from '../../src/core/random.js';
 
 export interface PaymentsOptions {
   brokers: string[];

@@ -1,11 +1,11 @@
 import { badUrlMessage, fileUrlPath, urlScheme } from '../core/url.js';
 import { parseKafkaUrlOr } from '../kafka-client/index.js';
 import { ActionError } from './errors.js';
-import { fileSink } from './file-sink.js';
-import { kafkaSink } from './kafka-sink.js';
-import { postgresSink } from './postgres-sink.js';
+import { fileActionSink } from './file-sink.js';
+import { kafkaActionSink } from './kafka-sink.js';
+import { postgresActionSink } from './postgres-sink.js';
 import type { ActionSink } from './sink.js';
-import { webhookSink, type WebhookSinkOptions } from './webhook-sink.js';
+import { webhookActionSink, type WebhookSinkOptions } from './webhook-sink.js';
 
 export const ACTION_SINK_SCHEMES = [
   'postgres://',
@@ -41,19 +41,19 @@ export function actionSinkFromUrl(url: string, opts: ActionSinkUrlOptions = {}):
   switch (scheme) {
     case 'postgres':
     case 'postgresql':
-      return postgresSink({ url });
+      return postgresActionSink({ url });
     case 'http':
     case 'https':
-      return webhookSink({ ...opts.webhook, url });
+      return webhookActionSink({ ...opts.webhook, url });
     case 'kafka':
     case 'kafkas': {
       const { brokers, topic, security } = parseKafkaUrlOr(url, (why) => badUrl(url, why));
-      return kafkaSink({ brokers, topic, ...security, clientId: opts.clientId });
+      return kafkaActionSink({ brokers, topic, ...security, clientId: opts.clientId });
     }
     case 'file': {
       const path = fileUrlPath(url);
       if (path === undefined) throw badUrl(url, 'no path after file:');
-      return fileSink({ path });
+      return fileActionSink({ path });
     }
     default:
       throw badUrl(url, scheme ? `scheme "${scheme}:" is not supported` : 'it has no scheme');

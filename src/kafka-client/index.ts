@@ -1,4 +1,4 @@
-// How Sluice's Kafka clients (kafkaSource, kafkaSink, scale-out workers) reach a cluster that
+// How Sluice's Kafka clients (kafkaSource, kafkaActionSink, scale-out workers) reach a cluster that
 // needs TLS and SASL, and the `kafka://` / `kafkas://` URL forms of the CLI. Shared by the
 // connectors and the actions layer, so both read URLs and credentials the same way. Passwords
 // come from the environment (SLUICE_KAFKA_PASSWORD), never from a URL, and never appear in errors.

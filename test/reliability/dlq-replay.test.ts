@@ -12,7 +12,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { dlq } from '../../src/cli/commands/dlq.js';
-import { action, logDeadLetters, logSource, pipeline, postgresSink, type Decoder } from '../../src/index.js';
+import {
+  action,
+  logDeadLetters,
+  logSource,
+  pipeline,
+  postgresActionSink,
+  type Decoder,
+} from '../../src/index.js';
 import { DLQ_HEADERS, replayDeadLetters } from '../../src/connectors/index.js';
 import { Log } from '../../src/log/index.js';
 import { MemoryCheckpointStore } from '../../src/testing.js';
@@ -70,7 +77,7 @@ function runPipeline(log: Log, decoder: Decoder<Row>, checkpoints: MemoryCheckpo
   return pipeline('dlq-replay')
     .from(logSource({ log, topic: 'in', endWhen: 'caught-up' }))
     .decode(decoder)
-    .to(action({ name: 'audit', payload: (r) => r, to: postgresSink({ url: PG_URL, table }) }))
+    .to(action({ name: 'audit', payload: (r) => r, to: postgresActionSink({ url: PG_URL, table }) }))
     .run({ checkpoints, deadLetters: logDeadLetters(log, 'in.dlq') }).done;
 }
 

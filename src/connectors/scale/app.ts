@@ -39,7 +39,7 @@ export interface ScaledApp {
  *   input: 'events',
  *   build: (stream) => stream.decode(json(schema)).keyBy((e) => e.user)
  *     .features({ user: lookback({ key: (e) => e.user, windows: [hours(1)], aggregate: { n: count() } }) })
- *     .to(action({ name: 'alert', when: (e) => e.features[0]! > 10, payload: (e) => e, to: postgresSink({ url }) })),
+ *     .to(action({ name: 'alert', when: (e) => e.features[0]! > 10, payload: (e) => e, to: postgresActionSink({ url }) })),
  * });
  */
 export function scaledApp(app: ScaledApp): ScaledApp {
