@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   // The stream DSL and its runtime.
   SLUICE_PIPELINE_MODEL_MISMATCH: 'SluiceError',
   SLUICE_PIPELINE_EVENT_TIME: 'SluiceError',
+  SLUICE_PIPELINE_INFER_FAILED: 'SluiceError',
   SLUICE_DECODE_FAILED: 'DecodeError',
   SLUICE_STATE_UNREADABLE: 'SluiceError',
   SLUICE_OBSERVE_INVALID_OPTION: 'ObserveError',

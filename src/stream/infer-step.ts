@@ -161,7 +161,13 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
           score(recs, mid, hi, undefined, ctx, out, budget)
         );
       }
-      out.push({ lo, hi, error: new Error(`inference failed: ${(e as Error).message}`) });
+      out.push({
+        lo,
+        hi,
+        error: new SluiceError('SLUICE_PIPELINE_INFER_FAILED', `inference failed: ${(e as Error).message}`, {
+          cause: e,
+        }),
+      });
       return true;
     }
     if (result === STOPPED) return false;
