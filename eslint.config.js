@@ -48,6 +48,22 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   ...layerRules(),
   {
+    // One style of member privacy in src/: TypeScript's `private` (docs/architecture.md,
+    // "Conventions"). src/inference predates the rule and keeps its `#` fields (there they also
+    // keep state out of JSON.stringify and of structured clones sent to worker threads).
+    files: ['src/**/*.ts'],
+    ignores: ['src/inference/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'PrivateIdentifier',
+          message: "use TypeScript's `private` for members, not `#` (docs/architecture.md, Conventions)",
+        },
+      ],
+    },
+  },
+  {
     languageOptions: {
       globals: {
         process: 'readonly',

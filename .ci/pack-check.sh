@@ -41,6 +41,7 @@ echo "install size: $(du -sm node_modules | cut -f1) MB; largest packages:"
   awk '{ printf "  %6.1f MB  %s\n", $1 / 1024, $2 }')
 
 echo "== import time and native addons"
+echo "root export: $(cd "$app" && node --input-type=module -e "console.log(Object.keys(await import('sluice')).length)") runtime names"
 node --input-type=module -e "
   const t0 = performance.now();
   await import('sluice');
@@ -69,7 +70,7 @@ npx --no-install tsc -p tsconfig.json
 npx --no-install tsc -p tsconfig.bundler.json
 out=$(node out/pipeline.js)
 echo "$out"
-node -e "const r = JSON.parse(process.argv[1]); if (r.processed !== 5000 || r.alerts < 1) process.exit(1)" "$out"
+node -e "const r = JSON.parse(process.argv[1]); if (r.processed !== 5000 || r.alerts < 1 || r.oneBase !== true) process.exit(1)" "$out"
 
 echo "== the fraud demo from the installed package"
 # Without the optional onnxruntime-node the demo says how to install it.

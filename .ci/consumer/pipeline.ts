@@ -6,6 +6,11 @@ import { collect, fromArray, MemoryCheckpointStore } from 'sluice/testing';
 import type { ScaledApp } from 'sluice/scale';
 import type { FsyncPolicy } from 'sluice/log';
 import type { BrokerOptions } from 'sluice/broker';
+import { SluiceError } from 'sluice';
+import { ConnectorError } from 'sluice/connectors';
+import { QueueFullError } from 'sluice/inference';
+import type { SloRule } from 'sluice/observe';
+import type { LedgerEntry } from 'sluice/actions';
 
 interface Payment {
   card: number;
@@ -43,6 +48,11 @@ const fsync: FsyncPolicy = 'batch';
 const broker: Partial<BrokerOptions> = {};
 const app: ScaledApp | undefined = undefined;
 const fit = trainLogisticRegression([0, 1, 0, 1], [0, 1, 0, 1], 1);
+// Every subpath resolves, and its errors share the root's base class.
+const slo: SloRule | undefined = undefined;
+const entry: LedgerEntry | undefined = undefined;
+const oneBase =
+  new QueueFullError('full') instanceof SluiceError && ConnectorError.prototype instanceof SluiceError;
 
 console.log(
   JSON.stringify({
@@ -51,6 +61,9 @@ console.log(
     fsync,
     broker,
     app: app ?? null,
+    slo: slo ?? null,
+    entry: entry ?? null,
+    oneBase,
     weights: fit.weights.length,
   }),
 );

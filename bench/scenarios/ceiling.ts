@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MODEL_WIDTH } from '../../examples/fraud/features.js';
 import { MODEL_PATH } from '../../examples/fraud/model-info.js';
-import { ActionLedger, Log, OnnxModel, float32Tensor } from '../../src/index.js';
+import { OnnxModel } from '../../src/index.js';
+import { ActionLedger } from '../../src/actions/index.js';
+import { Log } from '../../src/log/index.js';
+import { float32Tensor } from '../../src/inference/index.js';
 import type { ScenarioResult } from '../run.js';
 import { E2E_EVENTS, lastE2e, prefilledDataDir, run as runE2e } from './e2e.js';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFraudDemo } from '../../examples/fraud/demo.js';
 import { produceTransactions } from '../../examples/fraud/producer.js';
-import { Log } from '../../src/index.js';
+import { Log } from '../../src/log/index.js';
 import type { ScenarioResult } from '../run.js';
 
 export const E2E_EVENTS = 300_000;

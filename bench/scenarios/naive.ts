@@ -35,17 +35,9 @@ import {
 } from '../../examples/fraud/features.js';
 import { generateTransactions } from '../../examples/fraud/generator.js';
 import { MODEL_INFO_PATH, MODEL_PATH, readModelInfo } from '../../examples/fraud/model-info.js';
-import {
-  ActionLedger,
-  LmdbCheckpointStore,
-  OnnxModel,
-  action,
-  json,
-  kafkaSource,
-  pipeline,
-  startBroker,
-  type RunningBroker,
-} from '../../src/index.js';
+import { LmdbCheckpointStore, OnnxModel, action, json, kafkaSource, pipeline } from '../../src/index.js';
+import { ActionLedger } from '../../src/actions/index.js';
+import { startBroker, type RunningBroker } from '../../src/broker/index.js';
 import type { ScenarioResult } from '../run.js';
 
 const N = Number(process.env.SLUICE_BENCH_NAIVE_N ?? 200_000);

@@ -9,15 +9,17 @@
  * run; events per CPU-second of this process (less sensitive to neighbours) are reported too.
  */
 import { get } from 'node:http';
-import { DashboardServer, Observer, fromArray, json, pipeline, type Sink } from '../../src/index.js';
+import { json, pipeline, type Sink } from '../../src/index.js';
+import { DashboardServer, Observer } from '../../src/observe/index.js';
+import { fromArray } from '../../src/testing.js';
 import type { ScenarioResult } from '../run.js';
+import { seededRandom } from '../../src/core/random.js';
 
 const N = 250_000;
 const ROUNDS = 5;
 
 function events(): Buffer[] {
-  let s = 11;
-  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const rand = seededRandom(11);
   const t0 = Date.now();
   return Array.from({ length: N }, (_, i) =>
     Buffer.from(

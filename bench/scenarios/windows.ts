@@ -4,8 +4,11 @@
  * same work (per-record watermark, window assignment, firing closed windows), in one run. Both
  * must produce the same windows with the same figures, or the scenario fails.
  */
-import { collect, count, fromArray, max, minutes, pipeline, sum, tumbling } from '../../src/index.js';
+import { count, minutes, pipeline, sum, tumbling } from '../../src/index.js';
+import { collect, fromArray } from '../../src/testing.js';
+import { max } from '../../src/stream/index.js';
 import type { ScenarioResult } from '../run.js';
+import { seededRandom } from '../../src/core/random.js';
 
 interface Ev {
   k: number;
@@ -22,8 +25,7 @@ const WARMUP_ROUNDS = 2;
 const ROUNDS = 5;
 
 function events(): Ev[] {
-  let s = 7;
-  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const rand = seededRandom(7);
   return Array.from({ length: N }, (_, i) => ({
     k: Math.floor(rand() * KEYS),
     t: 1_700_000_000_000 + i * 20 - Math.floor(rand() * 4000),

@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ActionLedger,
   LmdbCheckpointStore,
   SluiceError,
   action,
@@ -18,12 +17,13 @@ import {
   mergeSources,
   pipeline,
   sourceFromUrl,
-  type ProgressSnapshot,
   type PipelineRun,
   type RunSummary,
   type Envelope,
   type Source,
 } from '../../src/index.js';
+import { ActionLedger } from '../../src/actions/index.js';
+import { type ProgressSnapshot } from '../../src/observe/index.js';
 import {
   ANOMALY_INPUT_WIDTH,
   OnlineAnomalyModel,
@@ -128,10 +128,10 @@ const round = (x: number, d = 3) => Number(x.toFixed(d));
 
 export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyDemoResult> {
   if ((opts.nabDir === undefined) === (opts.from === undefined))
-    throw new SluiceError('SLUICE_INVALID_OPTION', 'give either a NAB folder or a source URL, not both');
+    throw new SluiceError('SLUICE_OPTION_INVALID', 'give either a NAB folder or a source URL, not both');
   const kind = opts.detectorKind ?? 'ensemble';
   const refusal = detectorRefusal(kind, opts);
-  if (refusal !== undefined) throw new SluiceError('SLUICE_INVALID_OPTION', refusal);
+  if (refusal !== undefined) throw new SluiceError('SLUICE_OPTION_INVALID', refusal);
   const corpus = opts.nabDir !== undefined ? readNabCorpus(opts.nabDir) : undefined;
   const paths = corpus ? corpus.series.map((s) => s.relPath) : [`${liveName(opts.from!)}.csv`];
   // Resuming keeps the results files: the writer cuts them back to the checkpoint.
@@ -349,7 +349,7 @@ function checkRunMeta(dataDir: string, meta: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(meta))
     if (JSON.stringify(old[k]) !== JSON.stringify(v))
       throw new SluiceError(
-        'SLUICE_INVALID_OPTION',
+        'SLUICE_OPTION_INVALID',
         `data dir ${dataDir} holds a run with ${k}=${JSON.stringify(old[k])}, not ${JSON.stringify(v)}: use the same to resume, or another --data to start over`,
       );
 }

@@ -5,7 +5,8 @@
  * them in the same LMDB transaction as the source offsets, so a restart resumes the detectors,
  * the files and the sources at one consistent point.
  */
-import type { Envelope, StateChange, StateReader, Stateful } from '../../src/index.js';
+import type { Envelope } from '../../src/index.js';
+import type { StateChange, StateReader, Stateful } from '../../src/stream/index.js';
 import type { OnlineAnomalyModel } from './anomaly-model.js';
 
 /** What is saved per series (keyed by its relative path). */

@@ -64,14 +64,14 @@ export function readNabCorpus(root: string): NabCorpus {
   const dataDir = join(root, 'data');
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory())
     throw new SluiceError(
-      'SLUICE_INVALID_OPTION',
+      'SLUICE_OPTION_INVALID',
       `${root} has no data/ folder: point --nab at a folder in NAB's layout (data/<category>/<series>.csv)`,
     );
   const series = csvFiles(dataDir, []).map((absPath) => ({
     absPath,
     relPath: relative(dataDir, absPath).split(sep).join('/'),
   }));
-  if (series.length === 0) throw new SluiceError('SLUICE_INVALID_OPTION', `${dataDir} holds no .csv series`);
+  if (series.length === 0) throw new SluiceError('SLUICE_OPTION_INVALID', `${dataDir} holds no .csv series`);
   const labelsPath = join(root, 'labels', 'combined_windows.json');
   let windows: NabCorpus['windows'];
   if (existsSync(labelsPath)) {
@@ -84,7 +84,7 @@ export function readNabCorpus(root: string): NabCorpus {
           const w: [number, number] = [parseNabTimestamp(a), parseNabTimestamp(b)];
           if (!Number.isFinite(w[0]) || !Number.isFinite(w[1]))
             throw new SluiceError(
-              'SLUICE_INVALID_OPTION',
+              'SLUICE_OPTION_INVALID',
               `${labelsPath}: bad window [${a}, ${b}] for ${rel}`,
             );
           return w;

@@ -6,32 +6,33 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  ActionLedger,
-  DashboardServer,
   LmdbCheckpointStore,
-  Log,
-  Observer,
   OnnxModel,
   SluiceError,
   action,
   actionSinkFromUrl,
-  averagePrecision,
   days,
-  decoderFromUrl,
   fanOut,
   json,
   logDeadLetters,
   logSource,
   pipeline,
-  rocAuc,
   sourceFromUrl,
-  type AlertSink,
-  type ProgressSnapshot,
   type RunSummary,
   type PipelineRun,
-  type SloRule,
   type Source,
 } from '../../src/index.js';
+import { ActionLedger } from '../../src/actions/index.js';
+import {
+  DashboardServer,
+  Observer,
+  type AlertSink,
+  type ProgressSnapshot,
+  type SloRule,
+} from '../../src/observe/index.js';
+import { Log } from '../../src/log/index.js';
+import { averagePrecision, rocAuc } from '../../src/train.js';
+import { decoderFromUrl } from '../../src/connectors/index.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, TX_SCHEMA, modelRow, type Tx } from './features.js';
 import { MODEL_PATH, readModelInfo, MODEL_INFO_PATH } from './model-info.js';
 import { produceTransactions, type PopulationOptions } from './producer.js';
@@ -128,7 +129,7 @@ function checkRunMeta(dataDir: string, meta: RunMeta): void {
     for (const k of ['seed', 'customers', 'terminals', 'badRate'] as const) {
       if (old[k] !== meta[k]) {
         throw new SluiceError(
-          'SLUICE_INVALID_OPTION',
+          'SLUICE_OPTION_INVALID',
           `data dir ${dataDir} holds a run with ${k}=${old[k]}, not ${meta[k]}: use the same value to resume, or another --data to start over`,
         );
       }
@@ -150,7 +151,7 @@ export async function runFraudDemo(opts: FraudDemoOptions): Promise<FraudDemoRes
   const info = readModelInfo(opts.modelInfoPath ?? MODEL_INFO_PATH);
   if (info.features.join() !== MODEL_INPUTS.join()) {
     throw new SluiceError(
-      'SLUICE_MODEL_MISMATCH',
+      'SLUICE_PIPELINE_MODEL_MISMATCH',
       `model.json lists features [${info.features.join(', ')}], the demo computes [${MODEL_INPUTS.join(', ')}]: retrain with "sluice train fraud"`,
     );
   }

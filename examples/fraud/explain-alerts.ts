@@ -9,14 +9,13 @@
 //   OPENAI_API_KEY=sk-... npx tsx examples/fraud/explain-alerts.ts --model gpt-4o-mini  # OpenAI
 import {
   OpenAIModel,
-  collect,
-  fromArray,
   pipeline,
   type OpenAIModelOptions,
   type PipelineRun,
   type Sink,
   type Source,
 } from '../../src/index.js';
+import { collect, fromArray } from '../../src/testing.js';
 
 /** An alert as the fraud pipeline raises it. */
 export interface FraudAlert {

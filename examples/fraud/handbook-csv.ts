@@ -4,7 +4,8 @@
  * as TX_TIME_SECONDS or TX_FRAUD_SCENARIO ignored) as a pipeline source whose records are the
  * demo's JSON transactions, so the same decode → features → model chain runs on them.
  */
-import { SluiceError, csvHeader, fileSource, type Envelope, type Source } from '../../src/index.js';
+import { SluiceError, fileSource, type Envelope, type Source } from '../../src/index.js';
+import { csvHeader } from '../../src/connectors/index.js';
 import type { Tx } from './features.js';
 
 export const HANDBOOK_COLUMNS = [
@@ -68,7 +69,7 @@ export function handbookCsvSource(opts: { path: string; rate?: number; topic?: s
       const missing = HANDBOOK_COLUMNS.filter((c) => !header.includes(c));
       if (missing.length > 0)
         throw new SluiceError(
-          'SLUICE_INVALID_OPTION',
+          'SLUICE_OPTION_INVALID',
           `${opts.path} lacks the column(s) ${missing.join(', ')}: the input must have the handbook's header ${HANDBOOK_COLUMNS.join(',')} (extra columns are ignored)`,
         );
     },

@@ -5,18 +5,16 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { days, pipeline } from '../../src/index.js';
 import {
   averagePrecision,
-  collect,
-  days,
   exportLogisticRegression,
   exportTreeEnsembleClassifier,
-  fromArray,
-  pipeline,
   rocAuc,
   trainGradientBoostedTrees,
   trainLogisticRegression,
-} from '../../src/index.js';
+} from '../../src/train.js';
+import { collect, fromArray } from '../../src/testing.js';
 import { cardPrecisionAtK } from './card-precision.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, modelRow, type Tx } from './features.js';
 import { HANDBOOK, TransactionGenerator } from './generator.js';

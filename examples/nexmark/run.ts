@@ -5,7 +5,8 @@
  * cost; the figures depend on the machine and its load (noisy on a shared one), and leave out
  * the log, JSON decoding and durable checkpoints (the bench scenario's work).
  */
-import { fromArray, pipeline, type Sink, type Stream } from '../../src/index.js';
+import { pipeline, type Sink, type Stream } from '../../src/index.js';
+import { fromArray } from '../../src/testing.js';
 import { generateEvents, type NexmarkEvent } from './generator.js';
 import { QUERIES, type QueryName } from './queries/index.js';
 

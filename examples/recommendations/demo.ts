@@ -12,9 +12,9 @@ import {
   pipeline,
   type Envelope,
   type PipelineRun,
-  type ProgressSnapshot,
   type RunSummary,
 } from '../../src/index.js';
+import { type ProgressSnapshot } from '../../src/observe/index.js';
 import { GENERATOR_DEFAULTS } from './generator.js';
 import { LiveRecommender, type RecommenderOptions } from './recommender.js';
 import { startRecsServer } from './server.js';

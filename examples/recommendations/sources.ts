@@ -4,16 +4,9 @@
  * `userId,movieId,rating,timestamp` is read too; timestamps in epoch seconds or ms). Both give
  * JSON records `{ user, item, rating, ts }` with the event time set.
  */
-import {
-  SluiceError,
-  csvHeader,
-  envelope,
-  fileSource,
-  offsetKey,
-  wallClockMs,
-  type Envelope,
-  type Source,
-} from '../../src/index.js';
+import { SluiceError, envelope, fileSource, offsetKey, type Envelope, type Source } from '../../src/index.js';
+import { csvHeader } from '../../src/connectors/index.js';
+import { wallClockMs } from '../../src/observe/index.js';
 import { InteractionGenerator, type InteractionGeneratorOptions } from './generator.js';
 
 export const INTERACTION_SCHEMA = {
@@ -93,7 +86,7 @@ export function interactionsCsvSource(opts: { path: string; rate?: number }): So
       };
       if (!cols.user || !cols.item || !cols.timestamp)
         throw new SluiceError(
-          'SLUICE_INVALID_OPTION',
+          'SLUICE_OPTION_INVALID',
           `${opts.path}: the header needs user_id, item_id and timestamp columns (rating optional; MovieLens' userId,movieId also work), got ${h.join(',')}`,
         );
     },

@@ -1,6 +1,6 @@
 import { Admin, Producer } from '@platformatic/kafka';
-import { partitionFor } from '../../src/index.js';
-import { seededRandom } from '../../src/inference/train/dataset.js';
+import { partitionFor } from '../../src/scale.js';
+import { seededRandom } from '../../src/core/random.js';
 
 export interface PaymentsOptions {
   brokers: string[];

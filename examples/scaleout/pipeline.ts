@@ -11,17 +11,8 @@
  * `<group>-repartition` topic) and each card's windows live on exactly one worker, backed by the
  * `<group>-changelog` topic.
  */
-import {
-  action,
-  actionSinkFromUrl,
-  count,
-  hours,
-  json,
-  lookback,
-  mean,
-  minutes,
-  scaledApp,
-} from '../../src/index.js';
+import { action, actionSinkFromUrl, count, hours, json, lookback, mean, minutes } from '../../src/index.js';
+import { scaledApp } from '../../src/scale.js';
 
 export const PAYMENT_SCHEMA = { id: 'integer', card: 'integer', amount: 'number', ts: 'integer' } as const;
 

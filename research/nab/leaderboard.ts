@@ -65,13 +65,13 @@ const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
 function labelledSeries(corpus: NabCorpus): LabelledSeries[] {
   if (!corpus.windows)
     throw new SluiceError(
-      'SLUICE_INVALID_OPTION',
+      'SLUICE_OPTION_INVALID',
       `${corpus.root} has no labels/combined_windows.json: nothing to score against`,
     );
   const out = readLabelledSeries(corpus).base;
   if (out.length === 0)
     throw new SluiceError(
-      'SLUICE_INVALID_OPTION',
+      'SLUICE_OPTION_INVALID',
       `none of the series under ${join(corpus.root, 'data')} has labels in labels/combined_windows.json`,
     );
   return out;
@@ -162,7 +162,7 @@ function holdsResults(dir: string, series: LabelledSeries[]): boolean {
 /** Scores every detector folder under `resultsDir` against the labelled series of `nabDir`. */
 export function leaderboard(resultsDir: string, nabDir: string): Leaderboard {
   const root = resolve(resultsDir);
-  if (!isDir(root)) throw new SluiceError('SLUICE_INVALID_OPTION', `--results ${resultsDir}: no such folder`);
+  if (!isDir(root)) throw new SluiceError('SLUICE_OPTION_INVALID', `--results ${resultsDir}: no such folder`);
   const corpus = readNabCorpus(nabDir);
   const series = labelledSeries(corpus);
   const folders = holdsResults(root, series)
@@ -173,7 +173,7 @@ export function leaderboard(resultsDir: string, nabDir: string): Leaderboard {
         .filter(isDir);
   if (folders.length === 0)
     throw new SluiceError(
-      'SLUICE_INVALID_OPTION',
+      'SLUICE_OPTION_INVALID',
       `--results ${resultsDir} holds no detector folders (expected <detector>/<category>/[<detector>_]<series>.csv)`,
     );
   const profiles = Object.keys(corpus.profiles);
@@ -241,7 +241,7 @@ function main(): void {
     },
   });
   if (flags.results === undefined)
-    throw new SluiceError('SLUICE_INVALID_OPTION', '--results DIR is required (one folder per detector)');
+    throw new SluiceError('SLUICE_OPTION_INVALID', '--results DIR is required (one folder per detector)');
   const board = leaderboard(flags.results, flags.nab!);
   for (const s of board.skipped) console.error(`skipped ${s.detector}: ${s.reason}`);
   for (const r of board.rows) for (const n of r.notes) console.error(`note ${r.detector}: ${n}`);

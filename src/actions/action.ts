@@ -29,7 +29,7 @@ export interface ActionOptions<T> {
    * With `to`, it runs after the sink, with the actions the sink took (e.g. to show them live).
    */
   deliver?: (entries: LedgerEntry[]) => Promise<void>;
-  /** Where the effects go (`postgresSink`, `webhookSink`, `actionSinkFromUrl(...)`...). */
+  /** Where the effects go (`postgresActionSink`, `webhookActionSink`, `actionSinkFromUrl(...)`...). */
   to?: ActionSink;
   /**
    * Receives actions the sink refused for good (e.g. a webhook's 4xx) with the reason. Without
@@ -53,7 +53,7 @@ export function idempotencyKey(pipeline: string, action: string, env: Envelope):
  * const alerts = action({ name: 'alert', ledger, when: (t) => t.score > 0.9, payload: (t) => ({ tx: t.id, score: t.score }) });
  * pipeline('fraud').from(src).decode(dec).to(alerts);
  * // or straight into Postgres, deduplicated by the table's primary key:
- * pipeline('fraud').from(src).decode(dec).to(action({ name: 'alert', payload: (t) => t, to: postgresSink({ url }) }));
+ * pipeline('fraud').from(src).decode(dec).to(action({ name: 'alert', payload: (t) => t, to: postgresActionSink({ url }) }));
  */
 export function action<T>(opts: ActionOptions<T>): Sink<T> {
   const { name, ledger, to } = opts;
@@ -63,7 +63,7 @@ export function action<T>(opts: ActionOptions<T>): Sink<T> {
   );
   requireOption(
     ledger !== undefined || to !== undefined,
-    `action "${name}" needs a ledger (ActionLedger.open(path)) or a sink (to: postgresSink(...), webhookSink(...), ...)`,
+    `action "${name}" needs a ledger (ActionLedger.open(path)) or a sink (to: postgresActionSink(...), webhookActionSink(...), ...)`,
   );
   requireOption(
     ledger !== undefined || to!.dedupes,

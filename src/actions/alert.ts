@@ -26,7 +26,7 @@ export interface AlertPayload {
 export interface AlertOptions<T> {
   /** Alert name; part of every idempotency key. */
   name: string;
-  /** Where alerts go, usually `webhookSink(...)`. */
+  /** Where alerts go, usually `webhookActionSink(...)`. */
   to: ActionSink;
   /** Dedup ledger, also the history the rate limits are rebuilt from after a restart. */
   ledger: ActionLedger;
@@ -87,7 +87,7 @@ class KeyRateLimiter {
  *
  * @example
  * stream.to(alert({
- *   name: 'fraud', ledger, to: webhookSink({ url: 'https://pager.example.com/hook' }),
+ *   name: 'fraud', ledger, to: webhookActionSink({ url: 'https://pager.example.com/hook' }),
  *   when: (t) => t.score > 0.95, severity: 'critical', key: (t) => `card-${t.cardId}`,
  *   summary: (t) => `card ${t.cardId}: fraud score ${t.score.toFixed(2)}`, rateLimit: { max: 1, perMs: 600_000 },
  * }));

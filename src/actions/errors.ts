@@ -1,4 +1,4 @@
-import { SluiceError } from '../stream/index.js';
+import { SluiceError } from '../core/errors.js';
 
 /** Stable codes of the action layer's errors; a code is never reused for another meaning. */
 export type ActionErrorCode =
@@ -21,14 +21,14 @@ export type ActionErrorCode =
  * try { await run.done } catch (e) { if (e instanceof ActionError && e.retryable) scheduleRestart() }
  */
 export class ActionError extends SluiceError {
+  declare readonly code: ActionErrorCode;
   constructor(
     code: ActionErrorCode,
     message: string,
     readonly retryable = false,
     options?: { cause?: unknown },
   ) {
-    super(code, message);
+    super(code, message, options);
     this.name = 'ActionError';
-    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }

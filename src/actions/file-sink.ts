@@ -7,9 +7,9 @@ import { ledgerEntry, type ActionEntry, type ActionSink, type DeliveryResult } f
  * fsynced before every checkpoint.
  *
  * @example
- * stream.to(action({ name: 'alert', payload: (t) => t, to: fileSink({ path: './out/alerts.jsonl' }) }));
+ * stream.to(action({ name: 'alert', payload: (t) => t, to: fileActionSink({ path: './out/alerts.jsonl' }) }));
  */
-export function fileSink(opts: { path: string }): ActionSink {
+export function fileActionSink(opts: { path: string }): ActionSink {
   let ledger: ActionLedger | undefined;
   return {
     name: `file:${opts.path}`,

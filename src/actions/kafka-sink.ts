@@ -30,19 +30,19 @@ function headerValue(m: Message, name: string): string | undefined {
 /**
  * Produces actions to a Kafka topic (any Kafka-compatible broker, including `sluice broker`),
  * keyed by the record's key (else the idempotency key), with acks from all replicas and the
- * idempotency key in the `sluice.idempotency-key` header. Like `topicSink`, the topic is its own
+ * idempotency key in the `sluice.idempotency-key` header. Like `topicActionSink`, the topic is its own
  * dedup ledger: the keys of its last `dedupWindow` records per partition are read back at open.
  *
  * @example
- * stream.to(action({ name: 'alert', payload: (t) => t, to: kafkaSink({ brokers: '127.0.0.1:9092', topic: 'alerts' }) }));
+ * stream.to(action({ name: 'alert', payload: (t) => t, to: kafkaActionSink({ brokers: '127.0.0.1:9092', topic: 'alerts' }) }));
  */
-export function kafkaSink(opts: KafkaSinkOptions): ActionSink {
+export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
   const brokers = typeof opts.brokers === 'string' ? opts.brokers.split(',') : opts.brokers;
   requireOption(
     brokers.length > 0 && brokers.every((b) => /^[^:/]+:\d+$/.test(b.trim())),
-    'kafkaSink: brokers must be "host:port" entries, e.g. "127.0.0.1:9092"',
+    'kafkaActionSink: brokers must be "host:port" entries, e.g. "127.0.0.1:9092"',
   );
-  requireOption(typeof opts.topic === 'string' && opts.topic !== '', 'kafkaSink: topic is required');
+  requireOption(typeof opts.topic === 'string' && opts.topic !== '', 'kafkaActionSink: topic is required');
   const { topic } = opts;
   const window = opts.dedupWindow ?? 100_000;
   const valueOf = opts.value ?? ((e: ActionEntry) => Buffer.from(JSON.stringify(e.payload ?? null)));
@@ -97,8 +97,10 @@ export function kafkaSink(opts: KafkaSinkOptions): ActionSink {
           if (m.offset + 1n >= hi[m.partition]!) todo.delete(m.partition);
           if (todo.size === 0) break;
           if (Date.now() > deadline)
-            throw new Error(
-              `reading back the last ${window} records took over ${opts.scanTimeoutMs ?? 30_000} ms`,
+            throw new ActionError(
+              'SLUICE_ACTION_UNAVAILABLE',
+              `kafkaActionSink: reading back the last ${window} records took over ${opts.scanTimeoutMs ?? 30_000} ms; is the cluster slow or overloaded?`,
+              true,
             );
         }
       } finally {
@@ -121,7 +123,7 @@ export function kafkaSink(opts: KafkaSinkOptions): ActionSink {
       } catch (err) {
         throw new ActionError(
           'SLUICE_ACTION_UNAVAILABLE',
-          `kafkaSink ${brokers.join(',')}/${topic}: ${(err as Error).message}; is the broker running? check the URL`,
+          `kafkaActionSink ${brokers.join(',')}/${topic}: ${(err as Error).message}; is the broker running? check the URL`,
           true,
           { cause: err },
         );
@@ -150,7 +152,7 @@ export function kafkaSink(opts: KafkaSinkOptions): ActionSink {
         } catch (err) {
           throw new ActionError(
             'SLUICE_ACTION_UNAVAILABLE',
-            `kafkaSink ${topic}: producing ${messages.length} record(s) failed: ${(err as Error).message}; the pipeline resumes from its checkpoint when restarted`,
+            `kafkaActionSink ${topic}: producing ${messages.length} record(s) failed: ${(err as Error).message}; the pipeline resumes from its checkpoint when restarted`,
             true,
             { cause: err },
           );

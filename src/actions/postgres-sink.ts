@@ -42,7 +42,7 @@ function quoteTable(name: string): string {
   const parts = name.split('.');
   requireOption(
     parts.length <= 2 && parts.every((p) => IDENT.test(p)),
-    `postgresSink: table "${name}" must be NAME or SCHEMA.NAME of letters, digits and "_"`,
+    `postgresActionSink: table "${name}" must be NAME or SCHEMA.NAME of letters, digits and "_"`,
   );
   return parts.map((p) => `"${p}"`).join('.');
 }
@@ -65,10 +65,10 @@ function where(url: string | undefined): string {
  * Columns: idempotency_key (primary key), pipeline, action, payload (jsonb), event_time, created_at.
  *
  * @example
- * stream.to(action({ name: 'alert', payload: (t) => t, to: postgresSink({ url: 'postgres://postgres@127.0.0.1/test?table=alerts' }) }));
+ * stream.to(action({ name: 'alert', payload: (t) => t, to: postgresActionSink({ url: 'postgres://postgres@127.0.0.1/test?table=alerts' }) }));
  */
-export function postgresSink(opts: PostgresSinkOptions): ActionSink {
-  requireOption(!!opts.url !== !!opts.pool, 'postgresSink: give either url or pool');
+export function postgresActionSink(opts: PostgresSinkOptions): ActionSink {
+  requireOption(!!opts.url !== !!opts.pool, 'postgresActionSink: give either url or pool');
   let connString = opts.url;
   let tableName = opts.table;
   if (opts.url) {
@@ -78,12 +78,12 @@ export function postgresSink(opts: PostgresSinkOptions): ActionSink {
     } catch {
       throw new ActionError(
         'SLUICE_SINK_URL',
-        `postgresSink: "${redactUrls(opts.url)}" is not a URL; use postgres://user@host:port/db`,
+        `postgresActionSink: "${redactUrls(opts.url)}" is not a URL; use postgres://user@host:port/db`,
       );
     }
     requireOption(
       u.protocol === 'postgres:' || u.protocol === 'postgresql:',
-      `postgresSink: ${u.protocol} is not postgres:`,
+      `postgresActionSink: ${u.protocol} is not postgres:`,
     );
     tableName ??= u.searchParams.get('table') ?? undefined;
     u.searchParams.delete('table');
@@ -93,9 +93,9 @@ export function postgresSink(opts: PostgresSinkOptions): ActionSink {
   const chunkSize = opts.chunkSize ?? 1000;
   requireOption(
     Number.isInteger(chunkSize) && chunkSize > 0,
-    'postgresSink: chunkSize must be a positive integer',
+    'postgresActionSink: chunkSize must be a positive integer',
   );
-  const backoff = resolveBackoff(opts.backoff ?? { initialDelayMs: 200 }, 'postgresSink');
+  const backoff = resolveBackoff(opts.backoff ?? { initialDelayMs: 200 }, 'postgresActionSink');
   const shown = `postgres:${where(opts.url)}/${tableName ?? DEFAULT_ACTIONS_TABLE}`;
   let pool = opts.pool;
   let pipelineName = '';

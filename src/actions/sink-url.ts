@@ -1,13 +1,11 @@
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { KafkaUrlError, parseKafkaUrl, type KafkaSecurity } from '../kafka-client/index.js';
+import { badUrlMessage, fileUrlPath, urlScheme } from '../core/url.js';
+import { parseKafkaUrlOr } from '../kafka-client/index.js';
 import { ActionError } from './errors.js';
-import { fileSink } from './file-sink.js';
-import { kafkaSink } from './kafka-sink.js';
-import { postgresSink } from './postgres-sink.js';
+import { fileActionSink } from './file-sink.js';
+import { kafkaActionSink } from './kafka-sink.js';
+import { postgresActionSink } from './postgres-sink.js';
 import type { ActionSink } from './sink.js';
-import { webhookSink, type WebhookSinkOptions } from './webhook-sink.js';
-import { redactUrls } from '../core/redact.js';
+import { webhookActionSink, type WebhookSinkOptions } from './webhook-sink.js';
 
 export const ACTION_SINK_SCHEMES = [
   'postgres://',
@@ -26,28 +24,7 @@ export interface ActionSinkUrlOptions {
 }
 
 function badUrl(url: string, why: string): ActionError {
-  return new ActionError(
-    'SLUICE_SINK_URL',
-    redactUrls(`sink URL "${url}": ${why}; use one of ${ACTION_SINK_SCHEMES.join(', ')}`),
-  );
-}
-
-/** `file:rel/path`, `file:/abs/path` or `file:///abs/path` to a path. */
-export function filePathOf(url: string): string {
-  const rest = url.slice('file:'.length);
-  const path = rest.startsWith('//') ? fileURLToPath(url) : rest;
-  return isAbsolute(path) ? path : resolve(path);
-}
-
-/** `kafka[s]://[user@]h1:9092,h2:9092/topic` to brokers, topic and TLS/SASL settings. */
-export function kafkaUrlParts(url: string): { brokers: string[]; topic: string } & KafkaSecurity {
-  try {
-    const { brokers, topic, security } = parseKafkaUrl(url);
-    return { brokers, topic, ...security };
-  } catch (err) {
-    if (err instanceof KafkaUrlError) throw badUrl(url, err.reason);
-    throw err;
-  }
+  return new ActionError('SLUICE_SINK_URL', badUrlMessage('sink', url, why, ACTION_SINK_SCHEMES));
 }
 
 /**
@@ -60,20 +37,24 @@ export function kafkaUrlParts(url: string): { brokers: string[]; topic: string }
  * stream.to(action({ name: 'alert', payload: (t) => t, to: actionSinkFromUrl('postgres://postgres@127.0.0.1/test?table=alerts') }));
  */
 export function actionSinkFromUrl(url: string, opts: ActionSinkUrlOptions = {}): ActionSink {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = urlScheme(url);
   switch (scheme) {
     case 'postgres':
     case 'postgresql':
-      return postgresSink({ url });
+      return postgresActionSink({ url });
     case 'http':
     case 'https':
-      return webhookSink({ ...opts.webhook, url });
+      return webhookActionSink({ ...opts.webhook, url });
     case 'kafka':
-    case 'kafkas':
-      return kafkaSink({ ...kafkaUrlParts(url), clientId: opts.clientId });
-    case 'file':
-      if (url.length <= 'file:'.length) throw badUrl(url, 'no path after file:');
-      return fileSink({ path: filePathOf(url) });
+    case 'kafkas': {
+      const { brokers, topic, security } = parseKafkaUrlOr(url, (why) => badUrl(url, why));
+      return kafkaActionSink({ brokers, topic, ...security, clientId: opts.clientId });
+    }
+    case 'file': {
+      const path = fileUrlPath(url);
+      if (path === undefined) throw badUrl(url, 'no path after file:');
+      return fileActionSink({ path });
+    }
     default:
       throw badUrl(url, scheme ? `scheme "${scheme}:" is not supported` : 'it has no scheme');
   }

@@ -76,12 +76,15 @@ export function scanRecentKeys(part: LogPartitionLike, window: number, into: Rec
  *
  * @example
  * const log = Log.open('./data/log');
- * stream.to(action({ name: 'alert', payload: (t) => t, to: topicSink({ log, topic: 'alerts' }) }));
+ * stream.to(action({ name: 'alert', payload: (t) => t, to: topicActionSink({ log, topic: 'alerts' }) }));
  */
-export function topicSink(opts: TopicSinkOptions): ActionSink {
+export function topicActionSink(opts: TopicSinkOptions): ActionSink {
   const { log, topic } = opts;
   const window = opts.dedupWindow ?? 100_000;
-  requireOption(Number.isInteger(window) && window > 0, 'topicSink: dedupWindow must be a positive integer');
+  requireOption(
+    Number.isInteger(window) && window > 0,
+    'topicActionSink: dedupWindow must be a positive integer',
+  );
   const valueOf = opts.value ?? ((e: ActionEntry) => Buffer.from(JSON.stringify(e.payload ?? null)));
   const seen = new RecentKeys(window);
   const compression = checkCompression(opts.compression ?? 'none');

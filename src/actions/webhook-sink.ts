@@ -122,21 +122,21 @@ type Outcome = 'done' | 'duplicate' | Rejection;
  *
  * @example
  * // SLUICE_WEBHOOK_SECRET=... in the environment (or =unsigned to send without a signature)
- * stream.to(action({ name: 'alert', payload: (t) => t, to: webhookSink({ url: 'https://hooks.example.com/fraud' }) }));
+ * stream.to(action({ name: 'alert', payload: (t) => t, to: webhookActionSink({ url: 'https://hooks.example.com/fraud' }) }));
  */
-export function webhookSink(opts: WebhookSinkOptions): ActionSink {
+export function webhookActionSink(opts: WebhookSinkOptions): ActionSink {
   let url: URL;
   try {
     url = new URL(opts.url);
   } catch {
     throw new ActionError(
       'SLUICE_SINK_URL',
-      `webhookSink: "${redactUrls(opts.url)}" is not a URL; use http(s)://host[:port]/path`,
+      `webhookActionSink: "${redactUrls(opts.url)}" is not a URL; use http(s)://host[:port]/path`,
     );
   }
   requireOption(
     url.protocol === 'http:' || url.protocol === 'https:',
-    `webhookSink: ${url.protocol} is not http: or https:`,
+    `webhookActionSink: ${url.protocol} is not http: or https:`,
   );
   const secretEnv = opts.secretEnv ?? WEBHOOK_SECRET_ENV;
   const fromEnv = process.env[secretEnv];
@@ -145,7 +145,7 @@ export function webhookSink(opts: WebhookSinkOptions): ActionSink {
   if (!unsigned && !secret)
     throw new ActionError(
       'SLUICE_SINK_SECRET',
-      `webhookSink: set ${secretEnv} to the receiver's signing secret (or to "${UNSIGNED}" to send unsigned requests, which anyone could forge)`,
+      `webhookActionSink: set ${secretEnv} to the receiver's signing secret (or to "${UNSIGNED}" to send unsigned requests, which anyone could forge)`,
     );
   const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
   if (url.username || url.password) {
@@ -163,9 +163,9 @@ export function webhookSink(opts: WebhookSinkOptions): ActionSink {
   const concurrency = opts.concurrency ?? 8;
   requireOption(
     Number.isInteger(concurrency) && concurrency >= 1,
-    `webhookSink: concurrency must be an integer >= 1`,
+    `webhookActionSink: concurrency must be an integer >= 1`,
   );
-  const backoff = resolveBackoff(opts.backoff, 'webhookSink');
+  const backoff = resolveBackoff(opts.backoff, 'webhookActionSink');
   const bodyOf =
     opts.body ??
     ((e: ActionEntry) => ({

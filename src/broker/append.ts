@@ -32,18 +32,18 @@ function fail(code: number, message: string): AppendOutcome {
 export function kafkaCodeOf(err: unknown): number {
   if (!(err instanceof LogError)) return KafkaCode.UNKNOWN_SERVER_ERROR;
   switch (err.code) {
-    case 'LOG_CORRUPT':
+    case 'SLUICE_LOG_CORRUPT':
       return KafkaCode.CORRUPT_MESSAGE;
-    case 'LOG_UNSUPPORTED_MAGIC':
+    case 'SLUICE_LOG_UNSUPPORTED_MAGIC':
       return KafkaCode.UNSUPPORTED_FOR_MESSAGE_FORMAT;
-    case 'LOG_INVALID_BATCH':
+    case 'SLUICE_LOG_INVALID_BATCH':
       return KafkaCode.INVALID_RECORD;
-    case 'LOG_UNSUPPORTED_COMPRESSION':
+    case 'SLUICE_LOG_UNSUPPORTED_COMPRESSION':
       return KafkaCode.UNSUPPORTED_COMPRESSION_TYPE;
-    case 'LOG_BATCH_TOO_LARGE':
+    case 'SLUICE_LOG_BATCH_TOO_LARGE':
       return KafkaCode.MESSAGE_TOO_LARGE;
-    case 'LOG_IO_ERROR':
-    case 'LOG_CLOSED':
+    case 'SLUICE_LOG_IO_ERROR':
+    case 'SLUICE_LOG_CLOSED':
       return KafkaCode.KAFKA_STORAGE_ERROR;
     default:
       return KafkaCode.UNKNOWN_SERVER_ERROR;

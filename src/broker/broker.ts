@@ -121,7 +121,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   } catch (err) {
     if (ownsLog) log.close();
     throw new BrokerError(
-      'BROKER_LISTEN_FAILED',
+      'SLUICE_BROKER_LISTEN_FAILED',
       `cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}; pick another --port (0 = any free one) or stop what uses it`,
       { cause: err },
     );

@@ -1,32 +1,27 @@
 // Errors of the Kafka broker. Codes are stable and never reused: callers switch on `code`.
+import { ERROR_CODES, SluiceError, type SluiceErrorCode, type SluiceErrorOptions } from '../core/errors.js';
 
-/** Every code a {@link BrokerError} can carry. */
-export const BROKER_ERROR_CODES = [
-  'BROKER_INVALID_OPTION',
-  'BROKER_MALFORMED_REQUEST',
-  'BROKER_REQUEST_TOO_LARGE',
-  'BROKER_UNSUPPORTED_REQUEST',
-  'BROKER_LISTEN_FAILED',
-  'BROKER_CLOSED',
-] as const;
+/** Every code a {@link BrokerError} can carry (its part of the one list in `core/errors.ts`). */
+export const BROKER_ERROR_CODES = Object.keys(ERROR_CODES).filter((c) =>
+  c.startsWith('SLUICE_BROKER_'),
+) as readonly BrokerErrorCode[];
 
-export type BrokerErrorCode = (typeof BROKER_ERROR_CODES)[number];
+export type BrokerErrorCode = Extract<SluiceErrorCode, `SLUICE_BROKER_${string}`>;
 
 /**
  * An error raised by the Kafka broker. `code` is stable; the message says what to do.
  *
  * @example
  * try { await startBroker({ port: 9092, dataDir: './data' }) } catch (err) {
- *   if (err instanceof BrokerError && err.code === 'BROKER_LISTEN_FAILED') console.error(err.message);
+ *   if (err instanceof BrokerError && err.code === 'SLUICE_BROKER_LISTEN_FAILED') console.error(err.message);
  * }
  */
-export class BrokerError extends Error {
-  readonly code: BrokerErrorCode;
+export class BrokerError extends SluiceError {
+  declare readonly code: BrokerErrorCode;
 
-  constructor(code: BrokerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: BrokerErrorCode, message: string, options?: SluiceErrorOptions) {
+    super(code, message, options);
     this.name = 'BrokerError';
-    this.code = code;
   }
 }
 
@@ -38,7 +33,7 @@ export class BrokerError extends Error {
  */
 export class MalformedRequestError extends BrokerError {
   constructor(message: string) {
-    super('BROKER_MALFORMED_REQUEST', message);
+    super('SLUICE_BROKER_MALFORMED_REQUEST', message);
     this.name = 'MalformedRequestError';
   }
 }

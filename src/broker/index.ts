@@ -1,5 +1,13 @@
-// Public surface of the Kafka protocol broker.
-
+/**
+ * `sluice/broker`: the Kafka wire protocol served over the embedded log (what `sluice broker`
+ * runs): produce, fetch, consumer groups, SASL and TLS.
+ *
+ * @example
+ * import { startBroker } from 'sluice/broker';
+ * const broker = await startBroker({ port: 9092, dataDir: './data/broker' });
+ * // any Kafka client: bootstrap servers 127.0.0.1:9092
+ * await broker.close();
+ */
 export { startBroker, type RunningBroker } from './broker.js';
 export {
   saslUsersFromEnv,

@@ -104,7 +104,7 @@ function int(name: string, value: number | undefined, fallback: number, min: num
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v < min || v > max) {
     throw new BrokerError(
-      'BROKER_INVALID_OPTION',
+      'SLUICE_BROKER_INVALID_OPTION',
       `broker option ${name} is ${String(value)}; use an integer from ${min} to ${max}`,
     );
   }
@@ -114,13 +114,13 @@ function int(name: string, value: number | undefined, fallback: number, min: num
 export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
   if ((o.dataDir === undefined) === (o.log === undefined)) {
     throw new BrokerError(
-      'BROKER_INVALID_OPTION',
+      'SLUICE_BROKER_INVALID_OPTION',
       'startBroker needs exactly one of dataDir (a directory to open) or log (an open Log)',
     );
   }
   if (o.log !== undefined && (o.fsync !== undefined || o.logOptions !== undefined)) {
     throw new BrokerError(
-      'BROKER_INVALID_OPTION',
+      'SLUICE_BROKER_INVALID_OPTION',
       'fsync and logOptions apply when the broker opens the log (dataDir); set them on Log.open() instead',
     );
   }
@@ -133,20 +133,20 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
       Object.entries(users).every(([u, p]) => u.length > 0 && typeof p === 'string' && p.length > 0);
     if (!ok) {
       throw new BrokerError(
-        'BROKER_INVALID_OPTION',
+        'SLUICE_BROKER_INVALID_OPTION',
         'sasl.users must map at least one non-empty user name to a non-empty password',
       );
     }
     const unknown = (o.sasl.mechanisms ?? []).filter((m) => !SASL_MECHANISMS.includes(m));
     if (unknown.length > 0 || o.sasl.mechanisms?.length === 0) {
       throw new BrokerError(
-        'BROKER_INVALID_OPTION',
+        'SLUICE_BROKER_INVALID_OPTION',
         `sasl.mechanisms must name some of ${SASL_MECHANISMS.join(', ')}; got ${JSON.stringify(o.sasl.mechanisms)}`,
       );
     }
   }
   if (o.tls !== undefined && (!o.tls?.cert || !o.tls?.key)) {
-    throw new BrokerError('BROKER_INVALID_OPTION', 'tls needs both cert and key (PEM contents)');
+    throw new BrokerError('SLUICE_BROKER_INVALID_OPTION', 'tls needs both cert and key (PEM contents)');
   }
   const maxRequestBytes = int('maxRequestBytes', o.maxRequestBytes, 100 * 1024 * 1024, 1024, 2 ** 31 - 1);
   const maxConnections = int('maxConnections', o.maxConnections, 1000, 1, 1_000_000);
@@ -216,7 +216,7 @@ export function saslUsersFromEnv(
     if (at < 0 || name === '' || at === entry.length - 1) {
       // The entry is not echoed: it may hold a password.
       throw new BrokerError(
-        'BROKER_INVALID_OPTION',
+        'SLUICE_BROKER_INVALID_OPTION',
         'SLUICE_BROKER_USERS must look like "user:password,user2:password2" (an entry has no user or no password)',
       );
     }
@@ -238,7 +238,7 @@ export function saslUsersFromFile(path: string): Record<string, string> {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new BrokerError(
-      'BROKER_INVALID_OPTION',
+      'SLUICE_BROKER_INVALID_OPTION',
       `cannot read the SASL users file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
@@ -249,14 +249,14 @@ export function saslUsersFromFile(path: string): Record<string, string> {
     const at = line.indexOf(':');
     if (at <= 0 || at === line.length - 1) {
       throw new BrokerError(
-        'BROKER_INVALID_OPTION',
+        'SLUICE_BROKER_INVALID_OPTION',
         `${path} line ${i + 1}: expected "user:password" (the line is not shown: it may hold a password)`,
       );
     }
     users[line.slice(0, at)] = line.slice(at + 1);
   });
   if (Object.keys(users).length === 0) {
-    throw new BrokerError('BROKER_INVALID_OPTION', `${path} lists no "user:password" line`);
+    throw new BrokerError('SLUICE_BROKER_INVALID_OPTION', `${path} lists no "user:password" line`);
   }
   return users;
 }

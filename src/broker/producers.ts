@@ -127,7 +127,7 @@ function readReserved(path: string): number {
   }
   if (!Number.isSafeInteger(reserved) || (reserved as number) < 0) {
     throw new BrokerError(
-      'BROKER_INVALID_OPTION',
+      'SLUICE_BROKER_INVALID_OPTION',
       `${path} is damaged (expected {"version":1,"reservedUpTo":<n>}); restore it, or delete it to fall back on clock-based producer ids`,
     );
   }

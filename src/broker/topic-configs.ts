@@ -118,7 +118,7 @@ export function alterTopicConfigs(
     else log.checkTopicConfig(next);
     return { code: 0, message: null };
   } catch (err) {
-    if (err instanceof LogError && err.code === 'LOG_INVALID_ARGUMENT') {
+    if (err instanceof LogError && err.code === 'SLUICE_LOG_INVALID_ARGUMENT') {
       return { code: KafkaCode.INVALID_CONFIG, message: err.message };
     }
     return { code: KafkaCode.KAFKA_STORAGE_ERROR, message: (err as Error).message };

@@ -52,7 +52,11 @@ export class TopicManager {
     try {
       return { partition: this.log.partition(topic, index), code: 0 };
     } catch (err) {
-      if (err instanceof LogError && err.code !== 'LOG_IO_ERROR' && err.code !== 'LOG_CORRUPT') {
+      if (
+        err instanceof LogError &&
+        err.code !== 'SLUICE_LOG_IO_ERROR' &&
+        err.code !== 'SLUICE_LOG_CORRUPT'
+      ) {
         return { partition: null, code: KafkaCode.UNKNOWN_TOPIC_OR_PARTITION };
       }
       return { partition: null, code: KafkaCode.KAFKA_STORAGE_ERROR };

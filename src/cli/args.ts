@@ -1,10 +1,11 @@
+import { SluiceError } from '../core/errors.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */
-export class UsageError extends Error {
-  readonly code = 'SLUICE_USAGE';
+export class UsageError extends SluiceError {
+  declare readonly code: 'SLUICE_CLI_USAGE';
   constructor(message: string) {
-    super(message);
+    super('SLUICE_CLI_USAGE', message);
     this.name = 'UsageError';
   }
 }

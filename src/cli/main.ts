@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactUrls } from '../core/redact.js';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { SluiceError } from '../stream/errors.js';
+import { SluiceError } from '../core/errors.js';
 import { UsageError } from './args.js';
 
 const USAGE = `sluice — streaming AI pipelines: log -> features -> models -> idempotent actions
@@ -19,6 +19,8 @@ Usage:
   sluice log check --data DIR [--repair] [--json]
   sluice help [command]
   sluice --version
+
+Add --debug to any command to print the stack of an error.
 
 Run "sluice help demo fraud" for a command's options.
 `;
@@ -55,6 +57,10 @@ function version(): string {
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // --debug may stand anywhere before a "--"; the commands' strict flag parsing never sees it.
+  const end = argv.indexOf('--') < 0 ? argv.length : argv.indexOf('--');
+  const debug = argv.slice(0, end).includes('--debug') || process.env.SLUICE_DEBUG === '1';
+  argv = [...argv.slice(0, end).filter((a) => a !== '--debug'), ...argv.slice(end)];
   const [first, second, ...rest] = argv;
   if (!first || first === 'help' || first === '--help' || first === '-h') {
     const topic = [second, rest[0]].filter(Boolean).join(' ');
@@ -83,13 +89,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`sluice ${name}: ${redactUrls(e.message)}\n\n${command.usage}`);
       return 2;
     }
-    // Sluice's errors carry a stable code and a message that says what to do: no stack trace.
-    if (
-      e instanceof SluiceError ||
-      (e instanceof Error && 'code' in e && typeof e.code === 'string' && /^(SLUICE|LOG)_/.test(e.code))
-    ) {
-      // Redacted here too: a client library's message may quote a URL with its password.
-      process.stderr.write(`sluice ${name}: ${redactUrls(e.message)} [${(e as SluiceError).code}]\n`);
+    // Every Sluice error (any layer's: they all extend SluiceError) carries a stable code and a
+    // message that says what to do: no stack trace unless asked for. The message is redacted
+    // again here: a client library's message inside it may quote a URL with its password.
+    if (e instanceof SluiceError) {
+      process.stderr.write(`sluice ${name}: ${redactUrls(e.message)} [${e.code}]\n`);
+      if (debug && e.stack) process.stderr.write(redactUrls(e.stack) + '\n');
       return 1;
     }
     throw e;

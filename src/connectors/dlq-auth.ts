@@ -42,12 +42,15 @@ export function deadLetterKey(logDir: string | undefined): Buffer {
   const fromEnv = process.env[DLQ_KEY_ENV];
   if (fromEnv !== undefined && fromEnv !== '') {
     if (fromEnv.length < 16)
-      throw new ConnectorError('SLUICE_DLQ_KEY', `${DLQ_KEY_ENV} is too short: give at least 16 characters`);
+      throw new ConnectorError(
+        'SLUICE_DLQ_KEY_INVALID',
+        `${DLQ_KEY_ENV} is too short: give at least 16 characters`,
+      );
     return Buffer.from(fromEnv, 'utf8');
   }
   if (logDir === undefined)
     throw new ConnectorError(
-      'SLUICE_DLQ_KEY',
+      'SLUICE_DLQ_KEY_INVALID',
       `no key to sign dead letters with: set ${DLQ_KEY_ENV} (16+ characters), the same for writer and replay`,
     );
   const path = join(logDir, DLQ_KEY_FILE);
@@ -72,7 +75,7 @@ export function deadLetterKey(logDir: string | undefined): Buffer {
   }
   if (!/^[0-9a-f]{64}\n?$/.test(text))
     throw new ConnectorError(
-      'SLUICE_DLQ_KEY',
+      'SLUICE_DLQ_KEY_INVALID',
       `the dead-letter key file ${path} is damaged (expected 64 hex digits); restore it, or remove it to start a new key (dead letters signed with the old one can then not be replayed)`,
     );
   const key = Buffer.from(text.trim(), 'hex');

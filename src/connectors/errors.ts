@@ -1,4 +1,4 @@
-import { SluiceError } from '../stream/index.js';
+import { SluiceError } from '../core/errors.js';
 import { redactUrls } from '../core/redact.js';
 
 /** Stable codes of the connectors' errors; a code is never reused for another meaning. */
@@ -7,16 +7,20 @@ export type ConnectorErrorCode =
   | 'SLUICE_SOURCE_URL'
   /** The outside system (broker, server, file) cannot be reached or read. */
   | 'SLUICE_SOURCE_UNAVAILABLE'
-  /** A connector that is not available in this build. */
-  | 'SLUICE_SOURCE_NOT_AVAILABLE'
   /** The dead-letter topic named does not exist in the log. */
   | 'SLUICE_DLQ_NOT_FOUND'
   /** The dead-letter signing key (SLUICE_DLQ_KEY or the log's dlq.key) is missing, short or damaged. */
-  | 'SLUICE_DLQ_KEY'
+  | 'SLUICE_DLQ_KEY_INVALID'
   /** A pipeline that cannot run scaled out as written (e.g. state before any keyBy). */
-  | 'SLUICE_SCALE'
+  | 'SLUICE_SCALE_UNSUPPORTED'
+  /** The scale-out topics (input, changelog, repartition) cannot be read or do not match. */
+  | 'SLUICE_SCALE_TOPICS'
   /** The schema registry refused Sluice (bad credentials, a bad URL): fix the settings. */
-  | 'SLUICE_SCHEMA_REGISTRY';
+  | 'SLUICE_SCHEMA_REGISTRY_REFUSED'
+  /** The schema registry cannot answer now (unreachable, timed out, 5xx, 429). */
+  | 'SLUICE_SCHEMA_REGISTRY_UNAVAILABLE'
+  /** The schema registry has no schema with the record's id. */
+  | 'SLUICE_SCHEMA_UNKNOWN_ID';
 
 /**
  * An error of a source or of the dead-letter tools: a stable `code`, and a message that says
@@ -26,10 +30,10 @@ export type ConnectorErrorCode =
  * try { await run.done } catch (e) { if (e instanceof ConnectorError && e.code === 'SLUICE_SOURCE_UNAVAILABLE') retryLater() }
  */
 export class ConnectorError extends SluiceError {
+  declare readonly code: ConnectorErrorCode;
   constructor(code: ConnectorErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message);
+    super(code, message, options);
     this.name = 'ConnectorError';
-    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 

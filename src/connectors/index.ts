@@ -1,3 +1,14 @@
+/**
+ * `sluice/connectors`: every source (log, Kafka, files, HTTP ingest, MQTT, NATS, Redis, by URL),
+ * Schema Registry decoders, dead-letter topics and their replay, ingest, and scale-out's parts
+ * (also in `sluice/scale`).
+ *
+ * @example
+ * import { pipeline, json } from 'sluice';
+ * import { mqttSource } from 'sluice/connectors';
+ * const source = mqttSource({ url: 'mqtt://127.0.0.1:1883', topic: 'sensors/+/temp', spool: { log } });
+ * pipeline('sensors').from(source).decode(json({ c: 'number' }));
+ */
 export { logSource, type LogSourceOptions } from './log-source.js';
 export { logDeadLetters, DLQ_HEADERS } from './log-dead-letters.js';
 export { kafkaSource, type KafkaSourceOptions } from './kafka-source.js';

@@ -1,10 +1,14 @@
 import { isUtf8 } from 'node:buffer';
+import type { SluiceErrorCode } from '../core/errors.js';
 import type { Log } from '../log/index.js';
 import type { DeadLetter, DeadLetterSink, Decoder } from '../stream/index.js';
 
+/** The `code` of a refused ingest request (its part of the one list in `core/errors.ts`). */
+export type IngestCode = Extract<SluiceErrorCode, `SLUICE_INGEST_${string}`>;
+
 /** What the ingest endpoint answers (JSON body plus status). */
 export type IngestReply =
-  | { status: number; code: string; error: string; refused?: { index: number; reason: string }[] }
+  | { status: number; code: IngestCode; error: string; refused?: { index: number; reason: string }[] }
   | {
       status: 200;
       topic: string;

@@ -5,6 +5,7 @@
 // through their pipeline source: poll, append, fsync, then acknowledge; HTTP through HttpIngest.
 import type { Log, ProducerRecord } from '../log/index.js';
 import type { Source } from '../stream/index.js';
+import { splitUrlPath, urlScheme } from '../core/url.js';
 import { ConnectorError } from './errors.js';
 import { HttpIngest } from './http-ingest.js';
 import { mqttIngest } from './mqtt-ingest.js';
@@ -97,15 +98,15 @@ export async function startIngest(
   opts: { clientId?: string } = {},
 ): Promise<Ingest> {
   if (!log.hasTopic(to)) log.createTopic(to, { partitions: 1 });
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = urlScheme(url);
   if (scheme === 'mqtt' || scheme === 'mqtts') {
-    const m = /^(mqtts?:\/\/[^/?#]+)\/([^?#]+)$/i.exec(url);
+    const m = splitUrlPath(url);
     if (!m)
       throw new ConnectorError(
         'SLUICE_SOURCE_URL',
         `ingest URL: give the topic filter after the host, e.g. mqtt://127.0.0.1:1883/sensors/%23`,
       );
-    return mqttIngest({ url: m[1]!, filter: decodeURIComponent(m[2]!), log, to, clientId: opts.clientId });
+    return mqttIngest({ url: m.base, filter: m.rest, log, to, clientId: opts.clientId });
   }
   if (scheme === 'http') {
     const u = new URL(url);

@@ -1,5 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { badUrlMessage, fileUrlPath, splitUrlPath, urlScheme } from '../core/url.js';
 import type { Log } from '../log/index.js';
 import type { Source } from '../stream/index.js';
 import { ConnectorError } from './errors.js';
@@ -8,8 +7,7 @@ import { kafkaSource } from './kafka-source.js';
 import { mqttSource } from './mqtt-source.js';
 import { natsSource } from './nats-source.js';
 import { redisSource } from './redis-source.js';
-import { KafkaUrlError, parseKafkaUrl, type KafkaUrl } from '../kafka-client/index.js';
-import { redactUrls } from '../core/redact.js';
+import { parseKafkaUrlOr } from '../kafka-client/index.js';
 
 export const SOURCE_SCHEMES = [
   'kafka://host:port/topic',
@@ -33,27 +31,14 @@ export interface SourceUrlOptions {
 }
 
 function badUrl(url: string, why: string): ConnectorError {
-  return new ConnectorError(
-    'SLUICE_SOURCE_URL',
-    redactUrls(`source URL "${url}": ${why}; use one of ${SOURCE_SCHEMES.join(', ')}`),
-  );
-}
-
-/** Kafka URLs are parsed in one place for sources and sinks (kafka-client), errors made ours here. */
-function kafkaUrl(url: string): KafkaUrl {
-  try {
-    return parseKafkaUrl(url);
-  } catch (err) {
-    if (err instanceof KafkaUrlError) throw badUrl(url, err.reason);
-    throw err;
-  }
+  return new ConnectorError('SLUICE_SOURCE_URL', badUrlMessage('source', url, why, SOURCE_SCHEMES));
 }
 
 /** Splits scheme://authority/rest, requiring a non-empty rest. */
 function parts(url: string, what: string): { base: string; rest: string; query: URLSearchParams } {
-  const m = /^([a-z]+s?:\/\/[^/?#]+)\/([^?#]+)(\?[^#]*)?$/i.exec(url);
-  if (!m) throw badUrl(url, `give the ${what} after the host, e.g. ${url.replace(/\/*$/, '')}/name`);
-  return { base: m[1]!, rest: decodeURIComponent(m[2]!), query: new URLSearchParams(m[3] ?? '') };
+  const split = splitUrlPath(url);
+  if (!split) throw badUrl(url, `give the ${what} after the host, e.g. ${url.replace(/\/*$/, '')}/name`);
+  return split;
 }
 
 /**
@@ -67,12 +52,12 @@ function parts(url: string, what: string): { base: string; rest: string; query: 
  * pipeline('fraud').from(source).decode(json(TX_SCHEMA))...
  */
 export function sourceFromUrl(url: string, opts: SourceUrlOptions = {}): Source<Buffer | null> {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = urlScheme(url);
   const endWhen = opts.endWhen;
   switch (scheme) {
     case 'kafka':
     case 'kafkas': {
-      const { brokers, topic, query, security } = kafkaUrl(url);
+      const { brokers, topic, query, security } = parseKafkaUrlOr(url, (why) => badUrl(url, why));
       return kafkaSource({
         brokers,
         topic,
@@ -108,10 +93,9 @@ export function sourceFromUrl(url: string, opts: SourceUrlOptions = {}): Source<
       });
     }
     case 'file': {
-      const rest = url.slice('file:'.length);
-      if (rest === '') throw badUrl(url, 'no path after file:');
-      const path = rest.startsWith('//') ? fileURLToPath(url) : rest;
-      return fileSource({ ...opts.file, path: isAbsolute(path) ? path : resolve(path) });
+      const path = fileUrlPath(url);
+      if (path === undefined) throw badUrl(url, 'no path after file:');
+      return fileSource({ ...opts.file, path });
     }
     default:
       throw badUrl(url, scheme ? `scheme "${scheme}:" is not supported` : 'it has no scheme');

@@ -1,3 +1,5 @@
+import { SluiceError } from '../core/errors.js';
+
 /**
  * Stable error codes of the inference layer. A code is never reused for another meaning.
  *
@@ -38,13 +40,13 @@ export const InferenceErrorCodes = {
 export type InferenceErrorCode = (typeof InferenceErrorCodes)[keyof typeof InferenceErrorCodes];
 
 /**
- * Base class of every error thrown by `src/inference`.
+ * Base class of every error thrown by `src/inference` (a {@link SluiceError}).
  *
  * @example
  * try { await model.run(inputs); } catch (e) { if (e instanceof InferenceError) console.error(e.code); }
  */
-export class InferenceError extends Error {
-  readonly code: InferenceErrorCode;
+export class InferenceError extends SluiceError {
+  declare readonly code: InferenceErrorCode;
   /**
    * True when the same call may succeed if tried again later (a timeout, shed load, a lost
    * connection); resilience retries only these, and only for idempotent calls.
@@ -52,9 +54,7 @@ export class InferenceError extends Error {
   readonly retryable: boolean;
 
   constructor(code: InferenceErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+    super(code, message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.retryable = options?.retryable ?? false;
   }
 }

@@ -1,4 +1,13 @@
-// Public surface of the inference layer; src/index.ts re-exports from here.
+/**
+ * `sluice/inference`: models behind one `Model` interface (ONNX in-process or in worker threads,
+ * KServe, OpenAI), the dynamic batcher, resilience (timeout, retry, breaker, bulkhead, fallback),
+ * hot swap, tensors and every inference error class. Training and ONNX export: `sluice/train`.
+ *
+ * @example
+ * import { OnnxModel, float32Tensor, withResilience, QueueFullError } from 'sluice/inference';
+ * const model = withResilience(await OnnxModel.load('model.onnx'), { timeoutMs: 50 });
+ * try { await model.run({ features: float32Tensor(rows, [n, 15]) }); } catch (e) { if (e instanceof QueueFullError) slowDown(); }
+ */
 export {
   InferenceError,
   InferenceErrorCodes,
@@ -51,38 +60,9 @@ export type { RequestLimits, RequestLimiterStats } from './runners/request-limit
 export { ROW_ERRORS } from '../core/row-errors.js';
 export { SwappableModel, type ModelSource, type SwappableModelStats } from './swap/swappable-model.js';
 export type { ShadowOptions, ShadowStats } from './swap/shadow-compare.js';
-export { averagePrecision, precisionAtK, rocAuc } from './evaluate.js';
 export type { InputPlan, Model, ModelMetadata, ModelRunOptions, TensorSpec } from './model.js';
 export { OnnxModel, type OnnxModelOptions } from './onnx-model.js';
 export { OnnxWorkerModel, type OnnxWorkerModelOptions } from './runners/onnx-worker-model.js';
-export {
-  BATCH_DIM,
-  buildModel,
-  ElemType,
-  floatInitializer,
-  node,
-  OPSETS,
-  tensorValueInfo,
-} from './onnx-export/graph-builder.js';
-export type { AttributeValue, GraphParts } from './onnx-export/graph-builder.js';
-export {
-  exportLogisticRegression,
-  type LogisticRegressionExport,
-} from './onnx-export/logistic-regression.js';
 export { assertTensorSize, elementCount, float32Tensor, int64Tensor, TENSOR_TYPES } from './tensor.js';
 export type { Tensor, TensorData, TensorType } from './tensor.js';
-export { exportMlp, type MlpExport } from './onnx-export/mlp.js';
-export {
-  exportTreeEnsembleClassifier,
-  exportTreeEnsembleRegressor,
-  type TreeEnsembleExport,
-} from './onnx-export/tree-ensemble.js';
-export { trainMlp, type MlpFit, type MlpOptions } from './train/mlp.js';
-export { trainGradientBoostedTrees, type GbtFit, type GbtOptions } from './train/gbt.js';
-export type { RegressionTree } from './train/regression-tree.js';
-export {
-  trainLogisticRegression,
-  type LogisticRegressionFit,
-  type LogisticRegressionOptions,
-} from './train/logistic-regression.js';
 export { checkInputPlan, formatDims, isDynamicDim, validateInputs } from './validate.js';

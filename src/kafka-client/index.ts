@@ -1,10 +1,11 @@
-// How Sluice's Kafka clients (kafkaSource, kafkaSink, scale-out workers) reach a cluster that
+// How Sluice's Kafka clients (kafkaSource, kafkaActionSink, scale-out workers) reach a cluster that
 // needs TLS and SASL, and the `kafka://` / `kafkas://` URL forms of the CLI. Shared by the
 // connectors and the actions layer, so both read URLs and credentials the same way. Passwords
 // come from the environment (SLUICE_KAFKA_PASSWORD), never from a URL, and never appear in errors.
 
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
+import { SluiceError } from '../core/errors.js';
 
 export const KAFKA_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];
@@ -26,12 +27,12 @@ export interface KafkaUrl {
 }
 
 /** A bad Kafka URL or setting; the message never holds a password. */
-export class KafkaUrlError extends Error {
-  readonly code = 'SLUICE_KAFKA_URL';
+export class KafkaUrlError extends SluiceError {
+  declare readonly code: 'SLUICE_KAFKA_URL';
   /** What is wrong, without the URL (for callers that quote the URL themselves). */
   readonly reason: string;
   constructor(message: string, reason = message) {
-    super(message);
+    super('SLUICE_KAFKA_URL', message);
     this.name = 'KafkaUrlError';
     this.reason = reason;
   }
@@ -165,4 +166,20 @@ export function parseKafkaUrl(url: string, env: NodeJS.ProcessEnv = process.env)
     security: { ...(sasl ? { sasl } : {}), ...(tls ? { tls } : {}) },
   };
 }
+/**
+ * {@link parseKafkaUrl}, with a bad URL reported as the caller's own error (a source's, a
+ * sink's), made from what is wrong.
+ *
+ * @example
+ * const { brokers, topic } = parseKafkaUrlOr(url, (why) => new ActionError('SLUICE_SINK_URL', why));
+ */
+export function parseKafkaUrlOr(url: string, fail: (reason: string) => Error): KafkaUrl {
+  try {
+    return parseKafkaUrl(url);
+  } catch (err) {
+    if (err instanceof KafkaUrlError) throw fail(err.reason);
+    throw err;
+  }
+}
+
 export { installKafkaCodecs, loadKafkaClient } from './load.js';

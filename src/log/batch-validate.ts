@@ -20,34 +20,34 @@ import { batchProblem } from './record-batch.js';
 export function validateProducerBatch(buf: Buffer, where: string): number {
   if (buf.length > OFF_MAGIC && buf.readInt8(OFF_MAGIC) !== CURRENT_MAGIC) {
     throw new LogError(
-      'LOG_UNSUPPORTED_MAGIC',
+      'SLUICE_LOG_UNSUPPORTED_MAGIC',
       `batch for ${where} has magic ${buf.readInt8(OFF_MAGIC)}; only RecordBatch v2 (magic 2) is stored: upgrade the producer`,
     );
   }
   const problem = batchProblem(buf, 0);
   if (problem !== null) {
     throw new LogError(
-      'LOG_CORRUPT',
+      'SLUICE_LOG_CORRUPT',
       `rejected a corrupt batch for ${where}: ${problem}; the producer should resend it`,
     );
   }
   const size = buf.readInt32BE(OFF_BATCH_LENGTH) + LOG_OVERHEAD;
   if (size !== buf.length) {
     throw new LogError(
-      'LOG_INVALID_BATCH',
+      'SLUICE_LOG_INVALID_BATCH',
       `buffer holds ${buf.length} bytes but its first batch is ${size}; pass exactly one batch per call`,
     );
   }
   const attributes = buf.readInt16BE(OFF_ATTRIBUTES);
   if ((attributes & ATTR_CONTROL) !== 0) {
     throw new LogError(
-      'LOG_INVALID_BATCH',
+      'SLUICE_LOG_INVALID_BATCH',
       'control batches are written by the log itself, never by producers',
     );
   }
   if ((attributes & ATTR_CODEC_MASK) > 4) {
     throw new LogError(
-      'LOG_UNSUPPORTED_COMPRESSION',
+      'SLUICE_LOG_UNSUPPORTED_COMPRESSION',
       `unknown compression codec ${attributes & ATTR_CODEC_MASK}; use none, gzip, snappy, lz4 or zstd`,
     );
   }
@@ -55,7 +55,7 @@ export function validateProducerBatch(buf: Buffer, where: string): number {
   const count = buf.readInt32BE(OFF_RECORD_COUNT);
   if (count !== lastOffsetDelta + 1) {
     throw new LogError(
-      'LOG_INVALID_BATCH',
+      'SLUICE_LOG_INVALID_BATCH',
       `batch has ${count} records but lastOffsetDelta ${lastOffsetDelta}; a producer batch needs count = lastOffsetDelta + 1`,
     );
   }

@@ -46,7 +46,7 @@ export const QUARANTINE_DIR = 'quarantine';
  * log directory `dir`. With `repair`, each damaged range is moved to `dir/quarantine/` (its bytes,
  * plus one line in `report.jsonl`) and replaced by an empty batch over the same offsets, so
  * offsets stay dense and readers step over them; damage at the end of a partition's newest
- * segment is cut, as recovery would. Throws LOG_LOCKED while something else has the log open.
+ * segment is cut, as recovery would. Throws SLUICE_LOG_LOCKED while something else has the log open.
  *
  * @example
  * const report = checkLog('.sluice/fraud/log');

@@ -53,7 +53,7 @@ export function codecId(name: string): number {
   const id = (CODEC_NAMES as readonly string[]).indexOf(name);
   if (id < 0) {
     throw new LogError(
-      'LOG_UNSUPPORTED_COMPRESSION',
+      'SLUICE_LOG_UNSUPPORTED_COMPRESSION',
       `unknown compression "${name}"; use one of ${CODEC_NAMES.join(', ')}`,
     );
   }
@@ -71,7 +71,7 @@ export function checkCompression(name: string): CompressionCodec {
   codecId(name);
   if (name === 'zstd' && !zstdWritable) {
     throw new LogError(
-      'LOG_UNSUPPORTED_COMPRESSION',
+      'SLUICE_LOG_UNSUPPORTED_COMPRESSION',
       `writing zstd needs Node >= 22.15 (this is ${process.version}; reading zstd works on every version): ` +
         'upgrade Node or choose gzip, snappy or lz4',
     );
@@ -92,7 +92,10 @@ export function compressRecords(codec: CompressionCodec, data: Buffer): Buffer {
       checkCompression('zstd');
       return nodeZstd.zstdCompressSync!(data);
     default:
-      throw new LogError('LOG_INVALID_ARGUMENT', `compressRecords needs a codec other than "${codec}"`);
+      throw new LogError(
+        'SLUICE_LOG_INVALID_ARGUMENT',
+        `compressRecords needs a codec other than "${codec}"`,
+      );
   }
 }
 
@@ -154,7 +157,7 @@ function decompressWith(codec: number, data: Buffer): Buffer {
       return zstd(data);
     default:
       throw new LogError(
-        'LOG_UNSUPPORTED_COMPRESSION',
+        'SLUICE_LOG_UNSUPPORTED_COMPRESSION',
         `codec ${codec} is not a Kafka codec; Kafka defines none, gzip, snappy, lz4 and zstd`,
       );
   }
@@ -162,7 +165,7 @@ function decompressWith(codec: number, data: Buffer): Buffer {
 
 /**
  * Decompresses the records section of a batch compressed with codec id `codec` (1-4). A payload
- * the codec cannot decode throws a LogError `LOG_CORRUPT` naming the codec and `where` (e.g.
+ * the codec cannot decode throws a LogError `SLUICE_LOG_CORRUPT` naming the codec and `where` (e.g.
  * "RecordBatch at offset 42"), never a codec library's bare error.
  *
  * @example
@@ -175,7 +178,7 @@ export function decompressRecords(codec: number, data: Buffer, where: string): B
     if (err instanceof LogError) throw err;
     const why = err instanceof Error ? err.message : String(err);
     throw new LogError(
-      'LOG_CORRUPT',
+      'SLUICE_LOG_CORRUPT',
       `${where} is compressed with ${CODEC_NAMES[codec]} but its ${data.length}-byte payload does not decode ` +
         `(${why}); the producer wrote a damaged batch or the bytes were damaged since`,
       { cause: err },

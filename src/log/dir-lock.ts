@@ -119,7 +119,7 @@ export function lockDir(dir: string): () => void {
   const path = join(abs, '.lock');
   if (heldHere.has(abs)) {
     throw new LogError(
-      'LOG_LOCKED',
+      'SLUICE_LOG_LOCKED',
       `log directory ${abs} is already open in this process; reuse that Log or close it first`,
     );
   }
@@ -128,7 +128,7 @@ export function lockDir(dir: string): () => void {
     if (lock === null) continue; // released or broken meanwhile: try to create it again
     if (!stale(lock.pid) || round >= MAX_ROUNDS) {
       throw new LogError(
-        'LOG_LOCKED',
+        'SLUICE_LOG_LOCKED',
         `log directory ${abs} is in use by process ${lock.pid}; stop it first (if no such process uses the log, delete ${path})`,
       );
     }

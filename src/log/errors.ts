@@ -1,41 +1,28 @@
 // Errors of the embedded log. Codes are stable and never reused: callers (the Kafka broker, the
 // stream runtime) switch on `code`, never on the message.
+import { ERROR_CODES, SluiceError, type SluiceErrorCode, type SluiceErrorOptions } from '../core/errors.js';
 
-/** Every code a {@link LogError} can carry. */
-export const LOG_ERROR_CODES = [
-  'LOG_CORRUPT',
-  'LOG_UNSUPPORTED_MAGIC',
-  'LOG_UNSUPPORTED_COMPRESSION',
-  'LOG_INVALID_BATCH',
-  'LOG_BATCH_TOO_LARGE',
-  'LOG_OFFSET_OUT_OF_RANGE',
-  'LOG_UNKNOWN_TOPIC',
-  'LOG_UNKNOWN_PARTITION',
-  'LOG_INVALID_TOPIC_NAME',
-  'LOG_TOPIC_EXISTS',
-  'LOG_INVALID_ARGUMENT',
-  'LOG_CLOSED',
-  'LOG_LOCKED',
-  'LOG_IO_ERROR',
-] as const;
+/** Every code a {@link LogError} can carry (its part of the one list in `core/errors.ts`). */
+export const LOG_ERROR_CODES = Object.keys(ERROR_CODES).filter((c) =>
+  c.startsWith('SLUICE_LOG_'),
+) as readonly LogErrorCode[];
 
-export type LogErrorCode = (typeof LOG_ERROR_CODES)[number];
+export type LogErrorCode = Extract<SluiceErrorCode, `SLUICE_LOG_${string}`>;
 
 /**
  * An error raised by the embedded log. `code` is stable; the message says what to do.
  *
  * @example
  * try { partition.read(offset) } catch (err) {
- *   if (err instanceof LogError && err.code === 'LOG_OFFSET_OUT_OF_RANGE') offset = partition.logStartOffset;
+ *   if (err instanceof LogError && err.code === 'SLUICE_LOG_OFFSET_OUT_OF_RANGE') offset = partition.logStartOffset;
  * }
  */
-export class LogError extends Error {
-  readonly code: LogErrorCode;
+export class LogError extends SluiceError {
+  declare readonly code: LogErrorCode;
 
-  constructor(code: LogErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: LogErrorCode, message: string, options?: SluiceErrorOptions) {
+    super(code, message, options);
     this.name = 'LogError';
-    this.code = code;
   }
 }
 
@@ -48,7 +35,7 @@ export class LogOffsetOutOfRangeError extends LogError {
     where: string,
   ) {
     super(
-      'LOG_OFFSET_OUT_OF_RANGE',
+      'SLUICE_LOG_OFFSET_OUT_OF_RANGE',
       `offset ${offset} is out of range for ${where}: valid offsets are ${logStartOffset}..${highWatermark} ` +
         `(the high watermark ${highWatermark} means "wait for new records"); ` +
         `reset the consumer to logStartOffset or highWatermark`,

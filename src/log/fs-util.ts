@@ -75,7 +75,11 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
 /** Wraps a file-system failure in a LogError that says what was being done. */
 export function ioError(what: string, err: unknown): LogError {
   const detail = err instanceof Error ? err.message : String(err);
-  return new LogError('LOG_IO_ERROR', `${what} failed: ${detail}; check free disk space and permissions`, {
-    cause: err,
-  });
+  return new LogError(
+    'SLUICE_LOG_IO_ERROR',
+    `${what} failed: ${detail}; check free disk space and permissions`,
+    {
+      cause: err,
+    },
+  );
 }

@@ -1,5 +1,14 @@
-// Public surface of the embedded log.
-
+/**
+ * `sluice/log`: the embedded durable log — topics of partitions of Kafka RecordBatch v2
+ * segments, committed offsets, the damage check, the record-batch codecs and compression.
+ *
+ * @example
+ * import { Log, checkLog } from 'sluice/log';
+ * const log = Log.open('./data/log', { fsync: 'interval' });
+ * log.createTopic('transactions', { partitions: 3 });
+ * log.partition('transactions', 0).append([{ key: null, value: Buffer.from('{"amount":12.5}') }]);
+ * const report = checkLog('./data/log'); // report.damage: [] on a sound log
+ */
 export { Log, type LogOptions } from './log.js';
 export type { TopicConfig } from './topic-configs.js';
 export {

@@ -76,7 +76,7 @@ export class Log {
     const partitions = config?.partitions;
     if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
       throw new LogError(
-        'LOG_INVALID_ARGUMENT',
+        'SLUICE_LOG_INVALID_ARGUMENT',
         `topic ${name}: partitions is ${partitions}; use an integer from 1 to ${MAX_PARTITIONS}`,
       );
     }
@@ -84,7 +84,7 @@ export class Log {
     if (existing === partitions) return;
     if (existing !== undefined) {
       throw new LogError(
-        'LOG_TOPIC_EXISTS',
+        'SLUICE_LOG_TOPIC_EXISTS',
         `topic ${name} already exists with ${existing} partitions, not ${partitions}; use ${existing}, or delete the topic first`,
       );
     }
@@ -106,7 +106,7 @@ export class Log {
     const existing = this.checkTopic(name);
     if (!Number.isSafeInteger(partitions) || partitions <= existing || partitions > MAX_PARTITIONS) {
       throw new LogError(
-        'LOG_INVALID_ARGUMENT',
+        'SLUICE_LOG_INVALID_ARGUMENT',
         `topic ${name} has ${existing} partitions; a new count must be an integer from ${existing + 1} to ${MAX_PARTITIONS}`,
       );
     }
@@ -132,7 +132,7 @@ export class Log {
 
   /**
    * Replaces the segment and retention overrides of `topic` (durably), and applies them to its
-   * open partitions at once. Invalid values throw LOG_INVALID_ARGUMENT and change nothing.
+   * open partitions at once. Invalid values throw SLUICE_LOG_INVALID_ARGUMENT and change nothing.
    *
    * @example
    * log.setTopicConfig('clicks', { retentionMs: 3_600_000, segmentBytes: 16 << 20 });
@@ -154,13 +154,13 @@ export class Log {
     for (let p = 0; p < count; p++) this.open.get(`${topic}-${p}`)?.reconfigure(options);
   }
 
-  /** Throws LOG_INVALID_ARGUMENT (saying which value and what to use) unless `config` is valid. */
+  /** Throws SLUICE_LOG_INVALID_ARGUMENT (saying which value and what to use) unless `config` is valid. */
   checkTopicConfig(config: TopicConfig): LogOptions {
     for (const [k, v] of Object.entries(config)) {
       const limit = k === 'retentionMs' || k === 'retentionBytes';
       if (v !== undefined && (!Number.isSafeInteger(v) || (limit && v < -1))) {
         throw new LogError(
-          'LOG_INVALID_ARGUMENT',
+          'SLUICE_LOG_INVALID_ARGUMENT',
           `topic config ${k} is ${String(v)}; use an integer${limit ? ' from 0 up, or -1 for no limit' : ''}`,
         );
       }
@@ -190,7 +190,7 @@ export class Log {
     const count = this.checkTopic(topic);
     if (!Number.isInteger(p) || p < 0 || p >= count) {
       throw new LogError(
-        'LOG_UNKNOWN_PARTITION',
+        'SLUICE_LOG_UNKNOWN_PARTITION',
         `topic ${topic} has partitions 0..${count - 1}; there is no partition ${p}`,
       );
     }
@@ -274,7 +274,7 @@ export class Log {
     const count = this.topicMap.get(topic);
     if (count === undefined) {
       throw new LogError(
-        'LOG_UNKNOWN_TOPIC',
+        'SLUICE_LOG_UNKNOWN_TOPIC',
         `topic ${JSON.stringify(topic)} does not exist in ${this.dir}; create it with createTopic(${JSON.stringify(topic)}, { partitions: n })`,
       );
     }
@@ -283,6 +283,6 @@ export class Log {
 
   private checkOpen(): void {
     if (this.closed)
-      throw new LogError('LOG_CLOSED', `log ${this.dir} is closed; open it again with Log.open()`);
+      throw new LogError('SLUICE_LOG_CLOSED', `log ${this.dir} is closed; open it again with Log.open()`);
   }
 }

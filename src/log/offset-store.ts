@@ -57,7 +57,7 @@ function checkCommit(group: string, c: OffsetCommit): void {
     (c.metadata === undefined || typeof c.metadata === 'string');
   if (!ok) {
     throw new LogError(
-      'LOG_INVALID_ARGUMENT',
+      'SLUICE_LOG_INVALID_ARGUMENT',
       `cannot commit ${JSON.stringify({ group, ...c })}: group and topic must be non-empty strings, ` +
         'partition and offset non-negative integers, metadata a string',
     );
@@ -99,7 +99,7 @@ export class OffsetStore {
   /** Commits several offsets of one group with one write and one fdatasync. */
   commitMany(group: string, commits: readonly OffsetCommit[]): void {
     if (this.fd < 0)
-      throw new LogError('LOG_CLOSED', `offset store ${this.dir} is closed; open it again to commit`);
+      throw new LogError('SLUICE_LOG_CLOSED', `offset store ${this.dir} is closed; open it again to commit`);
     for (const c of commits) checkCommit(group, c);
     if (this.mustCompact) this.compact();
     const lines = commits.map((c) => ({ g: group, t: c.topic, p: c.partition, o: c.offset, m: c.metadata }));
@@ -118,7 +118,7 @@ export class OffsetStore {
   /** Deletes committed offsets of `group` with one write and one fdatasync; unknown ones are skipped. */
   deleteMany(group: string, partitions: readonly { topic: string; partition: number }[]): void {
     if (this.fd < 0)
-      throw new LogError('LOG_CLOSED', `offset store ${this.dir} is closed; open it again to delete`);
+      throw new LogError('SLUICE_LOG_CLOSED', `offset store ${this.dir} is closed; open it again to delete`);
     const gone = partitions.filter((x) => this.entries.has(keyOf(group, x.topic, x.partition)));
     if (gone.length === 0) return;
     if (this.mustCompact) this.compact();

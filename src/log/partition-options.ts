@@ -41,7 +41,7 @@ const MAX_FILE_POSITION = 0x7fffffff; // index entries store file positions as i
 function check(name: string, value: number, min: number, max: number): number {
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new LogError(
-      'LOG_INVALID_ARGUMENT',
+      'SLUICE_LOG_INVALID_ARGUMENT',
       `option ${name} is ${value}; use an integer from ${min} to ${max}`,
     );
   }
@@ -52,7 +52,7 @@ export function resolvePartitionOptions(o: PartitionOptions): ResolvedPartitionO
   const fsync = o.fsync ?? 'interval';
   if (fsync !== 'batch' && fsync !== 'interval' && fsync !== 'never') {
     throw new LogError(
-      'LOG_INVALID_ARGUMENT',
+      'SLUICE_LOG_INVALID_ARGUMENT',
       `option fsync is '${String(fsync)}'; use 'batch', 'interval' or 'never'`,
     );
   }

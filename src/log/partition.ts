@@ -239,7 +239,7 @@ export class Partition {
   /**
    * Reads records from `offset` on: whole batches up to `maxBytes` (at least one batch when one
    * exists), from one segment, skipping the records of the first batch that precede `offset`.
-   * Every batch's CRC-32C is checked before it is decoded: a damaged batch throws LOG_CORRUPT
+   * Every batch's CRC-32C is checked before it is decoded: a damaged batch throws SLUICE_LOG_CORRUPT
    * naming the partition and its offsets, and none of its records are returned.
    */
   read(offset: number, maxBytes = 1 << 20): ReadResult {
@@ -284,7 +284,10 @@ export class Partition {
       );
     }
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
-      throw new LogError('LOG_INVALID_ARGUMENT', `maxBytes ${maxBytes} must be a non-negative integer`);
+      throw new LogError(
+        'SLUICE_LOG_INVALID_ARGUMENT',
+        `maxBytes ${maxBytes} must be a non-negative integer`,
+      );
     }
     if (offset === this.highWatermark) return EMPTY;
     for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
@@ -297,7 +300,7 @@ export class Partition {
 
   /**
    * {@link readBatches}, with each batch's CRC-32C checked (what the broker serves): cut before
-   * the first damaged batch, and LOG_CORRUPT when the first batch itself is damaged, so a damaged
+   * the first damaged batch, and SLUICE_LOG_CORRUPT when the first batch itself is damaged, so a damaged
    * batch is never served and a consumer stops at it with a clear error.
    */
   readVerifiedBatches(offset: number, maxBytes = 1 << 20): Buffer {
@@ -331,7 +334,7 @@ export class Partition {
     this.dirty = false;
   }
 
-  /** Flushes and closes the files. Further calls throw LOG_CLOSED; closing twice is a no-op. */
+  /** Flushes and closes the files. Further calls throw SLUICE_LOG_CLOSED; closing twice is a no-op. */
   close(): void {
     if (this.closed) return;
     clearTimeout(this.flushTimer);
@@ -410,7 +413,7 @@ export class Partition {
     const base = readInt64BE(data, pos);
     const last = base + data.readInt32BE(pos + OFF_LAST_OFFSET_DELTA);
     return new LogError(
-      'LOG_CORRUPT',
+      'SLUICE_LOG_CORRUPT',
       `partition ${this.name}: the stored batch holding offsets ${base}..${last} fails its CRC-32C check, so its ` +
         'bytes changed after they were written (disk damage or an edit); none of its records were used. ' +
         `Stop what uses the log, then run "sluice log check --data ${dirname(this.dir)}" to list the damage and ` +
@@ -432,7 +435,7 @@ export class Partition {
   private checkSize(size: number): void {
     if (size > this.opts.maxBatchBytes) {
       throw new LogError(
-        'LOG_BATCH_TOO_LARGE',
+        'SLUICE_LOG_BATCH_TOO_LARGE',
         `batch of ${size} bytes exceeds maxBatchBytes ${this.opts.maxBatchBytes} for ${this.name}; append fewer or smaller records, or raise maxBatchBytes`,
       );
     }
@@ -440,14 +443,14 @@ export class Partition {
 
   private checkOpen(): void {
     if (this.closed)
-      throw new LogError('LOG_CLOSED', `partition ${this.name} is closed; open it again to use it`);
+      throw new LogError('SLUICE_LOG_CLOSED', `partition ${this.name} is closed; open it again to use it`);
   }
 
   private checkWritable(): void {
     this.checkOpen();
     if (this.failure !== undefined) {
       throw new LogError(
-        'LOG_IO_ERROR',
+        'SLUICE_LOG_IO_ERROR',
         `an earlier fsync of ${this.name} failed, so recent appends may not be on disk; close and reopen the partition (recovery keeps what is on disk)`,
         { cause: this.failure },
       );

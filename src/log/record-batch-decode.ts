@@ -31,7 +31,7 @@ const EMPTY_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 
 function corrupt(baseOffset: number, what: string): LogError {
   return new LogError(
-    'LOG_CORRUPT',
+    'SLUICE_LOG_CORRUPT',
     `RecordBatch at offset ${baseOffset} is malformed: ${what}. The bytes were damaged or not written as RecordBatch v2; ` +
       'in a log on disk, "sluice log check --data DIR" lists the damaged batches and --repair sets them aside',
   );
@@ -41,7 +41,7 @@ function corrupt(baseOffset: number, what: string): LogError {
 function checkFraming(buf: Buffer, start: number): number {
   if (start < 0 || start + BATCH_HEADER_SIZE > buf.length) {
     throw new LogError(
-      'LOG_CORRUPT',
+      'SLUICE_LOG_CORRUPT',
       `a RecordBatch needs at least ${BATCH_HEADER_SIZE} bytes at position ${start} but the buffer has ${buf.length}`,
     );
   }
@@ -49,7 +49,7 @@ function checkFraming(buf: Buffer, start: number): number {
   const magic = buf.readInt8(start + OFF_MAGIC);
   if (magic !== CURRENT_MAGIC) {
     throw new LogError(
-      'LOG_UNSUPPORTED_MAGIC',
+      'SLUICE_LOG_UNSUPPORTED_MAGIC',
       `RecordBatch at offset ${baseOffset} has magic ${magic}; only magic 2 (Kafka >= 0.11) is supported: upgrade the producer`,
     );
   }

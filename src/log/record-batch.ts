@@ -67,7 +67,7 @@ function writeBytes(out: Buffer, pos: number, b: Uint8Array | null | undefined):
 function checkTimestamp(ts: number, i: number): number {
   if (!Number.isSafeInteger(ts)) {
     throw new LogError(
-      'LOG_INVALID_ARGUMENT',
+      'SLUICE_LOG_INVALID_ARGUMENT',
       `record ${i} has timestamp ${ts}; use integer milliseconds since the epoch`,
     );
   }
@@ -89,10 +89,13 @@ export function encodeRecordBatch(
 ): Buffer {
   const n = records.length;
   if (n === 0)
-    throw new LogError('LOG_INVALID_ARGUMENT', 'cannot encode an empty batch: pass at least one record');
+    throw new LogError(
+      'SLUICE_LOG_INVALID_ARGUMENT',
+      'cannot encode an empty batch: pass at least one record',
+    );
   if (!Number.isSafeInteger(baseOffset) || baseOffset < 0) {
     throw new LogError(
-      'LOG_INVALID_ARGUMENT',
+      'SLUICE_LOG_INVALID_ARGUMENT',
       `baseOffset ${baseOffset} must be a non-negative safe integer`,
     );
   }
@@ -179,7 +182,7 @@ function compressBatch(plain: Buffer, codec: CompressionCodec): Buffer {
 export function readBatchHeader(buf: Buffer, pos = 0): BatchHeaderSummary {
   if (pos < 0 || pos + BATCH_HEADER_SIZE > buf.length) {
     throw new LogError(
-      'LOG_CORRUPT',
+      'SLUICE_LOG_CORRUPT',
       `a RecordBatch header needs ${BATCH_HEADER_SIZE} bytes at position ${pos} but the buffer has ${buf.length}; the data is truncated`,
     );
   }

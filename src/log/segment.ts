@@ -122,7 +122,7 @@ export class Segment {
     const resume = nextSoundBatch(rest, 1, result.nextOffset);
     if (resume < 0) return;
     throw new LogError(
-      'LOG_CORRUPT',
+      'SLUICE_LOG_CORRUPT',
       `${this.logPath} is damaged at file position ${result.end} (offset ${result.nextOffset}): ${result.problem}; ` +
         `sound batches follow at position ${result.end + resume}, so this is not a torn write and recovery keeps ` +
         `them rather than cut the file. Run "sluice log check --data ${dirname(this.dir)} --repair" to set the ` +
@@ -242,7 +242,7 @@ export class Segment {
     const fileSize = this.size;
     const result = this.loadIndexesAndScan(fileSize);
     if (result.problem !== null || result.nextOffset !== expectedNext) {
-      // Reads stop at the damage with LOG_CORRUPT rather than skip its records unseen.
+      // Reads stop at the damage with SLUICE_LOG_CORRUPT rather than skip its records unseen.
       this.damagedFrom = result.end;
       const problem = result.problem ?? `records ${result.nextOffset}..${expectedNext - 1} are missing`;
       this.damageReason = `offset ${result.nextOffset}: ${problem}`;
@@ -322,7 +322,7 @@ export class Segment {
 
   private damaged(pos: number): LogError {
     return new LogError(
-      'LOG_CORRUPT',
+      'SLUICE_LOG_CORRUPT',
       `${this.logPath} holds no valid batch at file position ${pos}` +
         (pos >= this.damagedFrom ? ` (${this.damageReason})` : '') +
         "; the file was changed behind the log's back. " +

@@ -32,7 +32,7 @@ export function readTopicConfigs(dir: string): Map<string, TopicConfig> {
   }
   const fail = (why: string) =>
     new LogError(
-      'LOG_CORRUPT',
+      'SLUICE_LOG_CORRUPT',
       `${path} is unreadable (${why}); restore it, fix it by hand ({"version":1,"topics":{"<name>":{"retentionMs":<n>}}}) or delete it to drop every topic's overrides`,
     );
   let parsed: { version?: unknown; topics?: unknown };

@@ -13,11 +13,11 @@ interface TopicsFile {
 const NAME = 'topics.json';
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
-/** Throws LOG_INVALID_TOPIC_NAME unless `name` is a legal Kafka topic name. */
+/** Throws SLUICE_LOG_INVALID_TOPIC_NAME unless `name` is a legal Kafka topic name. */
 export function checkTopicName(name: string): void {
   if (typeof name !== 'string' || !TOPIC_NAME.test(name) || name === '.' || name === '..') {
     throw new LogError(
-      'LOG_INVALID_TOPIC_NAME',
+      'SLUICE_LOG_INVALID_TOPIC_NAME',
       `topic name ${JSON.stringify(name)} is invalid: use 1 to 249 characters from a-z A-Z 0-9 . _ - (not "." or "..")`,
     );
   }
@@ -35,7 +35,7 @@ export function readTopics(dir: string): Map<string, number> {
   }
   const fail = (why: string): LogError =>
     new LogError(
-      'LOG_CORRUPT',
+      'SLUICE_LOG_CORRUPT',
       `${path} is unreadable (${why}); restore it from a backup, or fix it by hand: ` +
         '{"version":1,"topics":{"<name>":{"partitions":<n>}}} (partition data stays in <name>-<n>/ folders)',
     );

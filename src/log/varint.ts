@@ -13,7 +13,7 @@ export class Cursor {
 
 function truncated(pos: number): LogError {
   return new LogError(
-    'LOG_CORRUPT',
+    'SLUICE_LOG_CORRUPT',
     `varint at byte ${pos} runs past the end of its buffer; the batch is truncated or corrupt and cannot be decoded`,
   );
 }
@@ -50,7 +50,7 @@ export function readVarint(buf: Uint8Array, cur: Cursor): number {
     if (b < 0x80) break;
     if (shift === 28)
       throw new LogError(
-        'LOG_CORRUPT',
+        'SLUICE_LOG_CORRUPT',
         `varint at byte ${cur.pos} is longer than 5 bytes; the batch is corrupt`,
       );
   }
@@ -97,7 +97,7 @@ export function readVarlong(buf: Uint8Array, cur: Cursor): number {
     if (pos >= buf.length) throw truncated(pos);
     if (i === 10)
       throw new LogError(
-        'LOG_CORRUPT',
+        'SLUICE_LOG_CORRUPT',
         `varlong at byte ${cur.pos} is longer than 10 bytes; the batch is corrupt`,
       );
     b = buf[pos++];

@@ -1,3 +1,13 @@
+/**
+ * `sluice/observe`: latency histograms, pipeline counters, the Prometheus exporter, the live
+ * dashboard, SLO rules and health checks.
+ *
+ * @example
+ * import { PrometheusExporter, parseSloRule } from 'sluice/observe';
+ * const prom = new PrometheusExporter();
+ * prom.add(run.metrics); // serve await prom.metrics() on /metrics
+ * const rule = parseSloRule('e2e-p99=e2e_p99_ms<250@1m');
+ */
 export { wallClockMs } from './clock.js';
 export { LatencyHistogram, type LatencySummary } from './histogram.js';
 export { SlidingHistogram, monotonicMs, type Clock } from './sliding-histogram.js';

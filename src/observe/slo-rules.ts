@@ -1,3 +1,5 @@
+import { SluiceError } from '../core/errors.js';
+
 /** Comparison an SLO objective holds to: `value op threshold` is the healthy state. */
 export type SloOp = '<' | '<=' | '>' | '>=';
 
@@ -48,10 +50,10 @@ export type AlertSink = (alert: SloAlert) => void | Promise<void>;
  * @example
  * try { parseSloRule(flag) } catch (e) { if (e instanceof ObserveError) usage(e.message) }
  */
-export class ObserveError extends Error {
-  readonly code = 'SLUICE_INVALID_OPTION';
+export class ObserveError extends SluiceError {
+  declare readonly code: 'SLUICE_OBSERVE_INVALID_OPTION';
   constructor(message: string) {
-    super(message);
+    super('SLUICE_OBSERVE_INVALID_OPTION', message);
     this.name = 'ObserveError';
   }
 }

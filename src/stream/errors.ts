@@ -1,37 +1,27 @@
-/** Stable error codes of the stream layer; never reuse a code for another meaning. */
+import { SluiceError } from '../core/errors.js';
+
+// The error base and requireOption live in core (every layer's errors extend it); the stream
+// layer re-exports them where its users have always found them.
+export { SluiceError, requireOption, type SluiceErrorCode } from '../core/errors.js';
+
+/** The codes the stream layer throws (a part of the one list in `core/errors.ts`). */
 export type StreamErrorCode =
-  | 'SLUICE_INVALID_OPTION'
-  | 'SLUICE_DECODE'
-  | 'SLUICE_PIPELINE_INCOMPLETE'
-  | 'SLUICE_PIPELINE_RUNNING'
-  | 'SLUICE_MODEL_MISMATCH'
-  | 'SLUICE_CHECKPOINT';
+  | 'SLUICE_OPTION_INVALID'
+  | 'SLUICE_DECODE_FAILED'
+  | 'SLUICE_PIPELINE_MODEL_MISMATCH'
+  | 'SLUICE_PIPELINE_EVENT_TIME'
+  | 'SLUICE_PIPELINE_INFER_FAILED'
+  | 'SLUICE_STATE_UNREADABLE';
 
 /**
- * Base class of Sluice's errors: a stable `code` to match on, and a message that says what to do.
+ * A record could not be decoded or failed its schema; it goes to the dead-letter output.
  *
  * @example
- * try { validate(opts) } catch (e) { if (e instanceof SluiceError && e.code === 'SLUICE_INVALID_OPTION') ... }
+ * if (e instanceof DecodeError) console.warn('bad record:', e.message);
  */
-export class SluiceError extends Error {
-  constructor(
-    readonly code: StreamErrorCode | (string & {}),
-    message: string,
-  ) {
-    super(message);
-    this.name = 'SluiceError';
-  }
-}
-
-/** A record could not be decoded or failed its schema; it goes to the dead-letter output. */
 export class DecodeError extends SluiceError {
   constructor(message: string) {
-    super('SLUICE_DECODE', message);
+    super('SLUICE_DECODE_FAILED', message);
     this.name = 'DecodeError';
   }
-}
-
-/** Throws SLUICE_INVALID_OPTION unless `ok`; used to validate options once, at construction. */
-export function requireOption(ok: boolean, message: string): asserts ok {
-  if (!ok) throw new SluiceError('SLUICE_INVALID_OPTION', message);
 }

@@ -49,7 +49,7 @@ export { MemoryCheckpointStore } from './state/memory-store.js';
 export { KeyedStateCache, META_KEY, type KeyedStateCacheOptions } from './state/keyed-cache.js';
 export type { CheckpointStore, CheckpointMeta, StateChange, StateReader } from './state/store.js';
 export { approxBytes } from './state/store.js';
-export { seconds, minutes, hours, days, durationLabel } from './time.js';
+export { seconds, minutes, hours, days, durationLabel } from './time/durations.js';
 export { lookback, LookbackFeatures, type LookbackSpec, type LookbackAggregate } from './windows/lookback.js';
 export {
   count,

@@ -16,10 +16,10 @@ export interface InferMapping {
   outputType: InferTensorKind | undefined;
 }
 
-const mismatch = (message: string) => new SluiceError('SLUICE_MODEL_MISMATCH', `infer: ${message}`);
+const mismatch = (message: string) => new SluiceError('SLUICE_PIPELINE_MODEL_MISMATCH', `infer: ${message}`);
 
 /**
- * Throws `SLUICE_MODEL_MISMATCH` saying what to change when the model's metadata and the
+ * Throws `SLUICE_PIPELINE_MODEL_MISMATCH` saying what to change when the model's metadata and the
  * mapping disagree; models that declare no types or no metadata pass.
  *
  * @example

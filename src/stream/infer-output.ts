@@ -3,6 +3,7 @@
 import type { Envelope } from './envelope.js';
 import type { TensorLike } from './interfaces.js';
 import { deadLetter, type Batch } from './steps.js';
+import { SluiceError } from './errors.js';
 
 /** Records `lo..hi` of a batch: scored by one call (its output) or failed (the error). */
 export type Scored =
@@ -63,10 +64,15 @@ export function applyScores<T, U>(
 
 /** Why an answer cannot be split into `rows` rows, or undefined when it can. */
 function unreadable(out: TensorLike | undefined, name: string, rows: number): Error | undefined {
-  if (out === undefined) return new Error(`inference failed: model returned no output "${name}"`);
+  if (out === undefined)
+    return new SluiceError(
+      'SLUICE_PIPELINE_MODEL_MISMATCH',
+      `inference failed: model returned no output "${name}"`,
+    );
   const len = (out.data as ArrayLike<unknown>).length;
   if (typeof len !== 'number' || len === 0 || len % rows !== 0)
-    return new Error(
+    return new SluiceError(
+      'SLUICE_PIPELINE_MODEL_MISMATCH',
       `inference failed: output "${name}" has ${String(len)} values, which do not split into ${rows} rows`,
     );
   return undefined;

@@ -1,5 +1,5 @@
 import type { Envelope } from './envelope.js';
-import { requireOption } from './errors.js';
+import { requireOption, SluiceError } from './errors.js';
 import { ROW_ERRORS } from '../core/row-errors.js';
 import type { ModelLike, StageContext, TensorLike } from './interfaces.js';
 import type { AsyncStep, Batch } from './steps.js';
@@ -208,7 +208,13 @@ export function inferStep<T, U, I extends InferTensorKind = 'float32', O extends
           score(recs, mid, hi, undefined, ctx, out, budget)
         );
       }
-      out.push({ lo, hi, error: new Error(`inference failed: ${(e as Error).message}`) });
+      out.push({
+        lo,
+        hi,
+        error: new SluiceError('SLUICE_PIPELINE_INFER_FAILED', `inference failed: ${(e as Error).message}`, {
+          cause: e,
+        }),
+      });
       return true;
     }
     if (result === STOPPED) return false;

@@ -1,3 +1,4 @@
+import { SluiceError } from '../core/errors.js';
 import type { DeadLetter, Envelope, RecordKey } from './envelope.js';
 import type { Source, Stateful, StageContext } from './interfaces.js';
 import type { StateChange } from './state/store.js';
@@ -162,7 +163,11 @@ export function setEventTimes(batch: Batch, stage: string, fn: (value: unknown) 
 /** `fn(value)`, which must be a finite number of ms; throws saying so otherwise. */
 export function checkedEventTime(fn: (value: unknown) => number, value: unknown): number {
   const t = fn(value);
-  if (!Number.isFinite(t)) throw new Error(`event time must be a finite number of ms, got ${String(t)}`);
+  if (!Number.isFinite(t))
+    throw new SluiceError(
+      'SLUICE_PIPELINE_EVENT_TIME',
+      `event time must be a finite number of ms, got ${String(t)}`,
+    );
   return t;
 }
 

@@ -8,8 +8,8 @@ import {
   action,
   actionSinkFromUrl,
   alert,
-  fileSink,
-  topicSink,
+  fileActionSink,
+  topicActionSink,
   type ActionEntry,
   type ActionSink,
 } from '../../src/actions/index.js';
@@ -91,10 +91,10 @@ describe('action sinks', () => {
     assert.throws(() => action({ name: 'a', payload: (v) => v }), /needs a ledger .* or a sink/);
   });
 
-  it('topicSink: keyed records with the idempotency key header; a reopened sink dedupes a replay', async (t) => {
+  it('topicActionSink: keyed records with the idempotency key header; a reopened sink dedupes a replay', async (t) => {
     const dir = tempDir(t);
     let log = Log.open(dir);
-    let sink = topicSink({ log, topic: 'alerts', partitions: 2 });
+    let sink = topicActionSink({ log, topic: 'alerts', partitions: 2 });
     await sink.open!({ pipeline: 'p' });
     assert.deepEqual(await sink.deliver([entry(1, 'card-1'), entry(2, 'card-2'), entry(3, 'card-1')]), {
       done: 3,
@@ -105,7 +105,7 @@ describe('action sinks', () => {
     log.close();
     log = Log.open(dir); // a restart: the keys come back from the topic itself
     t.after(() => log.close());
-    sink = topicSink({ log, topic: 'alerts' });
+    sink = topicActionSink({ log, topic: 'alerts' });
     await sink.open!({ pipeline: 'p' });
     assert.deepEqual(await sink.deliver([entry(2, 'card-2'), entry(3, 'card-1'), entry(4, 'card-9')]), {
       done: 1,
@@ -130,7 +130,7 @@ describe('action sinks', () => {
     );
   });
 
-  it('fileSink writes ledger lines once per key, across reopenings', async (t) => {
+  it('fileActionSink writes ledger lines once per key, across reopenings', async (t) => {
     const path = join(tempDir(t), 'out', 'alerts.jsonl');
     for (let round = 0; round < 2; round++) {
       const sink = actionSinkFromUrl(`file:${path}`);
@@ -157,7 +157,7 @@ describe('action sinks', () => {
       'webhook:https://hooks.example.com/a',
     );
     assert.equal(actionSinkFromUrl('kafka://h1:9092,h2/alerts').name, 'kafka:alerts');
-    assert.equal(fileSink({ path: '/x.jsonl' }).name, 'file:/x.jsonl');
+    assert.equal(fileActionSink({ path: '/x.jsonl' }).name, 'file:/x.jsonl');
     assert.equal(actionSinkFromUrl('file:rel/a.jsonl').name, `file:${join(process.cwd(), 'rel/a.jsonl')}`);
     for (const bad of ['smtp://x', 'nothing', 'kafka://h:9092', 'file:'])
       assert.throws(

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { topicSink, type ActionEntry } from '../../src/actions/index.js';
+import { topicActionSink, type ActionEntry } from '../../src/actions/index.js';
 import { logDeadLetters, readDeadLetters } from '../../src/connectors/index.js';
 import { Log, LogError, zstdWritable } from '../../src/log/index.js';
 import { tempDir } from '../integration/helpers.js';
@@ -21,10 +21,10 @@ const entry = (i: number): ActionEntry => ({
 const codecOfFirstBatch = (log: Log, topic: string) =>
   log.partition(topic, 0).readBatches(0).readInt16BE(21) & 7;
 
-test('topicSink writes compressed batches and dedupes a replay from them after a reopen', async (t) => {
+test('topicActionSink writes compressed batches and dedupes a replay from them after a reopen', async (t) => {
   const dir = tempDir(t);
   let log = Log.open(dir);
-  let sink = topicSink({ log, topic: 'alerts', compression: 'lz4' });
+  let sink = topicActionSink({ log, topic: 'alerts', compression: 'lz4' });
   await sink.open!({ pipeline: 'p' });
   await sink.deliver(Array.from({ length: 50 }, (_, i) => entry(i)));
   sink.flush!();
@@ -32,7 +32,7 @@ test('topicSink writes compressed batches and dedupes a replay from them after a
   log.close();
   log = Log.open(dir);
   t.after(() => log.close());
-  sink = topicSink({ log, topic: 'alerts', compression: 'gzip' });
+  sink = topicActionSink({ log, topic: 'alerts', compression: 'gzip' });
   await sink.open!({ pipeline: 'p' });
   const again = await sink.deliver([entry(3), entry(50)]);
   assert.deepEqual([again.done, again.duplicates], [1, 1]);
@@ -62,7 +62,7 @@ test('an unknown codec, or zstd where Node cannot write it, fails when the write
   const log = Log.open(tempDir(t));
   t.after(() => log.close());
   assert.throws(
-    () => topicSink({ log, topic: 'a', compression: 'brotli' as 'gzip' }),
+    () => topicActionSink({ log, topic: 'a', compression: 'brotli' as 'gzip' }),
     (e: unknown) => e instanceof LogError && /unknown compression "brotli"/.test(e.message),
   );
   if (!zstdWritable) assert.throws(() => logDeadLetters(log, 'd', { compression: 'zstd' }), /Node >= 22\.15/);

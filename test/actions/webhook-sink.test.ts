@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { signWebhook, verifyWebhook, webhookSink, type ActionEntry } from '../../src/actions/index.js';
+import { signWebhook, verifyWebhook, webhookActionSink, type ActionEntry } from '../../src/actions/index.js';
 import { redactUrls } from '../../src/core/redact.js';
 
 const entry = (i: number): ActionEntry => ({
@@ -29,7 +29,7 @@ async function receiver(t: TestContext, handler: Handler): Promise<string> {
 
 const fast = { retries: 3, initialDelayMs: 5, maxDelayMs: 20 };
 
-describe('webhookSink', () => {
+describe('webhookActionSink', () => {
   it('POSTs each action with Idempotency-Key and a verifiable HMAC signature', async (t) => {
     const seen: { key: string; body: string; ok: boolean; auth?: string }[] = [];
     const url = await receiver(t, (req, body, res) => {
@@ -41,7 +41,7 @@ describe('webhookSink', () => {
       });
       res.writeHead(200).end();
     });
-    const sink = webhookSink({ url: url.replace('http://', 'http://u:p%40ss@'), secret: 's3' });
+    const sink = webhookActionSink({ url: url.replace('http://', 'http://u:p%40ss@'), secret: 's3' });
     const r = await sink.deliver([entry(1), entry(2)]);
     assert.deepEqual(r, { done: 2, duplicates: 0, rejected: [] });
     assert.deepEqual(seen.map((s) => s.key).sort(), ['p/hook/t-0@1', 'p/hook/t-0@2']);
@@ -92,17 +92,17 @@ describe('webhookSink', () => {
       signature = req.headers['sluice-signature'];
       res.writeHead(200).end();
     });
-    assert.throws(() => webhookSink({ url, secretEnv: 'NO_SUCH_VAR_SET' }), {
+    assert.throws(() => webhookActionSink({ url, secretEnv: 'NO_SUCH_VAR_SET' }), {
       code: 'SLUICE_SINK_SECRET',
       message: /set NO_SUCH_VAR_SET to the receiver's signing secret \(or to "unsigned"/,
     });
-    assert.throws(() => webhookSink({ url, secret: '', secretEnv: 'NO_SUCH_VAR_SET' }), {
+    assert.throws(() => webhookActionSink({ url, secret: '', secretEnv: 'NO_SUCH_VAR_SET' }), {
       code: 'SLUICE_SINK_SECRET',
     });
     const warnings: string[] = [];
     process.env.SLUICE_TEST_HOOK_SECRET = 'unsigned';
     t.after(() => delete process.env.SLUICE_TEST_HOOK_SECRET);
-    const sink = webhookSink({
+    const sink = webhookActionSink({
       url,
       secretEnv: 'SLUICE_TEST_HOOK_SECRET',
       onWarning: (m) => warnings.push(m),
@@ -110,7 +110,7 @@ describe('webhookSink', () => {
     assert.match(warnings[0]!, /requests go out unsigned \(SLUICE_TEST_HOOK_SECRET=unsigned\)/);
     assert.deepEqual(await sink.deliver([entry(1)]), { done: 1, duplicates: 0, rejected: [] });
     assert.equal(signature, undefined);
-    webhookSink({ url, unsigned: true, onWarning: (m) => warnings.push(m) });
+    webhookActionSink({ url, unsigned: true, onWarning: (m) => warnings.push(m) });
     assert.match(warnings[1]!, /unsigned \(unsigned: true\)/);
   });
 
@@ -118,7 +118,7 @@ describe('webhookSink', () => {
     const pw = 'Pa55-w0rd';
     for (const bad of [`http://u:${pw}@x y/`, `http://u:${pw}@[bad/`, `https://u:p/${pw}@h/`]) {
       assert.throws(
-        () => webhookSink({ url: bad, secret: 's' }),
+        () => webhookActionSink({ url: bad, secret: 's' }),
         (e: Error) => !e.message.includes(pw),
       );
     }
@@ -142,7 +142,7 @@ describe('webhookSink', () => {
       res.writeHead(200, calls === 3 ? {} : { 'idempotent-replayed': 'true' }).end();
     });
     const warnings: string[] = [];
-    const sink = webhookSink({
+    const sink = webhookActionSink({
       url,
       secret: 's3',
       timeoutMs: 200,
@@ -162,7 +162,7 @@ describe('webhookSink', () => {
       calls++;
       res.writeHead(422).end('{"error":"amount missing"}');
     });
-    const r = await webhookSink({ url, secret: 's3', backoff: fast }).deliver([entry(1)]);
+    const r = await webhookActionSink({ url, secret: 's3', backoff: fast }).deliver([entry(1)]);
     assert.equal(calls, 1);
     assert.equal(r.rejected.length, 1);
     assert.match(r.rejected[0]!.reason, /HTTP 422 .*amount missing/);
@@ -173,7 +173,7 @@ describe('webhookSink', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r)); // a port nobody listens on
-    const sink = webhookSink({
+    const sink = webhookActionSink({
       url: `http://127.0.0.1:${port}/hook`,
       secret: 's3',
       backoff: { retries: 1, initialDelayMs: 5 },
@@ -187,7 +187,7 @@ describe('webhookSink', () => {
   });
 
   it('validates its options once, with messages that say what to fix', () => {
-    assert.throws(() => webhookSink({ url: 'ftp://x/y', secret: 's' }), /not http: or https:/);
-    assert.throws(() => webhookSink({ url: 'not a url', secret: 's' }), { code: 'SLUICE_SINK_URL' });
+    assert.throws(() => webhookActionSink({ url: 'ftp://x/y', secret: 's' }), /not http: or https:/);
+    assert.throws(() => webhookActionSink({ url: 'not a url', secret: 's' }), { code: 'SLUICE_SINK_URL' });
   });
 });

@@ -93,11 +93,11 @@ test('frames are found across any chunking, and bad sizes are refused', () => {
   tooBig.writeInt32BE(2048);
   assert.throws(
     () => new FrameDecoder(1024).push(tooBig),
-    (e: BrokerError) => e.code === 'BROKER_REQUEST_TOO_LARGE',
+    (e: BrokerError) => e.code === 'SLUICE_BROKER_REQUEST_TOO_LARGE',
   );
   assert.throws(
     () => new FrameDecoder(1024).push(Buffer.from([0xff, 0xff, 0xff, 0xfe])),
-    (e: BrokerError) => e.code === 'BROKER_REQUEST_TOO_LARGE',
+    (e: BrokerError) => e.code === 'SLUICE_BROKER_REQUEST_TOO_LARGE',
   );
 });
 

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { kafkaSink } from '../../src/actions/index.js';
+import { kafkaActionSink } from '../../src/actions/index.js';
 import { kafkaDeadLetters, kafkaSource, logSource } from '../../src/connectors/index.js';
 import { crc32c } from '../../src/core/crc32c.js';
 import { encodeRecordBatch } from '../../src/log/index.js';
@@ -169,11 +169,11 @@ test(
 );
 
 test(
-  'kafkaSink and kafkaDeadLetters write batches compressed with their compression option',
+  'kafkaActionSink and kafkaDeadLetters write batches compressed with their compression option',
   { timeout: 60_000 },
   async (t) => {
     const broker = await testBroker(t);
-    const sink = kafkaSink({ brokers: broker.address, topic: 'alerts', compression: 'lz4' });
+    const sink = kafkaActionSink({ brokers: broker.address, topic: 'alerts', compression: 'lz4' });
     await sink.open!({ pipeline: 'p' });
     defer(t, () => void sink.close?.());
     const entries = Array.from({ length: 20 }, (_, i) => ({
@@ -186,7 +186,7 @@ test(
     }));
     assert.equal((await sink.deliver(entries)).done, 20);
     const alerts = storedBatches(broker.log, 'alerts');
-    assert.ok(alerts.length > 0 && alerts.every((b) => b.codec === 3), 'kafkaSink: lz4');
+    assert.ok(alerts.length > 0 && alerts.every((b) => b.codec === 3), 'kafkaActionSink: lz4');
 
     const { loadKafkaClient } = await import('../../src/kafka-client/index.js');
     const { Producer } = await loadKafkaClient();

@@ -22,7 +22,8 @@ test('users come from SLUICE_BROKER_USERS', () => {
   assert.equal(saslUsersFromEnv(''), undefined);
   assert.throws(
     () => saslUsersFromEnv('alice'),
-    (e: Error & { code: string }) => e.code === 'BROKER_INVALID_OPTION' && !e.message.includes('alice'),
+    (e: Error & { code: string }) =>
+      e.code === 'SLUICE_BROKER_INVALID_OPTION' && !e.message.includes('alice'),
   );
 });
 

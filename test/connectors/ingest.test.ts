@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { Log, startIngest, type Ingest } from '../../src/index.js';
+import { Log } from '../../src/log/index.js';
+import { startIngest, type Ingest } from '../../src/connectors/index.js';
 import { needService, portOpen } from '../helpers/services.js';
 
 const N = 1000;

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { OnlineAnomalyModel, anomalyRow } from '../../examples/anomaly/anomaly-model.js';
 import { runAnomalyDemo } from '../../examples/anomaly/demo.js';
 import { SeriesAnomalyDetector } from '../../examples/anomaly/detector.js';
-import { float32Tensor } from '../../src/index.js';
+import { float32Tensor } from '../../src/inference/index.js';
 import { sensorSeries } from '../helpers/sensor-series.js';
 
 const root = new URL('../../', import.meta.url).pathname;

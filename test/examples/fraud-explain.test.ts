@@ -3,7 +3,7 @@
 // dead-lettered with the reason, a 429 mid-run waited out, the prompt carrying the alert.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { collect, fromArray } from '../../src/index.js';
+import { collect, fromArray } from '../../src/testing.js';
 import {
   EXPLANATION_SCHEMA,
   explainAlerts,

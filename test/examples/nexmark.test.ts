@@ -3,15 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  LmdbCheckpointStore,
-  Log,
-  collect,
-  fromArray,
-  logSource,
-  pipeline,
-  type Stream,
-} from '../../src/index.js';
+import { LmdbCheckpointStore, logSource, pipeline, type Stream } from '../../src/index.js';
+import { Log } from '../../src/log/index.js';
+import { collect, fromArray } from '../../src/testing.js';
 import { nexmarkJson } from '../../examples/nexmark/decode.js';
 import {
   FIRST_AUCTION_ID,

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  batchedModel,
-  exportLogisticRegression,
-  OnnxModel,
-  trainLogisticRegression,
-} from '../../src/inference/index.js';
+import { batchedModel, OnnxModel } from '../../src/inference/index.js';
+import { exportLogisticRegression, trainLogisticRegression } from '../../src/train.js';
 import { collect, fromArray, pipeline } from '../../src/stream/index.js';
 import { syntheticSet } from './synthetic.js';
 

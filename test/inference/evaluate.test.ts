@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { averagePrecision, InferenceErrorCodes, precisionAtK, rocAuc } from '../../src/inference/index.js';
-import { mulberry32 } from './synthetic.js';
+import { InferenceErrorCodes } from '../../src/inference/index.js';
+import { averagePrecision, precisionAtK, rocAuc } from '../../src/train.js';
+import { seededRandom } from '../../src/core/random.js';
 
 const close = (actual: number, expected: number, eps = 1e-12): void =>
   assert.ok(Math.abs(actual - expected) <= eps, `expected ${expected}, got ${actual}`);
@@ -25,7 +26,7 @@ describe('rocAuc', () => {
   });
 
   it('equals the pairwise definition on random data with ties', () => {
-    const rand = mulberry32(7);
+    const rand = seededRandom(7);
     const n = 300;
     const scores = Array.from({ length: n }, () => Math.round(rand() * 20) / 20);
     const labels = scores.map((s) => (rand() < s ? 1 : 0));

@@ -6,25 +6,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { action, pipeline, withResilience, type Model } from '../../src/index.js';
+import { ActionLedger } from '../../src/actions/index.js';
 import {
-  ActionLedger,
   CircuitOpenError,
   InferenceTimeoutError,
-  MemoryCheckpointStore,
   ModelInputError,
   ModelOverloadedError,
   ProtocolError,
   RemoteModelError,
-  action,
-  collect,
-  fromArray,
-  isModelUnavailable,
-  pipeline,
-  withResilience,
-  type Model,
   type ModelRunOptions,
   type Tensor,
-} from '../../src/index.js';
+} from '../../src/inference/index.js';
+import { MemoryCheckpointStore, collect, fromArray } from '../../src/testing.js';
+import { isModelUnavailable } from '../../src/stream/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-infer-outage-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -3,11 +3,12 @@
 // dead letters: `input "text" expects type string, got float32`).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { OpenAIModel, SluiceError, collect, fromArray, pipeline, type ModelLike } from '../../src/index.js';
+import { OpenAIModel, SluiceError, pipeline, type ModelLike } from '../../src/index.js';
+import { collect, fromArray } from '../../src/testing.js';
 import { startOpenAIServer, type TestServer } from './servers.js';
 
 const mismatch = (pattern: RegExp) => (e: unknown) =>
-  e instanceof SluiceError && e.code === 'SLUICE_MODEL_MISMATCH' && pattern.test(e.message);
+  e instanceof SluiceError && e.code === 'SLUICE_PIPELINE_MODEL_MISMATCH' && pattern.test(e.message);
 
 describe('infer: tensor types checked at start', () => {
   let server: TestServer;

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import onnxProto from 'onnx-proto';
+import { float32Tensor, InferenceErrorCodes, OnnxModel } from '../../src/inference/index.js';
 import {
   buildModel,
   ElemType,
   exportLogisticRegression,
-  float32Tensor,
-  InferenceErrorCodes,
   node,
-  OnnxModel,
   tensorValueInfo,
   trainLogisticRegression,
-} from '../../src/inference/index.js';
+} from '../../src/train.js';
 import { syntheticSet } from './synthetic.js';
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  exportLogisticRegression,
   float32Tensor,
   InferenceMetrics,
   InvalidArgumentError,
   MicrosHistogram,
   OnnxModel,
 } from '../../src/inference/index.js';
+import { exportLogisticRegression } from '../../src/train.js';
 
 const bytes = exportLogisticRegression({ weights: [0.5, -1, 2], bias: 0.1 });
 

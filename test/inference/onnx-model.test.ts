@@ -3,16 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { float32Tensor, InferenceErrorCodes, ModelInputError, OnnxModel } from '../../src/inference/index.js';
 import {
   exportLogisticRegression,
-  float32Tensor,
-  InferenceErrorCodes,
-  ModelInputError,
-  OnnxModel,
   rocAuc,
   trainLogisticRegression,
   type LogisticRegressionFit,
-} from '../../src/inference/index.js';
+} from '../../src/train.js';
 import { syntheticSet } from './synthetic.js';
 
 const F = 15;

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  exportLogisticRegression,
   float32Tensor,
   InferenceErrorCodes,
   ModelInputError,
   OnnxModel,
   OnnxWorkerModel,
-  trainLogisticRegression,
   WorkerError,
 } from '../../src/inference/index.js';
+import { exportLogisticRegression, trainLogisticRegression } from '../../src/train.js';
 import { kWorkerSlots } from '../../src/inference/runners/onnx-worker-model.js';
 import { syntheticSet } from './synthetic.js';
 

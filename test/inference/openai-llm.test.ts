@@ -4,7 +4,8 @@
 // honoured (seconds and HTTP date) and the adaptive concurrency window.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { OpenAIModel, collect, fromArray, pipeline } from '../../src/index.js';
+import { OpenAIModel, pipeline } from '../../src/index.js';
+import { collect, fromArray } from '../../src/testing.js';
 import { parseRetryAfter } from '../../src/inference/runners/http-json.js';
 import { peakInWindow, startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
 

@@ -1,8 +1,6 @@
 // Seeded synthetic data for the inference tests: same seed, same rows, on every machine.
 
-import { seededRandom as mulberry32 } from '../../src/inference/train/dataset.js';
-
-export { mulberry32 };
+import { seededRandom } from '../../src/core/random.js';
 
 /** Standard normal draws by Box–Muller. */
 export function gaussian(rand: () => number): () => number {
@@ -23,9 +21,9 @@ export interface SyntheticSet {
  * constant; labels drawn from a known logistic model (about 23% positives).
  */
 export function syntheticSet(n: number, f: number, seed: number): SyntheticSet {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const normal = gaussian(rand);
-  const coefRand = mulberry32(12345); // the true model is the same for every seed
+  const coefRand = seededRandom(12345); // the true model is the same for every seed
   const coef = Array.from({ length: f }, (_, j) => (j === f - 1 ? 0 : (coefRand() * 2 - 1) * 1.5));
   const offsets = Array.from({ length: f }, (_, j) => j * 10 - 30);
   const scales = Array.from({ length: f }, (_, j) => 0.5 + (j % 4) * 20);

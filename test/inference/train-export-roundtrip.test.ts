@@ -3,19 +3,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import onnxProto from 'onnx-proto';
+import { float32Tensor, OnnxModel, type Tensor } from '../../src/inference/index.js';
 import {
   exportLogisticRegression,
   exportMlp,
   exportTreeEnsembleClassifier,
   exportTreeEnsembleRegressor,
-  float32Tensor,
-  OnnxModel,
   rocAuc,
   trainGradientBoostedTrees,
   trainLogisticRegression,
   trainMlp,
-  type Tensor,
-} from '../../src/inference/index.js';
+} from '../../src/train.js';
 import { syntheticSet } from './synthetic.js';
 
 const F = 15;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InferenceErrorCodes, rocAuc, trainLogisticRegression } from '../../src/inference/index.js';
+import { InferenceErrorCodes } from '../../src/inference/index.js';
+import { rocAuc, trainLogisticRegression } from '../../src/train.js';
 import { syntheticSet } from './synthetic.js';
 
 const close = (actual: number, expected: number, eps: number, what = ''): void =>

@@ -4,7 +4,9 @@
 // with clear errors, and the schedule policy's priority and timeout passed through.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { KServeModel, ModelLoadError, collect, float32Tensor, fromArray, pipeline } from '../../src/index.js';
+import { KServeModel, pipeline } from '../../src/index.js';
+import { ModelLoadError, float32Tensor } from '../../src/inference/index.js';
+import { collect, fromArray } from '../../src/testing.js';
 import { startFakeTriton, type FakeTriton } from '../helpers/fake-triton.js';
 
 describe('KServe v2 client: Triton specifics', () => {

@@ -144,7 +144,7 @@ describe('fraud demo with connectors, and sluice dlq', () => {
       message: /no dead-letter topic "nope"/,
     });
     await assert.rejects(inProcess(['frob', '--data', baseDir]), {
-      code: 'SLUICE_USAGE',
+      code: 'SLUICE_CLI_USAGE',
       message: /list, show OFFSET or replay/,
     });
   });

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Log } from '../../src/log/index.js';
+import { seededRandom } from '../../src/core/random.js';
 
 /** A fresh directory removed when the test ends. */
 export function tempDir(t: TestContext, prefix = 'sluice-it-'): string {
@@ -52,8 +53,7 @@ export async function killAndFinish(
   kills: number,
   seed = 7,
 ): Promise<Record<string, unknown>> {
-  let s = seed;
-  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const rand = seededRandom(seed);
   for (let k = 0; k < kills; k++) {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: root,

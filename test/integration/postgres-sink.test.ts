@@ -1,9 +1,9 @@
-// postgresSink against a real Postgres: creates the table, writes batches as upserts on the
+// postgresActionSink against a real Postgres: creates the table, writes batches as upserts on the
 // idempotency key in one transaction, counts replays as duplicates, and says what to fix.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { action, actionSinkFromUrl, postgresSink, type ActionEntry } from '../../src/actions/index.js';
+import { action, actionSinkFromUrl, postgresActionSink, type ActionEntry } from '../../src/actions/index.js';
 import { fromArray, pipeline } from '../../src/stream/index.js';
 import { needService, portOpen } from '../helpers/services.js';
 import { uniqueName } from './helpers.js';
@@ -27,7 +27,7 @@ const entry = (i: number): ActionEntry => ({
   eventTime: 1_700_000_000_000 + i,
 });
 
-describe('postgresSink', { skip }, () => {
+describe('postgresActionSink', { skip }, () => {
   it('creates the table and upserts batches on the idempotency key', async () => {
     const table = uniqueName('sluice_pg');
     tables.push(table);
@@ -60,7 +60,7 @@ describe('postgresSink', { skip }, () => {
             { topic: 'orders' },
           ),
         )
-        .to(action({ name: 'audit', payload: (o) => o, to: postgresSink({ url: PG_URL, table }) }))
+        .to(action({ name: 'audit', payload: (o) => o, to: postgresActionSink({ url: PG_URL, table }) }))
         .run().done;
     const a = await runOnce();
     const b = await runOnce();
@@ -69,11 +69,11 @@ describe('postgresSink', { skip }, () => {
   });
 
   it('refuses a bad table name and says what to do when Postgres is unreachable', async () => {
-    assert.throws(() => postgresSink({ url: PG_URL, table: 'x; drop table y' }), {
-      code: 'SLUICE_INVALID_OPTION',
+    assert.throws(() => postgresActionSink({ url: PG_URL, table: 'x; drop table y' }), {
+      code: 'SLUICE_OPTION_INVALID',
       message: /NAME or SCHEMA.NAME/,
     });
-    const down = postgresSink({
+    const down = postgresActionSink({
       url: 'postgres://postgres@127.0.0.1:1/test',
       backoff: { retries: 1, initialDelayMs: 10 },
     });

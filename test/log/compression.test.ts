@@ -104,7 +104,7 @@ function assertClearError(batch: Buffer, codecName: string, what: string): void 
     () => decodeRecordBatch(batch),
     (e: unknown) => {
       assert.ok(e instanceof LogError, `${what}: a LogError, got ${String(e)}`);
-      assert.equal(e.code, 'LOG_CORRUPT', what);
+      assert.equal(e.code, 'SLUICE_LOG_CORRUPT', what);
       assert.match(e.message, new RegExp(`offset 42`), what);
       assert.match(e.message, new RegExp(codecName), what);
       return true;

@@ -47,7 +47,7 @@ function offsetsOf(p: Partition): number[] {
   return got;
 }
 
-test('a changed byte inside a stored batch fails the read with LOG_CORRUPT naming partition and offsets', (t) => {
+test('a changed byte inside a stored batch fails the read with SLUICE_LOG_CORRUPT naming partition and offsets', (t) => {
   const dir = tempDir(t);
   const p = Partition.open(join(dir, 'orders-0'), { fsync: 'never' });
   defer(t, () => p.close());
@@ -58,7 +58,7 @@ test('a changed byte inside a stored batch fails the read with LOG_CORRUPT namin
     () => p.read(12),
     (err: unknown) =>
       err instanceof LogError &&
-      err.code === 'LOG_CORRUPT' &&
+      err.code === 'SLUICE_LOG_CORRUPT' &&
       /orders-0/.test(err.message) &&
       /offsets 15\.\.19/.test(err.message) &&
       /sluice log check --data/.test(err.message),
@@ -78,7 +78,7 @@ test('recovery refuses to cut sound batches that follow a damaged one, and says 
     () => Partition.open(part, opts),
     (err: unknown) =>
       err instanceof LogError &&
-      err.code === 'LOG_CORRUPT' &&
+      err.code === 'SLUICE_LOG_CORRUPT' &&
       /offset 20/.test(err.message) &&
       /sluice log check --data .* --repair/.test(err.message),
   );
@@ -123,7 +123,7 @@ test('checkLog lists every damaged batch; --repair sets them aside and the log r
   writeFileSync(second, bytes);
   // Before the repair a reader stops at the damage for good.
   log = Log.open(dir, opts);
-  throwsCode(() => offsetsOf(log.partition('orders', 0)), 'LOG_CORRUPT');
+  throwsCode(() => offsetsOf(log.partition('orders', 0)), 'SLUICE_LOG_CORRUPT');
   log.close();
 
   const report = checkLog(dir);
@@ -191,7 +191,7 @@ test('a broken batch header in a closed segment: reads fail with advice that hel
         () => q.read(5),
         (err: unknown) =>
           err instanceof LogError &&
-          err.code === 'LOG_CORRUPT' &&
+          err.code === 'SLUICE_LOG_CORRUPT' &&
           err.message.includes(`sluice log check --data ${dir}`),
       );
     }

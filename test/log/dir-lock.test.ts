@@ -29,7 +29,7 @@ test('a lock of a live process is refused; an empty lock (an old version cut sho
   const dir = fresh();
   writeFileSync(join(dir, '.lock'), `${process.ppid}\n`);
   assert.throws(() => lockDir(dir), {
-    code: 'LOG_LOCKED',
+    code: 'SLUICE_LOG_LOCKED',
     message: new RegExp(`in use by process ${process.ppid}`),
   });
   writeFileSync(join(dir, '.lock'), '');

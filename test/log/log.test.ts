@@ -11,8 +11,8 @@ test('topics are created idempotently and read back after a restart', (t) => {
   log.createTopic('payments', { partitions: 3 });
   log.createTopic('payments', { partitions: 3 });
   log.createTopic('a.b_c-9', { partitions: 1 });
-  throwsCode(() => log.createTopic('payments', { partitions: 4 }), 'LOG_TOPIC_EXISTS');
-  throwsCode(() => log.createTopic('x', { partitions: 0 }), 'LOG_INVALID_ARGUMENT');
+  throwsCode(() => log.createTopic('payments', { partitions: 4 }), 'SLUICE_LOG_TOPIC_EXISTS');
+  throwsCode(() => log.createTopic('x', { partitions: 0 }), 'SLUICE_LOG_INVALID_ARGUMENT');
   assert.deepEqual(log.topics(), ['a.b_c-9', 'payments']);
   log.partition('payments', 2).append([{ key: Buffer.from('k'), value: Buffer.from('v') }]);
   log.close();
@@ -36,7 +36,7 @@ test('topic names follow Kafka rules', (t) => {
   const log = Log.open(tempDir(t));
   defer(t, () => log.close());
   for (const bad of ['', '.', '..', 'a/b', 'a b', 'ü', 'x'.repeat(250), '../up']) {
-    throwsCode(() => log.createTopic(bad, { partitions: 1 }), 'LOG_INVALID_TOPIC_NAME');
+    throwsCode(() => log.createTopic(bad, { partitions: 1 }), 'SLUICE_LOG_INVALID_TOPIC_NAME');
   }
   log.createTopic('x'.repeat(249), { partitions: 1 });
   assert.ok(log.hasTopic('x'.repeat(249)));
@@ -46,11 +46,11 @@ test('unknown topics and partitions are clear errors', (t) => {
   const log = Log.open(tempDir(t));
   defer(t, () => log.close());
   log.createTopic('t', { partitions: 2 });
-  throwsCode(() => log.partition('nope', 0), 'LOG_UNKNOWN_TOPIC');
-  throwsCode(() => log.partition('t', 2), 'LOG_UNKNOWN_PARTITION');
-  throwsCode(() => log.partition('t', -1), 'LOG_UNKNOWN_PARTITION');
-  throwsCode(() => log.deleteTopic('nope'), 'LOG_UNKNOWN_TOPIC');
-  throwsCode(() => log.partitionCount('nope'), 'LOG_UNKNOWN_TOPIC');
+  throwsCode(() => log.partition('nope', 0), 'SLUICE_LOG_UNKNOWN_TOPIC');
+  throwsCode(() => log.partition('t', 2), 'SLUICE_LOG_UNKNOWN_PARTITION');
+  throwsCode(() => log.partition('t', -1), 'SLUICE_LOG_UNKNOWN_PARTITION');
+  throwsCode(() => log.deleteTopic('nope'), 'SLUICE_LOG_UNKNOWN_TOPIC');
+  throwsCode(() => log.partitionCount('nope'), 'SLUICE_LOG_UNKNOWN_TOPIC');
 });
 
 test('deleteTopic removes records and metadata; a new topic of that name starts empty', (t) => {
@@ -60,7 +60,7 @@ test('deleteTopic removes records and metadata; a new topic of that name starts 
   const p = log.partition('t', 1);
   p.append([{ value: Buffer.from('old') }]);
   log.deleteTopic('t');
-  throwsCode(() => p.append([{ value: null }]), 'LOG_CLOSED');
+  throwsCode(() => p.append([{ value: null }]), 'SLUICE_LOG_CLOSED');
   assert.equal(log.hasTopic('t'), false);
   assert.deepEqual(
     readdirSync(dir).filter((n) => n.startsWith('t-')),
@@ -77,10 +77,10 @@ test('deleteTopic removes records and metadata; a new topic of that name starts 
 test('a directory is opened by one Log at a time', (t) => {
   const dir = tempDir(t);
   const log = Log.open(dir);
-  throwsCode(() => Log.open(dir), 'LOG_LOCKED');
+  throwsCode(() => Log.open(dir), 'SLUICE_LOG_LOCKED');
   log.close();
   log.close();
-  throwsCode(() => log.createTopic('t', { partitions: 1 }), 'LOG_CLOSED');
+  throwsCode(() => log.createTopic('t', { partitions: 1 }), 'SLUICE_LOG_CLOSED');
   const again = Log.open(dir);
   again.close();
 });
@@ -101,7 +101,7 @@ test('a damaged topics.json stops open with an explanation', async (t) => {
   const dir = tempDir(t);
   const { writeFileSync } = await import('node:fs');
   writeFileSync(join(dir, 'topics.json'), '{"version":1,"topics":{"t":{"partitions":');
-  throwsCode(() => Log.open(dir), 'LOG_CORRUPT');
+  throwsCode(() => Log.open(dir), 'SLUICE_LOG_CORRUPT');
   // The failed open released the directory.
   writeFileSync(join(dir, 'topics.json'), '{"version":1,"topics":{"t":{"partitions":2}}}');
   const log = Log.open(dir);

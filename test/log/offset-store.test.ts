@@ -18,7 +18,7 @@ test('commits are readable at once and after a restart; the last commit wins', (
   ]);
   assert.equal(store.committed('g', 't', 0), 9);
   store.close();
-  throwsCode(() => store.commit('g', 't', 0, 1), 'LOG_CLOSED');
+  throwsCode(() => store.commit('g', 't', 0, 1), 'SLUICE_LOG_CLOSED');
 
   store = OffsetStore.open(dir);
   defer(t, () => store.close());
@@ -65,10 +65,10 @@ test('many commits keep the file small', (t) => {
 test('bad commits are refused', (t) => {
   const store = OffsetStore.open(tempDir(t));
   defer(t, () => store.close());
-  throwsCode(() => store.commit('', 't', 0, 1), 'LOG_INVALID_ARGUMENT');
-  throwsCode(() => store.commit('g', 't', -1, 1), 'LOG_INVALID_ARGUMENT');
-  throwsCode(() => store.commit('g', 't', 0, -5), 'LOG_INVALID_ARGUMENT');
-  throwsCode(() => store.commit('g', 't', 0, 1.5), 'LOG_INVALID_ARGUMENT');
+  throwsCode(() => store.commit('', 't', 0, 1), 'SLUICE_LOG_INVALID_ARGUMENT');
+  throwsCode(() => store.commit('g', 't', -1, 1), 'SLUICE_LOG_INVALID_ARGUMENT');
+  throwsCode(() => store.commit('g', 't', 0, -5), 'SLUICE_LOG_INVALID_ARGUMENT');
+  throwsCode(() => store.commit('g', 't', 0, 1.5), 'SLUICE_LOG_INVALID_ARGUMENT');
 });
 
 test('deleted offsets stay deleted after a reopen; groups() lists groups with commits', (t) => {

@@ -88,8 +88,8 @@ test('a restart keeps records, high watermark and the append position', (t) => {
   let p = Partition.open(dir, TINY);
   fill(p, 150);
   p.close();
-  throwsCode(() => p.read(0), 'LOG_CLOSED');
-  throwsCode(() => p.append([{ value: null }]), 'LOG_CLOSED');
+  throwsCode(() => p.read(0), 'SLUICE_LOG_CLOSED');
+  throwsCode(() => p.append([{ value: null }]), 'SLUICE_LOG_CLOSED');
   p = Partition.open(dir, TINY);
   defer(t, () => p.close());
   assert.equal(p.highWatermark, 150);
@@ -163,30 +163,30 @@ test('appendBatch rejects what a Kafka broker rejects', (t) => {
   const good = encodeRecordBatch([{ value: Buffer.from('x') }, { value: Buffer.from('y') }], 0);
   const badCrc = Buffer.from(good);
   badCrc[badCrc.length - 1] ^= 1;
-  throwsCode(() => p.appendBatch(badCrc), 'LOG_CORRUPT');
+  throwsCode(() => p.appendBatch(badCrc), 'SLUICE_LOG_CORRUPT');
   const magic1 = Buffer.from(good);
   magic1.writeInt8(1, 16);
-  throwsCode(() => p.appendBatch(magic1), 'LOG_UNSUPPORTED_MAGIC');
-  throwsCode(() => p.appendBatch(Buffer.concat([good, good])), 'LOG_INVALID_BATCH');
-  throwsCode(() => p.appendBatch(good.subarray(0, 40)), 'LOG_CORRUPT');
+  throwsCode(() => p.appendBatch(magic1), 'SLUICE_LOG_UNSUPPORTED_MAGIC');
+  throwsCode(() => p.appendBatch(Buffer.concat([good, good])), 'SLUICE_LOG_INVALID_BATCH');
+  throwsCode(() => p.appendBatch(good.subarray(0, 40)), 'SLUICE_LOG_CORRUPT');
   throwsCode(
     () => p.appendBatch(encodeRecordBatch([{ value: Buffer.alloc(5000) }], 0)),
-    'LOG_BATCH_TOO_LARGE',
+    'SLUICE_LOG_BATCH_TOO_LARGE',
   );
-  throwsCode(() => p.append([{ value: Buffer.alloc(5000) }]), 'LOG_BATCH_TOO_LARGE');
+  throwsCode(() => p.append([{ value: Buffer.alloc(5000) }]), 'SLUICE_LOG_BATCH_TOO_LARGE');
   assert.equal(p.highWatermark, 0, 'nothing was stored');
   assert.equal(p.appendBatch(good), 0);
 });
 
-test('offsets outside [logStartOffset, highWatermark] fail with LOG_OFFSET_OUT_OF_RANGE', (t) => {
+test('offsets outside [logStartOffset, highWatermark] fail with SLUICE_LOG_OFFSET_OUT_OF_RANGE', (t) => {
   const p = Partition.open(tempDir(t), { fsync: 'never' });
   defer(t, () => p.close());
   p.append([{ value: Buffer.from('a') }]);
-  throwsCode(() => p.read(2), 'LOG_OFFSET_OUT_OF_RANGE');
-  throwsCode(() => p.read(-1), 'LOG_OFFSET_OUT_OF_RANGE');
-  throwsCode(() => p.readBatches(0.5), 'LOG_OFFSET_OUT_OF_RANGE');
-  throwsCode(() => p.read(0, -1), 'LOG_INVALID_ARGUMENT');
-  throwsCode(() => p.append([]), 'LOG_INVALID_ARGUMENT');
+  throwsCode(() => p.read(2), 'SLUICE_LOG_OFFSET_OUT_OF_RANGE');
+  throwsCode(() => p.read(-1), 'SLUICE_LOG_OFFSET_OUT_OF_RANGE');
+  throwsCode(() => p.readBatches(0.5), 'SLUICE_LOG_OFFSET_OUT_OF_RANGE');
+  throwsCode(() => p.read(0, -1), 'SLUICE_LOG_INVALID_ARGUMENT');
+  throwsCode(() => p.append([]), 'SLUICE_LOG_INVALID_ARGUMENT');
   try {
     p.read(5);
   } catch (err) {
@@ -236,8 +236,11 @@ test('every fsync policy appends and reads back; interval flushes in the backgro
     assert.equal(again.read(0).records[0].value?.toString(), fsync);
     again.close();
   }
-  throwsCode(() => Partition.open(tempDir(t), { fsync: 'sometimes' as 'never' }), 'LOG_INVALID_ARGUMENT');
-  throwsCode(() => Partition.open(tempDir(t), { segmentBytes: 0 }), 'LOG_INVALID_ARGUMENT');
+  throwsCode(
+    () => Partition.open(tempDir(t), { fsync: 'sometimes' as 'never' }),
+    'SLUICE_LOG_INVALID_ARGUMENT',
+  );
+  throwsCode(() => Partition.open(tempDir(t), { segmentBytes: 0 }), 'SLUICE_LOG_INVALID_ARGUMENT');
 });
 
 test('offsetForTimestamp is exact with out-of-order timestamps, also after losing the time indexes', (t) => {

@@ -119,18 +119,18 @@ test('decoding rejects unknown codecs, foreign and damaged batches with clear co
   const batch = encodeRecordBatch([{ value: Buffer.from('hello'), timestamp: T0 }], 0);
   const codec5 = Buffer.from(batch);
   codec5.writeInt16BE(5, 21);
-  throwsCode(() => decodeRecordBatch(codec5), 'LOG_UNSUPPORTED_COMPRESSION');
+  throwsCode(() => decodeRecordBatch(codec5), 'SLUICE_LOG_UNSUPPORTED_COMPRESSION');
   const notGzip = Buffer.from(batch);
   notGzip.writeInt16BE(1, 21); // says gzip, holds plain records
-  throwsCode(() => decodeRecordBatch(notGzip), 'LOG_CORRUPT');
+  throwsCode(() => decodeRecordBatch(notGzip), 'SLUICE_LOG_CORRUPT');
   const magic1 = Buffer.from(batch);
   magic1.writeInt8(1, 16);
-  throwsCode(() => decodeRecordBatch(magic1), 'LOG_UNSUPPORTED_MAGIC');
-  throwsCode(() => decodeRecordBatch(batch.subarray(0, batch.length - 1)), 'LOG_CORRUPT');
-  throwsCode(() => decodeRecordBatch(batch.subarray(0, 30)), 'LOG_CORRUPT');
+  throwsCode(() => decodeRecordBatch(magic1), 'SLUICE_LOG_UNSUPPORTED_MAGIC');
+  throwsCode(() => decodeRecordBatch(batch.subarray(0, batch.length - 1)), 'SLUICE_LOG_CORRUPT');
+  throwsCode(() => decodeRecordBatch(batch.subarray(0, 30)), 'SLUICE_LOG_CORRUPT');
   const badCount = Buffer.from(batch);
   badCount.writeInt32BE(2, 57);
-  throwsCode(() => decodeRecordBatch(badCount), 'LOG_CORRUPT');
+  throwsCode(() => decodeRecordBatch(badCount), 'SLUICE_LOG_CORRUPT');
   const flipped = Buffer.from(batch);
   flipped[flipped.length - 3] ^= 0xff;
   assert.equal(verifyBatchCrc(flipped), false);
@@ -148,9 +148,9 @@ test('decodes a batch at an offset inside a larger buffer', () => {
 });
 
 test('encoding refuses an empty batch and non-integer timestamps', () => {
-  throwsCode(() => encodeRecordBatch([], 0), 'LOG_INVALID_ARGUMENT');
-  throwsCode(() => encodeRecordBatch([{ value: null, timestamp: 1.5 }], 0), 'LOG_INVALID_ARGUMENT');
-  throwsCode(() => encodeRecordBatch([{ value: null }], -1), 'LOG_INVALID_ARGUMENT');
+  throwsCode(() => encodeRecordBatch([], 0), 'SLUICE_LOG_INVALID_ARGUMENT');
+  throwsCode(() => encodeRecordBatch([{ value: null, timestamp: 1.5 }], 0), 'SLUICE_LOG_INVALID_ARGUMENT');
+  throwsCode(() => encodeRecordBatch([{ value: null }], -1), 'SLUICE_LOG_INVALID_ARGUMENT');
 });
 
 test('varints and varlongs round trip at their edges', () => {
@@ -169,9 +169,9 @@ test('varints and varlongs round trip at their edges', () => {
     assert.equal(readVarlong(buf, cur), v);
     assert.equal(cur.pos, end);
   }
-  throwsCode(() => readVarint(Buffer.from([0x80, 0x80]), new Cursor(0)), 'LOG_CORRUPT');
+  throwsCode(() => readVarint(Buffer.from([0x80, 0x80]), new Cursor(0)), 'SLUICE_LOG_CORRUPT');
   throwsCode(
     () => readVarint(Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), new Cursor(0)),
-    'LOG_CORRUPT',
+    'SLUICE_LOG_CORRUPT',
   );
 });

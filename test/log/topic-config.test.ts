@@ -23,8 +23,8 @@ test('topic overrides apply to open partitions at once and survive a reopen', (t
     `small segments rolled and retention removed old ones (start ${a.logStartOffset})`,
   );
   assert.deepEqual(log.topicConfig('b'), {}, 'other topics keep the log-wide options');
-  throwsCode(() => log.setTopicConfig('a', { segmentBytes: 5 }), 'LOG_INVALID_ARGUMENT');
-  throwsCode(() => log.setTopicConfig('a', { retentionMs: -7 }), 'LOG_INVALID_ARGUMENT');
+  throwsCode(() => log.setTopicConfig('a', { segmentBytes: 5 }), 'SLUICE_LOG_INVALID_ARGUMENT');
+  throwsCode(() => log.setTopicConfig('a', { retentionMs: -7 }), 'SLUICE_LOG_INVALID_ARGUMENT');
   assert.deepEqual(
     log.topicConfig('a'),
     { segmentBytes: 400, retentionBytes: 1000 },

@@ -7,6 +7,7 @@ import {
   SlidingHistogram,
   WindowedHistogram,
 } from '../../src/observe/index.js';
+import { seededRandom } from '../../src/core/random.js';
 
 /** Exact percentile by the nearest-rank method, the definition HdrHistogram approximates. */
 function exact(sorted: number[], p: number): number {
@@ -15,8 +16,7 @@ function exact(sorted: number[], p: number): number {
 
 describe('LatencyHistogram', () => {
   it('matches exact percentiles within 0.1% (3 significant digits) from microseconds to minutes', () => {
-    let s = 42;
-    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const rand = seededRandom(42);
     const values = Array.from({ length: 50_000 }, () => Math.exp(rand() * Math.log(60_000)) * 0.01);
     const h = new LatencyHistogram();
     for (const v of values) h.record(v);
@@ -72,8 +72,7 @@ describe('LatencyHistogram summary and add (one pass, bounded)', () => {
   }
 
   it("gives exactly hdr's percentiles, max and mean, for any mix of values", () => {
-    let s = 7;
-    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const rand = seededRandom(7);
     const sets = [
       [3],
       [0, 0, 0],
@@ -90,8 +89,7 @@ describe('LatencyHistogram summary and add (one pass, bounded)', () => {
   });
 
   it("adds another histogram as hdr's add does: the same summary, exact max, and empty adds change nothing", () => {
-    let s = 11;
-    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const rand = seededRandom(11);
     const a = Array.from({ length: 3000 }, () => rand() * 20);
     const b = Array.from({ length: 700 }, () => 40 + rand() * 2000);
     const total = new LatencyHistogram();
@@ -122,8 +120,7 @@ describe('LatencyHistogram.countsAtOrBelow (Prometheus buckets)', () => {
   it('agrees with a direct count within the 0.1 % the histogram keeps, for random values', () => {
     const bounds = [0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000];
     const h = new LatencyHistogram();
-    let s = 7;
-    const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const rand = seededRandom(7);
     const values = Array.from({ length: 20_000 }, () => Math.exp(rand() * 13) / 100); // 0.01 ms .. 4 s
     for (const v of values) h.record(v);
     const got = h.countsAtOrBelow(bounds);
@@ -185,8 +182,7 @@ describe('SlidingHistogram and windows', () => {
     let now = 0;
     const h = new WindowedHistogram(() => now);
     const win = h.window(30_000);
-    let s = 7;
-    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const rand = seededRandom(7);
     const all: number[] = [];
     for (let tick = 0; tick < 20; tick++) {
       for (let i = 0; i < 2000; i++) {

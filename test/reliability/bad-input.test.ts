@@ -3,8 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { DLQ_HEADERS, Log, collect, json, logDeadLetters, logSource, pipeline } from '../../src/index.js';
-import { rng } from '../helpers/random.js';
+import { json, logDeadLetters, logSource, pipeline } from '../../src/index.js';
+import { DLQ_HEADERS } from '../../src/connectors/index.js';
+import { Log } from '../../src/log/index.js';
+import { collect } from '../../src/testing.js';
+import { seededRandom } from '../../src/core/random.js';
 import { FUZZ_SCHEMA, OVERSIZED_REASON, goodRecord, malformed } from './malformed.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-fuzz-'));
@@ -16,7 +19,7 @@ describe('bad-input suite: malformed records through the log source', () => {
   it('100,000 malformed records (and 10 MB ones) land in dead letters with reasons; good records around them are processed', async () => {
     const log = Log.open(join(tmp, 'log'), { maxBatchBytes: 64 << 20 });
     log.createTopic('in', { partitions: 2 });
-    const r = rng(77);
+    const r = seededRandom(77);
     const expectedReasons = new Map<string, RegExp>();
     let good = 0;
     for (let b = 0; b < 200; b++) {

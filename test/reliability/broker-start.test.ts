@@ -80,7 +80,7 @@ describe('sluice broker at start', () => {
       assert.doesNotMatch(r.stdout, /listening/);
       assert.match(
         r.stderr,
-        /^sluice broker: opening the log directory .*data failed: ENOSPC: no space left on device.*check free disk space.*\[LOG_IO_ERROR\]\n$/,
+        /^sluice broker: opening the log directory .*data failed: ENOSPC: no space left on device.*check free disk space.*\[SLUICE_LOG_IO_ERROR\]\n$/,
       );
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     },

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { rng } from '../helpers/random.js';
+import { seededRandom } from '../../src/core/random.js';
 
 const bin = new URL('../../bin/sluice.js', import.meta.url).pathname;
 
@@ -40,7 +40,7 @@ export interface KillCyclesOptions {
 
 /** Starts and SIGKILLs the command `cycles` times on the same data dir; resolves with the kill times. */
 export async function killCycles(o: KillCyclesOptions): Promise<number[]> {
-  const rand = rng(o.seed);
+  const rand = seededRandom(o.seed);
   const kills: number[] = [];
   const onProgress = o.killAfterMs.after === 'first-progress';
   for (let cycle = 0; cycle < o.cycles; cycle++) {

@@ -49,7 +49,7 @@ test(
       const held = replies.filter((r) => r.held).length;
       if (held === 2) doubleHolders++;
       if (held === 0) noHolder++;
-      for (const r of replies) if (!r.held) assert.equal(r.code, 'LOG_LOCKED', JSON.stringify(r));
+      for (const r of replies) if (!r.held) assert.equal(r.code, 'SLUICE_LOG_LOCKED', JSON.stringify(r));
       for (const r of racers) r.child.send({ release: true });
       await Promise.all(racers.map((r) => r.next()));
     }

@@ -13,17 +13,16 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { dlq } from '../../src/cli/commands/dlq.js';
 import {
-  DLQ_HEADERS,
-  Log,
-  MemoryCheckpointStore,
   action,
   logDeadLetters,
   logSource,
   pipeline,
-  postgresSink,
-  replayDeadLetters,
+  postgresActionSink,
   type Decoder,
 } from '../../src/index.js';
+import { DLQ_HEADERS, replayDeadLetters } from '../../src/connectors/index.js';
+import { Log } from '../../src/log/index.js';
+import { MemoryCheckpointStore } from '../../src/testing.js';
 import { needService, portOpen } from '../helpers/services.js';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -78,7 +77,7 @@ function runPipeline(log: Log, decoder: Decoder<Row>, checkpoints: MemoryCheckpo
   return pipeline('dlq-replay')
     .from(logSource({ log, topic: 'in', endWhen: 'caught-up' }))
     .decode(decoder)
-    .to(action({ name: 'audit', payload: (r) => r, to: postgresSink({ url: PG_URL, table }) }))
+    .to(action({ name: 'audit', payload: (r) => r, to: postgresActionSink({ url: PG_URL, table }) }))
     .run({ checkpoints, deadLetters: logDeadLetters(log, 'in.dlq') }).done;
 }
 
@@ -266,7 +265,7 @@ describe('sluice dlq: only signed dead letters are replayed; terminal output is 
     process.env.SLUICE_DLQ_KEY = 'short';
     try {
       assert.throws(() => logDeadLetters(short, 'in.dlq'), {
-        code: 'SLUICE_DLQ_KEY',
+        code: 'SLUICE_DLQ_KEY_INVALID',
         message: /too short: give at least 16 characters/,
       });
     } finally {
@@ -278,7 +277,7 @@ describe('sluice dlq: only signed dead letters are replayed; terminal output is 
     writeFileSync(join(dir3, 'dlq.key'), 'not hex\n');
     const damaged = Log.open(dir3);
     assert.throws(() => logDeadLetters(damaged, 'in.dlq'), {
-      code: 'SLUICE_DLQ_KEY',
+      code: 'SLUICE_DLQ_KEY_INVALID',
       message: /dlq\.key is damaged \(expected 64 hex digits\); restore it, or remove it/,
     });
     damaged.close();

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  ActionLedger,
   KServeModel,
   action,
   envelope,
@@ -13,6 +12,7 @@ import {
   type Envelope,
   type Source,
 } from '../../src/index.js';
+import { ActionLedger } from '../../src/actions/index.js';
 import { startKServeServer } from '../inference/servers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-faults-'));

@@ -8,10 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  ActionLedger,
   KServeModel,
-  MemoryCheckpointStore,
-  PrometheusExporter,
   action,
   envelope,
   pipeline,
@@ -20,6 +17,9 @@ import {
   type Envelope,
   type Source,
 } from '../../src/index.js';
+import { ActionLedger } from '../../src/actions/index.js';
+import { MemoryCheckpointStore } from '../../src/testing.js';
+import { PrometheusExporter } from '../../src/observe/index.js';
 import { startKServeServer, type TestServer } from '../inference/servers.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-outage-'));

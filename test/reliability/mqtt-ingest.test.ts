@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { Log, collect, json, logSource, pipeline, sourceFromUrl } from '../../src/index.js';
+import { json, logSource, pipeline, sourceFromUrl } from '../../src/index.js';
+import { Log } from '../../src/log/index.js';
+import { collect } from '../../src/testing.js';
 import { needService, portOpen } from '../helpers/services.js';
 
 const N = 5000;

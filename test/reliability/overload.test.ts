@@ -3,15 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import {
-  Log,
-  LmdbCheckpointStore,
-  Observer,
-  json,
-  logSource,
-  pipeline,
-  type SloAlert,
-} from '../../src/index.js';
+import { LmdbCheckpointStore, json, logSource, pipeline } from '../../src/index.js';
+import { Log } from '../../src/log/index.js';
+import { Observer, type SloAlert } from '../../src/observe/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-overload-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,10 +1,11 @@
 // Faults in actions: Postgres goes away mid-run and comes back. The pipeline's actions go to
-// Postgres through postgresSink; its retries must ride out the outage and the table must end
+// Postgres through postgresActionSink; its retries must ride out the outage and the table must end
 // with every action exactly once, nothing dead-lettered, the pipeline finished.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { MemoryDeadLetters, action, fromArray, pipeline, postgresSink } from '../../src/index.js';
+import { action, pipeline, postgresActionSink } from '../../src/index.js';
+import { MemoryDeadLetters, fromArray } from '../../src/testing.js';
 import { needService, portOpen } from '../helpers/services.js';
 import { FlakyProxy } from './flaky-proxy.js';
 import { PrivatePostgres } from './private-postgres.js';
@@ -37,7 +38,7 @@ async function runThrough(url: string, table: string, outage: (k: number) => Pro
       action({
         name: 'audit',
         payload: (o) => o,
-        to: postgresSink({ url, table }), // default backoff: 5 retries from 200 ms, >= 3.1 s in all
+        to: postgresActionSink({ url, table }), // default backoff: 5 retries from 200 ms, >= 3.1 s in all
         deadLetters: refused,
         deliver: async (entries) => {
           const before = delivered;

@@ -10,19 +10,11 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { connectAsync } from 'mqtt';
 import { Producer } from '@platformatic/kafka';
-import {
-  MemoryDeadLetters,
-  collect,
-  json,
-  kafkaSource,
-  mqttSource,
-  natsSource,
-  pipeline,
-  redisSource,
-  type Source,
-} from '../../src/index.js';
+import { json, kafkaSource, pipeline, type Source } from '../../src/index.js';
+import { MemoryDeadLetters, collect } from '../../src/testing.js';
+import { mqttSource, natsSource, redisSource } from '../../src/connectors/index.js';
 import { testBroker } from '../broker/helpers.js';
-import { rng } from '../helpers/random.js';
+import { seededRandom } from '../../src/core/random.js';
 import { needService, portOpen } from '../helpers/services.js';
 import { FUZZ_SCHEMA, OVERSIZED_REASON, goodRecord, malformed } from './malformed.js';
 
@@ -47,7 +39,7 @@ interface Fuzz {
 
 /** The records of one source's run; the large record (if any) sits in the middle. */
 function fuzzRecords(seed: number, large: [Buffer, RegExp] | undefined): Fuzz {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const f: Fuzz = { values: [], reasons: new Map(), goodIds: [] };
   for (let i = 0; i < COUNT; i++) {
     if (large && i === COUNT / 2) {

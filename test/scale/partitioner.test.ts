@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { murmur2, partitionFor } from '../../src/index.js';
+import { murmur2, partitionFor } from '../../src/scale.js';
 import { testBroker } from '../broker/helpers.js';
 import { run } from '../broker/processes.js';
 import { commandExists, needService } from '../helpers/services.js';

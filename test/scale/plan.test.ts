@@ -2,7 +2,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { collect, count, days, json, lookback, planApp, scaledApp, valueState } from '../../src/index.js';
+import { count, days, json, lookback, valueState } from '../../src/index.js';
+import { collect } from '../../src/testing.js';
+import { planApp, scaledApp } from '../../src/scale.js';
 
 const ctx = { brokers: ['127.0.0.1:9092'], group: 'g', member: 'm' };
 const schema = { user: 'integer', ts: 'integer' } as const;

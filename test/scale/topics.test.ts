@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { Admin } from '@platformatic/kafka';
-import { ScaledWorker, collect, count, days, json, lookback, scaledApp } from '../../src/index.js';
+import { count, days, json, lookback } from '../../src/index.js';
+import { ScaledWorker, scaledApp } from '../../src/scale.js';
+import { collect } from '../../src/testing.js';
 import { testBroker } from '../broker/helpers.js';
 
 const app = scaledApp({

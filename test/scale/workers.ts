@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { WorkerEvent } from '../../src/index.js';
+import type { WorkerEvent } from '../../src/scale.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url));
 export const APP = fileURLToPath(new URL('../../examples/scaleout/pipeline.ts', import.meta.url));

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Log } from '../../src/log/index.js';
+import { seededRandom } from '../../src/core/random.js';
 
 const job = new URL('./fixtures/windowed-job.ts', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-crash-'));
@@ -17,8 +18,7 @@ function fill(dir: string): void {
   const log = Log.open(join(dir, 'log'));
   log.createTopic('events', { partitions: 1 });
   const p = log.partition('events', 0);
-  let s = 12345;
-  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const rand = seededRandom(12345);
   for (let i = 0; i < EVENTS; i += 1000) {
     const batch = [];
     for (let j = i; j < i + 1000; j++) {
@@ -59,8 +59,7 @@ describe('exactly-once state under kill -9', () => {
 
     const crashed = join(tmp, 'crashed');
     fill(crashed);
-    let s = 99;
-    const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const rand = seededRandom(99);
     for (let cycle = 0; cycle < 6; cycle++) {
       const child = spawn(process.execPath, ['--import', 'tsx', job, crashed], { stdio: 'ignore' });
       const exited = new Promise((r) => child.once('exit', r));

@@ -35,7 +35,7 @@ describe('json decoder', () => {
     it(`rejects ${name} with a DecodeError that says why`, () => {
       assert.throws(
         () => dec.decode(input),
-        (e: unknown) => e instanceof DecodeError && e.code === 'SLUICE_DECODE' && re.test(e.message),
+        (e: unknown) => e instanceof DecodeError && e.code === 'SLUICE_DECODE_FAILED' && re.test(e.message),
       );
     });
   }

@@ -9,7 +9,7 @@ import {
   pipeline,
   table,
 } from '../../src/stream/index.js';
-import { rng } from '../helpers/random.js';
+import { seededRandom } from '../../src/core/random.js';
 
 const profileSchema = { customerId: 'integer', segment: 'string' } as const;
 const rows = (list: unknown[]) => list.map((r) => Buffer.from(typeof r === 'string' ? r : JSON.stringify(r)));
@@ -81,7 +81,7 @@ describe('stream-table join', () => {
 
 describe('interval join', () => {
   it('pairs every left and right record of a key within the bound (brute-force reference)', async () => {
-    const r = rng(5);
+    const r = seededRandom(5);
     const mk = (n: number, side: string) => {
       let t = 0;
       return Array.from({ length: n }, (_, i) => {

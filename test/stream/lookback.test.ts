@@ -10,7 +10,7 @@ import {
   sum,
   type Envelope,
 } from '../../src/stream/index.js';
-import { rng } from '../helpers/random.js';
+import { seededRandom } from '../../src/core/random.js';
 
 interface Ev {
   k: number;
@@ -44,7 +44,7 @@ describe('lookback features', () => {
     ['delayed windows', 0.1, 50],
   ] as const) {
     it(`matches a brute-force reference (${label}, many keys)`, () => {
-      const r = rng(7 + delay);
+      const r = seededRandom(7 + delay);
       const windows = [10, 40, 100];
       const op = new LookbackFeatures<Ev>({
         g: lookback<Ev>({
@@ -85,7 +85,7 @@ describe('lookback features', () => {
         }),
       });
     const a = mk();
-    const r = rng(3);
+    const r = seededRandom(3);
     const evs: Ev[] = Array.from({ length: 2000 }, (_, i) => ({
       k: Math.floor(r() * 10),
       t: i * 2,
@@ -104,7 +104,7 @@ describe('lookback features', () => {
   it('stores the same state whether or not the run was cut and restored (sums restart at 0 when a key goes idle)', async () => {
     // Sparse keys: each goes idle for longer than the 50 ms retention now and then, so its
     // timeline empties and restarts. Amounts in cents, as in the fraud demo.
-    const r = rng(11);
+    const r = seededRandom(11);
     const evs: Ev[] = [];
     for (let i = 0, t = 0; i < 3000; i++) {
       t += Math.floor(r() * 4);

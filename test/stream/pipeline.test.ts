@@ -257,7 +257,7 @@ describe('pipeline DSL and runtime', () => {
       run.done,
       (e: unknown) =>
         e instanceof SluiceError &&
-        e.code === 'SLUICE_MODEL_MISMATCH' &&
+        e.code === 'SLUICE_PIPELINE_MODEL_MISMATCH' &&
         /expects 3 features per row, the pipeline gives 2/.test(e.message),
     );
   });

@@ -1,5 +1,5 @@
 // A damaged LMDB state store is detected before use (issue 20, item 4): a truncated or zeroed
-// data.mdb gives a clear SLUICE_CHECKPOINT error instead of SIGBUS/SIGSEGV, and changed bytes in
+// data.mdb gives a clear SLUICE_STATE_UNREADABLE error instead of SIGBUS/SIGSEGV, and changed bytes in
 // the stored state fail the checkpoint checksum instead of giving wrong results.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -105,7 +105,7 @@ test('open with rebuild sets a damaged store aside and starts empty', async () =
   truncateSync(join(path, 'data.mdb'), 5000);
   assert.throws(
     () => LmdbCheckpointStore.open(path),
-    (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_CHECKPOINT',
+    (e: unknown) => e instanceof SluiceError && e.code === 'SLUICE_STATE_UNREADABLE',
   );
   const store = LmdbCheckpointStore.open(path, { rebuild: true });
   try {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { collect, count, fromArray, max, pipeline, tumbling, type Source } from '../../src/index.js';
+import { count, pipeline, tumbling, type Source } from '../../src/index.js';
+import { collect, fromArray } from '../../src/testing.js';
+import { max } from '../../src/stream/index.js';
 
 /** fromArray that never ends: once the array is read it keeps answering "nothing yet", as a live topic. */
 function endless<T>(values: T[], eventTime: (v: T) => number): Source<T> {

@@ -23,7 +23,7 @@ import {
   type Source,
   type WindowAssigner,
 } from '../../src/stream/index.js';
-import { rng } from '../helpers/random.js';
+import { seededRandom } from '../../src/core/random.js';
 
 interface Ev {
   k: number;
@@ -33,7 +33,7 @@ interface Ev {
 
 /** Events in rough time order: most on time, some up to `jitter` late, a few far behind (late). */
 function events(n: number, seed: number, jitter: number, farLate: number): Ev[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   let t = 10_000;
   return Array.from({ length: n }, () => {
     t += Math.floor(r() * 4);
@@ -259,7 +259,7 @@ describe('event-time windows against a brute-force reference', () => {
   });
 
   it('session windows: split by gap per key, merged when a record bridges two sessions', async () => {
-    const r = rng(9);
+    const r = seededRandom(9);
     const evs: Ev[] = [];
     let t = 0;
     for (let i = 0; i < 3000; i++) {

@@ -3,7 +3,15 @@
  * users, tumbling join) and q11 (user sessions). Event time is the events' `dateTime`; the
  * generator emits events in event-time order, so no out-of-orderness is allowed for.
  */
-import { count, hopping, reduce, seconds, session, tumbling, type Stream } from '../../../src/index.js';
+import {
+  count,
+  hopping,
+  reduce,
+  seconds,
+  sessionWindows,
+  tumbling,
+  type Stream,
+} from '../../../src/index.js';
 import type { Bid, NexmarkEvent } from '../generator.js';
 
 export interface Q5Result {
@@ -130,7 +138,7 @@ export function q11(events: Stream<NexmarkEvent>): Stream<Q11Result> {
     .filter((e) => e.kind === 'bid', 'bids')
     .keyBy((e) => (e as Bid).bidder, 'byBidder')
     .eventTime((e) => e.dateTime)
-    .window(session({ gap: seconds(10) }), { name: 'q11-sessions' })
+    .window(sessionWindows({ gap: seconds(10) }), { name: 'q11-sessions' })
     .aggregate({ bids: count() })
     .map((r) => ({ bidder: Number(r.key), bids: r.bids, start: r.start, end: r.end }));
 }

@@ -59,7 +59,7 @@ export class FrameDecoder {
       const size = this.peekSize();
       if (size < 0 || size > this.maxFrameBytes) {
         throw new BrokerError(
-          'BROKER_REQUEST_TOO_LARGE',
+          'SLUICE_BROKER_REQUEST_TOO_LARGE',
           `request size ${size} is outside 0..${this.maxFrameBytes} bytes (${this.limitName}); closing the connection`,
         );
       }

@@ -39,7 +39,7 @@ export interface ScaledApp {
  *   input: 'events',
  *   build: (stream) => stream.decode(json(schema)).keyBy((e) => e.user)
  *     .features({ user: lookback({ key: (e) => e.user, windows: [hours(1)], aggregate: { n: count() } }) })
- *     .to(action({ name: 'alert', when: (e) => e.features[0]! > 10, payload: (e) => e, to: postgresSink({ url }) })),
+ *     .to(action({ name: 'alert', when: (e) => e.features[0]! > 10, payload: (e) => e, to: postgresActionSink({ url }) })),
  * });
  */
 export function scaledApp(app: ScaledApp): ScaledApp {
@@ -80,7 +80,7 @@ export function planApp(app: ScaledApp, ctx: ScaleContext): AppPlan {
   const bad = steps.find((s) => s.kind === 'sync' && s.sides && s.sides.length > 0);
   if (bad) {
     throw new ConnectorError(
-      'SLUICE_SCALE',
+      'SLUICE_SCALE_UNSUPPORTED',
       `stage "${bad.name}" reads a side input (a table): tables are not partitioned across workers yet; run this pipeline on one worker`,
     );
   }
@@ -89,14 +89,14 @@ export function planApp(app: ScaledApp, ctx: ScaleContext): AppPlan {
   const keyAt = steps.findLastIndex((s, i) => i < stateful && s.kind === 'sync' && s.setsKey);
   if (keyAt < 0) {
     throw new ConnectorError(
-      'SLUICE_SCALE',
+      'SLUICE_SCALE_UNSUPPORTED',
       `stage "${steps[stateful]!.name}" keeps state but no .keyBy() comes before it: key the stream first, so each key's state lives on one worker`,
     );
   }
   const rekey = steps.findIndex((s, i) => i > stateful && s.kind === 'sync' && s.setsKey);
   if (rekey >= 0 && steps.some((s, i) => i > rekey && s.kind === 'sync' && !!s.stateful)) {
     throw new ConnectorError(
-      'SLUICE_SCALE',
+      'SLUICE_SCALE_UNSUPPORTED',
       `stage "${steps[rekey]!.name}" keys the stream a second time before more state: one repartition per scaled app is supported; split it into two apps joined by a topic`,
     );
   }

@@ -148,7 +148,11 @@ export class ChangelogCheckpointStore implements CheckpointStore {
       reader.apply(await fetcher.fetch());
       if (of < 0) {
         of = fetcher.highWatermark(p) ?? 0;
-        if (of < from) throw new Error(`changelog ${this.opts.changelogTopic}/${p} ends before ${from}`);
+        if (of < from)
+          throw new ConnectorError(
+            'SLUICE_SCALE_TOPICS',
+            `changelog ${this.opts.changelogTopic}/${p} ends before offset ${from}, which this worker's state has read up to: was the changelog topic deleted or recreated?`,
+          );
       }
       const now = performance.now();
       if (now - lastReport >= 1000) {
@@ -274,7 +278,7 @@ export class ChangelogCheckpointStore implements CheckpointStore {
     const p = partitionFor(key, this.opts.partitions);
     if (!this.owned.has(p)) {
       throw new ConnectorError(
-        'SLUICE_SCALE',
+        'SLUICE_SCALE_UNSUPPORTED',
         `state key ${JSON.stringify(key)} belongs to partition ${p} of ${this.opts.inputTopic}, which this worker does not own: keep state only after .keyBy(), on the key it sets`,
       );
     }

@@ -90,7 +90,7 @@ export class LocalStateDb {
     const problem = lmdbFileProblem(path);
     if (problem !== null) {
       throw new SluiceError(
-        'SLUICE_CHECKPOINT',
+        'SLUICE_STATE_UNREADABLE',
         `the local state at ${path} is damaged: ${problem} in data.mdb. Move ${path} aside and start the ` +
           "worker again: it restores its partitions' state from the changelog topics",
       );

@@ -32,7 +32,7 @@ export function repartitionSink(producer: Producer, topic: string, partitions: n
       const messages = records.map((env) => {
         if (env.key === undefined) {
           throw new ConnectorError(
-            'SLUICE_SCALE',
+            'SLUICE_SCALE_UNSUPPORTED',
             `a record reached the repartition topic ${topic} without a key`,
           );
         }

@@ -41,14 +41,15 @@ export async function ensureTopics(
   try {
     const meta = await admin.metadata({ topics: [input] }).catch((err: unknown) => {
       throw new ConnectorError(
-        'SLUICE_SCALE',
+        'SLUICE_SCALE_TOPICS',
         unreachable(err)
           ? `cannot reach the brokers ${base.bootstrapBrokers.join(',')}: is Kafka (or sluice broker) running there? (${(err as Error).message})`
           : `cannot read the input topic ${input} (${(err as Error).message}): create it first, with as many partitions as you want workers at most`,
       );
     });
     const partitions = meta.topics.get(input)?.partitionsCount ?? 0;
-    if (partitions < 1) throw new ConnectorError('SLUICE_SCALE', `input topic ${input} has no partitions`);
+    if (partitions < 1)
+      throw new ConnectorError('SLUICE_SCALE_TOPICS', `input topic ${input} has no partitions`);
     const wanted: [string, { name: string; value: string }[]][] = [[topics.deadLetters, []]];
     if (stateful) {
       wanted.push([topics.repartition, [{ name: 'cleanup.policy', value: 'delete' }]]);
@@ -76,7 +77,7 @@ export async function ensureTopics(
     for (const [name, info] of made) {
       if (info.partitionsCount !== partitions) {
         throw new ConnectorError(
-          'SLUICE_SCALE',
+          'SLUICE_SCALE_TOPICS',
           `${name} has ${info.partitionsCount} partitions but the input ${input} has ${partitions}: they must match (delete ${name} to start this app's state over, or use another --group)`,
         );
       }

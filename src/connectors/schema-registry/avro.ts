@@ -57,7 +57,7 @@ export function avro<T = Record<string, unknown>>(opts: AvroOptions): Decoder<T>
       } catch (e) {
         // A setting to fix, not a bad record: the run fails with what is wrong.
         throw new SluiceError(
-          'SLUICE_INVALID_OPTION',
+          'SLUICE_OPTION_INVALID',
           `avro: the reader schema is not valid Avro: ${(e as Error).message}`,
         );
       }

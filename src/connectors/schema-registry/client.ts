@@ -26,9 +26,12 @@ export interface SchemaRegistryOptions {
 }
 
 /** The registry has no schema with this id (HTTP 404): records that carry it are dead letters. */
-export class UnknownSchemaError extends Error {
+export class UnknownSchemaError extends ConnectorError {
   constructor(readonly id: number) {
-    super(`unknown schema id ${id}: the schema registry has no schema with this id`);
+    super(
+      'SLUICE_SCHEMA_UNKNOWN_ID',
+      `unknown schema id ${id}: the schema registry has no schema with this id`,
+    );
     this.name = 'UnknownSchemaError';
   }
 }
@@ -37,9 +40,9 @@ export class UnknownSchemaError extends Error {
  * The registry cannot answer now (unreachable, timed out, HTTP 5xx or 429): a transient
  * condition, so decoders hold the batch and try again instead of dead-lettering its records.
  */
-export class RegistryUnavailableError extends Error {
+export class RegistryUnavailableError extends ConnectorError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('SLUICE_SCHEMA_REGISTRY_UNAVAILABLE', message, options);
     this.name = 'RegistryUnavailableError';
   }
 }
@@ -67,18 +70,18 @@ export class SchemaRegistry {
       base = new URL(opts.url);
     } catch {
       throw new ConnectorError(
-        'SLUICE_SCHEMA_REGISTRY',
+        'SLUICE_SCHEMA_REGISTRY_REFUSED',
         `schema registry URL "${redactUrls(opts.url)}" is not a valid URL (expected e.g. http://127.0.0.1:8081)`,
       );
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:')
       throw new ConnectorError(
-        'SLUICE_SCHEMA_REGISTRY',
+        'SLUICE_SCHEMA_REGISTRY_REFUSED',
         `schema registry URL "${redactUrls(opts.url)}": use http:// or https://`,
       );
     if (base.username || base.password)
       throw new ConnectorError(
-        'SLUICE_SCHEMA_REGISTRY',
+        'SLUICE_SCHEMA_REGISTRY_REFUSED',
         `schema registry URL "${redactUrls(opts.url)}" holds credentials: set SLUICE_SCHEMA_REGISTRY_USER and SLUICE_SCHEMA_REGISTRY_PASSWORD instead`,
       );
     this.url = base.href.replace(/\/+$/, '');
@@ -97,7 +100,7 @@ export class SchemaRegistry {
 
   /**
    * The schema with this id. Rejects with UnknownSchemaError (404), RegistryUnavailableError
-   * (transient: try again later) or ConnectorError SLUICE_SCHEMA_REGISTRY (refused: fix settings).
+   * (transient: try again later) or ConnectorError SLUICE_SCHEMA_REGISTRY_REFUSED (refused: fix settings).
    */
   schemaById(id: number): Promise<RegistrySchema> {
     let p = this.cache.get(id);
@@ -150,7 +153,7 @@ export class SchemaRegistry {
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
       throw new ConnectorError(
-        'SLUICE_SCHEMA_REGISTRY',
+        'SLUICE_SCHEMA_REGISTRY_REFUSED',
         `${where}: refused with HTTP ${res.status}; check SLUICE_SCHEMA_REGISTRY_USER and SLUICE_SCHEMA_REGISTRY_PASSWORD`,
       );
     }
@@ -178,7 +181,7 @@ export class SchemaRegistry {
       if (total > this.maxResponseBytes) {
         await reader.cancel();
         throw new ConnectorError(
-          'SLUICE_SCHEMA_REGISTRY',
+          'SLUICE_SCHEMA_REGISTRY_REFUSED',
           `${where}: the answer exceeds ${this.maxResponseBytes} bytes (raise maxResponseBytes if the schema really is that large)`,
         );
       }

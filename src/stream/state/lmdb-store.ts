@@ -28,7 +28,7 @@ export interface LmdbStoreOptions {
  * checkpoint whole). State is memory-mapped and read per key, so it can exceed the heap.
  *
  * Damage is detected before use: the file is checked before LMDB maps it (a truncated or zeroed
- * file gives SLUICE_CHECKPOINT, not a crash), and each checkpoint stores a checksum over the
+ * file gives SLUICE_STATE_UNREADABLE, not a crash), and each checkpoint stores a checksum over the
  * pipeline's state entries that {@link load} recomputes, so changed bytes are never used.
  *
  * @example
@@ -58,7 +58,7 @@ export class LmdbCheckpointStore implements CheckpointStore {
       root = loadLmdb().open({ path, maxDbs: 4, mapSize: opts.mapSizeBytes ?? 2 ** 34, encoding: 'msgpack' });
     } catch (e) {
       throw new SluiceError(
-        'SLUICE_CHECKPOINT',
+        'SLUICE_STATE_UNREADABLE',
         `cannot open the state store at ${path}: ${(e as Error).message}`,
       );
     }
@@ -156,7 +156,7 @@ export class LmdbCheckpointStore implements CheckpointStore {
 
 function damaged(path: string, what: string): SluiceError {
   return new SluiceError(
-    'SLUICE_CHECKPOINT',
+    'SLUICE_STATE_UNREADABLE',
     `the state store ${path} is damaged: ${what}. It was not used. Rebuild the state from the log: ` +
       `move ${path} aside and run the pipeline again so it replays its sources from the start ` +
       '(sluice demo fraud: add --rebuild-state; in code: LmdbCheckpointStore.open(path, { rebuild: true })); ' +

@@ -3,7 +3,7 @@ import { requireOption } from '../errors.js';
 import type { Stateful } from '../interfaces.js';
 import { KeyedStateCache } from '../state/keyed-cache.js';
 import type { StateChange, StateReader } from '../state/store.js';
-import { durationLabel } from '../time.js';
+import { durationLabel } from '../time/durations.js';
 import type { Aggregate } from './aggregates.js';
 import { KeyTimeline } from './key-timeline.js';
 

@@ -128,7 +128,7 @@ describe('schema registry decoders (Confluent serializers as the producer)', () 
     await assert.rejects(
       decodeAll([good], avro({ registry: reg.url, schema: { type: 'record', name: 'R' } })),
       (e: Error & { code?: string }) =>
-        e.code === 'SLUICE_INVALID_OPTION' && /the reader schema is not valid Avro/.test(e.message),
+        e.code === 'SLUICE_OPTION_INVALID' && /the reader schema is not valid Avro/.test(e.message),
     );
 
     const incompatible = await decodeAll([v1, good], avro({ registry: reg.url, schema: TX_NO_DEFAULT }));
@@ -270,7 +270,7 @@ describe('schema registry outages and settings', () => {
       assert.equal((await decodeAll([rec], avro({ registry: reg.url }))).values.length, 1);
       process.env.SLUICE_SCHEMA_REGISTRY_PASSWORD = 'wrong';
       await assert.rejects(decodeAll([rec], avro({ registry: reg.url })), (e: Error & { code?: string }) => {
-        assert.equal(e.code, 'SLUICE_SCHEMA_REGISTRY');
+        assert.equal(e.code, 'SLUICE_SCHEMA_REGISTRY_REFUSED');
         assert.match(e.message, /refused with HTTP 401; check SLUICE_SCHEMA_REGISTRY_USER/);
         assert.doesNotMatch(e.message, /wrong|s3cret/);
         return true;
