@@ -15,6 +15,8 @@ const LAYERS = {
   stream: ['core', 'observe'],
   actions: ['core', 'stream', 'observe', 'log', 'kafka-client'],
   connectors: ['core', 'stream', 'log', 'observe', 'kafka-client'],
+  // sluice/testing: drives pipelines (stream) with fake models (inference) and action targets (actions).
+  testing: ['core', 'stream', 'observe', 'inference', 'actions'],
 };
 const ALL_LAYERS = [...Object.keys(LAYERS), 'cli'];
 
