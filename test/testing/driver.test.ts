@@ -81,6 +81,24 @@ describe('testDriver', () => {
     await driver.close();
   });
 
+  it('moves an interval join on by the watermark too: a record behind it is late, not joined', async () => {
+    const driver = await testDriver<Tx, string>((t) =>
+      pipeline('join')
+        .from(t.input)
+        .eventTime((x) => x.ts)
+        .keyBy((x) => x.card)
+        .intervalJoin({ isLeft: (x) => x.amount > 0, within: 10_000, as: (l, r) => `${l.ts}-${r.ts}` })
+        .to(t.output),
+    );
+    await driver.sendAll([tx('a', 1, 1), tx('a', -1, 5)]);
+    assert.deepEqual(driver.readOutputs(), [`${at(1)}-${at(5)}`]);
+    await driver.advanceWatermark(at(30));
+    await driver.send(tx('a', -1, 8));
+    assert.deepEqual(driver.readOutputs(), []);
+    assert.equal(driver.lateRecords.length, 1);
+    await driver.close();
+  });
+
   it('sends a record that a stage rejects to the dead letters with the stage and reason', async () => {
     const driver = await testDriver<string, number>((t) =>
       pipeline('parse')
