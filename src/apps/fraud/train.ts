@@ -16,7 +16,7 @@ import {
   rocAuc,
   trainGradientBoostedTrees,
   trainLogisticRegression,
-} from '../../src/index.js';
+} from '../../index.js';
 import { cardPrecisionAtK } from './card-precision.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, modelRow, type Tx } from './features.js';
 import { HANDBOOK, TransactionGenerator } from './generator.js';

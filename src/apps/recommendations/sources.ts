@@ -13,7 +13,7 @@ import {
   wallClockMs,
   type Envelope,
   type Source,
-} from '../../src/index.js';
+} from '../../index.js';
 import { InteractionGenerator, type InteractionGeneratorOptions } from './generator.js';
 
 export const INTERACTION_SCHEMA = {

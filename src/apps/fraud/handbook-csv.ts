@@ -4,7 +4,7 @@
  * as TX_TIME_SECONDS or TX_FRAUD_SCENARIO ignored) as a pipeline source whose records are the
  * demo's JSON transactions, so the same decode → features → model chain runs on them.
  */
-import { SluiceError, csvHeader, fileSource, type Envelope, type Source } from '../../src/index.js';
+import { SluiceError, csvHeader, fileSource, type Envelope, type Source } from '../../index.js';
 import type { Tx } from './features.js';
 
 export const HANDBOOK_COLUMNS = [

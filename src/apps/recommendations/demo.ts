@@ -14,7 +14,7 @@ import {
   type PipelineRun,
   type ProgressSnapshot,
   type RunSummary,
-} from '../../src/index.js';
+} from '../../index.js';
 import { GENERATOR_DEFAULTS } from './generator.js';
 import { LiveRecommender, type RecommenderOptions } from './recommender.js';
 import { startRecsServer } from './server.js';

@@ -3,7 +3,7 @@
  * computed online as event-time lookback windows, shared by the demo and by training so the
  * model sees exactly the features it is served.
  */
-import { count, days, durationLabel, lookback, mean, type LookbackSpec } from '../../src/index.js';
+import { count, days, durationLabel, lookback, mean, type LookbackSpec } from '../../index.js';
 
 /** A transaction as it travels on the log (JSON). */
 export interface Tx {

@@ -31,7 +31,7 @@ import {
   type PipelineRun,
   type SloRule,
   type Source,
-} from '../../src/index.js';
+} from '../../index.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, TX_SCHEMA, modelRow, type Tx } from './features.js';
 import { MODEL_PATH, readModelInfo, MODEL_INFO_PATH } from './model-info.js';
 import { produceTransactions, type PopulationOptions } from './producer.js';

@@ -1,4 +1,4 @@
-import type { Partition } from '../../src/index.js';
+import type { Partition } from '../../index.js';
 import { TransactionGenerator } from './generator.js';
 import { mix32 } from './random.js';
 
