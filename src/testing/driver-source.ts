@@ -4,7 +4,12 @@
 
 import { envelope, offsetKey, type Envelope, type RecordKey, type Source } from '../stream/index.js';
 
-/** How one record enters the pipeline. */
+/**
+ * How one record enters the pipeline.
+ *
+ * @example
+ * await driver.pipe([{ value: tx, eventTime: Date.parse('2026-01-01T00:00:05Z'), key: 'card-1', partition: 1 }]);
+ */
 export interface InputRecord<T> {
   value: T;
   /** Event time, epoch ms; default the driver's current event time (the last one given, else 0). */
@@ -21,7 +26,13 @@ interface Stored {
   key: RecordKey | undefined;
 }
 
-/** A controllable in-memory source (one topic, any number of partitions); it never ends. */
+/**
+ * A controllable in-memory source (one topic, any number of partitions); it never ends. The
+ * driver makes one (`t.input`) and feeds it; tests use it through the driver.
+ *
+ * @example
+ * testDriver<Tx>((t) => pipeline('p').from(t.input).to(t.output)); // t.input is a DriverSource<Tx>
+ */
 export class DriverSource<T = unknown> implements Source<T> {
   readonly name: string;
   /** Every record fed, per partition, kept across restarts (the "log"). */

@@ -20,6 +20,12 @@ import { DriverSource, type InputRecord } from './driver-source.js';
 import { modelsDown } from './fake-model.js';
 import { RecordingActions } from './recording-actions.js';
 
+/**
+ * How a test driver runs its pipeline.
+ *
+ * @example
+ * await testDriver(build, { partitions: 2, checkpointIntervalMs: 5000, checkpoints: new MemoryCheckpointStore() });
+ */
 export interface TestDriverOptions {
   /** The input's topic name (record ids and idempotency keys carry it); default "input". */
   topic?: string;
@@ -35,7 +41,12 @@ export interface TestDriverOptions {
   settleTimeoutMs?: number;
 }
 
-/** What the driver hands the pipeline it builds: its input, output and action target. */
+/**
+ * What the driver hands the pipeline it builds: its input, output and action target.
+ *
+ * @example
+ * (t: DriverWiring<Tx, Alert>) => pipeline('p').from(t.input).map(toAlert).to(t.output)
+ */
 export interface DriverWiring<In, Out> {
   /** The source the test feeds (`send`, `sendAll`). */
   input: DriverSource<In>;
@@ -45,12 +56,22 @@ export interface DriverWiring<In, Out> {
   actions: RecordingActions;
 }
 
-/** A built pipeline, as `.to(sink)` returns it. */
+/**
+ * A built pipeline, as `.to(sink)` returns it.
+ *
+ * @example
+ * const built: Runnable = pipeline('p').from(t.input).to(t.output);
+ */
 export interface Runnable {
   run(opts: RunOptions): PipelineRun;
 }
 
-/** One output record: its value, key and event time. */
+/**
+ * One output record: its value, key and event time.
+ *
+ * @example
+ * driver.outputRecords[0]; // { value: { key: 'a', start, end, n: 2 }, key: 'a', eventTime: end - 1 }
+ */
 export interface OutputRecord<Out> {
   value: Out;
   key: RecordKey | undefined;
@@ -76,6 +97,16 @@ export async function testDriver<In, Out = unknown>(
   return driver;
 }
 
+/**
+ * A running pipeline under test (made by {@link testDriver}): steps that feed it and move its
+ * time, and what it produced.
+ *
+ * @example
+ * const driver = await testDriver<Tx, Alert>(build);
+ * await driver.send(tx, { eventTime: 1000 });
+ * await driver.advanceWatermark(60_000);
+ * driver.outputs; driver.deadLetters; driver.lateRecords; driver.actions;
+ */
 export class PipelineTestDriver<In, Out> {
   /** The checkpoint store every run of this driver uses. */
   readonly checkpoints: CheckpointStore;

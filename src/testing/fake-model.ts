@@ -13,9 +13,20 @@ import {
   type Tensor,
 } from '../inference/index.js';
 
-/** What a fake model answers per row: a score, or several (one output row). */
+/**
+ * What a fake model answers per row: a score, or several (one output row).
+ *
+ * @example
+ * fakeModel({ score: [0.1, 0.9] }); // two values per row
+ */
 export type FakeAnswer = number | readonly number[];
 
+/**
+ * How a fake model answers.
+ *
+ * @example
+ * fakeModel({ name: 'fraud', width: 15, latencyMs: 20, score: (row) => row[0]! });
+ */
 export interface FakeModelOptions {
   /** Model name in its metadata; default "fake". */
   name?: string;
@@ -30,7 +41,12 @@ export interface FakeModelOptions {
   latencyMs?: number;
 }
 
-/** Kinds of failure a test can inject. */
+/**
+ * Kinds of failure a test can inject.
+ *
+ * @example
+ * model.failNext(1, 'unavailable');
+ */
 export type FakeFailure =
   /** The model refuses the input (dims): the infer stage dead-letters the batch's records under every policy. */
   | 'badInput'
@@ -56,6 +72,14 @@ export function fakeModel(opts: FakeModelOptions = {}): FakeModel {
   return new FakeModel(opts);
 }
 
+/**
+ * The model {@link fakeModel} makes: a `Model` that any runner wrapper (`withResilience`,
+ * a batcher) and `.infer()` accept.
+ *
+ * @example
+ * const model = new FakeModel({ score: 0.5 });
+ * stream.infer(withResilience(model, { fallback: { value: -1 } }), opts);
+ */
 export class FakeModel implements Model {
   readonly metadata: ModelMetadata;
   /** Calls made (failed ones included). */

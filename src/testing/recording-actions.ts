@@ -16,6 +16,13 @@ export function recordingActions(): RecordingActions {
   return new RecordingActions();
 }
 
+/**
+ * The action target {@link recordingActions} makes (and `t.actions` of a test driver is).
+ *
+ * @example
+ * const target = new RecordingActions();
+ * // after a replay: target.duplicates holds the actions whose keys were delivered before
+ */
 export class RecordingActions implements ActionSink {
   readonly name = 'recording';
   readonly dedupes = true;
