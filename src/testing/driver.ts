@@ -277,6 +277,9 @@ export class PipelineTestDriver<In, Out> {
     if (opts.crash) {
       this.source.crash = new Error('test driver: simulated crash');
       this.source.nudge();
+      // A batch held for a model that is down blocks the source's loop: the stop signal lets it
+      // go, unfinished, and no checkpoint passes it (as after a crash).
+      if (this.held()) void this.current.stop();
       await this.current.done.catch(() => {});
     } else await this.stopRun();
     this.failure = undefined;

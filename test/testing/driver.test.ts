@@ -233,6 +233,23 @@ describe('fakeModel', () => {
     await driver.close();
   });
 
+  it('a crash while a batch is held for a model that is down: after the restart it is scored once', async () => {
+    const model = fakeModel({ score: 0.5 });
+    const driver = await scored('wait', model);
+    await driver.send(tx('a', 1, 1));
+    await driver.checkpoint();
+    model.outage();
+    await driver.send(tx('b', 2, 2));
+    await driver.restart({ crash: true });
+    model.recover();
+    await driver.settle();
+    assert.deepEqual(
+      driver.outputs.map((o) => o.card),
+      ['a', 'b'],
+    );
+    await driver.close();
+  });
+
   it('during an outage, the deadLetter policy dead-letters the batch with the reason', async () => {
     const model = fakeModel().outage();
     const driver = await scored('deadLetter', model);
