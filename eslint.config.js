@@ -15,6 +15,10 @@ const LAYERS = {
   stream: ['core', 'observe'],
   actions: ['core', 'stream', 'observe', 'log', 'kafka-client'],
   connectors: ['core', 'stream', 'log', 'observe', 'kafka-client'],
+  // sluice/testing: drives pipelines (stream) with fake models (inference) and action targets (actions).
+  testing: ['core', 'stream', 'observe', 'inference', 'actions'],
+  // The demos the CLI runs (fraud, recommendations): applications on top of every library layer.
+  apps: ['core', 'log', 'observe', 'inference', 'broker', 'kafka-client', 'stream', 'actions', 'connectors'],
 };
 const ALL_LAYERS = [...Object.keys(LAYERS), 'cli'];
 

@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runFraudDemo } from '../examples/fraud/demo.js';
+import { runFraudDemo } from '../src/apps/fraud/demo.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MODEL_WIDTH } from '../../examples/fraud/features.js';
-import { MODEL_PATH } from '../../examples/fraud/model-info.js';
+import { MODEL_WIDTH } from '../../src/apps/fraud/features.js';
+import { MODEL_PATH } from '../../src/apps/fraud/model-info.js';
 import { OnnxModel } from '../../src/index.js';
 import { ActionLedger } from '../../src/actions/index.js';
 import { Log } from '../../src/log/index.js';

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runFraudDemo } from '../../examples/fraud/demo.js';
-import { produceTransactions } from '../../examples/fraud/producer.js';
+import { runFraudDemo } from '../../src/apps/fraud/demo.js';
+import { produceTransactions } from '../../src/apps/fraud/producer.js';
 import { Log } from '../../src/log/index.js';
 import type { ScenarioResult } from '../run.js';
 

@@ -28,10 +28,10 @@ import { envelope } from '../../src/stream/envelope.js';
 import { inferStep } from '../../src/stream/infer-step.js';
 import type { Batch } from '../../src/stream/steps.js';
 import { LatencyHistogram } from '../../src/observe/index.js';
-import { MODEL_PATH } from '../../examples/fraud/model-info.js';
-import { featureRows, GBT_OPTIONS, trainFraudModel } from '../../examples/fraud/train.js';
-import { TransactionGenerator } from '../../examples/fraud/generator.js';
-import { MODEL_WIDTH as F, type Tx } from '../../examples/fraud/features.js';
+import { MODEL_PATH } from '../../src/apps/fraud/model-info.js';
+import { featureRows, GBT_OPTIONS, trainFraudModel } from '../../src/apps/fraud/train.js';
+import { TransactionGenerator } from '../../src/apps/fraud/generator.js';
+import { MODEL_WIDTH as F, type Tx } from '../../src/apps/fraud/features.js';
 
 const CALLERS = 512;
 const MAX_BATCH = 256;

@@ -32,9 +32,9 @@ import {
   isWeekend,
   modelRow,
   type Tx,
-} from '../../examples/fraud/features.js';
-import { generateTransactions } from '../../examples/fraud/generator.js';
-import { MODEL_INFO_PATH, MODEL_PATH, readModelInfo } from '../../examples/fraud/model-info.js';
+} from '../../src/apps/fraud/features.js';
+import { generateTransactions } from '../../src/apps/fraud/generator.js';
+import { MODEL_INFO_PATH, MODEL_PATH, readModelInfo } from '../../src/apps/fraud/model-info.js';
 import { LmdbCheckpointStore, OnnxModel, action, json, kafkaSource, pipeline } from '../../src/index.js';
 import { ActionLedger } from '../../src/actions/index.js';
 import { startBroker, type RunningBroker } from '../../src/broker/index.js';

@@ -32,7 +32,7 @@
  * gen.eventAt(49).kind; // 'bid'
  * ```
  */
-import { Rng, deriveSeed } from '../fraud/random.js';
+import { Rng, deriveSeed } from '../../src/apps/fraud/random.js';
 
 export const FIRST_PERSON_ID = 1000;
 export const FIRST_AUCTION_ID = 1000;

@@ -36,6 +36,11 @@ export interface Source<T> {
   lag(): number;
   /** The same per "topic/partition", where the source can tell (shown on the dashboard). */
   lagByPartition?(): Record<string, number>;
+  /**
+   * Event time (epoch ms) up to which the source has delivered every record, where it knows
+   * (a test driver does): windows and joins close up to it even when no record passes it.
+   */
+  watermark?(): number;
   /** Called after a checkpoint made `offsets` durable; sources with outside offsets commit here. */
   commit?(offsets: SourceOffsets): Promise<void>;
   /**

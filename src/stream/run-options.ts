@@ -9,6 +9,8 @@ export interface RunOptions {
   checkpoints?: CheckpointStore;
   /** Checkpoint period; default 1000 ms. */
   checkpointIntervalMs?: number;
+  /** Processing-time clock (ms) that checkpoint periods are measured on; tests pass a fake one. */
+  clock?: () => number;
   /** Where bad records go; default: kept in memory (`run.deadLetters`). */
   deadLetters?: DeadLetterSink;
   /** Where records that arrive after their windows closed go; default: kept in memory (`run.lateRecords`). */

@@ -36,6 +36,8 @@ export class PipelineRun {
   readonly lateRecords: MemoryDeadLetters | undefined;
   private readonly lateSink: DeadLetterSink;
   private stopping = false;
+  /** @internal Batches read but not yet past the last stage (a test driver waits for 0). */
+  inFlight = 0;
   /** Fires on `stop()`: a stage waiting for a model that is down gives up its batch. */
   private readonly stopSignal = new AbortController();
   /** The last unit that left a batch unfinished at a stop (0: none); it and those before it drop the rest. */
@@ -216,10 +218,8 @@ export class PipelineRun {
 
   /** Offsets of the stream and of every side input: what a checkpoint resumes from. */
   private positions(sides: SideInput[]): Record<string, number> {
-    return Object.assign(this.source.positions(), ...sides.map((s) => s.source.positions())) as Record<
-      string,
-      number
-    >;
+    const all = [this.source.positions(), ...sides.map((s) => s.source.positions())];
+    return Object.assign({}, ...all) as Record<string, number>;
   }
 
   private async sourceLoop(
@@ -231,7 +231,9 @@ export class PipelineRun {
     const batchSize = this.opts.batchSize ?? 1024;
     const interval = this.opts.checkpointIntervalMs ?? 1000;
     const barriers = !!this.opts.checkpoints;
-    let lastBarrierAt = performance.now();
+    const clock = this.opts.clock ?? (() => performance.now());
+    let lastBarrierAt = clock();
+    let watermark = -Infinity;
     let lastYieldAt = performance.now();
     let ended = false;
     let readSinceBarrier = false;
@@ -243,11 +245,13 @@ export class PipelineRun {
         ended = true;
         break;
       }
-      const now = performance.now();
+      const now = clock();
       const due = barriers && now - lastBarrierAt >= interval;
+      // A source that declares event time complete up to a point: windows close up to it.
+      const wm = this.source.watermark?.() ?? watermark;
       // Idle: nothing to process, but what was read since the last barrier still needs a
       // checkpoint, or a quiet stream would keep its last records uncommitted until stopped.
-      if (records.length === 0 && !(due && readSinceBarrier)) continue;
+      if (records.length === 0 && !(due && readSinceBarrier) && wm <= watermark) continue;
       this.metrics.counters.in += records.length;
       const batch: Batch = {
         records,
@@ -255,6 +259,7 @@ export class PipelineRun {
         size: records.length,
         sharedStamps: this.source.sharesStamps === true,
       };
+      if (wm > watermark) batch.watermark = watermark = wm;
       readSinceBarrier ||= records.length > 0;
       if (due) {
         batch.barrier = { id: nextId(), offsets: this.positions(sides), changes: [] };
@@ -264,9 +269,10 @@ export class PipelineRun {
       this.runSyncs(unit, batch);
       // The consuming stage replaced the records: the source's envelopes are free for reuse.
       if (recycle !== undefined && records.length > 0 && batch.records !== records) recycle(records);
+      this.inFlight++;
       await out.put(batch);
       // A fast source and fused sync stages can run on microtasks alone; let timers and I/O in.
-      if (now - lastYieldAt > 10) {
+      if (performance.now() - lastYieldAt > 10) {
         await new Promise((resolve) => setImmediate(resolve));
         lastYieldAt = performance.now();
       }
@@ -275,6 +281,7 @@ export class PipelineRun {
     const final: Batch = { records: [], deadLetters: [], size: 0, endOfInput: ended };
     if (barriers) final.barrier = { id: nextId(), offsets: this.positions(sides), changes: [] };
     this.runSyncs(unit, final);
+    this.inFlight++;
     await out.put(final);
     await out.put(END);
   }
@@ -313,7 +320,7 @@ export class PipelineRun {
       stampBatch(this.metrics.stage(head.name), item, wallClockMs());
       this.runSyncs(unit, item);
       if (out) await out.put(item);
-      else await this.complete(item);
+      else await this.complete(item).then(() => this.inFlight--);
     }
   }
 

@@ -21,6 +21,8 @@ export interface Batch {
   barrier?: Barrier;
   /** Set on the last batch of a bounded source that ended (not on a stop): windows flush. */
   endOfInput?: boolean;
+  /** Set when the source declared event time complete up to here (`Source.watermark`). */
+  watermark?: number;
   /**
    * Set by a stage that could not finish the batch before a stop (the infer stage waiting for a
    * model that is down): the runtime drops it and every batch after it, and saves no checkpoint

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runFraudDemo } from '../../examples/fraud/demo.js';
+import { runFraudDemo } from '../../src/apps/fraud/demo.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const bin = join(root, 'bin/sluice.js');

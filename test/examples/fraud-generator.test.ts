@@ -7,8 +7,8 @@ import {
   generateTransactions,
   toCsvRow,
   type Transaction,
-} from '../../examples/fraud/generator.js';
-import { Rng, deriveSeed } from '../../examples/fraud/random.js';
+} from '../../src/apps/fraud/generator.js';
+import { Rng, deriveSeed } from '../../src/apps/fraud/random.js';
 
 const DAYS = 60;
 

@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cardPrecisionAtK } from '../../examples/fraud/card-precision.js';
-import { runFraudDemo } from '../../examples/fraud/demo.js';
-import { FEATURES_CSV_HEADER } from '../../examples/fraud/features-csv.js';
-import { MODEL_WIDTH } from '../../examples/fraud/features.js';
-import { TX_CSV_HEADER, generateTransactions, toCsvRow } from '../../examples/fraud/generator.js';
-import { featureRows, trainFraudModel } from '../../examples/fraud/train.js';
+import { cardPrecisionAtK } from '../../src/apps/fraud/card-precision.js';
+import { runFraudDemo } from '../../src/apps/fraud/demo.js';
+import { FEATURES_CSV_HEADER } from '../../src/apps/fraud/features-csv.js';
+import { MODEL_WIDTH } from '../../src/apps/fraud/features.js';
+import { TX_CSV_HEADER, generateTransactions, toCsvRow } from '../../src/apps/fraud/generator.js';
+import { featureRows, trainFraudModel } from '../../src/apps/fraud/train.js';
 import { OnnxModel } from '../../src/index.js';
 
 const root = new URL('../../', import.meta.url).pathname;

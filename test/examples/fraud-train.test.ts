@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { MODEL_WIDTH } from '../../examples/fraud/features.js';
-import { MODEL_PATH, readModelInfo } from '../../examples/fraud/model-info.js';
-import { featureRows, trainFraudModel } from '../../examples/fraud/train.js';
-import { TransactionGenerator } from '../../examples/fraud/generator.js';
+import { MODEL_WIDTH } from '../../src/apps/fraud/features.js';
+import { MODEL_PATH, readModelInfo } from '../../src/apps/fraud/model-info.js';
+import { featureRows, trainFraudModel } from '../../src/apps/fraud/train.js';
+import { TransactionGenerator } from '../../src/apps/fraud/generator.js';
 import { OnnxModel, float32Tensor } from '../../src/inference/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-train-'));

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runRecsDemo } from '../../examples/recommendations/demo.js';
-import { InteractionGenerator, toCsvRow } from '../../examples/recommendations/generator.js';
-import { LiveRecommender, PopularItems } from '../../examples/recommendations/recommender.js';
+import { runRecsDemo } from '../../src/apps/recommendations/demo.js';
+import { InteractionGenerator, toCsvRow } from '../../src/apps/recommendations/generator.js';
+import { LiveRecommender, PopularItems } from '../../src/apps/recommendations/recommender.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-recs-'));

@@ -17,7 +17,7 @@ import {
   SerdeType,
 } from '@confluentinc/schemaregistry';
 import { Kafka, logLevel } from 'kafkajs';
-import { generateTransactions, type Transaction } from '../../examples/fraud/generator.js';
+import { generateTransactions, type Transaction } from '../../src/apps/fraud/generator.js';
 import { testBroker } from '../broker/helpers.js';
 import { protoFileRegistry } from '../connectors/schema-registry/proto-descriptors.js';
 import { TestRegistry } from '../connectors/schema-registry/registry-server.js';

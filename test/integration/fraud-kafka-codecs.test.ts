@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { generateTransactions } from '../../examples/fraud/generator.js';
+import { generateTransactions } from '../../src/apps/fraud/generator.js';
 import { crc32c, encodeRecordBatch } from '../../src/log/index.js';
 import { commandExists, needService } from '../helpers/services.js';
 import { RawClient, defer, testBroker } from '../broker/helpers.js';

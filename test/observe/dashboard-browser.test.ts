@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
-import { FRAUD_SLO, runFraudDemo } from '../../examples/fraud/demo.js';
+import { FRAUD_SLO, runFraudDemo } from '../../src/apps/fraud/demo.js';
 import { needService } from '../helpers/services.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -18,6 +18,7 @@ import {
   type Sink,
   type Source,
 } from '../../src/stream/index.js';
+import { fakeModel, testDriver } from '../../src/testing.js';
 
 const bytes = (o: unknown) => Buffer.from(typeof o === 'string' ? o : JSON.stringify(o));
 
@@ -218,29 +219,22 @@ describe('pipeline DSL and runtime', () => {
   });
 
   it('feeds a model one call per batch and maps its output', async () => {
-    let calls = 0;
-    const model: ModelLike = {
-      metadata: { inputs: [{ name: 'x', dims: [-1, 2] }], outputs: [{ name: 'y', dims: [-1, 1] }] },
-      async run(inputs) {
-        calls++;
-        const x = inputs.x!.data as Float32Array;
-        const n = inputs.x!.dims[0]!;
-        const y = new Float32Array(n);
-        for (let i = 0; i < n; i++) y[i] = x[2 * i]! + x[2 * i + 1]!;
-        return { y: { type: 'float32', data: y, dims: [n, 1] } };
-      },
-    };
-    const out = collect<number>();
-    await pipeline('m')
-      .from(fromArray(Array.from({ length: 1000 }, (_, i) => i)))
-      .infer(model, { width: 2, input: (i) => [i, 1], output: (_i, row) => row[0]! })
-      .to(out)
-      .run({ batchSize: 250 }).done;
-    assert.equal(calls, 4);
+    const model = fakeModel({ width: 2, score: (row) => row[0]! + row[1]! });
+    const driver = await testDriver<number, number>(
+      (t) =>
+        pipeline('m')
+          .from(t.input)
+          .infer(model, { width: 2, input: (i) => [i, 1], output: (_i, row) => row[0]! })
+          .to(t.output),
+      { batchSize: 250 },
+    );
+    await driver.sendAll(Array.from({ length: 1000 }, (_, i) => i));
+    assert.equal(model.calls, 4);
     assert.deepEqual(
-      out.values,
+      driver.outputs,
       Array.from({ length: 1000 }, (_, i) => i + 1),
     );
+    await driver.close();
   });
 
   it('refuses to start when the model input does not match the features, naming the mismatch', async () => {
@@ -263,24 +257,22 @@ describe('pipeline DSL and runtime', () => {
   });
 
   it('a failing model call sends the batch to dead letters and the pipeline goes on', async () => {
-    let calls = 0;
-    const model: ModelLike = {
-      async run(inputs) {
-        if (++calls === 2) throw new Error('model server down');
-        const n = inputs.features!.dims[0]!;
-        return { score: { type: 'float32', data: new Float32Array(n), dims: [n, 1] } };
-      },
-    };
-    const out = collect<number>();
-    const run = pipeline('m')
-      .from(fromArray(Array.from({ length: 30 }, (_, i) => i)))
-      .infer(model, { width: 1, input: (i) => [i], output: (i) => i })
-      .to(out)
-      .run({ batchSize: 10 });
-    const s = await run.done;
-    assert.equal(out.values.length, 20);
-    assert.equal(s.counters.deadLetters, 10);
-    assert.match(run.deadLetters!.items[0]!.reason, /inference failed: model server down/);
+    const model = fakeModel();
+    const driver = await testDriver<number, number>((t) =>
+      pipeline('m')
+        .from(t.input)
+        .infer(model, { width: 1, input: (i) => [i], output: (i) => i })
+        .to(t.output),
+    );
+    const tens = (from: number) => Array.from({ length: 10 }, (_, i) => from + i);
+    await driver.sendAll(tens(0));
+    model.failNext(1, 'error');
+    await driver.sendAll(tens(10));
+    await driver.sendAll(tens(20));
+    assert.deepEqual(driver.outputs, [...tens(0), ...tens(20)]);
+    assert.equal(driver.deadLetters.length, 10);
+    assert.match(driver.deadLetters[0]!.reason, /inference failed: fake model: failed/);
+    await driver.close();
   });
 
   it('validates options with clear errors', () => {
@@ -335,35 +327,24 @@ describe('pipeline DSL and runtime', () => {
     await assert.rejects(bad.done, /disk full/);
   });
   it('checkpoints what was read before the stream went quiet, while it is still running', async () => {
-    const values = Array.from({ length: 100 }, (_, i) => bytes({ id: i }));
-    const inner = fromArray(values);
-    let quiet = false;
-    let ended = false;
-    // Reads the array, then stays open with nothing to give (a Kafka topic between bursts).
-    const source = {
-      ...inner,
-      async poll(max: number) {
-        const r = await inner.poll(max);
-        if (r !== null) return r;
-        quiet = true;
-        if (ended) return null;
-        await new Promise((res) => setTimeout(res, 5));
-        return [];
-      },
-    };
     const store = new MemoryCheckpoints();
-    const run = pipeline('quiet')
-      .from(source)
-      .decode(json({ id: 'integer' }))
-      .to(collect())
-      .run({ checkpoints: store, checkpointIntervalMs: 20 });
-    const until = Date.now() + 5000;
-    while (!(quiet && store.saved.some((m) => m.offsets['array/0'] === 100)) && Date.now() < until)
-      await new Promise((res) => setTimeout(res, 10));
-    const committedWhileRunning = store.saved.some((m) => m.offsets['array/0'] === 100);
-    ended = true;
-    await run.done;
-    assert.ok(committedWhileRunning, 'the last records were checkpointed before the run ended');
+    // The driver's source stays open with nothing to give once read (a Kafka topic between bursts).
+    const driver = await testDriver<Buffer>(
+      (t) =>
+        pipeline('quiet')
+          .from(t.input)
+          .decode(json({ id: 'integer' }))
+          .to(t.output),
+      { checkpoints: store, checkpointIntervalMs: 20 },
+    );
+    await driver.sendAll(Array.from({ length: 100 }, (_, i) => bytes({ id: i })));
+    assert.equal(store.saved.length, 0);
+    await driver.advanceTime(20); // quiet from here on: no record comes with the due barrier
+    assert.ok(
+      store.saved.some((m) => m.offsets['input/0'] === 100),
+      'the last records were checkpointed before the run ended',
+    );
+    await driver.close();
   });
 });
 

@@ -1,53 +1,34 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { count, pipeline, tumbling, type Source } from '../../src/index.js';
-import { collect, fromArray } from '../../src/testing.js';
+import { count, pipeline, tumbling } from '../../src/index.js';
+import { collect, fromArray, testDriver } from '../../src/testing.js';
 import { max } from '../../src/stream/index.js';
-
-/** fromArray that never ends: once the array is read it keeps answering "nothing yet", as a live topic. */
-function endless<T>(values: T[], eventTime: (v: T) => number): Source<T> {
-  const inner = fromArray(values, { eventTime: (v) => eventTime(v) });
-  return {
-    ...inner,
-    name: 'endless',
-    async poll(max) {
-      const batch = await inner.poll(max);
-      if (batch !== null) return batch;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      return [];
-    },
-  };
-}
-
-const waitFor = async (ok: () => boolean, ms: number) => {
-  const until = Date.now() + ms;
-  while (!ok() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-};
 
 describe('a window after a window', () => {
   it('closes its windows on a live source: its watermark follows the first window, not the quiet source', async () => {
     // 60 s of events, 10 keys: per key and second a count, then per 10 s the largest count.
     const events = Array.from({ length: 6_000 }, (_, i) => ({ k: i % 10, t: i * 10 }));
-    const out = collect<{ start: number; top: number }>();
-    const run = pipeline('chain')
-      .from(endless(events, (e) => e.t))
-      .keyBy((e) => e.k)
-      .window(tumbling({ size: 1_000 }), { name: 'per-second' })
-      .aggregate({ n: count() })
-      .keyBy(() => 0)
-      .window(tumbling({ size: 10_000 }), { name: 'per-10s' })
-      .aggregate({ top: max((r: { n: number }) => r.n) })
-      .map((r) => ({ start: r.start, top: r.top }))
-      .to(out)
-      .run();
+    // The driver's source stays open (a live topic) and never moves the watermark by itself.
+    const driver = await testDriver<(typeof events)[number], { start: number; top: number }>((t) =>
+      pipeline('chain')
+        .from(t.input)
+        .keyBy((e) => e.k)
+        .window(tumbling({ size: 1_000 }), { name: 'per-second' })
+        .aggregate({ n: count() })
+        .keyBy(() => 0)
+        .window(tumbling({ size: 10_000 }), { name: 'per-10s' })
+        .aggregate({ top: max((r: { n: number }) => r.n) })
+        .map((r) => ({ start: r.start, top: r.top }))
+        .to(t.output),
+    );
+    await driver.sendAll(events, { eventTime: (e) => e.t });
     // Before the fix the second window waited for the source partition, which never carries
     // its input: nothing came out while the source stayed open.
-    await waitFor(() => out.values.length >= 5, 3_000);
-    await run.stop();
     assert.deepEqual(
-      out.values.slice(0, 5),
+      driver.outputs.slice(0, 5),
       [0, 10_000, 20_000, 30_000, 40_000].map((start) => ({ start, top: 10 })),
     );
+    await driver.close();
   });
 
   it("gets the first window's results in order of end time across keys, so none is late for it", async () => {

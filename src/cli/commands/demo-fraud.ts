@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { FRAUD_SLO, runFraudDemo, type FraudDemoResult } from '../../../examples/fraud/demo.js';
+import { FRAUD_SLO, runFraudDemo, type FraudDemoResult } from '../../apps/fraud/demo.js';
 import { parseSloRule } from '../../observe/index.js';
 import { UsageError, intFlag, numberFlag, parseFlags, stringFlag } from '../args.js';
 import { progressLine } from '../progress.js';

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { runRecsDemo, type RecsDemoResult } from '../../../examples/recommendations/demo.js';
-import { GENERATOR_DEFAULTS } from '../../../examples/recommendations/generator.js';
+import { runRecsDemo, type RecsDemoResult } from '../../apps/recommendations/demo.js';
+import { GENERATOR_DEFAULTS } from '../../apps/recommendations/generator.js';
 import { intFlag, numberFlag, parseFlags, stringFlag, UsageError } from '../args.js';
 import { progressLine } from '../progress.js';
 

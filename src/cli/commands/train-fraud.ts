@@ -1,4 +1,4 @@
-import { trainFraudModel, TRAIN_DEFAULTS } from '../../../examples/fraud/train.js';
+import { trainFraudModel, TRAIN_DEFAULTS } from '../../apps/fraud/train.js';
 import { UsageError, intFlag, parseFlags, stringFlag } from '../args.js';
 
 export const TRAIN_FRAUD_USAGE = `sluice train fraud [options]

@@ -81,6 +81,7 @@ export class IntervalJoinOperator<T, U> implements Stateful {
       this.cache.set(key, bufs);
       this.timers.push(t + within, key);
     }
+    if (batch.watermark !== undefined) this.wm.advanceTo(batch.watermark);
     this.prune(this.wm.current);
     batch.records = out;
   }

@@ -54,6 +54,11 @@ export class WatermarkTracker {
     }
   }
 
+  /** Raises the watermark to `t` (a source declared event time complete up to it); never lowers it. */
+  advanceTo(t: number): void {
+    if (t > this.value) this.value = t;
+  }
+
   private lastTopic = '';
   private lastPartition = -1;
   /** The partition of the previous `observeRecord`: consecutive records mostly share one. */

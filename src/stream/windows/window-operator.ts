@@ -171,6 +171,8 @@ export class WindowOperator<T> implements Stateful {
         }
       }
     }
+    // After this batch's records (they come before it): the source's own watermark, if any.
+    if (batch.watermark !== undefined) wm.advanceTo(batch.watermark);
     // A bounded input that ended will bring no more records: every window is complete.
     this.fire(batch.endOfInput ? Infinity : wm.current - lateness, out, appendTime);
     batch.records = out;

@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import type { Envelope, Sink } from '../../src/index.js';
+import type { Envelope, Sink } from '../../index.js';
 
 export interface Scored {
   score: number;

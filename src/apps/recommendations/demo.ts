@@ -13,8 +13,8 @@ import {
   type Envelope,
   type PipelineRun,
   type RunSummary,
-} from '../../src/index.js';
-import { type ProgressSnapshot } from '../../src/observe/index.js';
+} from '../../index.js';
+import { type ProgressSnapshot } from '../../observe/index.js';
 import { GENERATOR_DEFAULTS } from './generator.js';
 import { LiveRecommender, type RecommenderOptions } from './recommender.js';
 import { startRecsServer } from './server.js';

@@ -5,7 +5,7 @@
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Envelope, Sink } from '../../src/index.js';
+import type { Envelope, Sink } from '../../index.js';
 import { MODEL_INPUTS, isNight, isWeekend, type Tx } from './features.js';
 
 /** The 12 online window features, in the model's order. */

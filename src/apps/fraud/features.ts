@@ -3,8 +3,8 @@
  * computed online as event-time lookback windows, shared by the demo and by training so the
  * model sees exactly the features it is served.
  */
-import { count, days, lookback, mean, type LookbackSpec } from '../../src/index.js';
-import { durationLabel } from '../../src/stream/index.js';
+import { count, days, lookback, mean, type LookbackSpec } from '../../index.js';
+import { durationLabel } from '../../stream/index.js';
 
 /** A transaction as it travels on the log (JSON). */
 export interface Tx {

@@ -4,8 +4,8 @@
  * as TX_TIME_SECONDS or TX_FRAUD_SCENARIO ignored) as a pipeline source whose records are the
  * demo's JSON transactions, so the same decode → features → model chain runs on them.
  */
-import { SluiceError, fileSource, type Envelope, type Source } from '../../src/index.js';
-import { csvHeader } from '../../src/connectors/index.js';
+import { SluiceError, fileSource, type Envelope, type Source } from '../../index.js';
+import { csvHeader } from '../../connectors/index.js';
 import type { Tx } from './features.js';
 
 export const HANDBOOK_COLUMNS = [

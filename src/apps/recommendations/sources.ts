@@ -4,9 +4,9 @@
  * `userId,movieId,rating,timestamp` is read too; timestamps in epoch seconds or ms). Both give
  * JSON records `{ user, item, rating, ts }` with the event time set.
  */
-import { SluiceError, envelope, fileSource, offsetKey, type Envelope, type Source } from '../../src/index.js';
-import { csvHeader } from '../../src/connectors/index.js';
-import { wallClockMs } from '../../src/observe/index.js';
+import { SluiceError, envelope, fileSource, offsetKey, type Envelope, type Source } from '../../index.js';
+import { csvHeader } from '../../connectors/index.js';
+import { wallClockMs } from '../../observe/index.js';
 import { InteractionGenerator, type InteractionGeneratorOptions } from './generator.js';
 
 export const INTERACTION_SCHEMA = {

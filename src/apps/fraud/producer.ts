@@ -1,4 +1,4 @@
-import type { Partition } from '../../src/log/index.js';
+import type { Partition } from '../../log/index.js';
 import { TransactionGenerator } from './generator.js';
 import { mix32 } from './random.js';
 

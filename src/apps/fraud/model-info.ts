@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../../src/package-root.js';
+import { PACKAGE_ROOT } from '../../package-root.js';
 
 /**
  * Where the demo's model and its description live (committed and shipped in the package as
  * examples/fraud/; `sluice train fraud` rewrites them). Found from the package root, so the same
- * files serve the checkout (tsx) and the installed package (dist/examples/fraud/ has no copy).
+ * files serve the checkout (tsx) and the installed package (dist/src/apps/fraud/ has no copy).
  */
 export const MODEL_PATH = join(PACKAGE_ROOT, 'examples', 'fraud', 'model.onnx');
 export const MODEL_INFO_PATH = join(PACKAGE_ROOT, 'examples', 'fraud', 'model.json');

@@ -21,18 +21,18 @@ import {
   type RunSummary,
   type PipelineRun,
   type Source,
-} from '../../src/index.js';
-import { ActionLedger } from '../../src/actions/index.js';
+} from '../../index.js';
+import { ActionLedger } from '../../actions/index.js';
 import {
   DashboardServer,
   Observer,
   type AlertSink,
   type ProgressSnapshot,
   type SloRule,
-} from '../../src/observe/index.js';
-import { Log } from '../../src/log/index.js';
-import { averagePrecision, rocAuc } from '../../src/train.js';
-import { decoderFromUrl } from '../../src/connectors/index.js';
+} from '../../observe/index.js';
+import { Log } from '../../log/index.js';
+import { averagePrecision, rocAuc } from '../../train.js';
+import { decoderFromUrl } from '../../connectors/index.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, TX_SCHEMA, modelRow, type Tx } from './features.js';
 import { MODEL_PATH, readModelInfo, MODEL_INFO_PATH } from './model-info.js';
 import { produceTransactions, type PopulationOptions } from './producer.js';

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { days, pipeline } from '../../src/index.js';
+import { days, pipeline } from '../../index.js';
 import {
   averagePrecision,
   exportLogisticRegression,
@@ -13,8 +13,8 @@ import {
   rocAuc,
   trainGradientBoostedTrees,
   trainLogisticRegression,
-} from '../../src/train.js';
-import { collect, fromArray } from '../../src/testing.js';
+} from '../../train.js';
+import { collect, fromArray } from '../../testing.js';
 import { cardPrecisionAtK } from './card-precision.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, modelRow, type Tx } from './features.js';
 import { HANDBOOK, TransactionGenerator } from './generator.js';
