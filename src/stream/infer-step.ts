@@ -188,7 +188,7 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
         throw new SluiceError(
           'SLUICE_MODEL_MISMATCH',
           `infer: model input "${inputName}" expects type ${input.type}, but .infer() feeds it float32 numbers (input() gives ${width} per record); ` +
-            `give the model a float32 input, or build ${input.type} tensors in a .process() stage and call the model there`,
+            `give the model a float32 input, or build ${input.type} tensors in a .mapBatch() stage and call the model there`,
         );
       }
       const last = input.dims[input.dims.length - 1];
@@ -214,7 +214,7 @@ export function inferStep<T, U>(model: ModelLike, opts: InferOptions<T, U>): Asy
           `infer: model output "${outputName}" is of type ${output.type}, but .infer() hands output() numbers; ` +
             (numeric.length > 0
               ? `set outputName to one of: ${numeric.join(', ')}`
-              : 'call the model in a .process() stage'),
+              : 'call the model in a .mapBatch() stage'),
         );
       }
     },

@@ -1,8 +1,8 @@
-import type { Envelope, RecordKey } from '../envelope.js';
+import { derivedId, recordId, type Envelope, type RecordKey } from '../envelope.js';
 import { requireOption } from '../errors.js';
 import type { Stateful } from '../interfaces.js';
 import type { Batch } from '../steps.js';
-import { eachRecord } from '../steps.js';
+import { deadLetter } from '../steps.js';
 import { KeyedStateCache } from './keyed-cache.js';
 import type { StateChange, StateReader } from './store.js';
 
@@ -58,31 +58,127 @@ export interface KeyedProcessOptions {
   maxCachedKeys?: number;
 }
 
+/** What `onRecord` is given besides the record's value: its key, its state, where to emit. */
+export interface ProcessContext<U, S> {
+  /** The record's key (set by `.keyBy()`). */
+  readonly key: RecordKey;
+  /** The record's event time, epoch ms. */
+  readonly eventTime: number;
+  /** The state declared in `state`, bound to this record's key: never keep it across calls. */
+  readonly state: StateHandles<S>;
+  /** Sends a value on to the next stage; call it any number of times (0: the record is dropped). */
+  emit(value: U): void;
+}
+
+/** Every key's state, for the start and checkpoint hooks of a processor. */
+export interface KeyedStateView<S> {
+  /** Every key that has state (in memory or only in the store). */
+  keys(): RecordKey[];
+  /** The state of `key`; the handles stay bound to it until the next `of()` call. */
+  of(key: RecordKey): StateHandles<S>;
+}
+
+/**
+ * A custom stateful operator for `.process()` on a keyed stream: per-key state declared with
+ * `valueState`/`listState`/`mapState`, checkpointed with the source offsets like every keyed
+ * stage's, and restored on restart.
+ *
+ * @example
+ * stream.keyBy((t) => t.cardId).process({
+ *   name: 'first-seen',
+ *   state: { first: valueState<number>() },
+ *   onRecord(t, ctx) {
+ *     if (ctx.state.first.get() === undefined) { ctx.state.first.set(ctx.eventTime); ctx.emit({ card: t.cardId, at: ctx.eventTime }); }
+ *   },
+ * });
+ */
+export interface KeyedProcessor<T, U, S extends Record<string, StateSpec>> extends KeyedProcessOptions {
+  /** The stage's name (metrics, dead letters, and its state's namespace). Default `process`. */
+  name?: string;
+  state: S;
+  /** Called per record; a throw sends the record to the dead letters (and emits nothing). */
+  onRecord(value: T, ctx: ProcessContext<U, S>): void;
+  /** Called once before the first record, after the state was restored from the checkpoint. */
+  onStart?(state: KeyedStateView<S>): void;
+  /**
+   * Called at each checkpoint barrier, before the state changes are handed over: the place to
+   * write state that is costly to write per record (a snapshot of an outside model). Not
+   * called when the run keeps no checkpoints.
+   */
+  beforeCheckpoint?(state: KeyedStateView<S>): void;
+}
+
+/** The per-record function the operator runs; `withState` adapts its function to it. */
+type OnRecord<T, U, S> = (value: T, ctx: ProcessContext<U, S>, env: Envelope<T>) => void;
+
 /**
  * Runs a function per record with per-key state (value, list and map), kept in the state store
- * and checkpointed with the source offsets. The function returns the record's next value, or
- * `undefined` to drop it. Handles are bound to the current key: never keep them across calls.
+ * and checkpointed with the source offsets. The function emits zero or more values per record
+ * (`.withState()`: its return value, unless undefined). Handles are bound to the current key:
+ * never keep them across calls.
  */
 export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> implements Stateful {
   private readonly cache: KeyedStateCache<KeyRecord>;
   private cur: KeyRecord = [0, {}];
+  private curKey: RecordKey = '';
   private dirty = false;
   private now = 0;
+  private track = false;
   private readonly handles: Record<string, unknown> = {};
+  /** Outputs of the current record; the first reuses its envelope. */
+  private readonly emitted: U[] = [];
+  private readonly ctx: { key: RecordKey; eventTime: number; state: StateHandles<S>; emit(v: U): void };
+  private readonly view: KeyedStateView<S>;
+  private readonly onRecord: OnRecord<T, U, S>;
 
   constructor(
     readonly name: string,
     specs: S,
-    private readonly fn: (value: T, state: StateHandles<S>, env: Envelope<T>) => U | undefined,
+    onRecord: OnRecord<T, U, S>,
     private readonly opts: KeyedProcessOptions = {},
+    private readonly hooks: Pick<KeyedProcessor<T, U, S>, 'onStart' | 'beforeCheckpoint'> = {},
   ) {
     requireOption(opts.ttl === undefined || opts.ttl > 0, `${name}: ttl must be > 0 ms`);
+    this.onRecord = onRecord;
     this.cache = new KeyedStateCache<KeyRecord>({
       encode: (r) => structuredClone(r),
       decode: (s) => s as KeyRecord,
       maxCachedKeys: opts.maxCachedKeys,
     });
     for (const [n, spec] of Object.entries(specs)) this.handles[n] = this.handle(n, spec);
+    const emitted = this.emitted;
+    this.ctx = {
+      key: '',
+      eventTime: 0,
+      state: this.handles as StateHandles<S>,
+      emit: (v) => emitted.push(v),
+    };
+    this.view = {
+      keys: () => Array.from(this.cache.allKeys()),
+      of: (key) => {
+        this.flush();
+        this.bind(key, this.now);
+        return this.handles as StateHandles<S>;
+      },
+    };
+  }
+
+  /** Loads `key`'s state into the handles (fresh when expired at event time `now`). */
+  private bind(key: RecordKey, now: number): void {
+    this.curKey = key;
+    this.now = now;
+    const stored = this.cache.get(key);
+    const expired = stored !== undefined && this.opts.ttl !== undefined && stored[0] + this.opts.ttl <= now;
+    this.cur = stored && !expired ? stored : [now, {}];
+    this.dirty = !!expired;
+  }
+
+  /** Stores the bound key's state if it changed (an emptied one is deleted). */
+  private flush(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    if (Object.keys(this.cur[1]).length === 0) this.cache.delete(this.curKey);
+    else this.cache.set(this.curKey, this.cur);
   }
 
   private write(): void {
@@ -136,31 +232,55 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
   }
 
   process(batch: Batch): void {
-    eachRecord(batch, this.name, (env) => {
+    const records = batch.records as Envelope<T>[];
+    const out: Envelope[] = [];
+    const emitted = this.emitted;
+    const ctx = this.ctx;
+    for (const env of records) {
       const key = env.key;
-      if (key === undefined)
-        throw new Error(`${this.name}: records have no key; call .keyBy() before keyed state`);
-      this.now = env.eventTime;
-      const stored = this.cache.get(key as RecordKey);
-      const expired = stored && this.opts.ttl !== undefined && stored[0] + this.opts.ttl <= env.eventTime;
-      this.cur = stored && !expired ? stored : [env.eventTime, {}];
-      this.dirty = !!expired;
-      const out = this.fn(env.value as T, this.handles as StateHandles<S>, env as Envelope<T>);
-      if (this.dirty) {
-        if (Object.keys(this.cur[1]).length === 0) this.cache.delete(key as RecordKey);
-        else this.cache.set(key as RecordKey, this.cur);
+      const original = env.value;
+      emitted.length = 0;
+      try {
+        // Built pipelines key the stream first (checked when built); kept for hand-made steps.
+        if (key === undefined)
+          throw new Error(`${this.name}: records have no key; call .keyBy() before keyed state`);
+        this.bind(key, env.eventTime);
+        ctx.key = key;
+        ctx.eventTime = env.eventTime;
+        this.onRecord(original, ctx, env);
+        this.flush();
+      } catch (e) {
+        this.dirty = false;
+        deadLetter(batch, env, this.name, e, original);
+        continue;
       }
-      if (out === undefined) return false;
-      env.value = out;
-      return true;
-    });
+      for (let i = 0; i < emitted.length; i++) {
+        if (i === 0) {
+          env.value = emitted[0] as unknown as T;
+          out.push(env);
+        } else {
+          // A further output of one record: its own id, so each gets its own idempotency key.
+          out.push({ ...env, value: emitted[i], id: derivedId(this.name, key!, `${recordId(env)}#${i}`) });
+        }
+      }
+    }
+    batch.records = out;
   }
 
   attach(state: StateReader, ns: string, track: boolean): void {
+    this.track = track;
     this.cache.attach(state, ns, track);
+    if (this.hooks.onStart) {
+      this.hooks.onStart(this.view);
+      this.flush();
+    }
   }
 
   drainChanges(barrierId: number): StateChange[] {
+    if (this.track && this.hooks.beforeCheckpoint) {
+      this.hooks.beforeCheckpoint(this.view);
+      this.flush();
+    }
     return this.cache.drainChanges(barrierId);
   }
 
