@@ -1,8 +1,17 @@
-// The steps of the joins a `KeyedStream` offers, built here to keep pipeline.ts to the DSL.
+// The steps of the keyed stages a `KeyedStream` offers, built here to keep pipeline.ts to the DSL.
 
 import type { Envelope, RecordKey } from './envelope.js';
+import { requireOption } from './errors.js';
 import { IntervalJoinOperator, type IntervalJoinOptions } from './joins/interval-join.js';
 import type { Table } from './joins/table.js';
+import {
+  KeyedProcessOperator,
+  type KeyedProcessOptions,
+  type KeyedProcessor,
+  type ProcessContext,
+  type StateHandles,
+  type StateSpec,
+} from './state/keyed-state.js';
 import { stageName, type StageOptions } from './stage-options.js';
 import { eachRecord, type SyncStep } from './steps.js';
 
@@ -42,5 +51,48 @@ export function joinTableStep<T, R, U>(tbl: Table<R>, opts: JoinTableOptions<T, 
 export function intervalJoinStep<T, U>(opts: IntervalJoinOptions<T, U>): SyncStep {
   const name = stageName(opts, 'intervalJoin');
   const op = new IntervalJoinOperator<T, U>(name, opts);
+  return { kind: 'sync', name, needsKey: true, stateful: op, process: (batch) => op.process(batch) };
+}
+
+/** `.withState()`: the function's return value, unless undefined, goes on in place of the record. */
+export function withStateStep<T, U, S extends Record<string, StateSpec>>(
+  state: S,
+  fn: (value: T, state: StateHandles<S>, env: Envelope<T>) => U | undefined,
+  opts: KeyedProcessOptions & StageOptions,
+): SyncStep {
+  const name = stageName(opts, 'state');
+  const op = new KeyedProcessOperator<T, U, S>(
+    name,
+    state,
+    (value, ctx, env) => {
+      const out = fn(value, ctx.state, env);
+      if (out !== undefined) ctx.emit(out);
+    },
+    opts,
+  );
+  return { kind: 'sync', name, needsKey: true, stateful: op, process: (batch) => op.process(batch) };
+}
+
+/** `.process()`: a processor's outputs (yielded, or an array returned) go on in order. */
+export function processStep<T, U, S extends Record<string, StateSpec>>(
+  processor: KeyedProcessor<T, U, S>,
+): SyncStep {
+  requireOption(
+    typeof processor === 'object' && processor !== null && typeof processor.onRecord === 'function',
+    'process() takes a processor { name, state, onRecord(value, ctx) }; for an async stage over batches use .mapBatch(fn, { name })',
+  );
+  const name = stageName(processor, 'process');
+  const onRecord = processor.onRecord.bind(processor);
+  const emitAll = (value: T, ctx: ProcessContext<S> & { emit(v: U): void }) => {
+    const outs = onRecord(value, ctx);
+    if (outs === undefined) return;
+    // An array without an iterator object per record; generators as they come.
+    if (Array.isArray(outs)) for (let i = 0; i < outs.length; i++) ctx.emit(outs[i] as U);
+    else for (const u of outs as Iterable<U>) ctx.emit(u);
+  };
+  const op = new KeyedProcessOperator<T, U, S>(name, processor.state, emitAll, processor, {
+    onStart: processor.onStart?.bind(processor),
+    beforeCheckpoint: processor.beforeCheckpoint?.bind(processor),
+  });
   return { kind: 'sync', name, needsKey: true, stateful: op, process: (batch) => op.process(batch) };
 }

@@ -3,20 +3,20 @@ import type { Envelope, RecordKey } from './envelope.js';
 import { requireOption, SluiceError } from './errors.js';
 import { inferStep, type InferOptions } from './infer-step.js';
 import type { ModelLike, Sink, Source } from './interfaces.js';
-import { intervalJoinStep, joinTableStep, type JoinTableOptions } from './keyed-steps.js';
+import {
+  intervalJoinStep,
+  joinTableStep,
+  processStep,
+  withStateStep,
+  type JoinTableOptions,
+} from './keyed-steps.js';
 import { checkKeyedStages, RunnablePipeline } from './runnable.js';
 import { stageName, type StageOptions } from './stage-options.js';
 import { eachRecord, setEventTimes, setKeys, type AsyncStep, type Batch, type Step } from './steps.js';
 import { LookbackFeatures, type LookbackSpec } from './windows/lookback.js';
 import type { Table } from './joins/table.js';
 import type { IntervalJoinOptions } from './joins/interval-join.js';
-import {
-  KeyedProcessOperator,
-  type KeyedProcessOptions,
-  type KeyedProcessor,
-  type StateHandles,
-  type StateSpec,
-} from './state/keyed-state.js';
+import type { KeyedProcessOptions, KeyedProcessor, StateHandles, StateSpec } from './state/keyed-state.js';
 import type { FixedWindowAssigner, SessionWindowAssigner, WindowAssigner } from './windows/assigners.js';
 import type { WindowOptions } from './windows/window-operator.js';
 import { SessionWindowedStream, WindowedStream } from './windowed-stream.js';
@@ -171,6 +171,11 @@ export class Stream<T> {
    * stream.mapBatch(async (ids) => lookup.getMany(ids), { name: 'lookup' })
    */
   mapBatch<U>(fn: (values: T[]) => Promise<U[]>, opts?: StageOptions): Stream<U> {
+    requireOption(
+      typeof fn === 'function',
+      `mapBatch(fn, { name }) takes the function first` +
+        (typeof fn === 'string' ? `: write { name: ${JSON.stringify(fn)} } after it` : ''),
+    );
     const name = stageName(opts, 'mapBatch');
     const step: AsyncStep = {
       kind: 'async',
@@ -267,28 +272,12 @@ export class KeyedStream<T> extends Stream<T> {
     fn: (value: T, state: StateHandles<S>, env: Envelope<T>) => U | undefined,
     opts: KeyedProcessOptions & StageOptions = {},
   ): KeyedStream<U> {
-    const name = stageName(opts, 'state');
-    const op = new KeyedProcessOperator<T, U, S>(
-      name,
-      state,
-      (value, ctx, env) => {
-        const out = fn(value, ctx.state, env);
-        if (out !== undefined) ctx.emit(out);
-      },
-      opts,
-    );
-    return this.withStep<U>({
-      kind: 'sync',
-      name,
-      needsKey: true,
-      stateful: op,
-      process: (b) => op.process(b),
-    });
+    return this.withStep<U>(withStateStep(state, fn, opts));
   }
 
   /**
    * A custom stateful operator: `onRecord(value, ctx)` runs per record with the state of its
-   * key (`ctx.state`) and emits any number of values (`ctx.emit`); `onStart` and
+   * key (`ctx.state`) and yields any number of values (a generator; or returns an array); `onStart` and
    * `beforeCheckpoint` see every key's state. The state is checkpointed with the source
    * offsets and restored on restart, like every keyed stage's.
    *
@@ -296,36 +285,15 @@ export class KeyedStream<T> extends Stream<T> {
    * stream.keyBy((r) => r.sensor).process({
    *   name: 'jumps',
    *   state: { last: valueState<number>() },
-   *   onRecord(r, ctx) {
+   *   *onRecord(r, ctx) {
    *     const prev = ctx.state.last.get();
    *     ctx.state.last.set(r.value);
-   *     if (prev !== undefined && Math.abs(r.value - prev) > 10) ctx.emit({ sensor: ctx.key, from: prev, to: r.value });
+   *     if (prev !== undefined && Math.abs(r.value - prev) > 10) yield { sensor: ctx.key, from: prev, to: r.value };
    *   },
    * });
    */
   process<S extends Record<string, StateSpec>, U>(processor: KeyedProcessor<T, U, S>): KeyedStream<U> {
-    requireOption(
-      typeof processor === 'object' && processor !== null && typeof processor.onRecord === 'function',
-      'process() takes a processor { name, state, onRecord(value, ctx) }; for an async stage over batches use .mapBatch(fn, { name })',
-    );
-    const name = stageName(processor, 'process');
-    const op = new KeyedProcessOperator<T, U, S>(
-      name,
-      processor.state,
-      processor.onRecord.bind(processor),
-      processor,
-      {
-        onStart: processor.onStart?.bind(processor),
-        beforeCheckpoint: processor.beforeCheckpoint?.bind(processor),
-      },
-    );
-    return this.withStep<U>({
-      kind: 'sync',
-      name,
-      needsKey: true,
-      stateful: op,
-      process: (b) => op.process(b),
-    });
+    return this.withStep<U>(processStep(processor));
   }
 
   /**

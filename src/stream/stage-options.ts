@@ -16,6 +16,11 @@ export function stageName(opts: StageOptions | string | undefined, fallback: str
       'SLUICE_INVALID_OPTION',
       `stage names are given as { name }: write { name: ${JSON.stringify(opts)} } instead of ${JSON.stringify(opts)}`,
     );
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null))
+    throw new SluiceError(
+      'SLUICE_INVALID_OPTION',
+      `stage options must be an object such as { name: "..." }, got ${typeof opts}`,
+    );
   const name = opts?.name;
   if (name !== undefined && (typeof name !== 'string' || name === ''))
     throw new SluiceError(

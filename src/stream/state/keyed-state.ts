@@ -58,15 +58,20 @@ export interface KeyedProcessOptions {
   maxCachedKeys?: number;
 }
 
-/** What `onRecord` is given besides the record's value: its key, its state, where to emit. */
-export interface ProcessContext<U, S> {
+/** What `onRecord` is given besides the record's value: its key, event time and state. */
+export interface ProcessContext<S> {
   /** The record's key (set by `.keyBy()`). */
   readonly key: RecordKey;
   /** The record's event time, epoch ms. */
   readonly eventTime: number;
   /** The state declared in `state`, bound to this record's key: never keep it across calls. */
   readonly state: StateHandles<S>;
-  /** Sends a value on to the next stage; call it any number of times (0: the record is dropped). */
+}
+
+/** The operator's own context: a processor's plus where the outputs go. */
+interface EmitContext<U, S> extends ProcessContext<S> {
+  key: RecordKey;
+  eventTime: number;
   emit(value: U): void;
 }
 
@@ -87,8 +92,8 @@ export interface KeyedStateView<S> {
  * stream.keyBy((t) => t.cardId).process({
  *   name: 'first-seen',
  *   state: { first: valueState<number>() },
- *   onRecord(t, ctx) {
- *     if (ctx.state.first.get() === undefined) { ctx.state.first.set(ctx.eventTime); ctx.emit({ card: t.cardId, at: ctx.eventTime }); }
+ *   *onRecord(t, ctx) {
+ *     if (ctx.state.first.get() === undefined) { ctx.state.first.set(ctx.eventTime); yield { card: t.cardId, at: ctx.eventTime }; }
  *   },
  * });
  */
@@ -96,8 +101,12 @@ export interface KeyedProcessor<T, U, S extends Record<string, StateSpec>> exten
   /** The stage's name (metrics, dead letters, and its state's namespace). Default `process`. */
   name?: string;
   state: S;
-  /** Called per record; a throw sends the record to the dead letters (and emits nothing). */
-  onRecord(value: T, ctx: ProcessContext<U, S>): void;
+  /**
+   * Called per record: yields (a generator) or returns (an array) the values to send on, any
+   * number of them; nothing drops the record. A throw sends the record to the dead letters
+   * and sends nothing on for it; its state changes before the throw are kept.
+   */
+  onRecord(value: T, ctx: ProcessContext<S>): Iterable<U> | void;
   /** Called once before the first record, after the state was restored from the checkpoint. */
   onStart?(state: KeyedStateView<S>): void;
   /**
@@ -109,7 +118,7 @@ export interface KeyedProcessor<T, U, S extends Record<string, StateSpec>> exten
 }
 
 /** The per-record function the operator runs; `withState` adapts its function to it. */
-type OnRecord<T, U, S> = (value: T, ctx: ProcessContext<U, S>, env: Envelope<T>) => void;
+type OnRecord<T, U, S> = (value: T, ctx: EmitContext<U, S>, env: Envelope<T>) => void;
 
 /**
  * Runs a function per record with per-key state (value, list and map), kept in the state store
@@ -127,7 +136,7 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
   private readonly handles: Record<string, unknown> = {};
   /** Outputs of the current record; the first reuses its envelope. */
   private readonly emitted: U[] = [];
-  private readonly ctx: { key: RecordKey; eventTime: number; state: StateHandles<S>; emit(v: U): void };
+  private readonly ctx: EmitContext<U, S>;
   private readonly view: KeyedStateView<S>;
   private readonly onRecord: OnRecord<T, U, S>;
 
