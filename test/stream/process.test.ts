@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import {
   MemoryCheckpointStore,
   collect,
@@ -160,5 +165,23 @@ describe('custom stateful operators: KeyedStream.process()', () => {
         [2, 7],
       ],
     );
+  });
+
+  it('the example in docs/stream.md runs and prints what it says', () => {
+    const doc = readFileSync(new URL('../../docs/stream.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Custom stateful operators'));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)![1]!;
+    const src = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-doc-'));
+    try {
+      const file = join(dir, 'example.mts'); // an ES module outside the package: top-level await
+      writeFileSync(file, code.replace("from 'sluice'", `from ${JSON.stringify(src)}`));
+      const p = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8' });
+      assert.equal(p.status, 0, p.stderr);
+      const printed = /console\.log\(out\.values\); \/\/ (.*)/.exec(code)![1]!;
+      assert.equal(p.stdout.trim(), printed);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
