@@ -61,15 +61,7 @@ export function withStateStep<T, U, S extends Record<string, StateSpec>>(
   opts: KeyedProcessOptions & StageOptions,
 ): SyncStep {
   const name = stageName(opts, 'state');
-  const op = new KeyedProcessOperator<T, U, S>(
-    name,
-    state,
-    (value, ctx, env) => {
-      const out = fn(value, ctx.state, env);
-      if (out !== undefined) ctx.emit(out);
-    },
-    opts,
-  );
+  const op = new KeyedProcessOperator<T, U, S>(name, state, { map: fn }, opts);
   return { kind: 'sync', name, needsKey: true, stateful: op, process: (batch) => op.process(batch) };
 }
 

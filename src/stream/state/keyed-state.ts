@@ -119,6 +119,8 @@ export interface KeyedProcessor<T, U, S extends Record<string, StateSpec>> exten
 
 /** The per-record function the operator runs; `withState` adapts its function to it. */
 type OnRecord<T, U, S> = (value: T, ctx: EmitContext<U, S>, env: Envelope<T>) => void;
+/** `.withState()`'s function: one output or none, in place of the record (its own fast loop). */
+type MapRecord<T, U, S> = { map: (value: T, state: StateHandles<S>, env: Envelope<T>) => U | undefined };
 
 /**
  * Runs a function per record with per-key state (value, list and map), kept in the state store
@@ -140,12 +142,12 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
   private readonly emitted: U[] = [];
   private readonly ctx: EmitContext<U, S>;
   private readonly view: KeyedStateView<S>;
-  private readonly onRecord: OnRecord<T, U, S>;
+  private readonly onRecord: OnRecord<T, U, S> | MapRecord<T, U, S>;
 
   constructor(
     readonly name: string,
     specs: S,
-    onRecord: OnRecord<T, U, S>,
+    onRecord: OnRecord<T, U, S> | MapRecord<T, U, S>,
     private readonly opts: KeyedProcessOptions = {},
     private readonly hooks: Pick<KeyedProcessor<T, U, S>, 'onStart' | 'beforeCheckpoint'> = {},
   ) {
@@ -253,6 +255,8 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
   }
 
   process(batch: Batch): void {
+    if (typeof this.onRecord !== 'function') return this.processMapped(batch, this.onRecord.map);
+    const onRecord = this.onRecord;
     const records = batch.records as Envelope<T>[];
     const out: Envelope[] = [];
     const emitted = this.emitted;
@@ -268,7 +272,7 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
         this.bind(key, env.eventTime);
         ctx.key = key;
         ctx.eventTime = env.eventTime;
-        this.onRecord(original, ctx, env);
+        onRecord(original, ctx, env);
         this.flush();
       } catch (e) {
         this.dirty = false;
@@ -286,6 +290,34 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
       }
     }
     batch.records = out;
+  }
+
+  /** `withState`: at most one output per record, so the batch is compacted in place. */
+  private processMapped(batch: Batch, map: MapRecord<T, U, S>['map']): void {
+    const recs = batch.records as Envelope<T>[];
+    const handles = this.handles as StateHandles<S>;
+    let kept = 0;
+    for (let i = 0; i < recs.length; i++) {
+      const env = recs[i]!;
+      const key = env.key;
+      const original = env.value;
+      let out: U | undefined;
+      try {
+        if (key === undefined)
+          throw new Error(`${this.name}: records have no key; call .keyBy() before keyed state`);
+        this.bind(key, env.eventTime);
+        out = map(original, handles, env);
+        this.flush();
+      } catch (e) {
+        this.dirty = false;
+        deadLetter(batch, env, this.name, e, original);
+        continue;
+      }
+      if (out === undefined) continue;
+      (env as Envelope<unknown>).value = out;
+      recs[kept++] = env;
+    }
+    recs.length = kept;
   }
 
   attach(state: StateReader, ns: string, track: boolean): void {
