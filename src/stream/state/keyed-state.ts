@@ -4,6 +4,7 @@ import type { Stateful } from '../interfaces.js';
 import type { Batch } from '../steps.js';
 import { deadLetter } from '../steps.js';
 import { KeyedStateCache } from './keyed-cache.js';
+import { stateHandle } from './state-handles.js';
 import type { StateChange, StateReader } from './store.js';
 
 /** Declares one piece of per-key state. */
@@ -158,7 +159,9 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
       decode: (s) => s as KeyRecord,
       maxCachedKeys: opts.maxCachedKeys,
     });
-    for (const [n, spec] of Object.entries(specs)) this.handles[n] = this.handle(n, spec);
+    const slot = () => this.cur[1];
+    const write = () => this.write();
+    for (const [n, spec] of Object.entries(specs)) this.handles[n] = stateHandle(n, spec, slot, write);
     const emitted = this.emitted;
     this.ctx = {
       key: '',
@@ -207,51 +210,6 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
   private write(): void {
     this.dirty = true;
     if (this.byRecord) this.cur[0] = this.stamp(this.now);
-  }
-
-  private handle(n: string, spec: StateSpec): unknown {
-    const slot = () => this.cur[1];
-    if (spec.kind === 'value') {
-      return {
-        get: () => slot()[n],
-        set: (v: unknown) => ((slot()[n] = v), this.write()),
-        clear: () => (delete slot()[n], this.write()),
-      };
-    }
-    if (spec.kind === 'list') {
-      const list = () => (slot()[n] ??= []) as unknown[];
-      return {
-        get: () => (slot()[n] as unknown[] | undefined) ?? [],
-        add: (v: unknown) => {
-          const l = list();
-          l.push(v);
-          if (l.length > spec.maxLength) l.splice(0, l.length - spec.maxLength);
-          this.write();
-        },
-        clear: () => (delete slot()[n], this.write()),
-      };
-    }
-    const entries = () => (slot()[n] ??= []) as [unknown, unknown][];
-    const find = (k: unknown) => entries().findIndex((e) => e[0] === k);
-    return {
-      get: (k: unknown) => entries().find((e) => e[0] === k)?.[1],
-      set: (k: unknown, v: unknown) => {
-        const i = find(k);
-        if (i >= 0) entries()[i]![1] = v;
-        else entries().push([k, v]);
-        this.write();
-      },
-      delete: (k: unknown) => {
-        const i = find(k);
-        if (i >= 0) entries().splice(i, 1);
-        this.write();
-      },
-      entries: () => entries().map((e) => [e[0], e[1]]),
-      get size() {
-        return entries().length;
-      },
-      clear: () => (delete slot()[n], this.write()),
-    };
   }
 
   process(batch: Batch): void {
