@@ -75,16 +75,23 @@ export function processStep<T, U, S extends Record<string, StateSpec>>(
   );
   const name = stageName(processor, 'process');
   const onRecord = processor.onRecord.bind(processor);
-  const emitAll = (value: T, ctx: ProcessContext<S> & { emit(v: U): void }) => {
-    const outs = onRecord(value, ctx);
-    if (outs === undefined) return;
-    // An array without an iterator object per record; generators as they come.
-    if (Array.isArray(outs)) for (let i = 0; i < outs.length; i++) ctx.emit(outs[i] as U);
-    else for (const u of outs as Iterable<U>) ctx.emit(u);
-  };
+  const emitAll = (value: T, ctx: ProcessContext<S> & { emit(v: U): void }) =>
+    emitOutputs(onRecord(value, ctx), ctx);
+  const onTimer = processor.onTimer?.bind(processor);
   const op = new KeyedProcessOperator<T, U, S>(name, processor.state, emitAll, processor, {
     onStart: processor.onStart?.bind(processor),
     beforeCheckpoint: processor.beforeCheckpoint?.bind(processor),
+    onTimer: onTimer && ((time, ctx) => emitOutputs(onTimer(time, ctx), ctx)),
+    outOfOrderness: processor.outOfOrderness,
+    idleTimeoutMs: processor.idleTimeoutMs,
   });
   return { kind: 'sync', name, needsKey: true, stateful: op, process: (batch) => op.process(batch) };
+}
+
+/** Sends on what a processor's function yielded or returned. */
+function emitOutputs<U>(outs: Iterable<U> | void, ctx: { emit(v: U): void }): void {
+  if (outs === undefined) return;
+  // An array without an iterator object per record; generators as they come.
+  if (Array.isArray(outs)) for (let i = 0; i < outs.length; i++) ctx.emit(outs[i] as U);
+  else for (const u of outs as Iterable<U>) ctx.emit(u);
 }

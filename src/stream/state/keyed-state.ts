@@ -1,9 +1,14 @@
-import { derivedId, recordId, type Envelope, type RecordKey } from '../envelope.js';
+import { wallClockMs } from '../../observe/index.js';
+import { derivedId, envelope, recordId, type Envelope, type RecordKey } from '../envelope.js';
 import { requireOption } from '../errors.js';
 import type { Stateful } from '../interfaces.js';
 import type { Batch } from '../steps.js';
 import { deadLetter } from '../steps.js';
 import { KeyedStateCache } from './keyed-cache.js';
+import { KeyedTimers, TIMERS_SLOT } from './keyed-timers.js';
+import type { EmitContext, KeyedProcessor, KeyedStateView } from './processor.js';
+
+export type { KeyedProcessor, KeyedStateView, ProcessContext } from './processor.js';
 import { stateHandle } from './state-handles.js';
 import type { StateChange, StateReader } from './store.js';
 
@@ -59,67 +64,10 @@ export interface KeyedProcessOptions {
   maxCachedKeys?: number;
 }
 
-/** What `onRecord` is given besides the record's value: its key, event time and state. */
-export interface ProcessContext<S> {
-  /** The record's key (set by `.keyBy()`). */
-  readonly key: RecordKey;
-  /** The record's event time, epoch ms. */
-  readonly eventTime: number;
-  /** The state declared in `state`, bound to this record's key: never keep it across calls. */
-  readonly state: StateHandles<S>;
-}
-
-/** The operator's own context: a processor's plus where the outputs go. */
-interface EmitContext<U, S> extends ProcessContext<S> {
-  key: RecordKey;
-  eventTime: number;
-  emit(value: U): void;
-}
-
-/** Every key's state, for the start and checkpoint hooks of a processor. */
-export interface KeyedStateView<S> {
-  /** Every key that has state (in memory or only in the store). */
-  keys(): RecordKey[];
-  /** The state of `key`; the handles stay bound to it until the next `of()` call. */
-  of(key: RecordKey): StateHandles<S>;
-}
-
-/**
- * A custom stateful operator for `.process()` on a keyed stream: per-key state declared with
- * `valueState`/`listState`/`mapState`, checkpointed with the source offsets like every keyed
- * stage's, and restored on restart.
- *
- * @example
- * stream.keyBy((t) => t.cardId).process({
- *   name: 'first-seen',
- *   state: { first: valueState<number>() },
- *   *onRecord(t, ctx) {
- *     if (ctx.state.first.get() === undefined) { ctx.state.first.set(ctx.eventTime); yield { card: t.cardId, at: ctx.eventTime }; }
- *   },
- * });
- */
-export interface KeyedProcessor<T, U, S extends Record<string, StateSpec>> extends KeyedProcessOptions {
-  /** The stage's name (metrics, dead letters, and its state's namespace). Default `process`. */
-  name?: string;
-  state: S;
-  /**
-   * Called per record: yields (a generator) or returns (an array) the values to send on, any
-   * number of them; nothing drops the record. A throw sends the record to the dead letters
-   * and sends nothing on for it; its state changes before the throw are kept.
-   */
-  onRecord(value: T, ctx: ProcessContext<S>): Iterable<U> | void;
-  /** Called once before the first record, after the state was restored from the checkpoint. */
-  onStart?(state: KeyedStateView<S>): void;
-  /**
-   * Called at each checkpoint barrier, before the state changes are handed over: the place to
-   * write state that is costly to write per record (a snapshot of an outside model). Not
-   * called when the run keeps no checkpoints.
-   */
-  beforeCheckpoint?(state: KeyedStateView<S>): void;
-}
-
 /** The per-record function the operator runs; `withState` adapts its function to it. */
 type OnRecord<T, U, S> = (value: T, ctx: EmitContext<U, S>, env: Envelope<T>) => void;
+/** The timer function the operator runs (outputs through `ctx.emit`). */
+type OnTimer<U, S> = (time: number, ctx: EmitContext<U, S>) => void;
 /** `.withState()`'s function: one output or none, in place of the record (its own fast loop). */
 type MapRecord<T, U, S> = { map: (value: T, state: StateHandles<S>, env: Envelope<T>) => U | undefined };
 
@@ -144,13 +92,20 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
   private readonly ctx: EmitContext<U, S>;
   private readonly view: KeyedStateView<S>;
   private readonly onRecord: OnRecord<T, U, S> | MapRecord<T, U, S>;
+  /** Event-time timers, when the processor has `onTimer`. */
+  private readonly timers: KeyedTimers | undefined;
+  private ns = '';
 
   constructor(
     readonly name: string,
     specs: S,
     onRecord: OnRecord<T, U, S> | MapRecord<T, U, S>,
     private readonly opts: KeyedProcessOptions = {},
-    private readonly hooks: Pick<KeyedProcessor<T, U, S>, 'onStart' | 'beforeCheckpoint'> = {},
+    private readonly hooks: Pick<KeyedProcessor<T, U, S>, 'onStart' | 'beforeCheckpoint'> & {
+      onTimer?: OnTimer<U, S>;
+      outOfOrderness?: number;
+      idleTimeoutMs?: number;
+    } = {},
   ) {
     requireOption(opts.ttl === undefined || opts.ttl > 0, `${name}: ttl must be > 0 ms`);
     this.onRecord = onRecord;
@@ -163,11 +118,14 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
     const write = () => this.write();
     for (const [n, spec] of Object.entries(specs)) this.handles[n] = stateHandle(n, spec, slot, write);
     const emitted = this.emitted;
+    if (hooks.onTimer !== undefined) this.timers = new KeyedTimers(hooks);
     this.ctx = {
       key: '',
       eventTime: 0,
+      watermark: -Infinity,
       state: this.handles as StateHandles<S>,
       emit: (v) => emitted.push(v),
+      setTimer: (time) => this.setTimer(time),
     };
     this.view = {
       keys: () => Array.from(this.cache.allKeys()),
@@ -207,6 +165,15 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
     return this.opts.ttl === undefined ? 0 : now;
   }
 
+  private setTimer(time: number): void {
+    if (this.timers === undefined)
+      throw new Error(`${this.name}: setTimer needs an onTimer in the processor`);
+    if (!Number.isFinite(time))
+      throw new Error(`${this.name}: a timer's time must be a finite number of ms, got ${time}`);
+    const times = (this.cur[1][TIMERS_SLOT] ??= []) as number[];
+    if (this.timers.add(times, time, this.curKey)) this.write();
+  }
+
   private write(): void {
     this.dirty = true;
     if (this.byRecord) this.cur[0] = this.stamp(this.now);
@@ -219,9 +186,24 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
     const out: Envelope[] = [];
     const emitted = this.emitted;
     const ctx = this.ctx;
+    const timers = this.timers;
+    let appendTime = 0;
+    if (timers !== undefined) {
+      // An idle partition may have stopped holding the watermark back.
+      timers.wm.refresh();
+      this.fire(batch, timers, out, appendTime, timers.wm.current);
+    }
     for (const env of records) {
       const key = env.key;
       const original = env.value;
+      if (timers !== undefined) {
+        if (env.appendTime > appendTime) appendTime = env.appendTime;
+        // Timers the record's watermark passes fire before it: they see the state of the
+        // records before theirs in event time, whatever the batches (restarts cut them anew).
+        timers.observe(env);
+        this.fire(batch, timers, out, appendTime, timers.wm.current);
+        ctx.watermark = timers.wm.current;
+      }
       emitted.length = 0;
       try {
         // Built pipelines key the stream first (checked when built); kept for hand-made steps.
@@ -247,7 +229,65 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
         }
       }
     }
+    if (timers !== undefined && batch.endOfInput) this.fire(batch, timers, out, appendTime, Infinity);
     batch.records = out;
+  }
+
+  /**
+   * Runs `onTimer` for every timer due at or before `upTo` (the watermark; Infinity when a
+   * bounded input ended), in time order; its outputs are new records keyed and timed by the
+   * timer, with ids `stage-key@timer:time` (docs/actions.md).
+   */
+  private fire(batch: Batch, timers: KeyedTimers, out: Envelope[], appendTime: number, upTo: number): void {
+    if (!timers.due(upTo)) return;
+    const onTimer = this.hooks.onTimer!;
+    const ctx = this.ctx;
+    const emitted = this.emitted;
+    let now: number | undefined;
+    for (let due = timers.next(upTo); due !== undefined; due = timers.next(upTo)) {
+      const [time, keys] = due;
+      for (const key of keys) {
+        this.bind(key, time);
+        const times = this.cur[1][TIMERS_SLOT] as number[] | undefined;
+        const at = times?.indexOf(time) ?? -1;
+        if (at < 0) {
+          this.flush(); // cleared with the key's state (ttl)
+          continue;
+        }
+        times!.splice(at, 1);
+        if (times!.length === 0) delete this.cur[1][TIMERS_SLOT];
+        this.write();
+        emitted.length = 0;
+        ctx.key = key;
+        ctx.eventTime = time;
+        ctx.watermark = timers.wm.current;
+        try {
+          onTimer(time, ctx);
+        } catch (e) {
+          // Accounted like a table's bad row: one more item in, one dead letter.
+          batch.size += 1;
+          batch.deadLetters.push({
+            stage: this.name,
+            reason: `timer at ${time} of key ${String(key)}: ${e instanceof Error ? e.message : String(e)}`,
+            original: { key, time },
+            topic: this.ns,
+            partition: 0,
+            offset: 0,
+            time: Date.now(),
+          });
+          emitted.length = 0;
+        }
+        this.flush();
+        now ??= wallClockMs();
+        for (let i = 0; i < emitted.length; i++) {
+          const o = envelope<unknown>(emitted[i], this.ns, 0, 0, appendTime || now, now);
+          o.key = key;
+          o.eventTime = time;
+          o.id = derivedId(this.name, key, `timer:${time}${i > 0 ? `#${i}` : ''}`);
+          out.push(o);
+        }
+      }
+    }
   }
 
   /** `withState`: at most one output per record, so the batch is compacted in place. */
@@ -280,7 +320,18 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
 
   attach(state: StateReader, ns: string, track: boolean): void {
     this.track = track;
+    this.ns = ns;
     this.cache.attach(state, ns, track);
+    if (this.timers !== undefined) {
+      this.timers.wm.restore(this.cache.readMeta());
+      const cache = this.cache;
+      this.timers.rebuild(
+        (function* () {
+          for (const key of cache.allKeys())
+            yield [key, cache.peek(key)?.[1][TIMERS_SLOT] as number[] | undefined];
+        })(),
+      );
+    }
     if (this.hooks.onStart) {
       this.hooks.onStart(this.view);
       this.flush();
@@ -292,7 +343,12 @@ export class KeyedProcessOperator<T, U, S extends Record<string, StateSpec>> imp
       this.hooks.beforeCheckpoint(this.view);
       this.flush();
     }
-    return this.cache.drainChanges(barrierId);
+    const meta = this.timers === undefined ? [] : [this.cache.metaChange(this.timers.wm.toJSON())];
+    return this.cache.drainChanges(barrierId, meta);
+  }
+
+  inputs(partitions: string[]): void {
+    for (const p of partitions) this.timers?.wm.register(p);
   }
 
   committed(barrierId: number): void {
