@@ -94,6 +94,7 @@ describe('idempotency keys: one format for every record', () => {
       '`stage-key@windowStart`',
       '`stage-key@windowStart#n`',
       '`stage-key@inputId#i`',
+      '`stage-key@timer:time`',
     ])
       assert.ok(doc.includes(shape), shape);
   });
