@@ -46,6 +46,9 @@ export function recordId(env: Envelope): string {
  * (`window-card7@1700000040000`, `#n` appended for the nth update with `emit: 'update'`), the
  * ids of the two records an interval join paired, or the input's id and `#n` for the further
  * outputs of a processor. See docs/actions.md.
+ *
+ * @example
+ * derivedId('perMinute', 'card7', 1700000040000); // 'perMinute-card7@1700000040000'
  */
 export function derivedId(stage: string, key: RecordKey, position: string | number): string {
   return `${stage}-${key}@${position}`;

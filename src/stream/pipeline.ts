@@ -202,6 +202,10 @@ export class Stream<T> {
 /**
  * A stream whose records have keys (`.keyBy()`): it adds the stages that work per key. Stages
  * that keep the key (filter, map, eventTime, infer, ...) return a `KeyedStream` again.
+ *
+ * @example
+ * pipeline('cards').from(source).keyBy((t) => t.cardId)
+ *   .window(tumbling({ size: minutes(1) })).aggregate({ n: count() });
  */
 export class KeyedStream<T> extends Stream<T> {
   override withStep<U>(step: Step, featureNames = this.featureNames): KeyedStream<U> {
