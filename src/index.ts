@@ -25,8 +25,11 @@
 export {
   pipeline,
   type Stream,
+  type KeyedStream,
   type RunnablePipeline,
   type WindowedStream,
+  type SessionWindowedStream,
+  type StageOptions,
   type WithFeatures,
   type AggregateResults,
 } from './stream/pipeline.js';
@@ -68,6 +71,7 @@ export {
   distinctCount,
   reduce,
   type Aggregate,
+  type NonMergingAggregate,
 } from './stream/windows/aggregates.js';
 export {
   tumbling,
@@ -85,7 +89,11 @@ export {
   type MapState,
   type StateHandles,
   type StateSpec,
+  type KeyedProcessor,
+  type ProcessContext,
+  type KeyedStateView,
 } from './stream/state/keyed-state.js';
+export type { JoinTableOptions } from './stream/keyed-steps.js';
 export { table as keyedTable, type Table, type TableSpec } from './stream/joins/table.js';
 export type { IntervalJoinOptions } from './stream/joins/interval-join.js';
 

@@ -61,19 +61,25 @@ function build(input: Buffer[], onAlert?: (v: { id: number; score: number }) => 
     .from(fromArray(input))
     .decode(json(SCHEMA))
     .eventTime((t) => t.ts)
-    .map((t) => {
-      // per-key state, as window features keep it
-      let c = perCard.get(t.card);
-      if (!c) perCard.set(t.card, (c = { n: 0, sum: 0 }));
-      c.n++;
-      c.sum += t.amount;
-      return { id: t.id, f: [Math.log1p(t.amount), c.n / 100, t.amount / (c.sum / c.n), (t.id % 24) / 24] };
-    }, 'features')
+    .map(
+      (t) => {
+        // per-key state, as window features keep it
+        let c = perCard.get(t.card);
+        if (!c) perCard.set(t.card, (c = { n: 0, sum: 0 }));
+        c.n++;
+        c.sum += t.amount;
+        return { id: t.id, f: [Math.log1p(t.amount), c.n / 100, t.amount / (c.sum / c.n), (t.id % 24) / 24] };
+      },
+      { name: 'features' },
+    )
     .filter((t) => t.f[0]! > 0.05)
-    .process('model', async (rows) => {
-      await Promise.resolve(); // an async call, as a model runner's
-      return rows.map((t) => ({ id: t.id, score: score(t.f) }));
-    })
+    .mapBatch(
+      async (rows) => {
+        await Promise.resolve(); // an async call, as a model runner's
+        return rows.map((t) => ({ id: t.id, score: score(t.f) }));
+      },
+      { name: 'model' },
+    )
     .to(sink);
 }
 

@@ -19,7 +19,6 @@ import {
   sourceFromUrl,
   type PipelineRun,
   type RunSummary,
-  type Envelope,
   type Source,
 } from '../../src/index.js';
 import { ActionLedger } from '../../src/actions/index.js';
@@ -185,15 +184,9 @@ export async function runAnomalyDemo(opts: AnomalyDemoOptions): Promise<AnomalyD
         score: out[0]!,
       }),
     });
-  // The detectors are the model's state: a stage right after the model call hands them to
-  // the checkpoints (the Stateful interface; stateful stages are synchronous ones).
-  if (checkpoint)
-    stream = stream.withStep({
-      kind: 'sync',
-      name: checkpoint.name,
-      stateful: checkpoint,
-      process: (batch) => checkpoint.count(batch.records as Envelope<ScoredPoint>[]),
-    });
+  // The detectors are the model's state: a keyed processor right after the model call hands
+  // them to the checkpoints, per series (detector-checkpoint.ts).
+  if (checkpoint) stream = stream.keyBy((p) => checkpoint.keys[p.series]!).process(checkpoint.processor());
   const store =
     opts.dataDir !== undefined ? LmdbCheckpointStore.open(join(opts.dataDir, 'state')) : undefined;
   const run = stream

@@ -1,46 +1,30 @@
 /**
- * Makes the anomaly demo resumable: a stateful stage placed right after `.infer()` that saves,
- * at each checkpoint barrier, the detector of every series that learned since the previous one,
- * with the rows of that series scored so far (= lines of its results file). The runtime commits
- * them in the same LMDB transaction as the source offsets, so a restart resumes the detectors,
- * the files and the sources at one consistent point.
+ * Makes the anomaly demo resumable: a keyed processor (`.keyBy(series).process(...)`, the public
+ * way to write a custom stateful stage) placed right after `.infer()` that keeps, per series,
+ * the rows scored so far (= lines of its results file) and, at each checkpoint barrier, a
+ * snapshot of the detector of every series that learned since the previous one. The runtime
+ * commits that state in the same LMDB transaction as the source offsets, so a restart resumes
+ * the detectors, the files and the sources at one consistent point.
  */
-import type { Envelope } from '../../src/index.js';
-import type { StateChange, StateReader, Stateful } from '../../src/stream/index.js';
+import { valueState, type KeyedProcessor, type RecordKey } from '../../src/index.js';
 import type { OnlineAnomalyModel } from './anomaly-model.js';
+import type { ScoredPoint } from './results-writer.js';
 
-/** What is saved per series (keyed by its relative path). */
-interface SavedSeries {
-  rows: number;
-  detector: Uint8Array;
-}
+const STATE = { rows: valueState<number>(), detector: valueState<Uint8Array>() };
 
-export class DetectorCheckpoint implements Stateful {
-  readonly name = 'detector-state';
-  private ns = '';
-  private track = false;
-  /** Rows per series scored so far, restored ones included. */
-  private readonly rows = new Map<number, number>();
+export class DetectorCheckpoint {
   /** Rows per series the restored checkpoint covers: the results files keep that many lines. */
   private readonly restored = new Map<number, number>();
-  private readonly dirty = new Set<number>();
+  /** Series scored since the last barrier: their detectors changed. */
+  private readonly learned = new Set<number>();
+  private readonly seriesOf: Map<RecordKey, number>;
 
   /** `keys[i]`: the state key of series i (its results path, stable across runs). */
   constructor(
     private readonly model: OnlineAnomalyModel,
-    private readonly keys: readonly string[],
-  ) {}
-
-  attach(state: StateReader, ns: string, track: boolean): void {
-    this.ns = ns;
-    this.track = track;
-    this.keys.forEach((key, series) => {
-      const saved = state.get(ns, key) as SavedSeries | undefined;
-      if (!saved) return;
-      this.model.restoreScorer(series, saved.detector);
-      this.rows.set(series, saved.rows);
-      this.restored.set(series, saved.rows);
-    });
+    readonly keys: readonly string[],
+  ) {
+    this.seriesOf = new Map(keys.map((k, i) => [k, i]));
   }
 
   /** Lines of series `series`' results file that the restored checkpoint covers (0 on a fresh start). */
@@ -48,30 +32,35 @@ export class DetectorCheckpoint implements Stateful {
     return this.restored.get(series) ?? 0;
   }
 
-  /**
-   * Counts the scored rows of a batch. Runs after the model call of the batch and before the
-   * next one (stages take one batch at a time), so a snapshot taken at this batch's barrier
-   * holds exactly what the rows up to the barrier's offsets taught the detectors.
-   */
-  count(records: Envelope<{ series: number }>[]): void {
-    for (const r of records) {
-      const s = r.value.series;
-      this.rows.set(s, (this.rows.get(s) ?? 0) + 1);
-      this.dirty.add(s);
-    }
-  }
-
-  drainChanges(): StateChange[] {
-    if (!this.track) return [];
-    const changes: StateChange[] = [];
-    for (const series of this.dirty) {
-      const value: SavedSeries = {
-        rows: this.rows.get(series)!,
-        detector: this.model.snapshot(series),
-      };
-      changes.push({ ns: this.ns, key: this.keys[series]!, value });
-    }
-    this.dirty.clear();
-    return changes;
+  /** The stage: `stream.keyBy((p) => checkpoint.keys[p.series]!).process(checkpoint.processor())`. */
+  processor(): KeyedProcessor<ScoredPoint, ScoredPoint, typeof STATE> {
+    return {
+      name: 'detector-state',
+      state: STATE,
+      // The detectors live in the model, upstream of this stage: they are restored before the
+      // first row is scored, and snapshotted once per barrier rather than per row.
+      onStart: (state) => {
+        for (const key of state.keys()) {
+          const series = this.seriesOf.get(key);
+          const saved = state.of(key);
+          if (series === undefined) continue; // a series no longer in the corpus
+          this.model.restoreScorer(series, saved.detector.get()!);
+          this.restored.set(series, saved.rows.get() ?? 0);
+        }
+      },
+      // Runs after the model call of the row's batch and before the next one (stages take one
+      // batch at a time), so a snapshot at a barrier holds exactly what the rows up to the
+      // barrier's offsets taught the detectors.
+      onRecord: (p, ctx) => {
+        ctx.state.rows.set((ctx.state.rows.get() ?? 0) + 1);
+        this.learned.add(p.series);
+        return [p];
+      },
+      beforeCheckpoint: (state) => {
+        for (const series of this.learned)
+          state.of(this.keys[series]!).detector.set(this.model.snapshot(series));
+        this.learned.clear();
+      },
+    };
   }
 }

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   SLUICE_OPTION_INVALID: 'SluiceError',
   SLUICE_CLI_USAGE: 'UsageError',
   // The stream DSL and its runtime.
+  SLUICE_PIPELINE_INVALID: 'SluiceError',
   SLUICE_PIPELINE_MODEL_MISMATCH: 'SluiceError',
   SLUICE_PIPELINE_EVENT_TIME: 'SluiceError',
   SLUICE_PIPELINE_INFER_FAILED: 'SluiceError',

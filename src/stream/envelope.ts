@@ -31,11 +31,27 @@ export interface Envelope<T = unknown> {
 }
 
 /**
- * The record's stable id: the same record replayed after a crash gets the same id, which is
- * what makes action idempotency keys deterministic.
+ * The record's stable id, `<origin>-<partition>@<position>`: the same record replayed after a
+ * crash gets the same id, which is what makes action idempotency keys deterministic. A record
+ * read from a source: `topic-partition@offset`; one a stage made: see `derivedId`.
  */
 export function recordId(env: Envelope): string {
   return env.id ?? `${env.topic}-${env.partition}@${env.offset}`;
+}
+
+/**
+ * The id of a record a stage created, in the same shape as a source record's
+ * (`topic-partition@offset`): `stage-key@position`, the stage for the topic, the record key
+ * for the partition, and for the offset what places it within the key: a window's start
+ * (`window-card7@1700000040000`, `#n` appended for the nth update with `emit: 'update'`), the
+ * ids of the two records an interval join paired, or the input's id and `#n` for the further
+ * outputs of a processor. See docs/actions.md.
+ *
+ * @example
+ * derivedId('perMinute', 'card7', 1700000040000); // 'perMinute-card7@1700000040000'
+ */
+export function derivedId(stage: string, key: RecordKey, position: string | number): string {
+  return `${stage}-${key}@${position}`;
 }
 
 /**

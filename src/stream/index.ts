@@ -1,11 +1,15 @@
 export {
   pipeline,
   Stream,
+  KeyedStream,
   RunnablePipeline,
   WindowedStream,
+  SessionWindowedStream,
+  type StageOptions,
   type WithFeatures,
   type AggregateResults,
 } from './pipeline.js';
+export type { JoinTableOptions } from './keyed-steps.js';
 export { PipelineRun, type RunOptions, type RunSummary } from './runtime.js';
 export {
   json,
@@ -20,6 +24,7 @@ export {
 export {
   envelope,
   recordId,
+  derivedId,
   type Envelope,
   type DeadLetter,
   type RecordKey,
@@ -61,8 +66,17 @@ export {
   distinctCount,
   reduce,
   type Aggregate,
+  type NonMergingAggregate,
 } from './windows/aggregates.js';
-export { tumbling, hopping, session, windowsOf, type WindowAssigner } from './windows/assigners.js';
+export {
+  tumbling,
+  hopping,
+  session,
+  windowsOf,
+  type WindowAssigner,
+  type FixedWindowAssigner,
+  type SessionWindowAssigner,
+} from './windows/assigners.js';
 export {
   WindowOperator,
   type WindowOptions,
@@ -81,6 +95,9 @@ export {
   type StateHandles,
   type StateSpec,
   type KeyedProcessOptions,
+  type KeyedProcessor,
+  type ProcessContext,
+  type KeyedStateView,
 } from './state/keyed-state.js';
 export { table, Table, type TableSpec } from './joins/table.js';
 export { IntervalJoinOperator, type IntervalJoinOptions } from './joins/interval-join.js';

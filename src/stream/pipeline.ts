@@ -1,71 +1,30 @@
 import type { Decoder } from './decode.js';
 import type { Envelope, RecordKey } from './envelope.js';
-import { requireOption } from './errors.js';
+import { requireOption, SluiceError } from './errors.js';
 import { inferStep, type InferOptions } from './infer-step.js';
 import type { InferTensorKind } from './infer-tensors.js';
 import type { ModelLike, Sink, Source } from './interfaces.js';
-import { PipelineRun, type RunOptions } from './runtime.js';
+import {
+  intervalJoinStep,
+  joinTableStep,
+  processStep,
+  withStateStep,
+  type JoinTableOptions,
+} from './keyed-steps.js';
+import { checkKeyedStages, RunnablePipeline } from './runnable.js';
+import { stageName, type StageOptions } from './stage-options.js';
 import { eachRecord, setEventTimes, setKeys, type AsyncStep, type Batch, type Step } from './steps.js';
 import { LookbackFeatures, type LookbackSpec } from './windows/lookback.js';
-import type { Aggregate } from './windows/aggregates.js';
 import type { Table } from './joins/table.js';
-import { IntervalJoinOperator, type IntervalJoinOptions } from './joins/interval-join.js';
-import {
-  KeyedProcessOperator,
-  type KeyedProcessOptions,
-  type StateHandles,
-  type StateSpec,
-} from './state/keyed-state.js';
-import type { WindowAssigner } from './windows/assigners.js';
-import {
-  WindowOperator,
-  type EmitMode,
-  type WindowOptions,
-  type WindowResult,
-} from './windows/window-operator.js';
+import type { IntervalJoinOptions } from './joins/interval-join.js';
+import type { KeyedProcessOptions, KeyedProcessor, StateHandles, StateSpec } from './state/keyed-state.js';
+import type { FixedWindowAssigner, SessionWindowAssigner, WindowAssigner } from './windows/assigners.js';
+import type { WindowOptions } from './windows/window-operator.js';
+import { SessionWindowedStream, WindowedStream } from './windowed-stream.js';
 
-/** The result type of a set of aggregates: one field per aggregate. */
-export type AggregateResults<A> = {
-  [K in keyof A]: A[K] extends Aggregate<never, unknown, infer R> ? R : never;
-};
-
-/** A stream grouped into windows; `.aggregate()` says what to compute per window. */
-export class WindowedStream<T> {
-  /** @internal */
-  constructor(
-    private readonly stream: Stream<T>,
-    private readonly assigner: WindowAssigner,
-    private readonly opts: WindowOptions & { name?: string },
-  ) {}
-
-  /**
-   * Aggregates each window per key. `emit: 'close'` (default) yields one result per window
-   * when the watermark passes its end; `'update'` yields the running result on every record.
-   */
-  // Accumulator types differ per aggregate and are invariant, so only `any` accepts them all.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  aggregate<A extends Record<string, Aggregate<T, any, any>>>(
-    aggregates: A,
-    opts: { emit?: EmitMode } = {},
-  ): Stream<WindowResult<AggregateResults<A>>> {
-    const name = this.opts.name ?? 'window';
-    const op = new WindowOperator<T>(
-      name,
-      this.assigner,
-      aggregates as Record<string, Aggregate<T>>,
-      opts.emit ?? 'close',
-      this.opts,
-    );
-    return this.stream.withStep<WindowResult<AggregateResults<A>>>({
-      kind: 'sync',
-      name,
-      stateful: op,
-      consumes: true,
-      fuseInputs: (inputs) => op.fuseInputs(inputs),
-      process: (batch) => op.process(batch),
-    });
-  }
-}
+export { RunnablePipeline } from './runnable.js';
+export { WindowedStream, SessionWindowedStream, type AggregateResults } from './windowed-stream.js';
+export type { StageOptions } from './stage-options.js';
 
 /** What `.features()` adds to each record. */
 export interface WithFeatures {
@@ -74,7 +33,9 @@ export interface WithFeatures {
 
 /**
  * A typed chain of stages. Each call returns a new stream whose type is the records' type
- * after that stage, so the editor shows what is legal where.
+ * after that stage, so the editor shows what is legal where. Stages that work per key
+ * (windows, keyed state, joins, `.process()`) are on `KeyedStream`, which `.keyBy()` returns.
+ * Every stage takes its name, where it has one, as `{ name }` in its last argument.
  */
 export class Stream<T> {
   /** @internal */
@@ -86,12 +47,8 @@ export class Stream<T> {
     readonly featureNames: readonly string[] = [],
   ) {}
 
-  /** @internal Appends a stage; used by the typed stream wrappers. */
+  /** @internal Appends a stage; the stream it returns is of the same kind (keyed or not). */
   withStep<U>(step: Step, featureNames = this.featureNames): Stream<U> {
-    return this.with<U>(step, featureNames);
-  }
-
-  private with<U>(step: Step, featureNames = this.featureNames): Stream<U> {
     return new Stream<U>(this.name, this.source, [...this.steps, step], featureNames);
   }
 
@@ -105,7 +62,7 @@ export class Stream<T> {
       });
     // A decoder that loads schemas first runs as an async stage (its own queue), once per batch.
     if (decoder.prepare !== undefined)
-      return this.with<U>({
+      return this.withStep<U>({
         kind: 'async',
         name: stage,
         process: async (batch, ctx) => {
@@ -114,17 +71,13 @@ export class Stream<T> {
           else decodeAll(batch);
         },
       });
-    return this.with<U>({
-      kind: 'sync',
-      name: stage,
-      passive: true,
-      process: decodeAll,
-    });
+    return this.withStep<U>({ kind: 'sync', name: stage, passive: true, process: decodeAll });
   }
 
   /** Keeps the records for which `predicate` is true; the others count as processed. */
-  filter(predicate: (value: T, env: Envelope<T>) => boolean, name = 'filter'): Stream<T> {
-    return this.with<T>({
+  filter(predicate: (value: T, env: Envelope<T>) => boolean, opts?: StageOptions): Stream<T> {
+    const name = stageName(opts, 'filter');
+    return this.withStep<T>({
       kind: 'sync',
       name,
       process: (batch) => eachRecord(batch, name, (env) => predicate(env.value as T, env as Envelope<T>)),
@@ -132,8 +85,9 @@ export class Stream<T> {
   }
 
   /** Replaces each value; a throw sends that record to the dead letters. */
-  map<U>(fn: (value: T, env: Envelope<T>) => U, name = 'map'): Stream<U> {
-    return this.with<U>({
+  map<U>(fn: (value: T, env: Envelope<T>) => U, opts?: StageOptions): Stream<U> {
+    const name = stageName(opts, 'map');
+    return this.withStep<U>({
       kind: 'sync',
       name,
       process: (batch) =>
@@ -144,21 +98,30 @@ export class Stream<T> {
     });
   }
 
-  /** Sets each record's key (used by keyed state and by sinks that partition). */
-  keyBy(fn: (value: T) => RecordKey, name = 'keyBy'): Stream<T> {
-    return this.with<T>({
+  /**
+   * Sets each record's key and returns a `KeyedStream`, the only kind of stream with the
+   * stages that work per key: windows, keyed state, joins, custom operators (`.process()`).
+   *
+   * @example
+   * stream.keyBy((t) => t.cardId).window(tumbling({ size: minutes(1) })).aggregate({ n: count() });
+   */
+  keyBy(fn: (value: T) => RecordKey, opts?: StageOptions): KeyedStream<T> {
+    const name = stageName(opts, 'keyBy');
+    const step: Step = {
       kind: 'sync',
       name,
       setsKey: true,
       passive: true,
       keyOf: fn as (value: unknown) => RecordKey,
       process: (batch) => setKeys(batch, name, fn as (value: unknown) => RecordKey),
-    });
+    };
+    return new KeyedStream<T>(this.name, this.source, [...this.steps, step], this.featureNames);
   }
 
   /** Takes event time (epoch ms) from the record instead of the log append time. */
-  eventTime(fn: (value: T) => number, name = 'eventTime'): Stream<T> {
-    return this.with<T>({
+  eventTime(fn: (value: T) => number, opts?: StageOptions): Stream<T> {
+    const name = stageName(opts, 'eventTime');
+    return this.withStep<T>({
       kind: 'sync',
       name,
       passive: true,
@@ -171,9 +134,10 @@ export class Stream<T> {
    * Computes windowed features per record (see `lookback`) and attaches them as
    * `value.features`, a Float64Array whose columns are named by `featureNames`.
    */
-  features(specs: Record<string, LookbackSpec<T>>, name = 'features'): Stream<T & WithFeatures> {
+  features(specs: Record<string, LookbackSpec<T>>, opts?: StageOptions): Stream<T & WithFeatures> {
+    const name = stageName(opts, 'features');
     const op = new LookbackFeatures<T>(specs);
-    return this.with<T & WithFeatures>(
+    return this.withStep<T & WithFeatures>(
       {
         kind: 'sync',
         name,
@@ -189,77 +153,6 @@ export class Stream<T> {
   }
 
   /**
-   * Groups records into event-time windows per key (set the key with `.keyBy()` first; without
-   * one all records share a key). Watermarks come from the records' event times.
-   *
-   * @example
-   * stream.keyBy((t) => t.cardId).window(tumbling({ size: minutes(1) }), { outOfOrderness: seconds(5) })
-   *   .aggregate({ n: count(), total: sum((t) => t.amount) });
-   */
-  window(assigner: WindowAssigner, opts: WindowOptions & { name?: string } = {}): WindowedStream<T> {
-    return new WindowedStream<T>(this, assigner, opts);
-  }
-
-  /**
-   * Runs `fn` per record with per-key state (declare it with valueState/listState/mapState);
-   * the state is checkpointed with the source offsets. Return the next value, or undefined to
-   * drop the record.
-   *
-   * @example
-   * stream.keyBy((t) => t.cardId).withState({ seen: valueState<number>() }, (t, s) => {
-   *   const n = (s.seen.get() ?? 0) + 1; s.seen.set(n); return { ...t, nth: n };
-   * }, { ttl: days(30) });
-   */
-  withState<S extends Record<string, StateSpec>, U>(
-    state: S,
-    fn: (value: T, state: StateHandles<S>, env: Envelope<T>) => U | undefined,
-    opts: KeyedProcessOptions & { name?: string } = {},
-  ): Stream<U> {
-    const name = opts.name ?? 'state';
-    const op = new KeyedProcessOperator<T, U, S>(name, state, fn, opts);
-    return this.with<U>({ kind: 'sync', name, stateful: op, process: (batch) => op.process(batch) });
-  }
-
-  /**
-   * Enriches each record with the latest row of a keyed table fed by another source (see
-   * `table()`); `as` receives undefined when the table has no row for the key.
-   */
-  joinTable<R, U>(
-    tbl: Table<R>,
-    opts: { key: (value: T) => RecordKey; as: (value: T, row: R | undefined) => U; name?: string },
-  ): Stream<U> {
-    const name = opts.name ?? `join:${tbl.spec.name}`;
-    return this.with<U>({
-      kind: 'sync',
-      name,
-      stateful: tbl,
-      sides: [{ source: tbl.spec.source, apply: (recs) => tbl.apply(recs) }],
-      process: (batch) => {
-        if (tbl.pendingDeadLetters.length > 0) {
-          // Bad table rows are accounted with this batch so that nothing is lost or uncounted.
-          batch.size += tbl.pendingDeadLetters.length;
-          batch.deadLetters.push(...tbl.pendingDeadLetters.splice(0));
-        }
-        eachRecord(batch, name, (env) => {
-          env.value = opts.as(env.value as T, tbl.get(opts.key(env.value as T)));
-          return true;
-        });
-      },
-    });
-  }
-
-  /**
-   * Joins the stream with itself across two record kinds (e.g. two topics merged with
-   * `mergeSources`): per key, each left record pairs with each right record whose event time
-   * is within `within` ms.
-   */
-  intervalJoin<U>(opts: IntervalJoinOptions<T, U>): Stream<U> {
-    const name = opts.name ?? 'intervalJoin';
-    const op = new IntervalJoinOperator<T, U>(name, opts);
-    return this.with<U>({ kind: 'sync', name, stateful: op, process: (batch) => op.process(batch) });
-  }
-
-  /**
    * Scores each batch of records with a model (one call per batch). While the model is down the
    * stage waits by default (`onUnavailable: 'wait'`): the source pauses and no checkpoint passes
    * the held records; `'deadLetter'` and `'fallback'` choose otherwise (see docs/inference.md).
@@ -272,11 +165,23 @@ export class Stream<T> {
     model: ModelLike,
     opts: InferOptions<T, U, I, O>,
   ): Stream<U> {
-    return this.with<U>(inferStep(model, opts));
+    return this.withStep<U>(inferStep(model, opts));
   }
 
-  /** Adds a custom async stage over whole batches of values (e.g. a lookup service). */
-  process<U>(name: string, fn: (values: T[]) => Promise<U[]>): Stream<U> {
+  /**
+   * Adds a custom async stage over whole batches of values (e.g. a lookup service): `fn` gets
+   * the batch's values and resolves to one new value per record, in order.
+   *
+   * @example
+   * stream.mapBatch(async (ids) => lookup.getMany(ids), { name: 'lookup' })
+   */
+  mapBatch<U>(fn: (values: T[]) => Promise<U[]>, opts?: StageOptions): Stream<U> {
+    requireOption(
+      typeof fn === 'function',
+      `mapBatch(fn, { name }) takes the function first` +
+        (typeof fn === 'string' ? `: write { name: ${JSON.stringify(fn)} } after it` : ''),
+    );
+    const name = stageName(opts, 'mapBatch');
     const step: AsyncStep = {
       kind: 'async',
       name,
@@ -289,30 +194,153 @@ export class Stream<T> {
         for (let i = 0; i < out.length; i++) batch.records[i]!.value = out[i];
       },
     };
-    return this.with<U>(step);
+    return this.withStep<U>(step);
   }
 
-  /** Ends the chain with a sink; returns the runnable pipeline. */
+  /** Ends the chain with a sink; returns the runnable pipeline (refused if a stage needs a key it lacks). */
   to(sink: Sink<T>): RunnablePipeline<T> {
+    checkKeyedStages(this.steps);
     return new RunnablePipeline<T>(this.name, this.source, this.steps, sink, this.featureNames);
   }
 }
 
-/** A complete pipeline: call `run()` to start it. */
-export class RunnablePipeline<T> {
-  /** @internal */
-  constructor(
-    readonly name: string,
-    readonly source: Source<unknown>,
-    readonly steps: readonly Step[],
-    readonly sink: Sink<T>,
-    readonly featureNames: readonly string[],
-  ) {}
-
-  /** Starts the pipeline; await `.done` for the summary, call `.stop()` to end it early. */
-  run(opts: RunOptions = {}): PipelineRun {
-    return new PipelineRun(this.name, this.source, this.steps, this.sink as Sink<unknown>, opts);
+/**
+ * A stream whose records have keys (`.keyBy()`): it adds the stages that work per key. Stages
+ * that keep the key (filter, map, eventTime, infer, ...) return a `KeyedStream` again.
+ *
+ * @example
+ * pipeline('cards').from(source).keyBy((t) => t.cardId)
+ *   .window(tumbling({ size: minutes(1) })).aggregate({ n: count() });
+ */
+export class KeyedStream<T> extends Stream<T> {
+  override withStep<U>(step: Step, featureNames = this.featureNames): KeyedStream<U> {
+    return new KeyedStream<U>(this.name, this.source, [...this.steps, step], featureNames);
   }
+
+  override decode<U>(decoder: Decoder<U>): KeyedStream<U> {
+    return super.decode(decoder) as KeyedStream<U>;
+  }
+  override filter(predicate: (value: T, env: Envelope<T>) => boolean, opts?: StageOptions): KeyedStream<T> {
+    return super.filter(predicate, opts) as KeyedStream<T>;
+  }
+  override map<U>(fn: (value: T, env: Envelope<T>) => U, opts?: StageOptions): KeyedStream<U> {
+    return super.map(fn, opts) as KeyedStream<U>;
+  }
+  override eventTime(fn: (value: T) => number, opts?: StageOptions): KeyedStream<T> {
+    return super.eventTime(fn, opts) as KeyedStream<T>;
+  }
+  override features(
+    specs: Record<string, LookbackSpec<T>>,
+    opts?: StageOptions,
+  ): KeyedStream<T & WithFeatures> {
+    return super.features(specs, opts) as KeyedStream<T & WithFeatures>;
+  }
+  override infer<U, I extends InferTensorKind = 'float32', O extends InferTensorKind = 'float32'>(
+    model: ModelLike,
+    opts: InferOptions<T, U, I, O>,
+  ): KeyedStream<U> {
+    return super.infer(model, opts) as KeyedStream<U>;
+  }
+  override mapBatch<U>(fn: (values: T[]) => Promise<U[]>, opts?: StageOptions): KeyedStream<U> {
+    return super.mapBatch(fn, opts) as KeyedStream<U>;
+  }
+
+  /**
+   * Groups records into event-time windows per key; `.aggregate()` then says what to compute.
+   * Watermarks come from the records' event times (see docs/stream.md#windows for the
+   * options, the result shape and late records). Session windows take only aggregates that
+   * merge (`MergeableAggregate`: every built-in one, and `reduce` given a merge).
+   *
+   * @example
+   * stream.keyBy((t) => t.cardId).window(tumbling({ size: minutes(1) }), { outOfOrderness: seconds(5) })
+   *   .aggregate({ n: count(), total: sum((t) => t.amount) });
+   */
+  window(assigner: SessionWindowAssigner, opts?: WindowOptions & StageOptions): SessionWindowedStream<T>;
+  window(assigner: FixedWindowAssigner, opts?: WindowOptions & StageOptions): WindowedStream<T>;
+  /** An assigner of any kind: it may be a session one, so its aggregates must merge. */
+  window(assigner: WindowAssigner, opts?: WindowOptions & StageOptions): SessionWindowedStream<T>;
+  window(
+    assigner: WindowAssigner,
+    opts: WindowOptions & StageOptions = {},
+  ): WindowedStream<T> | SessionWindowedStream<T> {
+    return assigner.kind === 'session'
+      ? new SessionWindowedStream<T>(this, assigner, opts)
+      : new WindowedStream<T>(this, assigner, opts);
+  }
+
+  /**
+   * Runs `fn` per record with the state of its key (declare it with valueState/listState/
+   * mapState); the state is checkpointed with the source offsets. Return the next value, or
+   * undefined to drop the record. For more than one output per record, or hooks at start and
+   * at checkpoints, write a processor (`.process()`).
+   *
+   * @example
+   * stream.keyBy((t) => t.cardId).withState({ seen: valueState<number>() }, (t, s) => {
+   *   const n = (s.seen.get() ?? 0) + 1; s.seen.set(n); return { ...t, nth: n };
+   * }, { ttl: days(30) });
+   */
+  withState<S extends Record<string, StateSpec>, U>(
+    state: S,
+    fn: (value: T, state: StateHandles<S>, env: Envelope<T>) => U | undefined,
+    opts: KeyedProcessOptions & StageOptions = {},
+  ): KeyedStream<U> {
+    return this.withStep<U>(withStateStep(state, fn, opts));
+  }
+
+  /**
+   * A custom stateful operator: `onRecord(value, ctx)` runs per record with the state of its
+   * key (`ctx.state`) and yields any number of values (a generator; or returns an array); `onStart` and
+   * `beforeCheckpoint` see every key's state. The state is checkpointed with the source
+   * offsets and restored on restart, like every keyed stage's.
+   *
+   * @example
+   * stream.keyBy((r) => r.sensor).process({
+   *   name: 'jumps',
+   *   state: { last: valueState<number>() },
+   *   *onRecord(r, ctx) {
+   *     const prev = ctx.state.last.get();
+   *     ctx.state.last.set(r.value);
+   *     if (prev !== undefined && Math.abs(r.value - prev) > 10) yield { sensor: ctx.key, from: prev, to: r.value };
+   *   },
+   * });
+   */
+  process<S extends Record<string, StateSpec>, U>(processor: KeyedProcessor<T, U, S>): KeyedStream<U> {
+    return this.withStep<U>(processStep(processor));
+  }
+
+  /**
+   * Enriches each record with the latest row of a keyed table fed by another source (see
+   * `table()`), looked up by the record's key (or by `key` when given); `as` receives undefined
+   * when the table has no row for the key.
+   */
+  joinTable<R, U>(tbl: Table<R>, opts: JoinTableOptions<T, R, U>): KeyedStream<U> {
+    return this.withStep<U>(joinTableStep(tbl, opts));
+  }
+
+  /**
+   * Joins the stream with itself across two record kinds (e.g. two topics merged with
+   * `mergeSources`): per key, each left record pairs with each right record whose event time
+   * is within `within` ms.
+   */
+  intervalJoin<U>(opts: IntervalJoinOptions<T, U>): KeyedStream<U> {
+    return this.withStep<U>(intervalJoinStep(opts));
+  }
+}
+
+// JavaScript callers reach keyed stages on an unkeyed stream too: they get a SluiceError that
+// says what to do, when the pipeline is built, instead of `... is not a function`.
+for (const method of ['window', 'withState', 'process', 'joinTable', 'intervalJoin'] as const) {
+  Object.defineProperty(Stream.prototype, method, {
+    configurable: true,
+    writable: true,
+    value(): never {
+      throw new SluiceError(
+        'SLUICE_PIPELINE_INVALID',
+        `.${method}() works per key: call .keyBy(fn) before it` +
+          (method === 'process' ? ' (for an async stage over batches, use .mapBatch(fn, { name }))' : ''),
+      );
+    },
+  });
 }
 
 /**

@@ -44,6 +44,11 @@ export interface SyncStep {
   stateful?: Stateful;
   /** Set by `.keyBy()`: a scaled-out run repartitions the stream here (by the key it sets). */
   setsKey?: boolean;
+  /**
+   * Set by stages that work per key (windows, keyed state, joins): a pipeline whose stages put
+   * no `.keyBy()` before one is refused when it is built (`.to()`), not record by record.
+   */
+  needsKey?: boolean;
   /** Inputs the stage reads besides the stream (a table's changelog), polled between batches. */
   sides?: SideInput[];
   /**

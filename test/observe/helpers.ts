@@ -10,14 +10,20 @@ export function slowPipeline(name: string, ms: number, events = 20_000) {
   const sleep = Math.max(1, ms / batches);
   return pipeline(name)
     .from(fromArray(Array.from({ length: events }, (_, i) => i)))
-    .map((v) => {
-      if (v % 500 === 7) throw new Error('bad record');
-      return v * 2;
-    }, 'double')
-    .process('model', async (vs: number[]) => {
-      await new Promise((r) => setTimeout(r, sleep));
-      return vs;
-    })
+    .map(
+      (v) => {
+        if (v % 500 === 7) throw new Error('bad record');
+        return v * 2;
+      },
+      { name: 'double' },
+    )
+    .mapBatch(
+      async (vs: number[]) => {
+        await new Promise((r) => setTimeout(r, sleep));
+        return vs;
+      },
+      { name: 'model' },
+    )
     .to(collect<number>());
 }
 

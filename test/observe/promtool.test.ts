@@ -30,10 +30,13 @@ describe('promtool check metrics', () => {
     async () => {
       const run = pipeline('lint')
         .from(fromArray(Array.from({ length: 3000 }, (_, i) => i)))
-        .map((v) => {
-          if (v % 500 === 7) throw new Error('bad record');
-          return v;
-        }, 'check')
+        .map(
+          (v) => {
+            if (v % 500 === 7) throw new Error('bad record');
+            return v;
+          },
+          { name: 'check' },
+        )
         .infer(slowModel, { width: 1, input: (v) => [v], output: (v) => v, name: 'score' })
         .to(collect<number>())
         .run({

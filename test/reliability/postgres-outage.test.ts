@@ -33,7 +33,7 @@ async function runThrough(url: string, table: string, outage: (k: number) => Pro
   const summary = await pipeline('pg-outage')
     .from(fromArray(records, { topic: 'orders' }))
     // Spreads the run over time, so that actions keep coming while the server is away.
-    .process('pace', async (values) => (await sleep(5), values))
+    .mapBatch(async (values) => (await sleep(5), values), { name: 'pace' })
     .to(
       action({
         name: 'audit',

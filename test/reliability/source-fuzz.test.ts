@@ -75,7 +75,7 @@ async function fuzzThrough(
   let seen = 0;
   const run = pipeline(unique('fuzz'))
     .from(source(() => seen >= total))
-    .map((v) => (seen++, v), 'count') // counts what was read, bad records included
+    .map((v) => (seen++, v), { name: 'count' }) // counts what was read, bad records included
     .decode(json(FUZZ_SCHEMA))
     .to(out)
     .run({ deadLetters: dead });

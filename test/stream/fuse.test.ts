@@ -26,10 +26,19 @@ function stepsOf(build: 'time-key' | 'key-time' | 'time-map' | 'window'): {
   steps: readonly Step[];
   calls: (FusedInputs | undefined)[];
 } {
-  let s = pipeline('f').from(fromArray<Ev>([]));
-  if (build === 'time-key') s = s.eventTime(time).keyBy(key);
-  if (build === 'key-time') s = s.keyBy(key).eventTime(time);
-  if (build === 'time-map') s = s.eventTime(time).map((e) => e);
+  const base = pipeline('f').from(fromArray<Ev>([]));
+  // Windows need a key: the unfused builds put another stage between keyBy and the window.
+  const s =
+    build === 'time-key'
+      ? base.eventTime(time).keyBy(key)
+      : build === 'key-time'
+        ? base.keyBy(key).eventTime(time)
+        : build === 'time-map'
+          ? base
+              .eventTime(time)
+              .keyBy(key)
+              .map((e) => e)
+          : base.keyBy(key).filter(() => true);
   const steps = s.window(tumbling({ size: 10 })).aggregate({ n: count() }).steps;
   const calls: (FusedInputs | undefined)[] = [];
   const win = steps[steps.length - 1] as SyncStep;

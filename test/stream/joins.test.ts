@@ -33,7 +33,8 @@ describe('stream-table join', () => {
     const out = collect<string>();
     const run = pipeline('enrich')
       .from(fromArray([1, 2, 3, 1], { topic: 'tx' }))
-      .joinTable(profiles, { key: (c) => c, as: (c, p) => `${c}:${p?.segment ?? 'unknown'}` })
+      .keyBy((c) => c)
+      .joinTable(profiles, { as: (c, p) => `${c}:${p?.segment ?? 'unknown'}` })
       .to(out)
       .run();
     const s = await run.done;
@@ -57,6 +58,7 @@ describe('stream-table join', () => {
     const build = (out: { name: string; write: (r: { value: string }[]) => void }) =>
       pipeline('tbl')
         .from(fromArray(events, { topic: 'tx' }))
+        .keyBy((c) => c)
         .joinTable(mk(), { key: (c) => c, as: (c, p) => `${c}:${p?.segment ?? '-'}` })
         .to(out);
     const got: string[] = [];

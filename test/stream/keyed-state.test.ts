@@ -11,6 +11,7 @@ import {
   listState,
   mapState,
   pipeline,
+  SluiceError,
   valueState,
   type CheckpointStore,
 } from '../../src/stream/index.js';
@@ -122,15 +123,18 @@ describe('keyed state (value, list, map)', () => {
     assert.deepEqual(out.values, [1, 2, 3, 1, 2]);
   });
 
-  it('records without a key go to dead letters with a reason', async () => {
-    const run = pipeline('nokey')
-      .from(fromArray([1, 2]))
-      .withState({ n: valueState<number>() }, (x) => x)
-      .to(collect())
-      .run();
-    const s = await run.done;
-    assert.equal(s.counters.deadLetters, 2);
-    assert.match(run.deadLetters!.items[0]!.reason, /call \.keyBy\(\) before keyed state/);
+  it('keyed state without keyBy is refused when the pipeline is built, not record by record', () => {
+    // TypeScript rules it out (see dsl-types.ts); a JavaScript caller gets a SluiceError at once.
+    const stream = pipeline('nokey').from(fromArray([1, 2])) as unknown as {
+      withState: (...args: unknown[]) => unknown;
+    };
+    assert.throws(
+      () => stream.withState({ n: valueState<number>() }, (x: number) => x),
+      (e: unknown) =>
+        e instanceof SluiceError &&
+        e.code === 'SLUICE_PIPELINE_INVALID' &&
+        /withState\(\) works per key: call \.keyBy\(fn\) before it/.test(e.message),
+    );
   });
 });
 

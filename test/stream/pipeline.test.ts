@@ -85,8 +85,8 @@ describe('pipeline DSL and runtime', () => {
   it('times every stage and end to end', async () => {
     const s = await pipeline('t')
       .from(fromArray(Array.from({ length: 5000 }, (_, i) => i)))
-      .map((x) => x + 1, 'inc')
-      .filter((x) => x % 2 === 0, 'even')
+      .map((x) => x + 1, { name: 'inc' })
+      .filter((x) => x % 2 === 0, { name: 'even' })
       .to(collect())
       .run({ batchSize: 100 }).done;
     assert.deepEqual(Object.keys(s.latencyMs.stages), ['inc', 'even', 'sink:collect']);

@@ -338,6 +338,7 @@ describe('event-time windows against a brute-force reference', () => {
     await pipeline('d')
       .from(fromArray(evs))
       .eventTime((e) => e.t)
+      .keyBy((e) => e.k)
       .window(tumbling({ size: 1000 }))
       .aggregate({
         d: distinctCount((e: Ev) => e.x),

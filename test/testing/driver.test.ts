@@ -61,6 +61,7 @@ describe('testDriver', () => {
         pipeline('two-parts')
           .from(t.input)
           .eventTime((x) => x.ts)
+          .keyBy(() => 'all')
           .window(tumbling({ size: 60_000 }))
           .aggregate({ n: count() })
           .to(t.output),
@@ -107,7 +108,7 @@ describe('testDriver', () => {
           const n = Number(s);
           if (Number.isNaN(n)) throw new Error(`not a number: ${s}`);
           return n;
-        }, 'parse')
+        }, { name: 'parse' })
         .to(t.output),
     );
     await driver.sendAll(['1', 'x', '3']);

@@ -31,9 +31,9 @@ export function q3(events: Stream<NexmarkEvent>): Stream<Q3Result[]> {
       (e) =>
         (e.kind === 'person' && Q3_STATES.has(e.state)) ||
         (e.kind === 'auction' && e.category === Q3_CATEGORY),
-      'local-sellers-and-category-10',
+      { name: 'local-sellers-and-category-10' },
     )
-    .keyBy((e) => (e.kind === 'person' ? e.id : (e as Auction).seller), 'bySeller')
+    .keyBy((e) => (e.kind === 'person' ? e.id : (e as Auction).seller), { name: 'bySeller' })
     .withState(
       { seller: valueState<Person>(), earlyAuctions: listState<number>() },
       (e, s) => {

@@ -29,8 +29,8 @@ const inAuction = (a: Auction, b: Bid) => b.dateTime >= a.dateTime && b.dateTime
 
 export function q4(events: Stream<NexmarkEvent>): Stream<Q4Result> {
   return events
-    .filter((e) => e.kind !== 'person', 'auctions-and-bids')
-    .keyBy((e) => (e.kind === 'auction' ? e.id : (e as Bid).auction), 'byAuction')
+    .filter((e) => e.kind !== 'person', { name: 'auctions-and-bids' })
+    .keyBy((e) => (e.kind === 'auction' ? e.id : (e as Bid).auction), { name: 'byAuction' })
     .withState(
       { auction: valueState<Auction>(), best: valueState<number>(), earlyBids: listState<Bid>() },
       (e, s): WinnerChange | undefined => {
@@ -57,7 +57,7 @@ export function q4(events: Stream<NexmarkEvent>): Stream<Q4Result> {
       },
       { name: 'q4-winning-bids' },
     )
-    .keyBy((w) => w.category, 'byCategory')
+    .keyBy((w) => w.category, { name: 'byCategory' })
     .withState(
       { sum: valueState<number>(), auctions: valueState<number>() },
       (w, s) => {

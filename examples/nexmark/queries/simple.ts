@@ -13,7 +13,7 @@ import type { Bid, NexmarkEvent } from '../generator.js';
 
 /** q0, pass-through: every event unchanged (measures the framework's own cost). */
 export function q0(events: Stream<NexmarkEvent>): Stream<NexmarkEvent> {
-  return events.map((e) => e, 'q0');
+  return events.map((e) => e, { name: 'q0' });
 }
 
 export interface Q1Result {
@@ -27,11 +27,14 @@ export interface Q1Result {
 /** q1, currency conversion: every bid with its price × 0.908. */
 export function q1(events: Stream<NexmarkEvent>): Stream<Q1Result> {
   return events
-    .filter((e) => e.kind === 'bid', 'bids')
-    .map((e) => {
-      const b = e as Bid;
-      return { auction: b.auction, bidder: b.bidder, price: b.price * 0.908, dateTime: b.dateTime };
-    }, 'q1');
+    .filter((e) => e.kind === 'bid', { name: 'bids' })
+    .map(
+      (e) => {
+        const b = e as Bid;
+        return { auction: b.auction, bidder: b.bidder, price: b.price * 0.908, dateTime: b.dateTime };
+      },
+      { name: 'q1' },
+    );
 }
 
 export interface Q2Result {
@@ -42,6 +45,6 @@ export interface Q2Result {
 /** q2, selection: the bids on auctions whose id is a multiple of 123. */
 export function q2(events: Stream<NexmarkEvent>): Stream<Q2Result> {
   return events
-    .filter((e) => e.kind === 'bid' && e.auction % 123 === 0, 'bids-of-123')
-    .map((e) => ({ auction: (e as Bid).auction, price: (e as Bid).price }), 'q2');
+    .filter((e) => e.kind === 'bid' && e.auction % 123 === 0, { name: 'bids-of-123' })
+    .map((e) => ({ auction: (e as Bid).auction, price: (e as Bid).price }), { name: 'q2' });
 }

@@ -38,12 +38,12 @@ export function q5(events: Stream<NexmarkEvent>): Stream<Q5Result> {
   const size = seconds(10);
   const advance = seconds(2);
   return events
-    .filter((e) => e.kind === 'bid', 'bids')
-    .keyBy((e) => (e as Bid).auction, 'byAuction')
+    .filter((e) => e.kind === 'bid', { name: 'bids' })
+    .keyBy((e) => (e as Bid).auction, { name: 'byAuction' })
     .eventTime((e) => e.dateTime)
     .window(hopping({ size, advance }), { name: 'q5-bids-per-auction' })
     .aggregate({ bids: count() })
-    .keyBy(() => 0, 'all')
+    .keyBy(() => 0, { name: 'all' })
     .window(tumbling({ size: advance }), { name: 'q5-hottest' })
     .aggregate({
       top: reduce<{ key: string | number; bids: number }, Hottest>(
@@ -75,8 +75,8 @@ export interface Q7Result {
 /** q7, highest bid: per 10 s tumbling window, the bid(s) with the highest price. */
 export function q7(events: Stream<NexmarkEvent>): Stream<Q7Result> {
   return events
-    .filter((e) => e.kind === 'bid', 'bids')
-    .keyBy(() => 0, 'all')
+    .filter((e) => e.kind === 'bid', { name: 'bids' })
+    .keyBy(() => 0, { name: 'all' })
     .eventTime((e) => e.dateTime)
     .window(tumbling({ size: seconds(10) }), { name: 'q7-highest-bid' })
     .aggregate({
@@ -106,8 +106,8 @@ export interface Q8Result {
  */
 export function q8(events: Stream<NexmarkEvent>): Stream<Q8Result> {
   return events
-    .filter((e) => e.kind !== 'bid', 'persons-and-auctions')
-    .keyBy((e) => (e.kind === 'person' ? e.id : e.kind === 'auction' ? e.seller : -1), 'byPerson')
+    .filter((e) => e.kind !== 'bid', { name: 'persons-and-auctions' })
+    .keyBy((e) => (e.kind === 'person' ? e.id : e.kind === 'auction' ? e.seller : -1), { name: 'byPerson' })
     .eventTime((e) => e.dateTime)
     .window(tumbling({ size: seconds(10) }), { name: 'q8-new-sellers' })
     .aggregate({
@@ -120,7 +120,7 @@ export function q8(events: Stream<NexmarkEvent>): Stream<Q8Result> {
         },
       ),
     })
-    .filter((r) => r.seen.name !== undefined && r.seen.auctions > 0, 'registered-and-selling')
+    .filter((r) => r.seen.name !== undefined && r.seen.auctions > 0, { name: 'registered-and-selling' })
     .map((r) => ({ id: Number(r.key), name: r.seen.name!, start: r.start }));
 }
 
@@ -135,8 +135,8 @@ export interface Q11Result {
 /** q11, user sessions: bids per bidder per session (a session ends after 10 s without a bid). */
 export function q11(events: Stream<NexmarkEvent>): Stream<Q11Result> {
   return events
-    .filter((e) => e.kind === 'bid', 'bids')
-    .keyBy((e) => (e as Bid).bidder, 'byBidder')
+    .filter((e) => e.kind === 'bid', { name: 'bids' })
+    .keyBy((e) => (e as Bid).bidder, { name: 'byBidder' })
     .eventTime((e) => e.dateTime)
     .window(sessionWindows({ gap: seconds(10) }), { name: 'q11-sessions' })
     .aggregate({ bids: count() })

@@ -1,6 +1,6 @@
 import { wallClockMs } from '../../observe/index.js';
 import type { DeadLetter, Envelope, RecordKey } from '../envelope.js';
-import { envelope, recordId } from '../envelope.js';
+import { derivedId, envelope, recordId } from '../envelope.js';
 import { requireOption } from '../errors.js';
 import type { Stateful } from '../interfaces.js';
 import { KeyedStateCache } from '../state/keyed-cache.js';
@@ -74,7 +74,7 @@ export class IntervalJoinOperator<T, U> implements Stateful {
         const o = envelope<unknown>(value, this.ns, 0, 0, env.appendTime, now);
         o.key = key;
         o.eventTime = Math.max(t, t2);
-        o.id = `${this.ns}:${left ? id : id2}|${left ? id2 : id}`;
+        o.id = derivedId(this.ns, key, `${left ? id : id2}|${left ? id2 : id}`);
         out.push(o);
       }
       bufs[left ? 0 : 1].push([t, env.value, id]);

@@ -66,6 +66,7 @@ export class AggregateSet<T> implements Kernels<T> {
 
   /** Accumulators of two windows merged into one (sessions bridged by a record). */
   merge(a: unknown[], b: unknown[]): unknown[] {
+    // Session windows accept only aggregates with a merge (checked when the window is built).
     return this.aggs.map((agg, k) => agg.merge(a[k], b[k]));
   }
 }

@@ -18,6 +18,14 @@ export interface Aggregate<T, A = unknown, R = unknown> {
   result(acc: A): R;
 }
 
+/**
+ * An aggregate without a merge (`reduce(init, add)`): tumbling and hopping windows take it,
+ * session windows do not (they merge sessions when a record bridges two).
+ */
+export type NonMergingAggregate<T, A = unknown, R = unknown> = Omit<Aggregate<T, A, R>, 'merge'> & {
+  merge?: undefined;
+};
+
 /** Number of records. */
 export function count<T = unknown>(): Aggregate<T, number, number> {
   return {
@@ -148,21 +156,26 @@ export function distinctCount<T>(
   };
 }
 
-/** A user reducer: `init` once per window, `add` per record; `merge` is needed for sessions. */
+/**
+ * A user reducer: `init` once per window, `add` per record. Give `merge` to use it in session
+ * windows (they merge sessions when a record bridges two): without one it is a
+ * `NonMergingAggregate`, which `session()` windows do not accept (a type error; at run time a
+ * SluiceError when the window is built).
+ *
+ * @example
+ * reduce(() => [] as string[], (acc, t: Tx) => [...acc, t.merchant], (a, b) => [...a, ...b])
+ */
+export function reduce<T, A>(
+  init: () => A,
+  add: (acc: A, value: T) => A,
+  merge: (a: A, b: A) => A,
+): Aggregate<T, A, A>;
+export function reduce<T, A>(init: () => A, add: (acc: A, value: T) => A): NonMergingAggregate<T, A, A>;
 export function reduce<T, A>(
   init: () => A,
   add: (acc: A, value: T) => A,
   merge?: (a: A, b: A) => A,
-): Aggregate<T, A, A> {
-  return {
-    empty: 0,
-    init,
-    add: (a, v) => add(a, v),
-    merge:
-      merge ??
-      (() => {
-        throw new Error('reduce: this window kind merges windows (sessions): give reduce() a merge function');
-      }),
-    result: (a) => a,
-  };
+): NonMergingAggregate<T, A, A> | Aggregate<T, A, A> {
+  const agg = { empty: 0, init, add: (a: A, v: T) => add(a, v), result: (a: A) => a };
+  return merge === undefined ? agg : { ...agg, merge };
 }

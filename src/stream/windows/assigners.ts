@@ -1,19 +1,21 @@
 import { requireOption } from '../errors.js';
 
+/** Windows of a fixed size, known from a record's event time alone (tumbling, hopping). */
+export type FixedWindowAssigner =
+  { kind: 'tumbling'; size: number } | { kind: 'hopping'; size: number; advance: number };
+/** Session windows: they grow and merge, so their aggregates must merge (`MergeableAggregate`). */
+export type SessionWindowAssigner = { kind: 'session'; gap: number };
 /** How records are grouped into windows by event time. */
-export type WindowAssigner =
-  | { kind: 'tumbling'; size: number }
-  | { kind: 'hopping'; size: number; advance: number }
-  | { kind: 'session'; gap: number };
+export type WindowAssigner = FixedWindowAssigner | SessionWindowAssigner;
 
 /** Fixed, non-overlapping windows [k·size, (k+1)·size). @example tumbling({ size: minutes(1) }) */
-export function tumbling(opts: { size: number }): WindowAssigner {
+export function tumbling(opts: { size: number }): FixedWindowAssigner {
   requireOption(opts.size > 0, `tumbling: size must be > 0 ms, got ${opts.size}`);
   return { kind: 'tumbling', size: opts.size };
 }
 
 /** Overlapping windows of `size` starting every `advance` ms. @example hopping({ size: minutes(5), advance: minutes(1) }) */
-export function hopping(opts: { size: number; advance: number }): WindowAssigner {
+export function hopping(opts: { size: number; advance: number }): FixedWindowAssigner {
   requireOption(opts.size > 0 && opts.advance > 0, `hopping: size and advance must be > 0 ms`);
   requireOption(
     opts.advance <= opts.size,
@@ -23,7 +25,7 @@ export function hopping(opts: { size: number; advance: number }): WindowAssigner
 }
 
 /** Per-key activity sessions closed by `gap` ms without records. @example session({ gap: minutes(30) }) */
-export function session(opts: { gap: number }): WindowAssigner {
+export function session(opts: { gap: number }): SessionWindowAssigner {
   requireOption(opts.gap > 0, `session: gap must be > 0 ms, got ${opts.gap}`);
   return { kind: 'session', gap: opts.gap };
 }

@@ -62,6 +62,15 @@ export class WindowOperator<T> implements Stateful {
   ) {
     this.aggs = new AggregateSet(aggregates);
     requireOption(this.aggs.size > 0, `${name}: give at least one aggregate`);
+    if (assigner.kind === 'session') {
+      // Sessions merge when a record bridges two: caught here, when the pipeline is built,
+      // not when the first two sessions meet (the types say so too, for TypeScript callers).
+      const unmergeable = Object.keys(aggregates).filter((k) => typeof aggregates[k]!.merge !== 'function');
+      requireOption(
+        unmergeable.length === 0,
+        `${name}: session windows merge sessions, so every aggregate needs a merge; give reduce() its third argument (merge) for: ${unmergeable.join(', ')}`,
+      );
+    }
     requireOption(
       emit === 'close' || emit === 'update',
       `${name}: emit must be 'close' or 'update', got "${emit}"`,

@@ -1,4 +1,4 @@
-import type { Envelope, RecordKey } from '../envelope.js';
+import { derivedId, type Envelope, type RecordKey } from '../envelope.js';
 
 /**
  * One open window of one key, and a link to the key's next one: a key's windows are a list
@@ -96,7 +96,7 @@ export class ResultEnvelope implements Envelope {
   }
 
   get id(): string {
-    const base = `${this.ns}:${this.windowKey}:${this.start}`;
+    const base = derivedId(this.ns, this.windowKey, this.start);
     return (this.idText ??= this.update > 0 ? `${base}#${this.update}` : base);
   }
 
