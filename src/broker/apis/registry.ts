@@ -1,6 +1,8 @@
 // Every API this broker serves, by key, and the version ranges ApiVersions advertises.
 
 import type { Api, ApiRange } from './api.js';
+import { addOffsetsToTxnApi } from './add-offsets-to-txn.js';
+import { addPartitionsToTxnApi } from './add-partitions-to-txn.js';
 import { apiVersionsApi } from './api-versions.js';
 import { createPartitionsApi } from './create-partitions.js';
 import { createTopicsApi } from './create-topics.js';
@@ -9,6 +11,7 @@ import { deleteTopicsApi } from './delete-topics.js';
 import { describeClusterApi } from './describe-cluster.js';
 import { describeConfigsApi } from './describe-configs.js';
 import { describeGroupsApi } from './describe-groups.js';
+import { endTxnApi } from './end-txn.js';
 import { fetchApi } from './fetch.js';
 import { findCoordinatorApi } from './find-coordinator.js';
 import { heartbeatApi } from './heartbeat.js';
@@ -26,6 +29,7 @@ import { produceApi } from './produce.js';
 import { saslAuthenticateApi } from './sasl-authenticate.js';
 import { saslHandshakeApi } from './sasl-handshake.js';
 import { syncGroupApi } from './sync-group.js';
+import { txnOffsetCommitApi } from './txn-offset-commit.js';
 
 /** All API modules, in key order. */
 export const ALL_APIS: readonly Api[] = [
@@ -48,6 +52,10 @@ export const ALL_APIS: readonly Api[] = [
   deleteTopicsApi,
   deleteRecordsApi,
   initProducerIdApi,
+  addPartitionsToTxnApi,
+  addOffsetsToTxnApi,
+  endTxnApi,
+  txnOffsetCommitApi,
   describeConfigsApi,
   saslAuthenticateApi,
   createPartitionsApi,
