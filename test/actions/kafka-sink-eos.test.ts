@@ -14,7 +14,7 @@ import { defer, tempDir, testBroker } from '../broker/helpers.js';
 import { run } from '../broker/processes.js';
 import { kafkajsRead, duplicatedAndMissing } from '../broker/txn-clients.js';
 
-const job = new URL('./fixtures/eos-kafka-job.ts', import.meta.url).pathname;
+const job = new URL('./fixtures/eos-job.ts', import.meta.url).pathname;
 const N = 3000;
 
 const entries = (from: number, n: number) =>
