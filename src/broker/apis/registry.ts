@@ -3,9 +3,11 @@
 import type { Api, ApiRange } from './api.js';
 import { addOffsetsToTxnApi } from './add-offsets-to-txn.js';
 import { addPartitionsToTxnApi } from './add-partitions-to-txn.js';
+import { alterConfigsApi } from './alter-configs.js';
 import { apiVersionsApi } from './api-versions.js';
 import { createPartitionsApi } from './create-partitions.js';
 import { createTopicsApi } from './create-topics.js';
+import { deleteGroupsApi } from './delete-groups.js';
 import { deleteRecordsApi } from './delete-records.js';
 import { deleteTopicsApi } from './delete-topics.js';
 import { describeClusterApi } from './describe-cluster.js';
@@ -57,8 +59,10 @@ export const ALL_APIS: readonly Api[] = [
   endTxnApi,
   txnOffsetCommitApi,
   describeConfigsApi,
+  alterConfigsApi,
   saslAuthenticateApi,
   createPartitionsApi,
+  deleteGroupsApi,
   incrementalAlterConfigsApi,
   offsetDeleteApi,
   describeClusterApi,

@@ -200,6 +200,28 @@ export class GroupCoordinator {
     }
   }
 
+  /** DeleteGroups: removes a group without live members and its committed offsets; 0 or the error code. */
+  deleteGroup(groupId: string): number {
+    if (groupId === '') return KafkaCode.INVALID_GROUP_ID;
+    const group = this.groups.get(groupId);
+    if (group !== undefined && !group.idle) return KafkaCode.NON_EMPTY_GROUP;
+    if (group === undefined && !this.log.offsets.groups().includes(groupId))
+      return KafkaCode.GROUP_ID_NOT_FOUND;
+    try {
+      const partitions = this.committedPartitions(groupId).flatMap((t) =>
+        t.partitions.map((partition) => ({ topic: t.topic, partition })),
+      );
+      if (partitions.length > 0) this.log.offsets.deleteMany(groupId, partitions);
+    } catch {
+      return KafkaCode.KAFKA_STORAGE_ERROR;
+    }
+    if (group !== undefined) {
+      group.shutdown();
+      this.groups.delete(groupId);
+    }
+    return 0;
+  }
+
   shutdown(): void {
     for (const g of this.groups.values()) g.shutdown();
     this.groups.clear();
