@@ -41,6 +41,8 @@ const FEATURES: [string, string][] = [
   ['admin', 'admin'],
   ['idempotent-kill', 'idempotent across kill -9'],
   ['tls-scram', 'TLS + SCRAM'],
+  ['transactions', 'transactions'],
+  ['transactions-kill', 'transactions across kill -9'],
 ];
 // Details of passing cells worth a note (anything else that passed needs none).
 const NOTABLE = /session expired|not sent|instead/;

@@ -6,6 +6,7 @@ import { checkCompression, type CompressionCodec } from '../log/index.js';
 import { ActionError } from './errors.js';
 import { ACTION_HEADERS, RecentKeys } from './recent-keys.js';
 import type { ActionEntry, ActionSink, DeliveryResult } from './sink.js';
+import type { StageContext } from '../stream/index.js';
 
 export interface KafkaSinkOptions extends KafkaSecurity {
   /** Bootstrap servers, e.g. '127.0.0.1:9092' or ['host1:9092', 'host2:9092']. */
@@ -20,7 +21,26 @@ export interface KafkaSinkOptions extends KafkaSecurity {
   value?: (entry: ActionEntry) => Buffer;
   /** Codec of the batches produced: none (default), gzip, snappy, lz4 or zstd (zstd needs Node >= 22.15). */
   compression?: CompressionCodec;
+  /**
+   * Exactly-once mode (Kafka transactions, like Kafka Streams' EOS): the actions of each
+   * checkpoint interval are produced in one transaction, committed when the checkpoint is taken,
+   * so a `read_committed` consumer never sees the outputs of an interval that was not
+   * checkpointed (a crash aborts them; the replay produces them again). Default false.
+   */
+  exactlyOnce?: boolean;
+  /**
+   * The producer's `transactional.id` in exactly-once mode; a restarted pipeline must use the
+   * same one, so the new producer fences the old. Default `sluice-<pipeline>-<topic>`.
+   */
+  transactionalId?: string;
+  /** Exactly-once mode: the broker aborts a transaction open longer than this. Default 60 s. */
+  transactionTimeoutMs?: number;
 }
+
+/** How long the read-back at open waits for another record before it is done. */
+const SCAN_IDLE_MS = 1_500;
+
+type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 
 function headerValue(m: Message, name: string): string | undefined {
   for (const [k, v] of m.headers) if (k.toString() === name) return v?.toString('utf8');
@@ -53,7 +73,16 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
     bootstrapBrokers: brokers.map((b) => b.trim()),
     ...clientSecurity(opts),
   };
+  const exactlyOnce = opts.exactlyOnce === true;
+  requireOption(
+    opts.transactionTimeoutMs === undefined ||
+      (Number.isInteger(opts.transactionTimeoutMs) && opts.transactionTimeoutMs > 0),
+    'kafkaSink: transactionTimeoutMs must be a positive integer (ms)',
+  );
   let producer: Producer | undefined;
+  /** Exactly-once mode: the transaction of the current checkpoint interval, and its keys. */
+  let txn: Transaction | undefined;
+  const pending = new Set<string>();
 
   /** Reads the last `window` records of every partition and remembers their idempotency keys. */
   const scan = async (kafka: typeof import('@platformatic/kafka')) => {
@@ -63,6 +92,8 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
       groupId: `sluice-dedup-scan-${randomUUID()}`,
       maxWaitTime: 100,
       retries: 0,
+      // Exactly-once: only committed actions count as done; an aborted transaction's are redone.
+      isolationLevel: exactlyOnce ? 1 : 0,
     });
     try {
       let hi: bigint[] = [];
@@ -90,8 +121,15 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
         offsets: [...todo].map((p) => ({ topic, partition: p, offset: from[p]! })),
       });
       const deadline = Date.now() + (opts.scanTimeoutMs ?? 30_000);
+      const next = (stream as AsyncIterable<Message>)[Symbol.asyncIterator]();
       try {
-        for await (const m of stream as AsyncIterable<Message>) {
+        for (;;) {
+          // A tail that ends with a transaction marker (or, read committed, with aborted records)
+          // never delivers its last offset: the read-back is done when nothing more comes.
+          // Without transactions in play that is rare: wait longer, so a slow broker is not taken for an end.
+          const r = await Promise.race([next.next(), sleep(exactlyOnce ? SCAN_IDLE_MS : 5 * SCAN_IDLE_MS)]);
+          if (r === IDLE || r.done === true) break;
+          const m = r.value;
           const k = headerValue(m, ACTION_HEADERS.key);
           if (k !== undefined) seen.add(k);
           if (m.offset + 1n >= hi[m.partition]!) todo.delete(m.partition);
@@ -114,12 +152,33 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
   return {
     name: `kafka:${topic}`,
     dedupes: true,
-    async open() {
+    async open(ctx?: StageContext) {
       try {
         // Loaded on first use: the client takes ~0.5 s to load, pipelines without Kafka skip it.
         const kafka = await loadKafkaClient();
+        const transactional = exactlyOnce
+          ? {
+              idempotent: true,
+              transactionalId: opts.transactionalId ?? `sluice-${ctx?.pipeline ?? 'pipeline'}-${topic}`,
+              // The client sends its request timeout as the transaction timeout.
+              timeout: opts.transactionTimeoutMs ?? 60_000,
+              // Otherwise it presents producer id 0 / epoch 0 to InitProducerId (KIP-360), which
+              // a broker answers with a fencing error once the transactional id exists.
+              producerId: -1n,
+              producerEpoch: -1,
+            }
+          : {};
+        producer = new kafka.Producer({
+          ...base,
+          acks: -1,
+          autocreateTopics: true,
+          compression,
+          ...transactional,
+        });
+        // Exactly-once: beginning the first transaction (InitProducerId) fences an older instance
+        // and aborts what it left open, so the read-back below sees committed actions only.
+        if (exactlyOnce) txn = await producer.beginTransaction();
         await scan(kafka);
-        producer = new kafka.Producer({ ...base, acks: -1, autocreateTopics: true, compression });
       } catch (err) {
         throw new ActionError(
           'SLUICE_ACTION_UNAVAILABLE',
@@ -133,7 +192,7 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
       const messages = [];
       const keys: string[] = [];
       for (const e of entries) {
-        if (seen.has(e.key)) continue;
+        if (seen.has(e.key) || pending.has(e.key)) continue;
         keys.push(e.key);
         messages.push({
           topic,
@@ -145,6 +204,10 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
             [Buffer.from(ACTION_HEADERS.action), Buffer.from(e.action)],
           ]),
         });
+      }
+      if (messages.length > 0 && exactlyOnce) {
+        await sendInTransaction(messages, keys);
+        return { done: messages.length, duplicates: entries.length - messages.length, rejected: [] };
       }
       if (messages.length > 0) {
         try {
@@ -161,8 +224,57 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
       for (const k of keys) seen.add(k); // only once produced: a failed send is retried after restart
       return { done: messages.length, duplicates: entries.length - messages.length, rejected: [] };
     },
+    async flush() {
+      // An empty transaction stays open for the next interval (EndTxn needs something in it).
+      if (txn === undefined || pending.size === 0) return;
+      const t = txn;
+      txn = undefined;
+      try {
+        await t.commit(); // the checkpoint is saved only after this
+      } catch (err) {
+        pending.clear();
+        throw eosFailure(`committing the transaction failed: ${(err as Error).message}`, err);
+      }
+      for (const k of pending) seen.add(k);
+      pending.clear();
+    },
     async close() {
+      // An interval that was not checkpointed stays invisible: its replay produces it again.
+      if (txn !== undefined && pending.size > 0) await txn.abort().catch(() => {});
+      txn = undefined;
       await producer?.close();
     },
   };
+
+  async function sendInTransaction(messages: Parameters<Producer['send']>[0]['messages'], keys: string[]) {
+    try {
+      txn ??= await producer!.beginTransaction();
+      await txn.send({ messages });
+    } catch (err) {
+      // The interval's earlier actions are in this transaction too: abort it all, and let the
+      // pipeline resume from its checkpoint (which replays the whole interval).
+      const t = txn;
+      txn = undefined;
+      pending.clear();
+      await t?.abort().catch(() => {});
+      throw eosFailure(
+        `producing ${messages.length} record(s) in a transaction failed: ${(err as Error).message}`,
+        err,
+      );
+    }
+    for (const k of keys) pending.add(k);
+  }
+
+  function eosFailure(what: string, cause: unknown): ActionError {
+    return new ActionError(
+      'SLUICE_ACTION_UNAVAILABLE',
+      `kafkaSink ${topic} (exactly-once): ${what}; nothing since the last checkpoint is visible to read_committed consumers, and the pipeline redoes it from its checkpoint when restarted`,
+      false,
+      { cause },
+    );
+  }
 }
+
+const IDLE = Symbol('idle');
+const sleep = (ms: number) =>
+  new Promise<typeof IDLE>((resolve) => setTimeout(() => resolve(IDLE), ms).unref());

@@ -52,6 +52,13 @@ export interface TopicSinkOptions {
   value?: (entry: ActionEntry) => Buffer;
   /** Codec of the batches written: none (default), gzip, snappy, lz4 or zstd (zstd needs Node >= 22.15). */
   compression?: CompressionCodec;
+  /**
+   * Exactly-once mode: the actions of a checkpoint interval are held back and appended when the
+   * checkpoint is taken (one batch per partition, before the checkpoint is saved), so no reader
+   * ever sees the outputs of an interval that was not checkpointed; a crash drops them and the
+   * replay writes them, once. Default false (each delivery is appended at once).
+   */
+  exactlyOnce?: boolean;
 }
 
 /** Collects the idempotency keys of the last `window` records of each partition. */
@@ -89,6 +96,12 @@ export function topicActionSink(opts: TopicSinkOptions): ActionSink {
   const seen = new RecentKeys(window);
   const compression = checkCompression(opts.compression ?? 'none');
   let parts: LogPartitionLike[] = [];
+  type Staged = Parameters<LogPartitionLike['append']>[0][number];
+  /** Exactly-once mode: the interval's records per partition, appended at the checkpoint. */
+  let staged: Staged[][] = [];
+  const pending = new Set<string>();
+  const append = (byPart: Staged[][]) =>
+    byPart.forEach((records, p) => records.length > 0 && parts[p]!.append(records, undefined, compression));
   return {
     name: `topic:${topic}`,
     dedupes: true,
@@ -96,13 +109,15 @@ export function topicActionSink(opts: TopicSinkOptions): ActionSink {
       if (!log.hasTopic(topic)) log.createTopic(topic, { partitions: opts.partitions ?? 1 });
       parts = Array.from({ length: log.partitionCount(topic) }, (_, p) => log.partition(topic, p));
       for (const p of parts) scanRecentKeys(p, window, seen);
+      staged = parts.map(() => []);
     },
     async deliver(entries: ActionEntry[]): Promise<DeliveryResult> {
-      const byPart: Parameters<LogPartitionLike['append']>[0][number][][] = parts.map(() => []);
+      const byPart: Staged[][] = opts.exactlyOnce === true ? staged : parts.map(() => []);
       let done = 0;
       for (const e of entries) {
-        if (seen.has(e.key)) continue;
-        seen.add(e.key);
+        if (seen.has(e.key) || pending.has(e.key)) continue;
+        // Exactly-once: a key counts as written only once its interval is appended.
+        (opts.exactlyOnce === true ? pending : seen).add(e.key);
         const key = e.recordKey === undefined ? e.key : String(e.recordKey);
         byPart[hashKey(key) % parts.length]!.push({
           key: Buffer.from(key),
@@ -115,11 +130,22 @@ export function topicActionSink(opts: TopicSinkOptions): ActionSink {
         });
         done++;
       }
-      byPart.forEach((records, p) => records.length > 0 && parts[p]!.append(records, undefined, compression));
+      if (opts.exactlyOnce !== true) append(byPart);
       return { done, duplicates: entries.length - done, rejected: [] };
     },
     flush() {
+      if (opts.exactlyOnce === true) {
+        append(staged);
+        staged = parts.map(() => []);
+        for (const k of pending) seen.add(k);
+        pending.clear();
+      }
       for (const p of parts) p.flush();
+    },
+    close() {
+      staged = parts.map(() => []); // not checkpointed: the replay writes them
+      pending.clear();
+      return Promise.resolve();
     },
   };
 }

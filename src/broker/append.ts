@@ -1,6 +1,7 @@
 // Appends one producer's RecordBatch to a partition the way a Kafka broker does: exactly one
-// batch per partition (Produce v3+), idempotent-producer sequence checks, the log's validation
-// (magic, CRC, framing, codec, size) mapped to Kafka error codes.
+// batch per partition (Produce v3+), idempotent-producer sequence checks, transactional batches
+// checked against their transaction, the log's validation (magic, CRC, framing, codec, size)
+// mapped to Kafka error codes.
 
 import { LogError, type Partition } from '../log/index.js';
 import type { BrokerState } from './apis/api.js';
@@ -50,6 +51,36 @@ export function kafkaCodeOf(err: unknown): number {
   }
 }
 
+/** Why a batch does not fit its producer's transaction (or lacks one), or null when it may be written. */
+function transactionRefusal(
+  broker: BrokerState,
+  transactionalId: string | null,
+  records: Buffer,
+  producerId: number,
+  epoch: number,
+  topic: string,
+  index: number,
+): AppendOutcome | null {
+  const transactional = (records.readInt16BE(OFF_ATTRIBUTES) & ATTR_TRANSACTIONAL) !== 0;
+  if (transactionalId === null && !transactional) return null;
+  if (transactionalId === null || !transactional) {
+    return fail(
+      KafkaCode.INVALID_TXN_STATE,
+      transactional
+        ? `partition ${index}: a transactional batch needs the producer's transactional_id in the request`
+        : `partition ${index}: a request with a transactional_id must carry transactional batches`,
+    );
+  }
+  const code = broker.txns.checkProduce(transactionalId, producerId, epoch, topic, index);
+  if (code === 0) return null;
+  const why: Record<number, string> = {
+    [KafkaCode.INVALID_PRODUCER_ID_MAPPING]: `producer ${producerId} is not the producer of transactional id ${JSON.stringify(transactionalId)}`,
+    [KafkaCode.INVALID_PRODUCER_EPOCH]: `producer ${producerId} epoch ${epoch} is fenced: a newer instance of ${JSON.stringify(transactionalId)} exists`,
+    [KafkaCode.INVALID_TXN_STATE]: `${topic}-${index} is not in an open transaction of ${JSON.stringify(transactionalId)}: call AddPartitionsToTxn first`,
+  };
+  return fail(code, why[code] ?? `transaction of ${JSON.stringify(transactionalId)} is being ended`);
+}
+
 /**
  * Validates and appends `records` (one RecordBatch v2 from a producer) to `partition` of
  * `topic`. The buffer's partitionLeaderEpoch is overwritten in place (it is outside the CRC).
@@ -60,6 +91,7 @@ export function appendProducerBatch(
   index: number,
   partition: Partition,
   records: Buffer | null,
+  transactionalId: string | null = null,
 ): AppendOutcome {
   if (records === null || records.length < HEADER) {
     return fail(
@@ -73,15 +105,11 @@ export function appendProducerBatch(
       `partition ${index}: Produce v3+ takes exactly one record batch per partition, and these bytes are not one batch`,
     );
   }
-  if ((records.readInt16BE(OFF_ATTRIBUTES) & ATTR_TRANSACTIONAL) !== 0) {
-    return fail(
-      KafkaCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-      'transactions are not supported by this broker; use an idempotent or plain producer',
-    );
-  }
   const producerId =
     records.readInt32BE(OFF_PRODUCER_ID) * 2 ** 32 + records.readUInt32BE(OFF_PRODUCER_ID + 4);
   const epoch = records.readInt16BE(OFF_PRODUCER_EPOCH);
+  const refused = transactionRefusal(broker, transactionalId, records, producerId, epoch, topic, index);
+  if (refused !== null) return refused;
   const baseSeq = records.readInt32BE(OFF_BASE_SEQUENCE);
   const count = records.readInt32BE(OFF_RECORD_COUNT);
   const idempotent = producerId >= 0 && baseSeq >= 0;

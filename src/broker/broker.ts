@@ -14,6 +14,7 @@ import { resolveBrokerOptions, type BrokerOptions } from './options.js';
 import { ProducerTable } from './producers.js';
 import { ScramCredentials } from './scram.js';
 import { TopicManager } from './topics.js';
+import { TransactionCoordinator } from './txn/coordinator.js';
 
 /** A listening broker. */
 export interface RunningBroker {
@@ -73,6 +74,14 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       for (let p = 0; p < n; p++) appends.appended(t, p); // waiting fetches answer UNKNOWN_TOPIC now
     },
   );
+  let txns: TransactionCoordinator;
+  try {
+    // Finishes transactions decided before a crash: their markers go to the log now.
+    txns = new TransactionCoordinator({ log, producers, topics, appends, warn: opts.onWarning });
+  } catch (err) {
+    if (ownsLog) log.close();
+    throw err;
+  }
   const table = apiTable(opts.sasl !== null);
   const state: BrokerState = {
     log,
@@ -81,6 +90,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     topics,
     groups,
     producers,
+    txns,
     appends,
     scram: opts.sasl?.mechanisms.some((m) => m.startsWith('SCRAM-'))
       ? new ScramCredentials(opts.sasl.users)
@@ -119,6 +129,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   try {
     await listen(server, opts.port, opts.host);
   } catch (err) {
+    txns.close();
     if (ownsLog) log.close();
     throw new BrokerError(
       'SLUICE_BROKER_LISTEN_FAILED',
@@ -141,6 +152,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         server.close(() => resolve());
         for (const c of [...connections]) c.destroy();
         groups.shutdown();
+        txns.close();
       }).then(() => {
         if (ownsLog) log.close();
       });

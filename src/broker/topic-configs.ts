@@ -104,14 +104,18 @@ export interface ConfigChange {
   value: string | null;
 }
 
-/** Applies `changes` to `topic`'s overrides (all or nothing); code 0 or INVALID_CONFIG with why. */
+/**
+ * Applies `changes` to `topic`'s overrides (all or nothing); code 0 or INVALID_CONFIG with why.
+ * `replace` starts from no overrides (AlterConfigs: what is not named goes back to the default).
+ */
 export function alterTopicConfigs(
   log: Log,
   topic: string,
   changes: ConfigChange[],
   validateOnly: boolean,
+  replace = false,
 ): { code: number; message: string | null } {
-  const next = applyChanges(log.topicConfig(topic), changes);
+  const next = applyChanges(replace ? {} : log.topicConfig(topic), changes);
   if ('code' in next) return next;
   try {
     if (!validateOnly) log.setTopicConfig(topic, next);

@@ -37,6 +37,7 @@ export {
   type CompressionCodec,
 } from './compression.js';
 export { validateProducerBatch } from './batch-validate.js';
+export { CONTROL_ABORT, CONTROL_COMMIT, encodeControlBatch, type TxnMarker } from './control-batch.js';
 export type {
   BatchHeader,
   BatchHeaderSummary,

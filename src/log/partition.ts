@@ -15,6 +15,7 @@ import {
   OFF_PRODUCER_ID,
 } from './batch-layout.js';
 import { validateProducerBatch } from './batch-validate.js';
+import { encodeControlBatch, type TxnMarker } from './control-batch.js';
 import type { CompressionCodec } from './compression.js';
 import { LogError, LogOffsetOutOfRangeError } from './errors.js';
 import { fsyncDir } from './fs-util.js';
@@ -223,6 +224,20 @@ export class Partition {
     );
     producers?.recordBatch(buf, 0, baseOffset);
     return baseOffset;
+  }
+
+  /**
+   * Appends a transaction marker (a control batch, see control-batch.ts) ending `marker`'s
+   * producer's transaction here; returns its offset. Written by the broker's transaction
+   * coordinator, never by producers.
+   */
+  appendControl(marker: TxnMarker, now = Date.now()): number {
+    this.checkWritable();
+    const batch = encodeControlBatch(marker, now);
+    const offset = this.highWatermark;
+    writeInt64BE(batch, offset, 0);
+    this.write(batch, null, offset, offset, now);
+    return offset;
   }
 
   /**

@@ -14,6 +14,7 @@ import { DATA_FIXTURES } from './fixtures/data.js';
 import { GROUPS_FIXTURES } from './fixtures/groups.js';
 import { METADATA_FIXTURES } from './fixtures/metadata.js';
 import { OFFSETS_FIXTURES } from './fixtures/offsets.js';
+import { TXN_FIXTURES } from './fixtures/txn.js';
 import type { Fixture } from './fixtures/types.js';
 
 const fixtures: Fixture[] = [
@@ -23,6 +24,7 @@ const fixtures: Fixture[] = [
   ...OFFSETS_FIXTURES,
   ...ADMIN_FIXTURES,
   ...ADMIN_OPS_FIXTURES,
+  ...TXN_FIXTURES,
 ];
 
 function assertSubset(actual: unknown, expected: unknown, path: string): void {

@@ -98,7 +98,12 @@ function processMember(cmd: string, args: string[], joinedLine: RegExp, stop: 's
 
 const kcat: InteropClient = {
   name: 'kcat',
-  lacks: { admin: 'kcat has no admin commands (metadata only, -L)' },
+  lacks: {
+    admin: 'kcat has no admin commands (metadata only, -L)',
+    ...noTransactions(
+      'kcat produces without a transactional.id (it reads with -X isolation.level=read_committed)',
+    ),
+  },
   // -H gives every record of a run the same headers; the records below carry the same ones.
   headers: true,
   codecs: all,
@@ -148,7 +153,10 @@ function python(name: 'kafka-python' | 'confluent'): InteropClient {
     codecs: all,
     lacks:
       name === 'kafka-python'
-        ? { 'idempotent-kill': 'kafka-python 2.0 has no idempotent producer' }
+        ? {
+            'idempotent-kill': 'kafka-python 2.0 has no idempotent producer',
+            ...noTransactions('kafka-python 2.0'),
+          }
         : undefined,
     async produce(address, topic, records, codec) {
       const input = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -324,6 +332,7 @@ export function goClients(sarama: string | undefined, kafkago: string | undefine
       name: 'sarama',
       headers: true,
       codecs: all,
+      lacks: noTransactions('sarama 1.22'),
       async produce(address, topic, records, codec) {
         const input = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
         const n = await checked(sarama, ['produce', address, topic, codec], input);
@@ -360,6 +369,7 @@ function kafkaGo(binary: string): InteropClient {
       admin: 'kafka-go 0.2 has no admin client (only CreateTopics/DeleteTopics on a Conn)',
       'idempotent-kill': 'kafka-go 0.2 has no idempotent producer (and cannot produce here)',
       'tls-scram': 'kafka-go 0.2 has TLS but no SASL',
+      ...noTransactions('kafka-go 0.2'),
     },
     produce: (address, topic, _records, codec) => refused(['produce', address, topic, codec]),
     consume: (address, topic) => refused(['consume', address, topic]),
@@ -371,6 +381,12 @@ function kafkaGo(binary: string): InteropClient {
       },
     }),
   };
+}
+
+/** The n.a. cells of a client without transactions (the transaction tests cover the others). */
+function noTransactions(why: string): Record<string, string> {
+  const text = `n/a: client has no transactions (${why})`;
+  return { transactions: text, 'transactions-kill': text };
 }
 
 /** Thrown by a cell that checked its client cannot do this against the broker, and why. */

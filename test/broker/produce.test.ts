@@ -54,8 +54,10 @@ test('idempotent producer: duplicates return the first offset, gaps 45, stale ep
   assert.deepEqual([bumped.producerId, bumped.producerEpoch], [pid, 1]);
   assert.equal(part(await produce(c, 'idem', 0, batch(6, 1, 0))).errorCode, 47);
   assert.equal(part(await produce(c, 'idem', 0, batch(0, 1, 1))).baseOffset, 6, 'a new epoch starts at 0');
+  // A transactional id gets its own producer id (transactions: transactions-wire.test.ts).
   const txn = await c.send(INIT_PRODUCER_ID, 1, { transactionalId: 'tx', transactionTimeoutMs: 60000 });
-  assert.equal(txn.errorCode, 53);
+  assert.deepEqual([txn.errorCode, txn.producerEpoch], [0, 0]);
+  assert.notEqual(txn.producerId, pid);
 });
 
 test('Produce refuses corrupt, oversized and multi-batch data with Kafka codes', async (t) => {

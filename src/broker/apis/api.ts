@@ -9,6 +9,7 @@ import type { ProducerTable } from '../producers.js';
 import type { ScramCredentials, ScramExchange } from '../scram.js';
 import { MessageSchema, parseVersions, type FieldDef } from '../protocol/schema.js';
 import type { TopicManager } from '../topics.js';
+import type { TransactionCoordinator } from '../txn/coordinator.js';
 
 /** Returned by a handler when the request gets no response (Produce with acks=0). */
 export const NO_RESPONSE: unique symbol = Symbol('sluice.broker.noResponse');
@@ -29,6 +30,8 @@ export interface BrokerState {
   readonly topics: TopicManager;
   readonly groups: GroupCoordinator;
   readonly producers: ProducerTable;
+  /** Transactional ids and their transactions (KIP-98). */
+  readonly txns: TransactionCoordinator;
   readonly appends: AppendNotifier;
   /** SCRAM keys derived from the SASL users at start; null without SASL. */
   readonly scram: ScramCredentials | null;

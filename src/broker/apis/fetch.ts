@@ -1,7 +1,8 @@
 // Fetch (key 1), versions 4-12, flexible from 12. Returns the stored batches unchanged, starting
 // with the batch that contains the fetch offset; the first batch always comes whole, even past
 // max_bytes (KIP-74). Below min_bytes the request waits up to max_wait_ms for appends (long
-// poll). No fetch sessions: session id 0 is always answered, so clients send full fetches.
+// poll). isolation_level 1 (read_committed) is served up to the last stable offset only, with
+// the aborted transactions among the returned records listed, so the client drops them. No fetch sessions: session id 0 is always answered, so clients send full fetches.
 // v13+ identifies topics by id and is not advertised. v0-3 (message sets of magic 0/1, as
 // kafka-go 0.2 sends v2) are not advertised either, but answered in their own format with
 // UNSUPPORTED_VERSION on every partition, so such a client gets an error instead of a closed
@@ -18,6 +19,13 @@
 //     partitions => partition_index error_code high_watermark last_stable_offset
 //         log_start_offset [aborted_transactions] preferred_read_replica records TAG_BUFFER
 
+import {
+  BATCH_HEADER_SIZE,
+  LOG_OVERHEAD,
+  OFF_BATCH_LENGTH,
+  OFF_LAST_OFFSET_DELTA,
+} from '../../log/batch-layout.js';
+import { readInt64BE } from '../../log/varint.js';
 import { partitionKey } from '../append-notifier.js';
 import { KafkaCode } from '../protocol/error-codes.js';
 import { array, field } from '../protocol/schema.js';
@@ -43,7 +51,7 @@ interface PartitionData {
   highWatermark: number;
   lastStableOffset: number;
   logStartOffset: number;
-  abortedTransactions: [] | null;
+  abortedTransactions: { producerId: number; firstOffset: number }[] | null;
   records: Buffer | null;
 }
 interface Response {
@@ -77,7 +85,7 @@ function collect(req: Request, ctx: RequestContext): { response: Response; bytes
   let budget = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
   let bytes = 0;
   let failed = false;
-  const aborted = req.isolationLevel === 0 ? null : ([] as []);
+  const readCommitted = req.isolationLevel === 1;
   const responses = req.topics.map((t) => ({
     topic: t.topic,
     partitions: t.partitions.map((p): PartitionData => {
@@ -87,7 +95,7 @@ function collect(req: Request, ctx: RequestContext): { response: Response; bytes
         highWatermark: -1,
         lastStableOffset: -1,
         logStartOffset: -1,
-        abortedTransactions: aborted,
+        abortedTransactions: readCommitted ? [] : null,
         records: EMPTY,
       };
       const found = ctx.broker.topics.partition(t.topic, p.partition);
@@ -97,20 +105,27 @@ function collect(req: Request, ctx: RequestContext): { response: Response; bytes
         return out;
       }
       const part = found.partition;
-      // A read-committed consumer needs a last stable offset: without transactions it is the high watermark.
-      out.highWatermark = out.lastStableOffset = part.highWatermark;
+      out.highWatermark = part.highWatermark;
+      // Below it every transaction has ended; it is the high watermark when none is open.
+      out.lastStableOffset = ctx.broker.txns.lastStableOffset(t.topic, p.partition, part.highWatermark);
       out.logStartOffset = part.logStartOffset;
       if (p.fetchOffset < part.logStartOffset || p.fetchOffset > part.highWatermark) {
         failed = true;
         out.errorCode = KafkaCode.OFFSET_OUT_OF_RANGE;
         return out;
       }
-      if (p.fetchOffset === part.highWatermark || budget <= 0) return out;
+      const limit = readCommitted ? out.lastStableOffset : part.highWatermark;
+      if (p.fetchOffset >= limit || budget <= 0) return out;
       try {
-        const data = part.readVerifiedBatches(
+        let data = part.readVerifiedBatches(
           p.fetchOffset,
           Math.min(Math.max(p.partitionMaxBytes, 0), budget),
         );
+        if (readCommitted) {
+          data = batchesBelow(data, limit);
+          const end = endOffset(data, p.fetchOffset);
+          out.abortedTransactions = ctx.broker.txns.abortedIn(t.topic, p.partition, p.fetchOffset, end);
+        }
         // Only the first non-empty partition may exceed the response's max_bytes.
         if (bytes > 0 && data.length > budget) return out;
         out.records = data;
@@ -125,6 +140,25 @@ function collect(req: Request, ctx: RequestContext): { response: Response; bytes
     }),
   }));
   return { response: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses }, bytes, failed };
+}
+
+/** The leading whole batches of `data` that start below `offset` (batches never straddle a last stable offset). */
+function batchesBelow(data: Buffer, offset: number): Buffer {
+  let pos = 0;
+  while (pos + BATCH_HEADER_SIZE <= data.length && readInt64BE(data, pos) < offset)
+    pos += data.readInt32BE(pos + OFF_BATCH_LENGTH) + LOG_OVERHEAD;
+  return pos >= data.length ? data : data.subarray(0, pos);
+}
+
+/** The offset after the last batch of `data` (`from` when it is empty). */
+function endOffset(data: Buffer, from: number): number {
+  let pos = 0;
+  let end = from;
+  while (pos + BATCH_HEADER_SIZE <= data.length) {
+    end = readInt64BE(data, pos) + data.readInt32BE(pos + OFF_LAST_OFFSET_DELTA) + 1;
+    pos += data.readInt32BE(pos + OFF_BATCH_LENGTH) + LOG_OVERHEAD;
+  }
+  return end;
 }
 
 export const fetchApi = defineApi<Request, Response>({

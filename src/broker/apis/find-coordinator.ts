@@ -1,5 +1,5 @@
 // FindCoordinator (key 10), versions 0-4, flexible from 3; v4 batches the keys. This broker
-// coordinates every group; transaction coordinators do not exist here (no transactions).
+// coordinates every group (key_type 0) and every transactional id (key_type 1).
 //
 // FindCoordinator Request (Version: 4) => key_type [coordinator_keys] TAG_BUFFER
 //   (v0-3: key key_type; key_type from v1)
@@ -29,6 +29,7 @@ interface Coordinator {
 type Response = Omit<Coordinator, 'key'> & { throttleTimeMs: number; coordinators: Coordinator[] };
 
 const GROUP = 0;
+const TRANSACTION = 1;
 
 export const findCoordinatorApi = defineApi<Request, Response>({
   key: 10,
@@ -59,15 +60,15 @@ export const findCoordinatorApi = defineApi<Request, Response>({
   handle(req, ctx) {
     const { host, port } = advertisedAddress(ctx);
     const answer = (key: string): Coordinator =>
-      req.keyType === GROUP
+      req.keyType === GROUP || req.keyType === TRANSACTION
         ? { key, nodeId: NODE_ID, host, port, errorCode: 0, errorMessage: null }
         : {
             key,
             nodeId: -1,
             host: '',
             port: -1,
-            errorCode: KafkaCode.COORDINATOR_NOT_AVAILABLE,
-            errorMessage: 'transactions are not supported by this broker',
+            errorCode: KafkaCode.INVALID_REQUEST,
+            errorMessage: `unknown coordinator key type ${req.keyType}: use 0 (group) or 1 (transaction)`,
           };
     const keys = ctx.apiVersion >= 4 ? req.coordinatorKeys : [req.key];
     const coordinators = keys.map(answer);

@@ -1,6 +1,8 @@
 // InitProducerId (key 22), versions 0-4, flexible from 2. Gives idempotent producers an id and
 // epoch (v3+: the same id with a bumped epoch when the producer presents its current one).
-// Transactional ids are refused: this broker has no transactions.
+// With a transactional id, the transaction coordinator answers: the id's producer id with a
+// new epoch, fencing older instances (PRODUCER_FENCED from v4, INVALID_PRODUCER_EPOCH before)
+// and aborting the transaction they left open.
 //
 // InitProducerId Request (Version: 4) => transactional_id transaction_timeout_ms producer_id
 //     producer_epoch TAG_BUFFER                      (producer_id, producer_epoch: v3+)
@@ -9,6 +11,7 @@
 
 import { KafkaCode } from '../protocol/error-codes.js';
 import { field } from '../protocol/schema.js';
+import { fencedCode } from './add-partitions-to-txn.js';
 import { defineApi } from './api.js';
 
 interface Request {
@@ -42,17 +45,18 @@ export const initProducerIdApi = defineApi<Request, Response>({
     field('producerEpoch', 'int16'),
   ],
   handle(req, ctx) {
-    if (req.transactionalId !== null) {
-      return {
-        throttleTimeMs: 0,
-        errorCode: KafkaCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-        producerId: -1,
-        producerEpoch: -1,
-      };
-    }
     let r;
     try {
-      r = ctx.broker.producers.init(req.producerId, req.producerEpoch);
+      r =
+        req.transactionalId === null
+          ? ctx.broker.producers.init(req.producerId, req.producerEpoch)
+          : ctx.broker.txns.initProducerId(
+              req.transactionalId,
+              req.transactionTimeoutMs,
+              req.producerId,
+              req.producerEpoch,
+              fencedCode(ctx.apiVersion, 4),
+            );
     } catch (err) {
       // The id block could not be reserved on disk (full disk?): no id rather than a reusable one.
       ctx.broker.warn(`sluice broker: cannot reserve producer ids: ${(err as Error).message}`);

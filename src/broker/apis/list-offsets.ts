@@ -1,5 +1,5 @@
 // ListOffsets (key 2), versions 1-6, flexible from 6. Timestamp -1 = latest (the high
-// watermark, also the last stable offset: no transactions), -2 = earliest, otherwise the first
+// watermark; for isolation_level 1, read_committed, the last stable offset), -2 = earliest, otherwise the first
 // record at or after that time (Partition.offsetForTimestamp), or -1 when there is none.
 //
 // ListOffsets Request (Version: 6) => replica_id isolation_level [topics] TAG_BUFFER
@@ -35,8 +35,12 @@ const LATEST = -1;
 const EARLIEST = -2;
 
 /** Offset and record timestamp for `timestamp` in `p`. */
-function lookup(p: Partition, timestamp: number): { offset: number; timestamp: number; code: number } {
-  if (timestamp === LATEST) return { offset: p.highWatermark, timestamp: -1, code: 0 };
+function lookup(
+  p: Partition,
+  timestamp: number,
+  latest: number,
+): { offset: number; timestamp: number; code: number } {
+  if (timestamp === LATEST) return { offset: latest, timestamp: -1, code: 0 };
   if (timestamp === EARLIEST) return { offset: p.logStartOffset, timestamp: -1, code: 0 };
   // -3 (max timestamp) and the other negative markers belong to versions not advertised.
   if (timestamp < 0) return { offset: -1, timestamp: -1, code: KafkaCode.UNSUPPORTED_VERSION };
@@ -93,7 +97,10 @@ export const listOffsetsApi = defineApi<Request, Response>({
         const base = { partitionIndex: p.partitionIndex, leaderEpoch: 0 };
         if (found.partition === null) return { ...base, errorCode: found.code, timestamp: -1, offset: -1 };
         try {
-          const r = lookup(found.partition, p.timestamp);
+          const hw = found.partition.highWatermark;
+          const latest =
+            req.isolationLevel === 1 ? ctx.broker.txns.lastStableOffset(t.name, p.partitionIndex, hw) : hw;
+          const r = lookup(found.partition, p.timestamp, latest);
           return { ...base, errorCode: r.code, timestamp: r.timestamp, offset: r.offset };
         } catch (err) {
           ctx.broker.warn(

@@ -1,5 +1,6 @@
 // Produce (key 0), versions 3-9, flexible from 9. One RecordBatch v2 per partition, stored as
-// sent (only baseOffset and partitionLeaderEpoch change). acks=0 gets no response at all; if
+// sent (only baseOffset and partitionLeaderEpoch change). A transactional producer's batches
+// (transactional_id set) must belong to a partition added to its open transaction. acks=0 gets no response at all; if
 // it failed, the connection is closed instead (Kafka's way of telling such producers).
 // v0-2 (message sets of magic 0/1) are advertised but refused with UNSUPPORTED_VERSION per
 // partition, as Kafka does since KAFKA-18659: librdkafka compresses only when the advertised
@@ -82,7 +83,7 @@ export const produceApi = defineApi<Request, Response>({
       return {
         name: t.name,
         partitionResponses: t.partitionData.map((p) =>
-          producePartition(ctx, t.name, topic, p.index, p.records),
+          producePartition(ctx, req.transactionalId, t.name, topic, p.index, p.records),
         ),
       };
     });
@@ -107,17 +108,12 @@ function refuse(req: Request, version: number): { code: number; message: string 
   if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
     return { code: KafkaCode.INVALID_REQUIRED_ACKS, message: `acks ${req.acks} is invalid: use 0, 1 or -1` };
   }
-  if (req.transactionalId !== null) {
-    return {
-      code: KafkaCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-      message: 'transactions are not supported by this broker; drop transactional.id',
-    };
-  }
   return null;
 }
 
 function producePartition(
   ctx: RequestContext,
+  transactionalId: string | null,
   topic: string,
   status: { code: number; message: string | null },
   index: number,
@@ -134,7 +130,7 @@ function producePartition(
   if (status.code !== 0) return failed(status.code, status.message);
   const found = ctx.broker.topics.partition(topic, index);
   if (found.partition === null) return failed(found.code, null);
-  const out = appendProducerBatch(ctx.broker, topic, index, found.partition, records);
+  const out = appendProducerBatch(ctx.broker, topic, index, found.partition, records, transactionalId);
   if (out.code !== 0) return failed(out.code, out.message);
   return {
     index,

@@ -1,14 +1,19 @@
 // Every API this broker serves, by key, and the version ranges ApiVersions advertises.
 
 import type { Api, ApiRange } from './api.js';
+import { addOffsetsToTxnApi } from './add-offsets-to-txn.js';
+import { addPartitionsToTxnApi } from './add-partitions-to-txn.js';
+import { alterConfigsApi } from './alter-configs.js';
 import { apiVersionsApi } from './api-versions.js';
 import { createPartitionsApi } from './create-partitions.js';
 import { createTopicsApi } from './create-topics.js';
+import { deleteGroupsApi } from './delete-groups.js';
 import { deleteRecordsApi } from './delete-records.js';
 import { deleteTopicsApi } from './delete-topics.js';
 import { describeClusterApi } from './describe-cluster.js';
 import { describeConfigsApi } from './describe-configs.js';
 import { describeGroupsApi } from './describe-groups.js';
+import { endTxnApi } from './end-txn.js';
 import { fetchApi } from './fetch.js';
 import { findCoordinatorApi } from './find-coordinator.js';
 import { heartbeatApi } from './heartbeat.js';
@@ -26,6 +31,7 @@ import { produceApi } from './produce.js';
 import { saslAuthenticateApi } from './sasl-authenticate.js';
 import { saslHandshakeApi } from './sasl-handshake.js';
 import { syncGroupApi } from './sync-group.js';
+import { txnOffsetCommitApi } from './txn-offset-commit.js';
 
 /** All API modules, in key order. */
 export const ALL_APIS: readonly Api[] = [
@@ -48,9 +54,15 @@ export const ALL_APIS: readonly Api[] = [
   deleteTopicsApi,
   deleteRecordsApi,
   initProducerIdApi,
+  addPartitionsToTxnApi,
+  addOffsetsToTxnApi,
+  endTxnApi,
+  txnOffsetCommitApi,
   describeConfigsApi,
+  alterConfigsApi,
   saslAuthenticateApi,
   createPartitionsApi,
+  deleteGroupsApi,
   incrementalAlterConfigsApi,
   offsetDeleteApi,
   describeClusterApi,

@@ -16,7 +16,7 @@ import {
 } from './types.js';
 
 /** Kafka's offset.metadata.max.bytes default. */
-const MAX_METADATA = 4096;
+export const MAX_METADATA = 4096;
 
 export interface CoordinatorSettings {
   minSessionTimeoutMs: number;
@@ -96,13 +96,7 @@ export class GroupCoordinator {
    */
   commit(groupId: string, memberId: string, generationId: number, offsets: OffsetToCommit[]): number[] {
     if (groupId === '') return offsets.map(() => KafkaCode.INVALID_GROUP_ID);
-    const group = this.groups.get(groupId);
-    const allowed =
-      group === undefined
-        ? generationId < 0
-          ? 0
-          : KafkaCode.UNKNOWN_MEMBER_ID
-        : group.commitCheck(memberId, generationId);
+    const allowed = this.memberCheck(groupId, memberId, generationId);
     if (allowed !== 0) return offsets.map(() => allowed);
     const codes = offsets.map((o) =>
       o.metadata !== null && Buffer.byteLength(o.metadata) > MAX_METADATA
@@ -130,6 +124,13 @@ export class GroupCoordinator {
     } catch {
       return codes.map((c) => (c === 0 ? KafkaCode.KAFKA_STORAGE_ERROR : c));
     }
+  }
+
+  /** Whether `memberId` of `generationId` (-1: a consumer outside any group) may commit offsets: 0 or the error code. */
+  memberCheck(groupId: string, memberId: string, generationId: number): number {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return generationId < 0 ? 0 : KafkaCode.UNKNOWN_MEMBER_ID;
+    return group.commitCheck(memberId, generationId);
   }
 
   /** The committed offset and metadata, or offset -1 when nothing is committed. */
@@ -197,6 +198,28 @@ export class GroupCoordinator {
     } catch {
       return { code: 0, codes: partitions.map(() => KafkaCode.KAFKA_STORAGE_ERROR) };
     }
+  }
+
+  /** DeleteGroups: removes a group without live members and its committed offsets; 0 or the error code. */
+  deleteGroup(groupId: string): number {
+    if (groupId === '') return KafkaCode.INVALID_GROUP_ID;
+    const group = this.groups.get(groupId);
+    if (group !== undefined && !group.idle) return KafkaCode.NON_EMPTY_GROUP;
+    if (group === undefined && !this.log.offsets.groups().includes(groupId))
+      return KafkaCode.GROUP_ID_NOT_FOUND;
+    try {
+      const partitions = this.committedPartitions(groupId).flatMap((t) =>
+        t.partitions.map((partition) => ({ topic: t.topic, partition })),
+      );
+      if (partitions.length > 0) this.log.offsets.deleteMany(groupId, partitions);
+    } catch {
+      return KafkaCode.KAFKA_STORAGE_ERROR;
+    }
+    if (group !== undefined) {
+      group.shutdown();
+      this.groups.delete(groupId);
+    }
+    return 0;
   }
 
   shutdown(): void {
