@@ -56,7 +56,7 @@ it('alerts once per risky card-minute, and keeps open windows across a restart',
   await driver.advanceWatermark(at(1)); // the first minute closes
   assert.deepEqual(
     driver.actions.map((a) => [a.key, a.payload]),
-    [[`card-alerts/alert/window:c1:${at(0)}`, { card: 'c1', total: 1300 }]],
+    [[`card-alerts/alert/window-c1@${at(0)}`, { card: 'c1', total: 1300 }]],
   );
 
   await driver.send({ card: 'c1', amount: 5, ts: at(0, 59) }); // its minute has closed

@@ -172,10 +172,16 @@ describe('custom stateful operators: KeyedStream.process()', () => {
     const section = doc.slice(doc.indexOf('## Custom stateful operators'));
     const code = /```ts\n([\s\S]*?)```/.exec(section)![1]!;
     const src = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+    const testing = fileURLToPath(new URL('../../src/testing.ts', import.meta.url));
     const dir = mkdtempSync(join(tmpdir(), 'sluice-doc-'));
     try {
       const file = join(dir, 'example.mts'); // an ES module outside the package: top-level await
-      writeFileSync(file, code.replace("from 'sluice'", `from ${JSON.stringify(src)}`));
+      writeFileSync(
+        file,
+        code
+          .replace("from 'sluice/testing'", `from ${JSON.stringify(testing)}`)
+          .replace("from 'sluice'", `from ${JSON.stringify(src)}`),
+      );
       const p = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8' });
       assert.equal(p.status, 0, p.stderr);
       const printed = /console\.log\(out\.values\); \/\/ (.*)/.exec(code)![1]!;

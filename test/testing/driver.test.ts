@@ -73,7 +73,7 @@ describe('testDriver', () => {
     ]);
     assert.deepEqual(driver.outputs, [], 'partition 1 has shown nothing: the watermark waits for it');
     await driver.pipe([{ value: tx('b', 1, 70), partition: 1 }]);
-    assert.deepEqual(driver.readOutputs(), [{ key: '', start: at(0), end: at(60), n: 1 }]);
+    assert.deepEqual(driver.readOutputs(), [{ key: 'all', start: at(0), end: at(60), n: 1 }]);
     await driver.advanceWatermark(at(180));
     assert.deepEqual(
       driver.readOutputs().map((r) => (r as { n: number }).n),
