@@ -16,6 +16,12 @@ export type Parsed =
 
 type JsonNode = boolean | { [k: string]: unknown };
 
+/** The parts of protobufjs' descriptor extension used here (its bundled typings do not resolve). */
+interface DescriptorExt {
+  FileDescriptorProto: { decode(bytes: Uint8Array): unknown };
+  FileDescriptorSet: { create(value: { file: unknown[] }): unknown };
+}
+
 /** A schema's text with its references already resolved, dependencies first. */
 export interface SchemaText {
   schemaType: SchemaType;
@@ -166,18 +172,29 @@ function protoCanRead(
 /** Message full name -> field number -> type (with `repeated`/`map` prefixed). */
 async function protoMessages(s: SchemaText): Promise<Map<string, Map<number, string>>> {
   const pb = (await import('protobufjs')).default;
-  const root = new pb.Root();
-  const load = (text: string) => {
-    if (!/[{;]/.test(text)) throw new Error('a serialized (base64) descriptor; register the .proto text');
-    const parsed = pb.parse(text, root, { keepCase: true });
-    for (const file of parsed.imports ?? []) {
-      if (file.startsWith('google/protobuf/')) root.addJSON(pb.common.get(file)?.nested ?? {});
-      else if (!s.refs.some((r) => r.name === file))
-        throw new Error(`it imports "${file}" without a reference of that name`);
-    }
-  };
-  for (const r of s.refs) load(r.schema);
-  load(s.schema);
+  const isText = (t: string) => /[{;]/.test(t);
+  let root = new pb.Root();
+  if (!isText(s.schema)) {
+    // A serialized FileDescriptorProto in base64, as Confluent's Python and JS serializers register.
+    const ext = (await import('protobufjs/ext/descriptor/index.js')).default as unknown as DescriptorExt;
+    const files = [...s.refs.map((r) => r.schema), s.schema].map((b64) =>
+      ext.FileDescriptorProto.decode(Buffer.from(b64, 'base64')),
+    );
+    root = (pb.Root as unknown as { fromDescriptor(d: unknown): typeof root }).fromDescriptor(
+      ext.FileDescriptorSet.create({ file: files }),
+    );
+  } else {
+    const load = (text: string) => {
+      const parsed = pb.parse(text, root, { keepCase: true });
+      for (const file of parsed.imports ?? []) {
+        if (file.startsWith('google/protobuf/')) root.addJSON(pb.common.get(file)?.nested ?? {});
+        else if (!s.refs.some((r) => r.name === file))
+          throw new Error(`it imports "${file}" without a reference of that name`);
+      }
+    };
+    for (const r of s.refs) load(r.schema);
+    load(s.schema);
+  }
   root.resolveAll();
   const out = new Map<string, Map<number, string>>();
   const walk = (ns: import('protobufjs').NamespaceBase) => {

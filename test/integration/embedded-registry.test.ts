@@ -1,0 +1,134 @@
+// The broker's embedded Schema Registry with independent producers: confluent-kafka Python's
+// ProtobufSerializer and JSONSerializer, and Confluent's JavaScript AvroSerializer, each
+// registering its schema (auto-register, subject `<topic>-value`) in the registry `sluice broker`
+// serves and producing to the broker; `sluice demo fraud --from
+// 'kafka://…?format=…&registry=…'` then scores every transaction, none dead-lettered.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { AvroSerializer, SchemaRegistryClient, SerdeType } from '@confluentinc/schemaregistry';
+import { Kafka, logLevel } from 'kafkajs';
+import { generateTransactions } from '../../examples/fraud/generator.js';
+import { needService } from '../helpers/services.js';
+import { testBroker } from '../broker/helpers.js';
+import { PYTHON, pythonHas, run } from '../broker/processes.js';
+
+const N = 300;
+const root = new URL('../../', import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'sluice-embedded-registry-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const noPython = await needService(
+  'python3 with confluent_kafka, google.protobuf, jsonschema and requests',
+  async () =>
+    (await pythonHas('confluent_kafka')) &&
+    (await pythonHas('google.protobuf')) &&
+    (await pythonHas('jsonschema')) &&
+    (await pythonHas('requests')),
+);
+
+function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(root, 'bin/sluice.js'), ...args], { cwd: tmp });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+}
+
+async function demoReads(address: string, topic: string, query: string): Promise<void> {
+  const r = await sluice([
+    'demo',
+    'fraud',
+    '--json',
+    '--quiet',
+    '--no-dashboard',
+    '--events',
+    String(N),
+    '--data',
+    join(tmp, topic),
+    '--from',
+    `kafka://${address}/${topic}?${query}`,
+  ]);
+  assert.equal(r.code, 0, `${topic}: ${r.stderr}`);
+  const summary = JSON.parse(r.stdout.trim()) as { events_in: number; dead_letters: number };
+  assert.equal(summary.events_in, N, `${topic}: every record processed`);
+  assert.equal(summary.dead_letters, 0, `${topic}: none dead-lettered`);
+}
+
+const txs = generateTransactions(N, { seed: 11 });
+
+test(
+  'confluent-kafka Python Protobuf and JSON Schema producers register in the embedded registry; the fraud demo reads them',
+  { skip: noPython, timeout: 240_000 },
+  async (t) => {
+    const broker = await testBroker(t, { schemaRegistry: { port: 0 } });
+    const registry = broker.schemaRegistry!.url;
+    const file = join(tmp, 'tx.ndjson');
+    writeFileSync(file, txs.map((tx) => JSON.stringify(tx)).join('\n') + '\n');
+    for (const [format, topic] of [
+      ['protobuf', 'tx-proto-py'],
+      ['json', 'tx-json-py'],
+    ] as const) {
+      const script = join(root, 'test/integration/fixtures/registry_producer.py');
+      const py = await run(PYTHON, [script, broker.address, registry, file, format, topic], {
+        timeoutMs: 90_000,
+      });
+      assert.equal(py.code, 0, `${format}: ${py.stderr}`);
+      assert.equal(py.stdout.trim(), String(N));
+    }
+    const subjects = (await (await fetch(`${registry}/subjects`)).json()) as string[];
+    assert.deepEqual(subjects.sort(), ['tx-json-py-value', 'tx-proto-py-value']);
+    await demoReads(
+      broker.address,
+      'tx-proto-py',
+      `format=protobuf&registry=${registry}&type=fraud.Transaction`,
+    );
+    await demoReads(broker.address, 'tx-json-py', `format=json-schema&registry=${registry}`);
+  },
+);
+
+test(
+  "Confluent's JavaScript AvroSerializer writes with the latest version from the embedded registry; the fraud demo reads the records",
+  { timeout: 180_000 },
+  async (t) => {
+    const broker = await testBroker(t, { schemaRegistry: { port: 0 } });
+    const registry = broker.schemaRegistry!.url;
+    const schema = {
+      type: 'record',
+      name: 'Transaction',
+      namespace: 'fraud',
+      fields: ['id', 'ts', 'customerId', 'terminalId']
+        .map((name) => ({ name, type: 'long' }))
+        .concat([
+          { name: 'amount', type: 'double' },
+          { name: 'fraud', type: 'int' },
+          { name: 'scenario', type: 'int' },
+        ]),
+    };
+    const client = new SchemaRegistryClient({ baseURLs: [registry] });
+    // Registered as a producer's deployment would; the serializer then writes with the latest version.
+    await client.register('tx-avro-js-value', { schemaType: 'AVRO', schema: JSON.stringify(schema) });
+    const ser = new AvroSerializer(client, SerdeType.VALUE, { useLatestVersion: true });
+    const kafka = new Kafka({
+      clientId: 'embedded-registry',
+      brokers: [broker.address],
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      const messages = [];
+      for (const tx of txs) messages.push({ value: await ser.serialize('tx-avro-js', tx) });
+      await producer.send({ topic: 'tx-avro-js', messages });
+    } finally {
+      await producer.disconnect();
+    }
+    const latest = await client.getLatestSchemaMetadata('tx-avro-js-value');
+    assert.equal(latest.version, 1);
+    await demoReads(broker.address, 'tx-avro-js', `format=avro&registry=${registry}`);
+  },
+);
