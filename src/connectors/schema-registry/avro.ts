@@ -35,17 +35,16 @@ export function avro<T = Record<string, unknown>>(opts: AvroOptions): Decoder<T>
   let reader: AvroType | undefined;
   return registryDecoder<Compiled, T>(opts.registry, {
     name: 'avro',
-    async compile(schema, id) {
+    async compile(schema, id, refs) {
       const avsc = (await import('avsc')).default;
       if (schema.schemaType !== 'AVRO')
         throw new DecodeError(`schema id ${id} is a ${schema.schemaType} schema, not Avro`);
-      if (schema.references.length > 0)
-        throw new DecodeError(
-          `schema id ${id} references other schemas, which the Avro decoder does not support yet`,
-        );
       let writer: AvroType;
       try {
-        writer = avsc.Type.forSchema(JSON.parse(schema.schema));
+        // Referenced named types are parsed first into the registry the writer schema resolves from.
+        const registry = {};
+        for (const r of refs) avsc.Type.forSchema(JSON.parse(r.schema), { registry });
+        writer = avsc.Type.forSchema(JSON.parse(schema.schema), { registry });
       } catch (e) {
         throw new DecodeError(`schema id ${id} is not a valid Avro schema: ${(e as Error).message}`);
       }

@@ -1,6 +1,6 @@
 import type { IConversionOptions, Namespace, Root, Type as ProtoType } from 'protobufjs';
 import { DecodeError, type Decoder } from '../../stream/index.js';
-import { registryDecoder, type RegistryOption } from './registry-decoder.js';
+import { registryDecoder, type RegistryOption, type SchemaText } from './registry-decoder.js';
 import { payloadOf, readMessageIndexes } from './wire.js';
 
 export interface ProtobufOptions {
@@ -44,16 +44,17 @@ export function protobuf<T = Record<string, unknown>>(opts: ProtobufOptions): De
   const wanted = opts.type?.replace(/^\./, '');
   return registryDecoder<Compiled, T>(opts.registry, {
     name: 'protobuf',
-    async compile(schema, id) {
+    async compile(schema, id, refs) {
       const pb = (await import('protobufjs')).default as unknown as Protobufjs;
       if (schema.schemaType !== 'PROTOBUF')
         throw new DecodeError(`schema id ${id} is a ${schema.schemaType} schema, not Protobuf`);
       let root: Root;
       let pkg: string | undefined;
+      let own: string[] | undefined;
       try {
-        ({ root, pkg } = isProtoText(schema.schema)
-          ? parseProtoText(pb, schema.schema)
-          : await fromDescriptor(pb, schema.schema));
+        ({ root, pkg, own } = isProtoText(schema.schema)
+          ? parseProtoText(pb, schema.schema, refs)
+          : await fromDescriptor(pb, schema.schema, refs));
         root.resolveAll();
       } catch (e) {
         throw new DecodeError(
@@ -62,7 +63,11 @@ export function protobuf<T = Record<string, unknown>>(opts: ProtobufOptions): De
       }
       const types: Compiled = new Map();
       const walk = (ns: Namespace, prefix: string) => {
-        const messages = ns.nestedArray.filter((n): n is ProtoType => n instanceof pb.Type);
+        // Message indexes count the schema's own messages only, not those of files it imports.
+        const messages = ns.nestedArray.filter(
+          (n): n is ProtoType =>
+            n instanceof pb.Type && (prefix !== '' || own === undefined || own.includes(n.name)),
+        );
         messages.forEach((t, i) => {
           const path = prefix ? `${prefix}.${i}` : String(i);
           types.set(path, t);
@@ -96,7 +101,9 @@ export function protobuf<T = Record<string, unknown>>(opts: ProtobufOptions): De
 type Protobufjs = typeof import('protobufjs');
 /** The parts of protobufjs' descriptor extension used here (its bundled typings do not resolve). */
 interface DescriptorExt {
-  FileDescriptorProto: { decode(bytes: Uint8Array): { package?: string | null; dependency?: string[] } };
+  FileDescriptorProto: {
+    decode(bytes: Uint8Array): { package?: string | null; messageType?: { name: string }[] };
+  };
   FileDescriptorSet: { create(value: { file: unknown[] }): unknown };
 }
 
@@ -109,34 +116,47 @@ function isProtoText(schema: string): boolean {
   return /[{;]/.test(schema);
 }
 
-function parseProtoText(pb: Protobufjs, text: string): { root: Root; pkg: string | undefined } {
+/** Parses .proto text; its imports are the registry's references (by file name) or Google's well-known types. */
+export function parseProtoText(pb: Protobufjs, text: string, refs: readonly SchemaText[]): Loaded {
   const root = new pb.Root();
-  const parsed = pb.parse(text, root, { keepCase: true });
-  for (const file of [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])]) {
-    // protobufjs bundles the well-known types; `common` returns their JSON descriptors.
-    const wellKnown = file.startsWith('google/protobuf/') ? pb.common.get(file) : null;
-    if (wellKnown === null)
-      throw new Error(
-        `it imports "${file}", and only Google's well-known types are supported as imports yet`,
-      );
-    root.addJSON(wellKnown.nested!);
-  }
-  return { root, pkg: parsed.package };
+  const load = (source: string) => {
+    const parsed = pb.parse(source, root, { keepCase: true });
+    for (const file of [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])]) {
+      if (refs.some((r) => r.name === file)) continue; // parsed on its own, before this file
+      // protobufjs bundles the well-known types; `common` returns their JSON descriptors.
+      const wellKnown = file.startsWith('google/protobuf/') ? pb.common.get(file) : null;
+      if (wellKnown === null)
+        throw new Error(`it imports "${file}", which is neither a schema reference nor a well-known type`);
+      root.addJSON(wellKnown.nested!);
+    }
+    return parsed.package;
+  };
+  for (const r of refs) load(r.schema);
+  const pkg = load(text);
+  if (refs.length === 0) return { root, pkg, own: undefined };
+  // Which top-level messages are this file's own: parsed again alone (imports unresolved).
+  const alone = pb.parse(text, new pb.Root(), { keepCase: true }).root;
+  const ns = pkg ? alone.lookup(pkg) : alone;
+  const own =
+    ns instanceof pb.Namespace ? ns.nestedArray.filter((n) => n instanceof pb.Type).map((n) => n.name) : [];
+  return { root, pkg, own };
 }
 
-async function fromDescriptor(
-  pb: Protobufjs,
-  base64: string,
-): Promise<{ root: Root; pkg: string | undefined }> {
+interface Loaded {
+  root: Root;
+  pkg: string | undefined;
+  /** The names of the schema's own top-level messages, when it imports others. */
+  own: string[] | undefined;
+}
+
+async function fromDescriptor(pb: Protobufjs, base64: string, refs: readonly SchemaText[]): Promise<Loaded> {
   const descriptor = (await import('protobufjs/ext/descriptor/index.js')).default as unknown as DescriptorExt;
   const file = descriptor.FileDescriptorProto.decode(Buffer.from(base64, 'base64'));
-  if (file.dependency && file.dependency.length > 0)
-    throw new Error(
-      `it imports ${file.dependency.join(', ')}; imports of serialized descriptors are not supported yet`,
-    );
+  // Imports come as references, themselves serialized descriptors.
+  const deps = refs.map((r) => descriptor.FileDescriptorProto.decode(Buffer.from(r.schema, 'base64')));
   // The extension adds Root.fromDescriptor when imported.
   const root = (pb.Root as unknown as { fromDescriptor(d: unknown): Root }).fromDescriptor(
-    descriptor.FileDescriptorSet.create({ file: [file] }),
+    descriptor.FileDescriptorSet.create({ file: [...deps, file] }),
   );
-  return { root, pkg: file.package ?? undefined };
+  return { root, pkg: file.package ?? undefined, own: file.messageType?.map((m) => m.name) };
 }
