@@ -34,6 +34,7 @@ export {
   type SchemaRegistryOptions,
   type RegistrySchema,
   type RegistryOption,
+  type EncoderRegistryOptions,
   decoderFromUrl,
   URL_FORMATS,
 } from './schema-registry/index.js';
