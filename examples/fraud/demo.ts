@@ -18,6 +18,7 @@ import {
   averagePrecision,
   days,
   decoderFromUrl,
+  encoderFromUrl,
   fanOut,
   json,
   logDeadLetters,
@@ -245,7 +246,9 @@ async function runPipeline(
               }
             : undefined,
           // The local ledger still dedupes and digests; the URL's sink dedupes on the same keys.
-          ...(opts.alertsTo ? { to: actionSinkFromUrl(opts.alertsTo), deadLetters } : {}),
+          ...(opts.alertsTo
+            ? { to: actionSinkFromUrl(opts.alertsTo, { encode: encoderFromUrl }), deadLetters }
+            : {}),
         }),
         scores,
         ...(opts.featuresOut ? [new FeaturesCsvWriter(opts.featuresOut)] : []),

@@ -6,6 +6,7 @@ import { fileSink } from './file-sink.js';
 import { kafkaSink } from './kafka-sink.js';
 import { postgresSink } from './postgres-sink.js';
 import type { ActionSink } from './sink.js';
+import type { Encoder } from '../stream/index.js';
 import { webhookSink, type WebhookSinkOptions } from './webhook-sink.js';
 import { redactUrls } from '../core/redact.js';
 
@@ -23,6 +24,11 @@ export interface ActionSinkUrlOptions {
   webhook?: Omit<WebhookSinkOptions, 'url'>;
   /** Kafka client id. */
   clientId?: string;
+  /**
+   * The encoder a `kafka://` URL's `?format=avro|protobuf|json-schema&registry=…` asks for:
+   * pass the connectors' `encoderFromUrl`. Without it such a URL is refused.
+   */
+  encode?: (url: string) => Encoder | undefined;
 }
 
 function badUrl(url: string, why: string): ActionError {
@@ -69,8 +75,14 @@ export function actionSinkFromUrl(url: string, opts: ActionSinkUrlOptions = {}):
     case 'https':
       return webhookSink({ ...opts.webhook, url });
     case 'kafka':
-    case 'kafkas':
-      return kafkaSink({ ...kafkaUrlParts(url), clientId: opts.clientId });
+    case 'kafkas': {
+      const parts = kafkaUrlParts(url);
+      const format = new URLSearchParams(url.split('?')[1] ?? '').get('format');
+      const encode = opts.encode?.(url);
+      if (format !== null && format !== 'json' && encode === undefined)
+        throw badUrl(url, `?format=${format} needs an encoder (pass { encode: encoderFromUrl })`);
+      return kafkaSink({ ...parts, clientId: opts.clientId, ...(encode ? { encode } : {}) });
+    }
     case 'file':
       if (url.length <= 'file:'.length) throw badUrl(url, 'no path after file:');
       return fileSink({ path: filePathOf(url) });

@@ -16,7 +16,9 @@ export type ConnectorErrorCode =
   /** A pipeline that cannot run scaled out as written (e.g. state before any keyBy). */
   | 'SLUICE_SCALE'
   /** The schema registry refused Sluice (bad credentials, a bad URL): fix the settings. */
-  | 'SLUICE_SCHEMA_REGISTRY';
+  | 'SLUICE_SCHEMA_REGISTRY'
+  /** A sink URL's encoding options (?format=, &registry=, &schema=) that cannot be used. */
+  | 'SLUICE_SINK_URL';
 
 /**
  * An error of a source or of the dead-letter tools: a stable `code`, and a message that says

@@ -36,5 +36,6 @@ export {
   type RegistryOption,
   type EncoderRegistryOptions,
   decoderFromUrl,
+  encoderFromUrl,
   URL_FORMATS,
 } from './schema-registry/index.js';

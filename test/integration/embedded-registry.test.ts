@@ -10,7 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { AvroSerializer, SchemaRegistryClient, SerdeType } from '@confluentinc/schemaregistry';
+import {
+  AvroDeserializer,
+  AvroSerializer,
+  SchemaRegistryClient,
+  SerdeType,
+} from '@confluentinc/schemaregistry';
 import { Kafka, logLevel } from 'kafkajs';
 import { generateTransactions } from '../../examples/fraud/generator.js';
 import { needService } from '../helpers/services.js';
@@ -130,5 +135,44 @@ test(
     const latest = await client.getLatestSchemaMetadata('tx-avro-js-value');
     assert.equal(latest.version, 1);
     await demoReads(broker.address, 'tx-avro-js', `format=avro&registry=${registry}`);
+  },
+);
+
+test(
+  '--alerts-to kafka://…?format=avro&registry=…&schema=FILE writes alerts that Confluent’s AvroDeserializer reads',
+  { timeout: 180_000 },
+  async (t) => {
+    const broker = await testBroker(t, { schemaRegistry: { port: 0 } });
+    const registry = broker.schemaRegistry!.url;
+    const schemaFile = join(tmp, 'alert.avsc');
+    const fields = ['tx', 'customer', 'terminal'].map((name) => ({ name, type: 'long' }));
+    fields.push({ name: 'amount', type: 'double' }, { name: 'score', type: 'double' });
+    writeFileSync(schemaFile, JSON.stringify({ type: 'record', name: 'Alert', namespace: 'fraud', fields }));
+    const r = await sluice([
+      'demo',
+      'fraud',
+      '--json',
+      '--quiet',
+      '--no-dashboard',
+      '--events',
+      '8000',
+      '--seed',
+      '7',
+      '--data',
+      join(tmp, 'alerts-avro'),
+      '--alerts-to',
+      `kafka://${broker.address}/alerts?format=avro&registry=${registry}&schema=${schemaFile}`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout.trim()) as { actions: number };
+    assert.ok(summary.actions > 0, 'some alerts');
+    const { records } = broker.log.partition('alerts', 0).read(0, 16 << 20);
+    assert.equal(records.length, summary.actions, 'one record per alert');
+    const client = new SchemaRegistryClient({ baseURLs: [registry] });
+    const de = new AvroDeserializer(client, SerdeType.VALUE, {});
+    const first = (await de.deserialize('alerts', records[0]!.value!)) as Record<string, number>;
+    assert.deepEqual(Object.keys(first).sort(), ['amount', 'customer', 'score', 'terminal', 'tx']);
+    assert.ok(first.score! > 0 && first.score! <= 1);
+    assert.equal((await client.getLatestSchemaMetadata('alerts-value')).version, 1);
   },
 );

@@ -10,4 +10,4 @@ export { protobuf, type ProtobufOptions } from './protobuf.js';
 export { jsonSchema, type JsonSchemaOptions } from './json-schema.js';
 export type { RegistryOption } from './registry-decoder.js';
 export type { EncoderRegistryOptions } from './registry-encoder.js';
-export { decoderFromUrl, URL_FORMATS } from './url-format.js';
+export { decoderFromUrl, encoderFromUrl, URL_FORMATS } from './url-format.js';
