@@ -4,9 +4,12 @@
 // persistence across a restart, HTTP Basic auth with broker users, bounded bodies.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { SchemaRegistryClient } from '@confluentinc/schemaregistry';
-import { startBroker } from '../../src/broker/index.js';
+import { REGISTRY_FILE, startBroker } from '../../src/broker/index.js';
 import { tempDir, testBroker } from './helpers.js';
 
 const V1 = {
@@ -159,4 +162,101 @@ test('with broker users, registry requests need HTTP Basic credentials', { timeo
     basicAuthCredentials: { credentialsSource: 'USER_INFO', userInfo: 'alice:s3cret' },
   });
   assert.equal(await client.register('tx-value', avro(V1)), 1);
+});
+
+test('JSON Schema and Protobuf compatibility: BACKWARD refuses a new required property and a changed field type', async (t) => {
+  const broker = await testBroker(t, { schemaRegistry: { port: 0 } });
+  const client = new SchemaRegistryClient({ baseURLs: [broker.schemaRegistry!.url] });
+  const json = (s: object) => ({ schemaType: 'JSON', schema: JSON.stringify(s) });
+  const base = { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] };
+  await client.register('j-value', json(base));
+  const optional = { ...base, properties: { ...base.properties, note: { type: 'string' } } };
+  assert.equal(
+    await client.testSubjectCompatibility('j-value', json(optional)),
+    true,
+    'an optional property',
+  );
+  const widened = { ...base, properties: { id: { type: 'number' } } };
+  assert.equal(await client.testSubjectCompatibility('j-value', json(widened)), true, 'integer -> number');
+  const required = { ...optional, required: ['id', 'note'] };
+  assert.equal(
+    await client.testSubjectCompatibility('j-value', json(required)),
+    false,
+    'a new required property',
+  );
+  const narrowed = { ...base, properties: { id: { type: 'string' } } };
+  assert.equal(await client.testSubjectCompatibility('j-value', json(narrowed)), false, 'integer -> string');
+
+  const proto = (body: string) => ({
+    schemaType: 'PROTOBUF',
+    schema: `syntax = "proto3";\npackage t;\n${body}`,
+  });
+  await client.register('p-value', proto('message A { int64 id = 1; string name = 2; }'));
+  const pb = (body: string) => client.testSubjectCompatibility('p-value', proto(body));
+  assert.equal(await pb('message A { int64 id = 1; string name = 2; double x = 3; }'), true, 'a new field');
+  assert.equal(await pb('message A { int32 id = 1; string label = 2; }'), true, 'same wire type, renamed');
+  assert.equal(await pb('message A { string id = 1; string name = 2; }'), false, 'varint -> string');
+  assert.equal(await pb('message B { int64 id = 1; }'), false, 'message removed');
+  const bad = await http(
+    `${broker.schemaRegistry!.url}/subjects/p-value/versions`,
+    'POST',
+    proto('message {'),
+  );
+  assert.deepEqual([bad.status, bad.json.error_code], [422, 42201]);
+});
+
+test('a torn last line of the registry file (a crash mid-write) is dropped; damage before it is refused', async (t) => {
+  const dataDir = tempDir(t);
+  const start = () =>
+    startBroker({
+      port: 0,
+      dataDir,
+      fsync: 'never',
+      schemaRegistry: { port: 0 },
+      onWarning: (m) => warnings.push(m),
+    });
+  const warnings: string[] = [];
+  let broker = await start();
+  const client = new SchemaRegistryClient({ baseURLs: [broker.schemaRegistry!.url] });
+  await client.register('a-value', avro(V1));
+  await client.register('b-value', avro(V2));
+  await broker.close();
+  const file = join(dataDir, REGISTRY_FILE);
+  appendFileSync(file, '0badc0de {"t":"version","sub');
+  broker = await start();
+  const ok = await http(`${broker.schemaRegistry!.url}/subjects`);
+  assert.deepEqual(ok.json, ['a-value', 'b-value']);
+  assert.ok(warnings.some((w) => /torn last line/.test(w)));
+  await broker.close();
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines[0] = lines[0]!.replace('Transaction', 'Transactiox');
+  writeFileSync(file, lines.join('\n'));
+  await assert.rejects(start(), /line 1 is damaged/);
+});
+
+test('sluice broker serves the registry by default beside --port 0, and not with --schema-registry-port off', async (t) => {
+  const root = new URL('../../', import.meta.url).pathname;
+  const startCli = async (extra: string[]) => {
+    const child = spawn(process.execPath, [
+      join(root, 'bin/sluice.js'),
+      'broker',
+      '--port',
+      '0',
+      '--data',
+      tempDir(t),
+      ...extra,
+    ]);
+    t.after(() => child.kill('SIGTERM'));
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const started = Date.now();
+    while (!/listening on/.test(out) && Date.now() - started < 30_000)
+      await new Promise((r) => setTimeout(r, 50));
+    return out;
+  };
+  const out = await startCli([]);
+  const url = /sluice schema registry at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+  assert.ok(url, out);
+  assert.deepEqual((await http(`${url}/subjects`)).json, []);
+  assert.doesNotMatch(await startCli(['--schema-registry-port', 'off']), /schema registry/);
 });
