@@ -139,7 +139,7 @@ export async function broker(args: string[]): Promise<number> {
   }
   if (!users && !isLoopback(running.address))
     process.stderr.write(
-      `sluice broker: WARNING: listening on ${running.address} without authentication: anyone who can reach it can read and write every topic; set SLUICE_BROKER_USERS="user:password" to require SASL/PLAIN, or bind --host 127.0.0.1\n`,
+      `sluice broker: WARNING: listening on ${running.address} without authentication: anyone who can reach it can read and write every topic${running.schemaRegistry ? ' (and register schemas)' : ''}; set SLUICE_BROKER_USERS="user:password" to require SASL/PLAIN, or bind --host 127.0.0.1\n`,
     );
   if (running.schemaRegistry)
     process.stdout.write(`sluice schema registry at ${running.schemaRegistry.url}\n`);
