@@ -97,6 +97,34 @@ test(
 );
 
 test(
+  "confluent-kafka Python's SchemaRegistryClient: register, lookup, versions, compatibility, config, delete",
+  { skip: noPython, timeout: 60_000 },
+  async (t) => {
+    const broker = await testBroker(t, { schemaRegistry: { port: 0 } });
+    const script = join(root, 'test/integration/fixtures/registry_client.py');
+    const py = await run(PYTHON, [script, broker.schemaRegistry!.url], { timeoutMs: 30_000 });
+    assert.equal(py.code, 0, py.stderr);
+    assert.deepEqual(JSON.parse(py.stdout), {
+      id1: 1,
+      id1_again: 1,
+      id2: 2,
+      subjects: ['py-value'],
+      versions: [1, 2],
+      latest: [2, 2, 'py-value'],
+      lookup: [1, 1],
+      by_id: 'Tx',
+      compatible_v2: true,
+      compatible_bad: false,
+      register_bad: [409, 409],
+      set_level: { compatibility: 'NONE' },
+      get_level: 'NONE',
+      deleted: [1, 2],
+      after_delete: [404, 40401],
+    });
+  },
+);
+
+test(
   "Confluent's JavaScript AvroSerializer writes with the latest version from the embedded registry; the fraud demo reads the records",
   { timeout: 180_000 },
   async (t) => {
