@@ -1,5 +1,5 @@
 // The broker's embedded Schema Registry with independent producers: confluent-kafka Python's
-// ProtobufSerializer and JSONSerializer, and Confluent's JavaScript AvroSerializer, each
+// ProtobufSerializer and JSONSerializer, Confluent’s JavaScript AvroSerializer and ProtobufSerializer, each
 // registering its schema (auto-register, subject `<topic>-value`) in the registry `sluice broker`
 // serves and producing to the broker; `sluice demo fraud --from
 // 'kafka://…?format=…&registry=…'` then scores every transaction, none dead-lettered.
@@ -13,6 +13,7 @@ import { after, test } from 'node:test';
 import {
   AvroDeserializer,
   AvroSerializer,
+  ProtobufSerializer,
   SchemaRegistryClient,
   SerdeType,
 } from '@confluentinc/schemaregistry';
@@ -21,6 +22,14 @@ import { generateTransactions } from '../../examples/fraud/generator.js';
 import { needService } from '../helpers/services.js';
 import { testBroker } from '../broker/helpers.js';
 import { PYTHON, pythonHas, run } from '../broker/processes.js';
+import { protoFileRegistry } from '../connectors/schema-registry/proto-descriptors.js';
+
+const TX_PROTO = `syntax = "proto3";
+package fraud;
+message Transaction {
+  int64 id = 1; int64 ts = 2; int64 customerId = 3; int64 terminalId = 4;
+  double amount = 5; int32 fraud = 6; int32 scenario = 7;
+}`;
 
 const N = 300;
 const root = new URL('../../', import.meta.url).pathname;
@@ -125,7 +134,7 @@ test(
 );
 
 test(
-  "Confluent's JavaScript AvroSerializer writes with the latest version from the embedded registry; the fraud demo reads the records",
+  "Confluent's JavaScript AvroSerializer (latest version) and ProtobufSerializer (auto-register) use the embedded registry; the fraud demo reads the records",
   { timeout: 180_000 },
   async (t) => {
     const broker = await testBroker(t, { schemaRegistry: { port: 0 } });
@@ -153,16 +162,40 @@ test(
     });
     const producer = kafka.producer();
     await producer.connect();
+    // Protobuf: the serializer auto-registers its schema, a serialized descriptor in base64.
+    const proto = protoFileRegistry(TX_PROTO, 'fraud.proto');
+    const pbSer = new ProtobufSerializer(client, SerdeType.VALUE, {
+      autoRegisterSchemas: true,
+      registry: proto.files,
+    });
+    const asProto = (tx: (typeof txs)[number]) =>
+      proto.create('fraud.Transaction', {
+        ...tx,
+        id: BigInt(tx.id),
+        ts: BigInt(tx.ts),
+        customerId: BigInt(tx.customerId),
+        terminalId: BigInt(tx.terminalId),
+      });
     try {
-      const messages = [];
-      for (const tx of txs) messages.push({ value: await ser.serialize('tx-avro-js', tx) });
-      await producer.send({ topic: 'tx-avro-js', messages });
+      const avroMessages = [];
+      const protoMessages = [];
+      for (const tx of txs) {
+        avroMessages.push({ value: await ser.serialize('tx-avro-js', tx) });
+        protoMessages.push({ value: await pbSer.serialize('tx-proto-js', asProto(tx)) });
+      }
+      await producer.send({ topic: 'tx-avro-js', messages: avroMessages });
+      await producer.send({ topic: 'tx-proto-js', messages: protoMessages });
     } finally {
       await producer.disconnect();
     }
     const latest = await client.getLatestSchemaMetadata('tx-avro-js-value');
     assert.equal(latest.version, 1);
     await demoReads(broker.address, 'tx-avro-js', `format=avro&registry=${registry}`);
+    await demoReads(
+      broker.address,
+      'tx-proto-js',
+      `format=protobuf&registry=${registry}&type=fraud.Transaction`,
+    );
   },
 );
 
