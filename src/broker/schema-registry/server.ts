@@ -53,30 +53,36 @@ export async function startSchemaRegistry(o: SchemaRegistryServerOptions): Promi
     if (hashes.size > 0 && !authorized(req, hashes)) {
       res.setHeader('www-authenticate', 'Basic realm="sluice schema registry"');
       return respond(401, {
-        error_code: 40101,
+        error_code: 401,
         message: 'Unauthorized: HTTP Basic credentials of a broker user are required',
       });
     }
     readBody(req, maxBody).then(
       (body) => {
-        queue = queue.then(async () => {
-          try {
-            const r = await route(store, req.method ?? 'GET', req.url ?? '/', body);
-            respond(r.status ?? 200, r.body, r.raw);
-          } catch (e) {
-            if (e instanceof RegistryHttpError)
-              return respond(e.status, { error_code: e.code, message: e.message });
-            o.warn(`sluice schema registry: ${req.method} ${req.url}: ${(e as Error).message}`);
-            respond(500, {
-              error_code: 50001,
-              message: `Error in the backend data store: ${(e as Error).message}`,
-            });
-          }
-        });
+        queue = queue
+          .then(async () => {
+            try {
+              const r = await route(store, req.method ?? 'GET', req.url ?? '/', body);
+              respond(r.status ?? 200, r.body, r.raw);
+            } catch (e) {
+              if (e instanceof RegistryHttpError)
+                return respond(e.status, { error_code: e.code, message: e.message });
+              o.warn(`sluice schema registry: ${req.method} ${req.url}: ${(e as Error).message}`);
+              respond(500, {
+                error_code: 50001,
+                message: `Error in the backend data store: ${(e as Error).message}`,
+              });
+            }
+          })
+          // A response that cannot be written (the client left) must not stall the queue.
+          .catch((e: Error) =>
+            o.warn(`sluice schema registry: answering ${req.method} ${req.url}: ${e.message}`),
+          );
       },
       (e: Error) => {
         res.setHeader('connection', 'close');
-        respond(413, { error_code: 413, message: e.message });
+        const tooLarge = e instanceof BodyTooLarge;
+        respond(tooLarge ? 413 : 400, { error_code: tooLarge ? 413 : 400, message: e.message });
       },
     );
   });
@@ -124,11 +130,13 @@ function authorized(req: IncomingMessage, users: Map<string, Buffer>): boolean {
   return expected !== undefined && timingSafeEqual(expected, given);
 }
 
+class BodyTooLarge extends Error {}
+
 /** The request body, refused past `max` bytes without buffering the rest. */
 function readBody(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > max) return reject(new Error(`request body over ${max} bytes`));
+    if (declared > max) return reject(new BodyTooLarge(`request body over ${max} bytes`));
     const chunks: Buffer[] = [];
     let total = 0;
     req.on('data', (c: Buffer) => {
@@ -136,7 +144,7 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
       if (total > max) {
         req.removeAllListeners('data');
         req.resume();
-        reject(new Error(`request body over ${max} bytes`));
+        reject(new BodyTooLarge(`request body over ${max} bytes`));
       } else chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
