@@ -22,6 +22,8 @@ import { generateTransactions } from '../../examples/fraud/generator.js';
 import { needService } from '../helpers/services.js';
 import { testBroker } from '../broker/helpers.js';
 import { PYTHON, pythonHas, run } from '../broker/processes.js';
+import { topicSink } from '../../src/actions/index.js';
+import { jsonSchema, protobuf } from '../../src/connectors/index.js';
 import { protoFileRegistry } from '../connectors/schema-registry/proto-descriptors.js';
 
 const TX_PROTO = `syntax = "proto3";
@@ -235,5 +237,46 @@ test(
     assert.deepEqual(Object.keys(first).sort(), ['amount', 'customer', 'score', 'terminal', 'tx']);
     assert.ok(first.score! > 0 && first.score! <= 1);
     assert.equal((await client.getLatestSchemaMetadata('alerts-value')).version, 1);
+  },
+);
+
+test(
+  "Sluice's Protobuf and JSON Schema encoders write records that confluent-kafka Python's deserializers read",
+  { skip: noPython, timeout: 120_000 },
+  async (t) => {
+    const broker = await testBroker(t, { schemaRegistry: { port: 0 } });
+    const registry = broker.schemaRegistry!.url;
+    const few = txs.slice(0, 50);
+    const jsonTx = {
+      type: 'object',
+      properties: Object.fromEntries(
+        Object.keys(few[0]!).map((k) => [k, { type: k === 'amount' ? 'number' : 'integer' }]),
+      ),
+      required: Object.keys(few[0]!),
+    };
+    for (const [format, encode] of [
+      ['protobuf', protobuf({ registry, schema: TX_PROTO, type: 'fraud.Transaction' })],
+      ['json', jsonSchema({ registry, schema: jsonTx })],
+    ] as const) {
+      const topic = `sluice-${format}`;
+      const sink = topicSink({ log: broker.log, topic, encode });
+      await sink.open!({} as never);
+      const entries = few.map((tx, i) => ({
+        key: `k${i}`,
+        action: 'tx',
+        payload: tx,
+        time: 0,
+        recordKey: undefined,
+        eventTime: tx.ts,
+      }));
+      assert.deepEqual((await sink.deliver(entries)).rejected, []);
+      sink.flush!();
+      const script = join(root, 'test/integration/fixtures/registry_consumer.py');
+      const py = await run(PYTHON, [script, broker.address, topic, format, String(few.length)], {
+        timeoutMs: 90_000,
+      });
+      assert.equal(py.code, 0, `${format}: ${py.stderr}`);
+      assert.deepEqual(JSON.parse(py.stdout), few, `${format}: every field as written`);
+    }
   },
 );
