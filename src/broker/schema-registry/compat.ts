@@ -43,7 +43,11 @@ export async function parseSchema(s: SchemaText): Promise<Parsed> {
       const Ajv = (await import('ajv')).default.default;
       const draft = typeof doc === 'object' ? String(doc.$schema ?? '') : '';
       // Only drafts 4-7 compile here; newer ones are checked as JSON and by their shape.
-      if (!/2019-09|2020-12/.test(draft)) new Ajv({ strict: false, logger: false }).compile(doc);
+      if (!/2019-09|2020-12/.test(draft)) {
+        const ajv = new Ajv({ strict: false, logger: false });
+        for (const r of s.refs) ajv.addSchema(JSON.parse(r.schema) as object, r.name);
+        ajv.compile(doc);
+      }
       return { type: 'JSON', json: doc };
     }
     return { type: 'PROTOBUF', messages: await protoMessages(s) };

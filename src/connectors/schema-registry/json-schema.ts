@@ -1,6 +1,6 @@
 import type { ValidateFunction } from 'ajv';
 import { DecodeError, EncodeError, SluiceError, type Decoder, type Encoder } from '../../stream/index.js';
-import { registryDecoder, type RegistryOption } from './registry-decoder.js';
+import { registryDecoder, type RegistryOption, type SchemaText } from './registry-decoder.js';
 import { registryEncoder, type EncoderRegistryOptions } from './registry-encoder.js';
 import { payloadOf } from './wire.js';
 
@@ -33,15 +33,11 @@ export function jsonSchema<T = Record<string, unknown>>(opts: JsonSchemaOptions)
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
   const decoder = registryDecoder<ValidateFunction, T>(opts.registry, {
     name: 'json-schema',
-    async compile(schema, id) {
+    async compile(schema, id, refs) {
       if (schema.schemaType !== 'JSON')
         throw new DecodeError(`schema id ${id} is a ${schema.schemaType} schema, not a JSON Schema`);
-      if (schema.references.length > 0)
-        throw new DecodeError(
-          `schema id ${id} references other schemas, which the JSON Schema decoder does not support yet`,
-        );
       try {
-        return await compileJsonSchema(schema.schema);
+        return await compileJsonSchema(schema.schema, refs);
       } catch (e) {
         throw new DecodeError(
           `schema id ${id} is not a usable JSON Schema: ${(e as Error).message.slice(0, 200)}`,
@@ -77,9 +73,9 @@ export function jsonSchema<T = Record<string, unknown>>(opts: JsonSchemaOptions)
         : typeof opts.schema === 'string'
           ? opts.schema
           : JSON.stringify(opts.schema),
-    async compile(schema, _refs, id) {
+    async compile(schema, refs, id) {
       try {
-        return await compileJsonSchema(schema.schema);
+        return await compileJsonSchema(schema.schema, refs);
       } catch (e) {
         throw new SluiceError(
           'SLUICE_INVALID_OPTION',
@@ -100,8 +96,11 @@ export function jsonSchema<T = Record<string, unknown>>(opts: JsonSchemaOptions)
   return { ...decoder, ...encoder, name: 'json-schema' };
 }
 
-/** Compiles a JSON Schema with the validator of its draft (by `$schema`; draft-07 when absent). */
-async function compileJsonSchema(text: string): Promise<ValidateFunction> {
+/**
+ * Compiles a JSON Schema with the validator of its draft (by `$schema`; draft-07 when absent);
+ * referenced schemas are added under their reference names, which its `$ref`s use.
+ */
+async function compileJsonSchema(text: string, refs: readonly SchemaText[]): Promise<ValidateFunction> {
   const doc = JSON.parse(text) as { $schema?: string };
   // One validator per draft; strict off: registries hold schemas written for other tools.
   const draft = doc.$schema ?? '';
@@ -110,5 +109,7 @@ async function compileJsonSchema(text: string): Promise<ValidateFunction> {
     : draft.includes('2019-09')
       ? (await import('ajv/dist/2019.js')).default.default
       : (await import('ajv')).default.default;
-  return new Ajv({ strict: false, logger: false }).compile(doc);
+  const ajv = new Ajv({ strict: false, logger: false });
+  for (const r of refs) ajv.addSchema(JSON.parse(r.schema) as object, r.name);
+  return ajv.compile(doc);
 }

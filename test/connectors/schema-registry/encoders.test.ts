@@ -7,6 +7,7 @@ import {
   AvroDeserializer,
   AvroSerializer,
   JsonDeserializer,
+  JsonSerializer,
   SchemaRegistryClient,
   SerdeType,
 } from '@confluentinc/schemaregistry';
@@ -190,7 +191,7 @@ message Other { string x = 1; }`;
     assert.deepEqual([...other.values[0]!.subarray(5, 7)], [2, 2], 'indexes [1]');
   });
 
-  it('decodes records whose schemas reference others: an Avro named type and a Protobuf import', async () => {
+  it('decodes records whose schemas reference others: an Avro named type, a Protobuf import, a JSON Schema $ref', async () => {
     const money = {
       type: 'record',
       name: 'Money',
@@ -237,5 +238,26 @@ message Other { string x = 1; }`;
       (await decodeAll([framed], protobuf({ registry: reg.url, type: 'fraud.Payment' }))).values,
       [{ id: 2, amount: { cents: 99 } }],
     );
+
+    // JSON Schema: a $ref to a schema of another subject, by its reference name.
+    const customer = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] };
+    await client.register('customer', { schemaType: 'JSON', schema: JSON.stringify(customer) });
+    await client.register('orders-value', {
+      schemaType: 'JSON',
+      schema: JSON.stringify({
+        type: 'object',
+        properties: { id: { type: 'integer' }, customer: { $ref: 'customer.json' } },
+        required: ['id', 'customer'],
+      }),
+      references: [{ name: 'customer.json', subject: 'customer', version: 1 }],
+    });
+    const jsonSer = new JsonSerializer(client, SerdeType.VALUE, { useLatestVersion: true });
+    const good = await jsonSer.serialize('orders', { id: 1, customer: { name: 'Ada' } });
+    const orderId = (await client.getLatestSchemaMetadata('orders-value')).id;
+    const bad = Buffer.concat([good.subarray(0, 5), Buffer.from('{"id":2,"customer":{}}')]);
+    assert.equal(good.readUInt32BE(1), orderId);
+    const orders = await decodeAll([good, bad], jsonSchema({ registry: reg.url }));
+    assert.deepEqual(orders.values, [{ id: 1, customer: { name: 'Ada' } }]);
+    assert.match(orders.reasons[0]!, /\/customer must have required property 'name'/);
   });
 });
