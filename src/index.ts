@@ -160,6 +160,7 @@ export {
   type SluiceErrorOptions,
 } from './core/errors.js';
 export { DecodeError } from './stream/errors.js';
+export { EncodeError, type Encoder } from './stream/encode.js';
 export { ActionError, type ActionErrorCode } from './actions/errors.js';
 export { ConnectorError, type ConnectorErrorCode } from './connectors/errors.js';
 export { InferenceError, type InferenceErrorCode } from './inference/errors.js';

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Message, Producer } from '@platformatic/kafka';
-import { requireOption } from '../stream/index.js';
+import { requireOption, type Encoder } from '../stream/index.js';
 import { clientSecurity, loadKafkaClient, type KafkaSecurity } from '../kafka-client/index.js';
 import { checkCompression, type CompressionCodec } from '../log/index.js';
 import { ActionError } from './errors.js';
 import { ACTION_HEADERS, RecentKeys } from './recent-keys.js';
-import type { ActionEntry, ActionSink, DeliveryResult } from './sink.js';
+import { recordValues } from './record-values.js';
+import type { ActionEntry, ActionSink, DeliveryResult, Rejection } from './sink.js';
 import type { StageContext } from '../stream/index.js';
 
 export interface KafkaSinkOptions extends KafkaSecurity {
@@ -19,6 +20,12 @@ export interface KafkaSinkOptions extends KafkaSecurity {
   scanTimeoutMs?: number;
   /** The record value. Default: the payload as JSON. */
   value?: (entry: ActionEntry) => Buffer;
+  /**
+   * Encodes payloads instead of `value`: e.g. `avro({ registry, schema })` writes the Confluent
+   * wire format, registering the schema under `<topic>-value`. A payload that does not fit the
+   * schema is rejected (a dead letter with the reason).
+   */
+  encode?: Encoder;
   /** Codec of the batches produced: none (default), gzip, snappy, lz4 or zstd (zstd needs Node >= 22.15). */
   compression?: CompressionCodec;
   /**
@@ -65,7 +72,7 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
   requireOption(typeof opts.topic === 'string' && opts.topic !== '', 'kafkaActionSink: topic is required');
   const { topic } = opts;
   const window = opts.dedupWindow ?? 100_000;
-  const valueOf = opts.value ?? ((e: ActionEntry) => Buffer.from(JSON.stringify(e.payload ?? null)));
+  const values = recordValues('kafkaSink', opts.value, opts.encode);
   const seen = new RecentKeys(window);
   const compression = checkCompression(opts.compression ?? 'none');
   const base = {
@@ -153,6 +160,7 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
     name: `kafka:${topic}`,
     dedupes: true,
     async open(ctx?: StageContext) {
+      await values.open(topic);
       try {
         // Loaded on first use: the client takes ~0.5 s to load, pipelines without Kafka skip it.
         const kafka = await loadKafkaClient();
@@ -191,13 +199,19 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
     async deliver(entries: ActionEntry[]): Promise<DeliveryResult> {
       const messages = [];
       const keys: string[] = [];
+      const rejected: Rejection[] = [];
       for (const e of entries) {
         if (seen.has(e.key) || pending.has(e.key)) continue;
+        const value = values.valueOf(e);
+        if (typeof value === 'string') {
+          rejected.push({ entry: e, reason: value });
+          continue;
+        }
         keys.push(e.key);
         messages.push({
           topic,
           key: Buffer.from(e.recordKey === undefined ? e.key : String(e.recordKey)),
-          value: valueOf(e),
+          value,
           timestamp: BigInt(Math.round(e.eventTime)),
           headers: new Map([
             [Buffer.from(ACTION_HEADERS.key), Buffer.from(e.key)],
@@ -207,7 +221,7 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
       }
       if (messages.length > 0 && exactlyOnce) {
         await sendInTransaction(messages, keys);
-        return { done: messages.length, duplicates: entries.length - messages.length, rejected: [] };
+        return { done: messages.length, duplicates: entries.length - messages.length - rejected.length, rejected };
       }
       if (messages.length > 0) {
         try {
@@ -222,7 +236,8 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
         }
       }
       for (const k of keys) seen.add(k); // only once produced: a failed send is retried after restart
-      return { done: messages.length, duplicates: entries.length - messages.length, rejected: [] };
+      const duplicates = entries.length - messages.length - rejected.length;
+      return { done: messages.length, duplicates, rejected };
     },
     async flush() {
       // An empty transaction stays open for the next interval (EndTxn needs something in it).

@@ -5,6 +5,7 @@ import { fileActionSink } from './file-sink.js';
 import { kafkaActionSink } from './kafka-sink.js';
 import { postgresActionSink } from './postgres-sink.js';
 import type { ActionSink } from './sink.js';
+import type { Encoder } from '../stream/index.js';
 import { webhookActionSink, type WebhookSinkOptions } from './webhook-sink.js';
 
 export const ACTION_SINK_SCHEMES = [
@@ -21,6 +22,11 @@ export interface ActionSinkUrlOptions {
   webhook?: Omit<WebhookSinkOptions, 'url'>;
   /** Kafka client id. */
   clientId?: string;
+  /**
+   * The encoder a `kafka://` URL's `?format=avro|protobuf|json-schema&registry=…` asks for:
+   * pass the connectors' `encoderFromUrl`. Without it such a URL is refused.
+   */
+  encode?: (url: string) => Encoder | undefined;
 }
 
 function badUrl(url: string, why: string): ActionError {
@@ -48,7 +54,11 @@ export function actionSinkFromUrl(url: string, opts: ActionSinkUrlOptions = {}):
     case 'kafka':
     case 'kafkas': {
       const { brokers, topic, security } = parseKafkaUrlOr(url, (why) => badUrl(url, why));
-      return kafkaActionSink({ brokers, topic, ...security, clientId: opts.clientId });
+      const format = new URLSearchParams(url.split('?')[1] ?? '').get('format');
+      const encode = opts.encode?.(url);
+      if (format !== null && format !== 'json' && encode === undefined)
+        throw badUrl(url, `?format=${format} needs an encoder (pass { encode: encoderFromUrl })`);
+      return kafkaActionSink({ brokers, topic, ...security, clientId: opts.clientId, ...(encode ? { encode } : {}) });
     }
     case 'file': {
       const path = fileUrlPath(url);

@@ -1,7 +1,8 @@
 import { checkCompression, type CompressionCodec } from '../log/index.js';
-import { requireOption } from '../stream/index.js';
+import { requireOption, type Encoder } from '../stream/index.js';
 import { ACTION_HEADERS, RecentKeys, hashKey } from './recent-keys.js';
-import type { ActionEntry, ActionSink, DeliveryResult } from './sink.js';
+import { recordValues } from './record-values.js';
+import type { ActionEntry, ActionSink, DeliveryResult, Rejection } from './sink.js';
 
 interface HeaderLike {
   key: string;
@@ -50,6 +51,12 @@ export interface TopicSinkOptions {
   dedupWindow?: number;
   /** The record value. Default: the payload as JSON. */
   value?: (entry: ActionEntry) => Buffer;
+  /**
+   * Encodes payloads instead of `value`: e.g. `avro({ registry, schema })` writes the Confluent
+   * wire format, registering the schema under `<topic>-value`. A payload that does not fit the
+   * schema is rejected (a dead letter with the reason).
+   */
+  encode?: Encoder;
   /** Codec of the batches written: none (default), gzip, snappy, lz4 or zstd (zstd needs Node >= 22.15). */
   compression?: CompressionCodec;
   /**
@@ -92,7 +99,7 @@ export function topicActionSink(opts: TopicSinkOptions): ActionSink {
     Number.isInteger(window) && window > 0,
     'topicActionSink: dedupWindow must be a positive integer',
   );
-  const valueOf = opts.value ?? ((e: ActionEntry) => Buffer.from(JSON.stringify(e.payload ?? null)));
+  const values = recordValues('topicActionSink', opts.value, opts.encode);
   const seen = new RecentKeys(window);
   const compression = checkCompression(opts.compression ?? 'none');
   let parts: LogPartitionLike[] = [];
@@ -106,6 +113,7 @@ export function topicActionSink(opts: TopicSinkOptions): ActionSink {
     name: `topic:${topic}`,
     dedupes: true,
     async open() {
+      await values.open(topic);
       if (!log.hasTopic(topic)) log.createTopic(topic, { partitions: opts.partitions ?? 1 });
       parts = Array.from({ length: log.partitionCount(topic) }, (_, p) => log.partition(topic, p));
       for (const p of parts) scanRecentKeys(p, window, seen);
@@ -114,14 +122,20 @@ export function topicActionSink(opts: TopicSinkOptions): ActionSink {
     async deliver(entries: ActionEntry[]): Promise<DeliveryResult> {
       const byPart: Staged[][] = opts.exactlyOnce === true ? staged : parts.map(() => []);
       let done = 0;
+      const rejected: Rejection[] = [];
       for (const e of entries) {
         if (seen.has(e.key) || pending.has(e.key)) continue;
+        const value = values.valueOf(e);
+        if (typeof value === 'string') {
+          rejected.push({ entry: e, reason: value });
+          continue;
+        }
         // Exactly-once: a key counts as written only once its interval is appended.
         (opts.exactlyOnce === true ? pending : seen).add(e.key);
         const key = e.recordKey === undefined ? e.key : String(e.recordKey);
         byPart[hashKey(key) % parts.length]!.push({
           key: Buffer.from(key),
-          value: valueOf(e),
+          value,
           timestamp: e.eventTime,
           headers: [
             { key: ACTION_HEADERS.key, value: Buffer.from(e.key) },
@@ -131,7 +145,7 @@ export function topicActionSink(opts: TopicSinkOptions): ActionSink {
         done++;
       }
       if (opts.exactlyOnce !== true) append(byPart);
-      return { done, duplicates: entries.length - done, rejected: [] };
+      return { done, duplicates: entries.length - done - rejected.length, rejected };
     },
     flush() {
       if (opts.exactlyOnce === true) {

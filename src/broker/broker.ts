@@ -13,6 +13,7 @@ import { GroupCoordinator } from './groups/coordinator.js';
 import { resolveBrokerOptions, type BrokerOptions } from './options.js';
 import { ProducerTable } from './producers.js';
 import { ScramCredentials } from './scram.js';
+import { startSchemaRegistry, type RunningSchemaRegistry } from './schema-registry/server.js';
 import { TopicManager } from './topics.js';
 import { TransactionCoordinator } from './txn/coordinator.js';
 
@@ -26,6 +27,8 @@ export interface RunningBroker {
   readonly address: string;
   /** The log being served. */
   readonly log: Log;
+  /** The embedded Schema Registry, when `schemaRegistry` was given. */
+  readonly schemaRegistry: RunningSchemaRegistry | undefined;
   /** Open client connections. */
   connectionCount(): number;
   /** Stops listening, closes every connection and, when the broker opened the log, closes it. */
@@ -138,6 +141,22 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     );
   }
   server.on('error', (err) => opts.onWarning(`sluice broker: server error: ${err.message}`));
+  let registry: RunningSchemaRegistry | undefined;
+  if (opts.schemaRegistry !== null) {
+    try {
+      registry = await startSchemaRegistry({
+        ...opts.schemaRegistry,
+        host: opts.host,
+        dir: log.dir,
+        users: opts.sasl?.users ?? null,
+        warn: opts.onWarning,
+      });
+    } catch (err) {
+      await new Promise((resolve) => server.close(resolve));
+      if (ownsLog) log.close();
+      throw err;
+    }
+  }
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : opts.port;
   let closing: Promise<void> | undefined;
@@ -146,6 +165,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     port,
     address: `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
     log,
+    schemaRegistry: registry,
     connectionCount: () => connections.size,
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -153,9 +173,11 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         for (const c of [...connections]) c.destroy();
         groups.shutdown();
         txns.close();
-      }).then(() => {
-        if (ownsLog) log.close();
-      });
+      })
+        .then(() => registry?.close())
+        .then(() => {
+          if (ownsLog) log.close();
+        });
       return closing;
     },
   };

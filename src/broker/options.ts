@@ -68,6 +68,12 @@ export interface BrokerOptions {
   maxSessionTimeoutMs?: number;
   /** Wait before the first rebalance of an empty group, so members starting together join one generation. Default 0. */
   initialRebalanceDelayMs?: number;
+  /**
+   * Also serve the Confluent Schema Registry REST API over HTTP on this port (0 = any free one),
+   * keeping schemas in the log directory; bound to `host`. With `sasl` users, every request needs
+   * HTTP Basic credentials of one of them. Default: off.
+   */
+  schemaRegistry?: { port: number; maxBodyBytes?: number };
   /** Receives warnings and notices. Default: console.warn. */
   onWarning?: (message: string) => void;
 }
@@ -93,6 +99,7 @@ export interface ResolvedBrokerOptions {
   minSessionTimeoutMs: number;
   maxSessionTimeoutMs: number;
   initialRebalanceDelayMs: number;
+  schemaRegistry: { port: number; maxBodyBytes: number } | null;
   onWarning: (message: string) => void;
 }
 
@@ -194,6 +201,18 @@ export function resolveBrokerOptions(o: BrokerOptions): ResolvedBrokerOptions {
       2 ** 31 - 1,
     ),
     initialRebalanceDelayMs: int('initialRebalanceDelayMs', o.initialRebalanceDelayMs, 0, 0, 300_000),
+    schemaRegistry: o.schemaRegistry
+      ? {
+          port: int('schemaRegistry.port', o.schemaRegistry.port, 8081, 0, 65535),
+          maxBodyBytes: int(
+            'schemaRegistry.maxBodyBytes',
+            o.schemaRegistry.maxBodyBytes,
+            1 << 20,
+            1024,
+            1 << 30,
+          ),
+        }
+      : null,
     onWarning: o.onWarning ?? ((m) => console.warn(m)),
   };
 }

@@ -20,7 +20,9 @@ export type ConnectorErrorCode =
   /** The schema registry cannot answer now (unreachable, timed out, 5xx, 429). */
   | 'SLUICE_SCHEMA_REGISTRY_UNAVAILABLE'
   /** The schema registry has no schema with the record's id. */
-  | 'SLUICE_SCHEMA_UNKNOWN_ID';
+  | 'SLUICE_SCHEMA_UNKNOWN_ID'
+  /** A sink URL's encoding options (?format=, &registry=, &schema=) that cannot be used. */
+  | 'SLUICE_SINK_FORMAT';
 
 /**
  * An error of a source or of the dead-letter tools: a stable `code`, and a message that says

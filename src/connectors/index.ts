@@ -45,6 +45,8 @@ export {
   type SchemaRegistryOptions,
   type RegistrySchema,
   type RegistryOption,
+  type EncoderRegistryOptions,
   decoderFromUrl,
+  encoderFromUrl,
   URL_FORMATS,
 } from './schema-registry/index.js';

@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   SLUICE_PIPELINE_EVENT_TIME: 'SluiceError',
   SLUICE_PIPELINE_INFER_FAILED: 'SluiceError',
   SLUICE_DECODE_FAILED: 'DecodeError',
+  SLUICE_ENCODE_FAILED: 'EncodeError',
   SLUICE_STATE_UNREADABLE: 'SluiceError',
   SLUICE_OBSERVE_INVALID_OPTION: 'ObserveError',
   // The embedded log.
@@ -79,6 +80,7 @@ export const ERROR_CODES = {
   SLUICE_SINK_SECRET: 'ActionError',
   // Sources, dead letters, scale-out, schema registry.
   SLUICE_SOURCE_URL: 'ConnectorError',
+  SLUICE_SINK_FORMAT: 'ConnectorError',
   SLUICE_SOURCE_UNAVAILABLE: 'ConnectorError',
   SLUICE_DLQ_NOT_FOUND: 'ConnectorError',
   SLUICE_DLQ_KEY_INVALID: 'ConnectorError',
@@ -117,6 +119,7 @@ export const ERROR_AREAS = [
   'CLI',
   'PIPELINE',
   'DECODE',
+  'ENCODE',
   'STATE',
   'OBSERVE',
   'LOG',

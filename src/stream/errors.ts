@@ -11,7 +11,8 @@ export type StreamErrorCode =
   | 'SLUICE_PIPELINE_MODEL_MISMATCH'
   | 'SLUICE_PIPELINE_EVENT_TIME'
   | 'SLUICE_PIPELINE_INFER_FAILED'
-  | 'SLUICE_STATE_UNREADABLE';
+  | 'SLUICE_STATE_UNREADABLE'
+  | 'SLUICE_ENCODE_FAILED';
 
 /**
  * A record could not be decoded or failed its schema; it goes to the dead-letter output.

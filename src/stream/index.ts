@@ -30,6 +30,7 @@ export {
   type RecordKey,
   type SourcePosition,
 } from './envelope.js';
+export { EncodeError, type Encoder } from './encode.js';
 export { SluiceError, DecodeError, requireOption, type StreamErrorCode } from './errors.js';
 export {
   offsetKey,

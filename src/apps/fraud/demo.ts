@@ -32,7 +32,7 @@ import {
 } from '../../observe/index.js';
 import { Log } from '../../log/index.js';
 import { averagePrecision, rocAuc } from '../../train.js';
-import { decoderFromUrl } from '../../connectors/index.js';
+import { decoderFromUrl, encoderFromUrl } from '../../connectors/index.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, TX_SCHEMA, modelRow, type Tx } from './features.js';
 import { MODEL_PATH, readModelInfo, MODEL_INFO_PATH } from './model-info.js';
 import { produceTransactions, type PopulationOptions } from './producer.js';
@@ -246,7 +246,9 @@ async function runPipeline(
               }
             : undefined,
           // The local ledger still dedupes and digests; the URL's sink dedupes on the same keys.
-          ...(opts.alertsTo ? { to: actionSinkFromUrl(opts.alertsTo), deadLetters } : {}),
+          ...(opts.alertsTo
+            ? { to: actionSinkFromUrl(opts.alertsTo, { encode: encoderFromUrl }), deadLetters }
+            : {}),
         }),
         scores,
         ...(opts.featuresOut ? [new FeaturesCsvWriter(opts.featuresOut)] : []),

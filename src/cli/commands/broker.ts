@@ -5,6 +5,8 @@ import {
   saslUsersFromEnv,
   saslUsersFromFile,
   startBroker,
+  BrokerError,
+  type RunningBroker,
   type SaslMechanism,
 } from '../../broker/index.js';
 import type { FsyncPolicy } from '../../log/index.js';
@@ -31,6 +33,10 @@ Serves the embedded log over the Kafka wire protocol: kcat, librdkafka, kafka-py
   --tls-key FILE       the certificate's PEM private key
   --users-file FILE    SASL users, one "user:password" per line (instead of SLUICE_BROKER_USERS)
   --sasl-mechanisms L  mechanisms offered, comma-separated (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512)
+  --schema-registry-port N  serve the Confluent Schema Registry REST API on N, on --host, schemas
+                       kept in --data (default 8081; 0 when --port is 0; "off" disables it).
+                       If the default port is taken the broker warns and runs without it.
+                       With SASL users, registry requests need HTTP Basic user:password.
 
 ${BROKER_LIMITS_USAGE}
 SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) is required when users are given: --users-file, or
@@ -62,6 +68,7 @@ export async function broker(args: string[]): Promise<number> {
     'tls-key': { type: 'string' },
     'users-file': { type: 'string' },
     'sasl-mechanisms': { type: 'string' },
+    'schema-registry-port': { type: 'string' },
     ...BROKER_LIMIT_FLAGS,
     help: { type: 'boolean', short: 'h' },
   });
@@ -78,8 +85,15 @@ export async function broker(args: string[]): Promise<number> {
   const users = usersFile !== undefined ? saslUsersFromFile(usersFile) : saslUsersFromEnv();
   const mechanisms = saslMechanisms(optionalString(values['sasl-mechanisms']));
   const tls = tlsFiles(optionalString(values['tls-cert']), optionalString(values['tls-key']));
-  const running = await startBroker({
-    port: intFlag(values.port, 'port', 9092, 0, 65535),
+  const port = intFlag(values.port, 'port', 9092, 0, 65535);
+  const registryFlag = optionalString(values['schema-registry-port']);
+  // The zero-setup default has a registry (as Redpanda's does): 8081, or any free port beside --port 0.
+  const registryPort =
+    registryFlag === 'off'
+      ? null
+      : intFlag(registryFlag, 'schema-registry-port', port === 0 ? 0 : 8081, 0, 65535);
+  const options = {
+    port,
     host: stringFlag(values.host, 'host', '127.0.0.1'),
     dataDir,
     partitions: intFlag(values.partitions, 'partitions', 1, 1, 100_000),
@@ -107,12 +121,28 @@ export async function broker(args: string[]): Promise<number> {
     ...brokerLimitOptions(values),
     ...(users ? { sasl: { users, mechanisms } } : {}),
     ...(tls ? { tls } : {}),
-    onWarning: (m) => process.stderr.write(m + '\n'),
-  });
+    onWarning: (m: string) => process.stderr.write(m + '\n'),
+  };
+  const withRegistry =
+    registryPort === null ? options : { ...options, schemaRegistry: { port: registryPort } };
+  let running: RunningBroker;
+  try {
+    running = await startBroker(withRegistry);
+  } catch (err) {
+    // Only the default port may be busy without failing: an asked-for port is an error.
+    const busy = err instanceof BrokerError && /^schema registry: cannot listen/.test(err.message);
+    if (!busy || registryFlag !== undefined || registryPort === null) throw err;
+    process.stderr.write(
+      `sluice broker: the schema registry's default port ${registryPort} is in use, running without it (set --schema-registry-port)\n`,
+    );
+    running = await startBroker(options);
+  }
   if (!users && !isLoopback(running.address))
     process.stderr.write(
-      `sluice broker: WARNING: listening on ${running.address} without authentication: anyone who can reach it can read and write every topic; set SLUICE_BROKER_USERS="user:password" to require SASL/PLAIN, or bind --host 127.0.0.1\n`,
+      `sluice broker: WARNING: listening on ${running.address} without authentication: anyone who can reach it can read and write every topic${running.schemaRegistry ? ' (and register schemas)' : ''}; set SLUICE_BROKER_USERS="user:password" to require SASL/PLAIN, or bind --host 127.0.0.1\n`,
     );
+  if (running.schemaRegistry)
+    process.stdout.write(`sluice schema registry at ${running.schemaRegistry.url}\n`);
   process.stdout.write(
     `sluice broker listening on ${running.address} (data ${dataDir}, fsync ${fsync}${tls ? ', TLS' : ''}${users ? `, SASL ${mechanisms.join('/')} for ${Object.keys(users).length} user(s)` : ''})\n`,
   );

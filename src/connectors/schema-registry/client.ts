@@ -27,13 +27,31 @@ export interface SchemaRegistryOptions {
 
 /** The registry has no schema with this id (HTTP 404): records that carry it are dead letters. */
 export class UnknownSchemaError extends ConnectorError {
-  constructor(readonly id: number) {
-    super(
-      'SLUICE_SCHEMA_UNKNOWN_ID',
-      `unknown schema id ${id}: the schema registry has no schema with this id`,
-    );
+  constructor(
+    readonly id: number,
+    message = `unknown schema id ${id}: the schema registry has no schema with this id`,
+  ) {
+    super('SLUICE_SCHEMA_UNKNOWN_ID', message);
     this.name = 'UnknownSchemaError';
   }
+}
+
+/** A 404 on a lookup: the caller answers undefined. */
+class NotFound extends Error {}
+
+type RegistrySchemaBody = Partial<{
+  schemaType: string;
+  schema: string;
+  references: RegistrySchema['references'];
+}>;
+
+function asSchema(parsed: RegistrySchemaBody): RegistrySchema {
+  const type = parsed.schemaType ?? 'AVRO';
+  return {
+    schemaType: type === 'PROTOBUF' || type === 'JSON' ? type : 'AVRO',
+    schema: parsed.schema ?? '',
+    references: Array.isArray(parsed.references) ? parsed.references : [],
+  };
 }
 
 /**
@@ -113,7 +131,7 @@ export class SchemaRegistry {
   }
 
   private async fetchSchema(id: number): Promise<RegistrySchema> {
-    const body = await this.get(`/schemas/ids/${id}`, id);
+    const body = await this.request('GET', `/schemas/ids/${id}`, undefined, () => new UnknownSchemaError(id));
     const parsed = body as Partial<{
       schemaType: string;
       schema: string;
@@ -123,23 +141,96 @@ export class SchemaRegistry {
       throw new RegistryUnavailableError(
         `schema registry ${this.url}: the answer for id ${id} holds no "schema"`,
       );
-    const type = parsed.schemaType ?? 'AVRO';
-    return {
-      schemaType: type === 'PROTOBUF' || type === 'JSON' ? type : 'AVRO',
-      schema: parsed.schema,
-      references: Array.isArray(parsed.references) ? parsed.references : [],
-    };
+    return asSchema(parsed as RegistrySchemaBody);
   }
 
-  private async get(path: string, id: number): Promise<unknown> {
+  /**
+   * Registers `schema` under `subject` (same schema, same id) and returns its id. A registry that
+   * finds it incompatible with the subject's earlier versions, or invalid, refuses with a
+   * ConnectorError SLUICE_SCHEMA_REGISTRY carrying the registry's reason.
+   */
+  async register(subject: string, schema: RegistrySchema): Promise<number> {
+    const body = await this.request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, schema);
+    return (body as { id: number }).id;
+  }
+
+  /** The id of `schema` under `subject`, without registering it; undefined when it is not there. */
+  async lookup(subject: string, schema: RegistrySchema): Promise<number | undefined> {
+    try {
+      const body = await this.request(
+        'POST',
+        `/subjects/${encodeURIComponent(subject)}`,
+        schema,
+        () => new NotFound(),
+      );
+      return (body as { id: number }).id;
+    } catch (e) {
+      if (e instanceof NotFound) return undefined;
+      throw e;
+    }
+  }
+
+  /** A version of a subject (`latest` by default) with its id; undefined when there is none. */
+  async version(
+    subject: string,
+    version: number | 'latest' = 'latest',
+  ): Promise<(RegistrySchema & { id: number; version: number }) | undefined> {
+    try {
+      const path = `/subjects/${encodeURIComponent(subject)}/versions/${version}`;
+      const body = (await this.request(
+        'GET',
+        path,
+        undefined,
+        () => new NotFound(),
+      )) as RegistrySchemaBody & { id: number; version: number };
+      return { ...asSchema(body), id: body.id, version: body.version };
+    } catch (e) {
+      if (e instanceof NotFound) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * The schemas `schema` references, transitively, dependencies first, each with the name it is
+   * imported by (an Avro full name, a .proto file name). A missing one is an UnknownSchemaError.
+   */
+  async references(
+    schema: RegistrySchema,
+    seen = new Set<string>(),
+  ): Promise<{ name: string; schema: string }[]> {
+    const out: { name: string; schema: string }[] = [];
+    for (const r of schema.references) {
+      const key = `${r.subject}\0${r.version}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const ref = await this.version(r.subject, r.version);
+      if (ref === undefined)
+        throw new UnknownSchemaError(
+          -1,
+          `reference "${r.name}" (${r.subject} version ${r.version}) is not in the registry`,
+        );
+      out.push(...(await this.references(ref, seen)), { name: r.name, schema: ref.schema });
+    }
+    return out;
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    json: unknown,
+    notFound: () => Error = () => new NotFound(),
+  ): Promise<unknown> {
     const where = `schema registry ${redactUrls(this.url)}${path}`;
     let res: Response;
     try {
       res = await fetch(this.url + path, {
+        method,
         headers: {
           accept: 'application/vnd.schemaregistry.v1+json, application/json',
+          ...(json === undefined ? {} : { 'content-type': 'application/vnd.schemaregistry.v1+json' }),
           ...(this.authHeader ? { authorization: this.authHeader } : {}),
         },
+        ...(json === undefined ? {} : { body: JSON.stringify(json) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (e) {
@@ -148,7 +239,18 @@ export class SchemaRegistry {
     }
     if (res.status === 404) {
       await res.body?.cancel();
-      throw new UnknownSchemaError(id);
+      throw notFound();
+    }
+    if (res.status === 409 || res.status === 422) {
+      // Refused for good (incompatible, invalid): the registry's own reason is the message.
+      const text = await this.readCapped(res, where);
+      let reason = text.slice(0, 1000);
+      try {
+        reason = String((JSON.parse(text) as { message?: unknown }).message ?? reason);
+      } catch {
+        // not JSON: the text itself
+      }
+      throw new ConnectorError('SLUICE_SCHEMA_REGISTRY_REFUSED', `${where}: refused (HTTP ${res.status}): ${reason}`);
     }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();

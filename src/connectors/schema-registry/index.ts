@@ -9,4 +9,5 @@ export { avro, type AvroOptions } from './avro.js';
 export { protobuf, type ProtobufOptions } from './protobuf.js';
 export { jsonSchema, type JsonSchemaOptions } from './json-schema.js';
 export type { RegistryOption } from './registry-decoder.js';
-export { decoderFromUrl, URL_FORMATS } from './url-format.js';
+export type { EncoderRegistryOptions } from './registry-encoder.js';
+export { decoderFromUrl, encoderFromUrl, URL_FORMATS } from './url-format.js';

@@ -7,6 +7,12 @@ import {
 } from './client.js';
 import { peekSchemaId, readSchemaId } from './wire.js';
 
+/** A referenced schema's text and the name it is imported by. */
+export interface SchemaText {
+  name: string;
+  schema: string;
+}
+
 /** A registry by URL or a client shared between decoders (one cache for all). */
 export type RegistryOption = string | SchemaRegistry;
 
@@ -29,7 +35,8 @@ type Entry<C> = { ok: true; compiled: C } | { ok: false; reason: string; until: 
  */
 export interface Format<C, T> {
   name: string;
-  compile(schema: RegistrySchema, id: number): Promise<C>;
+  /** `refs`: the schemas it references, dependencies first, each with the name it is imported by. */
+  compile(schema: RegistrySchema, id: number, refs: readonly SchemaText[]): Promise<C>;
   decode(compiled: C, raw: Uint8Array, id: number): T;
 }
 
@@ -56,7 +63,8 @@ export function registryDecoder<C, T>(registry: RegistryOption, format: Format<C
   const load = async (id: number): Promise<void> => {
     try {
       const schema = await client.schemaById(id);
-      entries.set(id, { ok: true, compiled: await format.compile(schema, id) });
+      const refs = schema.references.length > 0 ? await client.references(schema) : [];
+      entries.set(id, { ok: true, compiled: await format.compile(schema, id, refs) });
     } catch (e) {
       if (e instanceof RegistryUnavailableError) throw e;
       if (e instanceof UnknownSchemaError) {
