@@ -122,6 +122,25 @@ describe('pubsubSource', () => {
     await src.close();
   });
 
+  it('extends the ack deadline of messages held past it (ModifyAckDeadline), so they are not redelivered', async () => {
+    const { topic, path, state } = await topicWithSub();
+    await publishIds(topic.name, 10);
+    const src = pubsubSource({ subscription: path });
+    await src.open({ pipeline: 'ps' } as never);
+    const got: Envelope<Buffer>[] = [];
+    await waitFor(async () => (got.push(...((await src.poll(100)) ?? [])), got.length === 10), 'all 10 read');
+    const { expired, modAcks } = server.stats;
+    await sleep(12_500); // past the 10 s deadline (Pub/Sub's least) a checkpoint may take
+    assert.equal(server.stats.expired, expired, 'no lease ran out');
+    assert.ok(
+      server.stats.modAcks >= modAcks + 10,
+      `deadlines extended: ${server.stats.modAcks - modAcks} ModifyAckDeadline ack ids`,
+    );
+    await src.commit!(src.positions());
+    await waitFor(() => state().backlog === 0, 'acked');
+    await src.close();
+  });
+
   it('redelivers what a dead consumer held once its ack deadline passes', async () => {
     const { topic, path, state } = await topicWithSub();
     await publishIds(topic.name, 40);

@@ -59,6 +59,8 @@ export class Subscription {
   /** Leased messages per ordering key: a key with any is not delivered again until they are acked. */
   private readonly keyLeases = new Map<string, number>();
   private seq = 0;
+  /** The most messages leased at once (flow control's effect). */
+  peakLeased = 0;
   /** Ack ids of a consumer the test declared dead (`deafen`): its acks and extensions are lost. */
   private readonly deaf = new Set<string>();
 
@@ -161,6 +163,7 @@ export class Subscription {
       });
     }
     this.queue = i < this.queue.length ? kept.concat(this.queue.slice(i + 1)) : kept;
+    this.peakLeased = Math.max(this.peakLeased, this.leases.size);
     for (const [s, batch] of batches) {
       this.stats.delivered += batch.length;
       s.send(batch);
