@@ -5,6 +5,9 @@ import { ActionError } from './errors.js';
 import { ACTION_HEADERS } from './recent-keys.js';
 import type { ActionEntry, ActionSink, DeliveryResult } from './sink.js';
 
+/** The gRPC status of a call the credentials may not make. */
+const PERMISSION_DENIED = 7;
+
 export interface PubSubSinkOptions {
   /** The topic: `projects/P/topics/T` (or a topic name with `projectId`). */
   topic: string;
@@ -85,7 +88,11 @@ export function pubsubSink(opts: PubSubSinkOptions): ActionSink {
         messageOrdering: keyOf !== undefined,
       });
       try {
-        const [exists] = await topic.exists();
+        // roles/pubsub.publisher may publish but not read the topic: then publishing reports.
+        const [exists] = await topic.exists().catch((e: { code?: number }) => {
+          if (e.code === PERMISSION_DENIED) return [true];
+          throw e;
+        });
         if (!exists)
           throw new Error(`the topic does not exist; create it (gcloud pubsub topics create NAME)`);
       } catch (err) {

@@ -31,6 +31,9 @@ export interface PubSubSourceOptions {
   endWhen?: () => boolean;
 }
 
+/** The gRPC status of a call the credentials may not make. */
+const PERMISSION_DENIED = 7;
+
 /** A delivered message awaiting the checkpoint that covers it. */
 interface Held {
   index: number;
@@ -121,7 +124,12 @@ export function pubsubSource(opts: PubSubSourceOptions): Source<Buffer> {
         closeOptions: { behavior: 'NACK' },
       });
       try {
-        const [exists] = await sub.exists();
+        // Least-privilege roles (roles/pubsub.subscriber) may not read the subscription: then
+        // the streaming pull itself reports what is wrong.
+        const [exists] = await sub.exists().catch((e: { code?: number }) => {
+          if (e.code === PERMISSION_DENIED) return [true];
+          throw e;
+        });
         if (!exists)
           throw new Error(
             `the subscription does not exist; create it (gcloud pubsub subscriptions create ${topic} --topic=TOPIC [--enable-message-ordering])`,

@@ -305,6 +305,19 @@ describe('pubsubSink', () => {
     );
   });
 
+  it('publishes with a publish-only role (the topic cannot be read at open)', async () => {
+    const { topic, sub } = await topicWithSub();
+    server.unreadable.add(topic.name);
+    const ledger = ActionLedger.open(join(tmp, 'role-ledger.jsonl'));
+    await pipeline('psr2')
+      .from(fromArray([{ x: 1 }]))
+      .to(action({ name: 'note', ledger, payload: (v) => v, to: pubsubSink({ topic: topic.name }) }))
+      .run({ checkpoints: new MemoryCheckpointStore() }).done;
+    ledger.close();
+    const [messages] = await pull(sub.name, 1);
+    assert.equal(messages[0]!.data, '{"x":1}');
+  });
+
   it('a missing topic is a clear error', async () => {
     const sink = pubsubSink({ topic: `projects/${PROJECT}/topics/nope` });
     await assert.rejects(sink.open!({ pipeline: 'x' }), {

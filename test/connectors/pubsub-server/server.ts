@@ -62,6 +62,8 @@ export interface ServerStats {
 export class PubSubTestServer {
   readonly topics = new Map<string, Set<string>>();
   readonly subscriptions = new Map<string, Sub>();
+  /** Resources whose Get* calls are refused (PERMISSION_DENIED), as for a publish- or consume-only role. */
+  readonly unreadable = new Set<string>();
   readonly stats: ServerStats = {
     published: 0,
     delivered: 0,
@@ -146,6 +148,7 @@ export class PubSubTestServer {
         return { name: t.name };
       }),
       getTopic: unary((r: { topic: string }) => {
+        if (this.unreadable.has(r.topic)) throw status(grpc.status.PERMISSION_DENIED, 'User not authorized');
         if (!this.topics.has(r.topic))
           throw status(grpc.status.NOT_FOUND, `Topic not found (resource=${r.topic})`);
         return { name: r.topic };
@@ -178,7 +181,11 @@ export class PubSubTestServer {
         subs.add(s.name);
         return sub.config;
       }),
-      getSubscription: unary((r: { subscription: string }) => this.sub(r.subscription).config),
+      getSubscription: unary((r: { subscription: string }) => {
+        if (this.unreadable.has(r.subscription))
+          throw status(grpc.status.PERMISSION_DENIED, 'User not authorized');
+        return this.sub(r.subscription).config;
+      }),
       deleteSubscription: unary((r: { subscription: string }) => {
         const s = this.sub(r.subscription);
         s.close();
