@@ -34,10 +34,17 @@ export interface PubSubSourceOptions {
 /** The gRPC status of a call the credentials may not make. */
 const PERMISSION_DENIED = 7;
 
-/** A delivered message awaiting the checkpoint that covers it. */
-interface Held {
+/** A delivered message, buffered and then held until the checkpoint that covers it. */
+interface Delivered {
+  /** Its delivery number once the pipeline has read it, else -1. */
   index: number;
+  /** The newest delivery of the message. */
   message: Message;
+  /**
+   * Earlier deliveries (their deadline passed while we held the message): acked with it, as the
+   * client keeps each in its flow-control inventory until it is acked or nacked.
+   */
+  copies?: Message[];
 }
 
 /**
@@ -73,11 +80,11 @@ export function pubsubSource(opts: PubSubSourceOptions): Source<Buffer> {
   let client: PubSub | undefined;
   let sub: Subscription | undefined;
   /** Received, not yet handed to the pipeline, in arrival order. */
-  const buffer: Message[] = [];
+  const buffer: Delivered[] = [];
   /** Handed to the pipeline, awaiting the checkpoint, in delivery order. */
-  const held: Held[] = [];
+  const held: Delivered[] = [];
   /** Message id → its buffered or held entry: a redelivery while we hold it only refreshes the ack id. */
-  const pending = new Map<string, Message | Held>();
+  const pending = new Map<string, Delivered>();
   let counter = 0;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
@@ -92,14 +99,14 @@ export function pubsubSource(opts: PubSubSourceOptions): Source<Buffer> {
   const onMessage = (m: Message) => {
     const earlier = pending.get(m.id);
     if (earlier !== undefined) {
-      // Redelivered (its deadline passed) while we still hold it: ack the newest delivery.
-      if ('index' in earlier) earlier.message = m;
-      else buffer[buffer.indexOf(earlier)] = m;
-      pending.set(m.id, 'index' in earlier ? earlier : m);
+      // Redelivered (its deadline passed) while we still hold it: not read again.
+      (earlier.copies ??= []).push(earlier.message);
+      earlier.message = m;
       return;
     }
-    pending.set(m.id, m);
-    buffer.push(m);
+    const d: Delivered = { index: -1, message: m };
+    pending.set(m.id, d);
+    buffer.push(d);
     wake?.();
   };
 
@@ -161,11 +168,11 @@ export function pubsubSource(opts: PubSubSourceOptions): Source<Buffer> {
       }
       const take = buffer.splice(0, max);
       const stamps = [wallClockMs()];
-      return take.map((m) => {
-        const h: Held = { index: counter++, message: m };
-        held.push(h);
-        pending.set(m.id, h);
-        const env = envelope(m.data, topic, 0, h.index, m.publishTime.getTime(), stamps);
+      return take.map((d) => {
+        const m = d.message;
+        d.index = counter++;
+        held.push(d);
+        const env = envelope(m.data, topic, 0, d.index, m.publishTime.getTime(), stamps);
         env.id = `${topic}-0@${m.id}`;
         if (m.orderingKey) env.key = m.orderingKey;
         return env;
@@ -182,9 +189,10 @@ export function pubsubSource(opts: PubSubSourceOptions): Source<Buffer> {
       if (upTo === undefined) return;
       let n = 0;
       while (n < held.length && held[n]!.index < upTo) {
-        const { message } = held[n++]!;
+        const { message, copies } = held[n++]!;
         pending.delete(message.id);
         message.ack(); // queued by the client, sent within batching.maxMilliseconds
+        if (copies) for (const c of copies) c.ack(); // stale ack ids: Pub/Sub ignores them
       }
       held.splice(0, n);
     },

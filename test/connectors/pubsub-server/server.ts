@@ -50,6 +50,8 @@ export interface ServerStats {
   publishRequests: number;
   /** Leases that ran out (their messages redelivered). */
   expired: number;
+  /** Acks of ack ids no longer leased (an earlier delivery of a redelivered message): ignored. */
+  staleAcks: number;
 }
 
 /**
@@ -71,6 +73,7 @@ export class PubSubTestServer {
     modAcks: 0,
     publishRequests: 0,
     expired: 0,
+    staleAcks: 0,
   };
   private nextId = 1;
   private readonly timer: NodeJS.Timeout;

@@ -220,7 +220,11 @@ export class Subscription {
   }
 
   ack(ackIds: string[]): void {
-    for (const id of ackIds) if (!this.deaf.has(id) && this.release(id, false)) this.stats.acked++;
+    for (const id of ackIds) {
+      if (this.deaf.has(id)) continue;
+      if (this.release(id, false)) this.stats.acked++;
+      else this.stats.staleAcks++;
+    }
     this.pump();
   }
 
