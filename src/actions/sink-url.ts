@@ -7,12 +7,15 @@ import { postgresActionSink } from './postgres-sink.js';
 import type { ActionSink } from './sink.js';
 import type { Encoder } from '../stream/index.js';
 import { webhookActionSink, type WebhookSinkOptions } from './webhook-sink.js';
+import { pubsubActionSink } from './pubsub-sink.js';
+import { intParam, parsePubSubUrl } from '../core/pubsub.js';
 
 export const ACTION_SINK_SCHEMES = [
   'postgres://',
   'http(s)://',
   'kafka://host:port/topic',
   'kafkas://[user@]host:port/topic',
+  'pubsub://projects/PROJECT/topics/TOPIC',
   'file:path.jsonl',
 ];
 
@@ -37,7 +40,9 @@ function badUrl(url: string, why: string): ActionError {
  * The action sink a URL names: `postgres://user@host:port/db[?table=NAME]` (batched upsert on
  * the idempotency key), `http(s)://...` (webhook with Idempotency-Key and HMAC signature; secret
  * from SLUICE_WEBHOOK_SECRET), `kafka://host:port/topic` (keyed records, deduped against the
- * topic's tail; `kafkas://user@host:port/topic` for TLS + SASL, see parseKafkaUrl) or `file:path.jsonl` (a JSON-lines ledger).
+ * topic's tail; `kafkas://user@host:port/topic` for TLS + SASL, see parseKafkaUrl),
+ * `pubsub://projects/P/topics/T` (batched publishes; `?ordering=record` orders by the record key;
+ * does not dedupe by itself, so the action needs a ledger) or `file:path.jsonl` (a JSON-lines ledger).
  *
  * @example
  * stream.to(action({ name: 'alert', payload: (t) => t, to: actionSinkFromUrl('postgres://postgres@127.0.0.1/test?table=alerts') }));
@@ -60,6 +65,8 @@ export function actionSinkFromUrl(url: string, opts: ActionSinkUrlOptions = {}):
         throw badUrl(url, `?format=${format} needs an encoder (pass { encode: encoderFromUrl })`);
       return kafkaActionSink({ brokers, topic, ...security, clientId: opts.clientId, ...(encode ? { encode } : {}) });
     }
+    case 'pubsub':
+      return pubsubSinkFromUrl(url);
     case 'file': {
       const path = fileUrlPath(url);
       if (path === undefined) throw badUrl(url, 'no path after file:');
@@ -67,5 +74,26 @@ export function actionSinkFromUrl(url: string, opts: ActionSinkUrlOptions = {}):
     }
     default:
       throw badUrl(url, scheme ? `scheme "${scheme}:" is not supported` : 'it has no scheme');
+  }
+}
+
+/** `pubsub://projects/P/topics/T[?ordering=record&batchMessages=N&batchMs=N]` to a Pub/Sub sink. */
+function pubsubSinkFromUrl(url: string): ActionSink {
+  try {
+    const u = parsePubSubUrl(url);
+    if (u.kind !== 'topics')
+      throw new Error(`a sink publishes to a topic: pubsub://projects/${u.project}/topics/NAME`);
+    const ordering = u.query.get('ordering');
+    if (ordering !== null && ordering !== 'record')
+      throw new Error(`?ordering= takes "record" (the record key is the ordering key), got "${ordering}"`);
+    return pubsubActionSink({
+      topic: u.path,
+      ...(ordering ? { orderingKey: 'record' as const } : {}),
+      batchMessages: intParam(u.query, 'batchMessages'),
+      batchMs: intParam(u.query, 'batchMs'),
+    });
+  } catch (err) {
+    if (err instanceof ActionError) throw err;
+    throw badUrl(url, (err as Error).message);
   }
 }

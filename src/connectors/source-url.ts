@@ -6,8 +6,10 @@ import { fileSource, type FileSourceOptions } from './file-source.js';
 import { kafkaSource } from './kafka-source.js';
 import { mqttSource } from './mqtt-source.js';
 import { natsSource } from './nats-source.js';
+import { pubsubSource } from './pubsub-source.js';
 import { redisSource } from './redis-source.js';
 import { parseKafkaUrlOr } from '../kafka-client/index.js';
+import { intParam, parsePubSubUrl } from '../core/pubsub.js';
 
 export const SOURCE_SCHEMES = [
   'kafka://host:port/topic',
@@ -15,6 +17,7 @@ export const SOURCE_SCHEMES = [
   'mqtt://host:port/topic/filter',
   'nats://host:port/subject',
   'redis://host:port/stream',
+  'pubsub://projects/PROJECT/subscriptions/SUB',
   'file:path.ndjson|path.csv',
 ];
 
@@ -45,7 +48,8 @@ function parts(url: string, what: string): { base: string; rest: string; query: 
  * The source a URL names: `kafka://host:port/topic` (consumer group, `?group=`), `mqtt://host:port/a/b/#`
  * (QoS 1 persistent session; spooled when `spool` is given), `nats://host:port/subject` (JetStream
  * durable consumer), `redis://host:port/stream` (consumer group, `?group=`, `?consumer=`,
- * `?field=`) or `file:path` (CSV or NDJSON replay).
+ * `?field=`), `pubsub://projects/P/subscriptions/S` (Google Pub/Sub streaming pull, acked after
+ * each checkpoint; `?maxMessages=`, `?maxBytes=` flow control) or `file:path` (CSV or NDJSON replay).
  *
  * @example
  * const source = sourceFromUrl('redis://127.0.0.1:6379/transactions?group=fraud');
@@ -91,6 +95,22 @@ export function sourceFromUrl(url: string, opts: SourceUrlOptions = {}): Source<
         field: query.get('field') ?? undefined,
         endWhen,
       });
+    }
+    case 'pubsub': {
+      try {
+        const u = parsePubSubUrl(url);
+        if (u.kind !== 'subscriptions')
+          throw new Error(`a source reads a subscription: pubsub://projects/${u.project}/subscriptions/NAME`);
+        return pubsubSource({
+          subscription: u.path,
+          maxMessages: intParam(u.query, 'maxMessages'),
+          maxBytes: intParam(u.query, 'maxBytes'),
+          endWhen,
+        });
+      } catch (err) {
+        if (err instanceof ConnectorError) throw err;
+        throw badUrl(url, (err as Error).message);
+      }
     }
     case 'file': {
       const path = fileUrlPath(url);

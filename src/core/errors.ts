@@ -17,6 +17,7 @@ import { redactUrls } from './redact.js';
 export const ERROR_CODES = {
   // Options given to any Sluice function, checked once when it is called (requireOption).
   SLUICE_OPTION_INVALID: 'SluiceError',
+  SLUICE_OPTION_DEPENDENCY_MISSING: 'SluiceError',
   SLUICE_CLI_USAGE: 'UsageError',
   // The stream DSL and its runtime.
   SLUICE_PIPELINE_INVALID: 'SluiceError',
