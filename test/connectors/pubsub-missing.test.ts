@@ -23,8 +23,8 @@ test('without @google-cloud/pubsub, opening a Pub/Sub source or sink says to ins
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as { code: string; message: string });
-  assert.equal(source!.code, 'SLUICE_SOURCE_NOT_AVAILABLE');
-  assert.equal(sink!.code, 'SLUICE_ACTION_FAILED');
+  assert.equal(source!.code, 'SLUICE_OPTION_DEPENDENCY_MISSING');
+  assert.equal(sink!.code, 'SLUICE_OPTION_DEPENDENCY_MISSING');
   for (const e of [source!, sink!])
     assert.match(
       e.message,
