@@ -14,6 +14,12 @@ export {
 } from './webhook-sink.js';
 export { topicSink, type TopicSinkOptions, type LogLike, type LogPartitionLike } from './topic-sink.js';
 export { kafkaSink, type KafkaSinkOptions } from './kafka-sink.js';
+export {
+  kinesisSink,
+  putRecordsBatches,
+  PUT_RECORDS_LIMITS,
+  type KinesisSinkOptions,
+} from './kinesis-sink.js';
 export { fileSink } from './file-sink.js';
 export { ACTION_HEADERS } from './recent-keys.js';
 export { alert, type AlertOptions, type AlertPayload, type AlertSeverity } from './alert.js';

@@ -4,16 +4,19 @@ import { KafkaUrlError, parseKafkaUrl, type KafkaSecurity } from '../kafka-clien
 import { ActionError } from './errors.js';
 import { fileSink } from './file-sink.js';
 import { kafkaSink } from './kafka-sink.js';
+import { kinesisSink } from './kinesis-sink.js';
 import { postgresSink } from './postgres-sink.js';
 import type { ActionSink } from './sink.js';
 import { webhookSink, type WebhookSinkOptions } from './webhook-sink.js';
 import { redactUrls } from '../core/redact.js';
+import { KinesisUrlError, parseKinesisUrl } from '../core/kinesis-url.js';
 
 export const ACTION_SINK_SCHEMES = [
   'postgres://',
   'http(s)://',
   'kafka://host:port/topic',
   'kafkas://[user@]host:port/topic',
+  'kinesis://stream?region=REGION[&endpoint=URL]',
   'file:path.jsonl',
 ];
 
@@ -54,7 +57,9 @@ export function kafkaUrlParts(url: string): { brokers: string[]; topic: string }
  * The action sink a URL names: `postgres://user@host:port/db[?table=NAME]` (batched upsert on
  * the idempotency key), `http(s)://...` (webhook with Idempotency-Key and HMAC signature; secret
  * from SLUICE_WEBHOOK_SECRET), `kafka://host:port/topic` (keyed records, deduped against the
- * topic's tail; `kafkas://user@host:port/topic` for TLS + SASL, see parseKafkaUrl) or `file:path.jsonl` (a JSON-lines ledger).
+ * topic's tail; `kafkas://user@host:port/topic` for TLS + SASL, see parseKafkaUrl),
+ * `kinesis://stream?region=REGION[&endpoint=URL]` (PutRecords; needs the action's ledger) or
+ * `file:path.jsonl` (a JSON-lines ledger).
  *
  * @example
  * stream.to(action({ name: 'alert', payload: (t) => t, to: actionSinkFromUrl('postgres://postgres@127.0.0.1/test?table=alerts') }));
@@ -71,6 +76,14 @@ export function actionSinkFromUrl(url: string, opts: ActionSinkUrlOptions = {}):
     case 'kafka':
     case 'kafkas':
       return kafkaSink({ ...kafkaUrlParts(url), clientId: opts.clientId });
+    case 'kinesis':
+      try {
+        const { stream, region, endpoint } = parseKinesisUrl(url);
+        return kinesisSink({ stream, region, endpoint });
+      } catch (err) {
+        if (err instanceof KinesisUrlError) throw badUrl(url, err.reason);
+        throw err;
+      }
     case 'file':
       if (url.length <= 'file:'.length) throw badUrl(url, 'no path after file:');
       return fileSink({ path: filePathOf(url) });

@@ -5,11 +5,13 @@ import type { Source } from '../stream/index.js';
 import { ConnectorError } from './errors.js';
 import { fileSource, type FileSourceOptions } from './file-source.js';
 import { kafkaSource } from './kafka-source.js';
+import { kinesisSource } from './kinesis-source.js';
 import { mqttSource } from './mqtt-source.js';
 import { natsSource } from './nats-source.js';
 import { redisSource } from './redis-source.js';
 import { KafkaUrlError, parseKafkaUrl, type KafkaUrl } from '../kafka-client/index.js';
 import { redactUrls } from '../core/redact.js';
+import { KinesisUrlError, parseKinesisUrl } from '../core/kinesis-url.js';
 
 export const SOURCE_SCHEMES = [
   'kafka://host:port/topic',
@@ -17,6 +19,7 @@ export const SOURCE_SCHEMES = [
   'mqtt://host:port/topic/filter',
   'nats://host:port/subject',
   'redis://host:port/stream',
+  'kinesis://stream?region=REGION[&endpoint=URL]',
   'file:path.ndjson|path.csv',
 ];
 
@@ -60,7 +63,8 @@ function parts(url: string, what: string): { base: string; rest: string; query: 
  * The source a URL names: `kafka://host:port/topic` (consumer group, `?group=`), `mqtt://host:port/a/b/#`
  * (QoS 1 persistent session; spooled when `spool` is given), `nats://host:port/subject` (JetStream
  * durable consumer), `redis://host:port/stream` (consumer group, `?group=`, `?consumer=`,
- * `?field=`) or `file:path` (CSV or NDJSON replay).
+ * `?field=`), `kinesis://stream?region=REGION[&endpoint=URL]` (every shard, resharding followed;
+ * AWS credentials from the SDK's default chain) or `file:path` (CSV or NDJSON replay).
  *
  * @example
  * const source = sourceFromUrl('redis://127.0.0.1:6379/transactions?group=fraud');
@@ -106,6 +110,18 @@ export function sourceFromUrl(url: string, opts: SourceUrlOptions = {}): Source<
         field: query.get('field') ?? undefined,
         endWhen,
       });
+    }
+    case 'kinesis': {
+      try {
+        const { stream, region, endpoint, query } = parseKinesisUrl(url);
+        const startAt = query.get('start');
+        if (startAt !== null && startAt !== 'trim-horizon' && startAt !== 'latest')
+          throw new KinesisUrlError(`start=${startAt}: use start=trim-horizon (default) or start=latest`);
+        return kinesisSource({ stream, region, endpoint, endWhen, ...(startAt ? { startAt } : {}) });
+      } catch (err) {
+        if (err instanceof KinesisUrlError) throw badUrl(url, err.reason);
+        throw err;
+      }
     }
     case 'file': {
       const rest = url.slice('file:'.length);

@@ -6,6 +6,7 @@ export {
   PipelineMetrics,
   emptyCounters,
   partitionLagOf,
+  partitionLagMsOf,
   recordTimesSince,
   type BreakerState,
   type PartitionLagSource,

@@ -152,6 +152,18 @@ export function metricDefinitions(
         ),
     ],
     [
+      'sluice_partition_lag_ms',
+      'gauge',
+      'Milliseconds the source is behind the newest record per topic/partition (Kinesis MillisBehindLatest).',
+      () =>
+        each((m) =>
+          Object.entries(m.partitionLagMs ?? {}).map(([k, v]) => ({
+            labels: { pipeline: m.pipeline, partition: k },
+            value: v,
+          })),
+        ),
+    ],
+    [
       'sluice_queue_depth_batches',
       'gauge',
       'Batches waiting in the queue in front of a stage.',

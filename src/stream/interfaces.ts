@@ -36,6 +36,8 @@ export interface Source<T> {
   lag(): number;
   /** The same per "topic/partition", where the source can tell (shown on the dashboard). */
   lagByPartition?(): Record<string, number>;
+  /** How far behind the newest record each "topic/partition" is, in ms (Kinesis MillisBehindLatest). */
+  lagMsByPartition?(): Record<string, number>;
   /** Called after a checkpoint made `offsets` durable; sources with outside offsets commit here. */
   commit?(offsets: SourceOffsets): Promise<void>;
   /**

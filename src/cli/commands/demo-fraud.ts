@@ -30,9 +30,12 @@ windowed features per customer and terminal -> ONNX model -> alert actions.
   --alerts-to URL also deliver each alert, deduplicated by its idempotency key, to
                   postgres://user@host:port/db[?table=NAME], http(s)://... (webhook; HMAC secret
                   from SLUICE_WEBHOOK_SECRET, required: =unsigned sends unsigned requests),
-                  kafka://host:port/topic or file:path.jsonl
+                  kafka://host:port/topic, kinesis://stream?region=R[&endpoint=URL] or
+                  file:path.jsonl
   --from URL      read transactions from kafka://host:port/topic, mqtt://host:port/topic,
-                  nats://host:port/subject, redis://host:port/stream or file:path(.ndjson|.csv)
+                  nats://host:port/subject, redis://host:port/stream,
+                  kinesis://stream?region=R[&endpoint=URL] (AWS credentials from the usual
+                  AWS_* env / ~/.aws chain) or file:path(.ndjson|.csv)
                   instead of generating them; --events then stops after N records of this run
                   (default: until the source ends or Ctrl-C), --rate paces a file replay;
                   kafka://host:port/topic?format=avro&registry=http://host:port reads records

@@ -1,0 +1,164 @@
+import { createHash } from 'node:crypto';
+import type { PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import {
+  awsErrorName,
+  kinesisClient,
+  loadKinesis,
+  type KinesisClient,
+  type KinesisModule,
+} from '../core/kinesis.js';
+import type { KinesisSender, KinesisTarget } from '../core/kinesis-url.js';
+import { requireOption } from '../stream/index.js';
+import { ActionError } from './errors.js';
+import { backoffDelay, resolveBackoff, sleep, type BackoffOptions } from './backoff.js';
+import {
+  ledgerEntry,
+  type ActionEntry,
+  type ActionSink,
+  type DeliveryResult,
+  type Rejection,
+} from './sink.js';
+
+export interface KinesisSinkOptions extends KinesisTarget {
+  /** The record data. Default: the ledger line `{key, action, payload, time}` as JSON (consumers dedupe on `key`). */
+  value?: (entry: ActionEntry) => Buffer;
+  /** Retries of the entries PutRecords failed (throttling, internal errors). Default 8, from 100 ms up to 5 s. */
+  backoff?: BackoffOptions;
+  /** A client to use instead of one built from region/endpoint (tests inject partial failures this way). */
+  client?: KinesisSender;
+}
+
+/** PutRecords limits: records per call, bytes per call, bytes per record (data + partition key). */
+export const PUT_RECORDS_LIMITS = { records: 500, bytes: 5 * 1024 * 1024, recordBytes: 1024 * 1024 } as const;
+
+/** Kinesis partition keys are 1 to 256 characters; a longer key is replaced by its SHA-256. */
+function partitionKey(e: ActionEntry): string {
+  const k = e.recordKey === undefined ? e.key : String(e.recordKey);
+  if (k.length >= 1 && k.length <= 256) return k;
+  return createHash('sha256').update(k).digest('hex');
+}
+
+interface Pending {
+  entry: ActionEntry;
+  record: PutRecordsRequestEntry;
+  bytes: number;
+}
+
+/** Splits records into PutRecords calls within the count and byte limits, in order. */
+export function putRecordsBatches<T extends { bytes: number }>(items: T[]): T[][] {
+  const out: T[][] = [];
+  let batch: T[] = [];
+  let bytes = 0;
+  for (const it of items) {
+    if (batch.length === PUT_RECORDS_LIMITS.records || bytes + it.bytes > PUT_RECORDS_LIMITS.bytes) {
+      out.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(it);
+    bytes += it.bytes;
+  }
+  if (batch.length > 0) out.push(batch);
+  return out;
+}
+
+/**
+ * Puts actions on a Kinesis data stream with PutRecords, in calls within Kinesis' limits (500
+ * records, 5 MiB), partitioned by the record's key (else the idempotency key). When a call
+ * partly fails (throttled or internal errors on some entries) only the failed entries are sent
+ * again, with backoff. Kinesis cannot deduplicate, so the action needs a ledger in front
+ * (`dedupes: false`); a record over 1 MiB is rejected (dead letter) with the reason.
+ *
+ * @example
+ * stream.to(action({ name: 'alert', ledger, payload: (t) => t, to: kinesisSink({ stream: 'alerts', region: 'eu-west-1' }) }));
+ */
+export function kinesisSink(
+  opts: KinesisSinkOptions,
+): ActionSink & { stats(): { calls: number; retried: number } } {
+  requireOption(typeof opts.stream === 'string' && opts.stream !== '', 'kinesisSink: stream is required');
+  const { stream } = opts;
+  const backoff = resolveBackoff({ retries: 8, ...opts.backoff }, 'kinesisSink');
+  const valueOf = opts.value ?? ((e: ActionEntry) => Buffer.from(JSON.stringify(ledgerEntry(e))));
+  let sdk: KinesisModule;
+  let client: KinesisClient | undefined;
+  let calls = 0;
+  let retried = 0;
+
+  const unavailable = (why: string, cause?: unknown) =>
+    new ActionError(
+      'SLUICE_ACTION_UNAVAILABLE',
+      `kinesisSink ${stream}: ${why}; the pipeline resumes from its checkpoint when restarted`,
+      true,
+      { cause },
+    );
+
+  /** One batch: PutRecords, then again with only the entries that failed, until none fail. */
+  const put = async (batch: Pending[]) => {
+    let todo = batch;
+    for (let attempt = 0; ; attempt++) {
+      let failed: Pending[];
+      let reason: string;
+      try {
+        calls++;
+        const res = await client!.send(
+          new sdk.PutRecordsCommand({ StreamName: stream, Records: todo.map((p) => p.record) }),
+        );
+        if (!res.FailedRecordCount) return;
+        const results = res.Records ?? [];
+        failed = todo.filter((_, i) => results[i]?.ErrorCode !== undefined);
+        const first = results.find((r) => r.ErrorCode !== undefined);
+        reason = `${failed.length} of ${todo.length} record(s) failed (${first?.ErrorCode}: ${first?.ErrorMessage})`;
+      } catch (err) {
+        const name = awsErrorName(err);
+        // Throttling and server errors are worth a retry; a missing stream or permissions are not.
+        if (/ResourceNotFound|AccessDenied|InvalidArgument|KMS|Validation/.test(name))
+          throw new ActionError(
+            'SLUICE_ACTION_FAILED',
+            `kinesisSink ${stream}: ${name}: ${(err as Error).message}; check the stream, region and credentials`,
+            false,
+            { cause: err },
+          );
+        failed = todo;
+        reason = `${name || 'error'}: ${(err as Error).message}`;
+      }
+      if (attempt >= backoff.retries)
+        throw unavailable(`PutRecords still failing after ${attempt + 1} tries: ${reason}`);
+      retried += failed.length;
+      todo = failed;
+      await sleep(backoffDelay(backoff, attempt));
+    }
+  };
+
+  return {
+    name: `kinesis:${stream}`,
+    dedupes: false,
+    async open() {
+      try {
+        sdk = await loadKinesis();
+        client = (opts.client as KinesisClient | undefined) ?? kinesisClient(sdk, opts);
+      } catch (err) {
+        throw unavailable((err as Error).message, err);
+      }
+    },
+    async deliver(entries: ActionEntry[]): Promise<DeliveryResult> {
+      const rejected: Rejection[] = [];
+      const pending: Pending[] = [];
+      for (const entry of entries) {
+        const data = valueOf(entry);
+        const key = partitionKey(entry);
+        const bytes = data.byteLength + Buffer.byteLength(key);
+        if (bytes > PUT_RECORDS_LIMITS.recordBytes) {
+          rejected.push({ entry, reason: `record of ${bytes} bytes is over Kinesis' 1 MiB limit` });
+          continue;
+        }
+        pending.push({ entry, record: { Data: data, PartitionKey: key }, bytes });
+      }
+      for (const batch of putRecordsBatches(pending)) await put(batch);
+      return { done: pending.length, duplicates: 0, rejected };
+    },
+    stats: () => ({ calls, retried }),
+    async close() {
+      if (!opts.client) client?.destroy();
+    },
+  };
+}
