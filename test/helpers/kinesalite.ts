@@ -1,7 +1,9 @@
 // Starts kinesalite (an in-memory implementation of the Kinesis API) on 127.0.0.1 at a random
 // port for a test, with the dummy AWS credentials and region the SDK and the AWS CLI need.
+import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { kinesisClient, loadKinesis } from '../../src/core/kinesis.js';
 
@@ -30,12 +32,41 @@ export interface Kinesalite {
   close(): Promise<void>;
 }
 
-export async function startKinesalite(): Promise<Kinesalite> {
-  const kinesalite = require('kinesalite') as (o: object) => import('node:http').Server;
-  // No delays: streams are ACTIVE at once, splits and merges take effect at once.
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
+// No delays: streams are ACTIVE at once, splits and merges take effect at once.
+const OPTIONS = { createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 };
+
+/**
+ * Kinesalite in this process, or with `inChild` in a child process: tests that block their event
+ * loop while a `sluice` process runs (spawnSync) need it elsewhere.
+ */
+export async function startKinesalite(opts: { inChild?: boolean } = {}): Promise<Kinesalite> {
+  let port: number;
+  let stop: () => Promise<void>;
+  if (opts.inChild) {
+    const script = `const s = require('kinesalite')(${JSON.stringify(OPTIONS)}); s.listen(0, '127.0.0.1', () => console.log(s.address().port));`;
+    const child = spawn(process.execPath, ['-e', script], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    port = await new Promise<number>((resolve, reject) => {
+      child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+      child.once('exit', (code) => reject(new Error(`kinesalite exited with ${code}`)));
+    });
+    stop = async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill();
+      await exited;
+    };
+  } else {
+    const kinesalite = require('kinesalite') as (o: object) => import('node:http').Server;
+    const server = kinesalite(OPTIONS);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    stop = async () => {
+      server.closeAllConnections?.();
+      await new Promise((r) => server.close(r));
+    };
+  }
   const endpoint = `http://127.0.0.1:${port}`;
   const sdk = await loadKinesis();
   const client = kinesisClient(sdk, { stream: '', region: 'us-east-1', endpoint });
@@ -59,8 +90,7 @@ export async function startKinesalite(): Promise<Kinesalite> {
     waitActive,
     async close() {
       client.destroy();
-      server.closeAllConnections?.();
-      await new Promise((r) => server.close(r));
+      await stop();
     },
   };
 }
