@@ -135,10 +135,11 @@ export function kinesisSink(
     async open() {
       try {
         sdk = await loadKinesis();
-        client = (opts.client as KinesisClient | undefined) ?? kinesisClient(sdk, opts);
       } catch (err) {
-        throw unavailable((err as Error).message, err);
+        // The SDK is missing: installing it is the fix, not a restart.
+        throw new ActionError('SLUICE_ACTION_FAILED', (err as Error).message, false, { cause: err });
       }
+      client = (opts.client as KinesisClient | undefined) ?? kinesisClient(sdk, opts);
     },
     async deliver(entries: ActionEntry[]): Promise<DeliveryResult> {
       const rejected: Rejection[] = [];

@@ -253,6 +253,10 @@ export function kinesisSource(opts: KinesisSourceOptions): Source<Buffer> & {
       opening = true;
       try {
         sdk = await loadKinesis();
+      } catch (err) {
+        throw new ConnectorError('SLUICE_SOURCE_NOT_AVAILABLE', (err as Error).message, { cause: err });
+      }
+      try {
         client = (opts.client as KinesisClient | undefined) ?? kinesisClient(sdk, opts);
         await refreshShards();
         opening = false;

@@ -1,4 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { kinesisSource } from '../../src/connectors/index.js';
 import type { Envelope, SourceOffsets } from '../../src/stream/index.js';
@@ -197,6 +202,59 @@ describe('kinesisSource against kinesalite', () => {
     assert.match(warnings[0]!, /ProvisionedThroughputExceededException/);
     await src.close();
   });
+
+  const AWS = '/usr/bin/aws';
+  it(
+    'reads what the AWS CLI put (an independent producer)',
+    { skip: !existsSync(AWS) && 'no AWS CLI' },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sluice-aws-'));
+      const aws = (...args: string[]) =>
+        promisify(execFile)(AWS, ['kinesis', ...args, '--endpoint-url', k.endpoint, '--output', 'json'], {
+          env: { ...process.env, AWS_PAGER: '', AWS_CONFIG_FILE: join(dir, 'none'), HOME: dir },
+        });
+      try {
+        await aws('create-stream', '--stream-name', 'cli', '--shard-count', '2');
+        await k.waitActive('cli');
+        const records = Array.from({ length: 250 }, (_, i) => ({
+          Data: JSON.stringify({ k: `key${i % 9}`, i, text: 'é✓' }),
+          PartitionKey: `key${i % 9}`,
+        }));
+        const file = join(dir, 'records.json');
+        writeFileSync(file, JSON.stringify(records));
+        const { stdout } = await aws(
+          'put-records',
+          '--stream-name',
+          'cli',
+          '--records',
+          `file://${file}`,
+          '--cli-binary-format',
+          'raw-in-base64-out',
+        );
+        assert.equal((JSON.parse(stdout) as { FailedRecordCount: number }).FailedRecordCount, 0);
+        const src = kinesisSource({
+          stream: 'cli',
+          endpoint: k.endpoint,
+          region: 'us-east-1',
+          callIntervalMs: 20,
+        });
+        await src.open({ pipeline: 'p', startOffsets: undefined });
+        const got = parsed(await readN(src, 250));
+        await src.close();
+        assert.equal(got.length, 250);
+        assert.deepEqual(
+          got.map((v) => v.i).sort((a, b) => a - b),
+          Array.from({ length: 250 }, (_, i) => i),
+        );
+        assert.ok(
+          got.every((v) => (v as { text?: string }).text === 'é✓'),
+          'bytes as the CLI sent them',
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('says what to check when the stream does not exist', async () => {
     const src = kinesisSource({ stream: 'nope', endpoint: k.endpoint, region: 'us-east-1' });
