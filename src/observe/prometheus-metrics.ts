@@ -152,14 +152,14 @@ export function metricDefinitions(
         ),
     ],
     [
-      'sluice_partition_lag_ms',
+      'sluice_partition_lag_seconds',
       'gauge',
-      'Milliseconds the source is behind the newest record per topic/partition (Kinesis MillisBehindLatest).',
+      'How far behind the newest record the source reads, per topic/partition (Kinesis MillisBehindLatest).',
       () =>
         each((m) =>
           Object.entries(m.partitionLagMs ?? {}).map(([k, v]) => ({
             labels: { pipeline: m.pipeline, partition: k },
-            value: v,
+            value: v / 1000,
           })),
         ),
     ],
