@@ -47,7 +47,7 @@ describe('kinesisSink', () => {
     await k.createStream('alerts', 2);
     const sink = actionSinkFromUrl(`kinesis://alerts?region=us-east-1&endpoint=${k.endpoint}`);
     assert.equal(sink.name, 'kinesis:alerts');
-    assert.equal(sink.dedupes, false, 'Kinesis cannot dedupe: the action keeps a ledger');
+    assert.equal(sink.dedupes, true, 'keys read back from the stream at open');
     await sink.open!({ pipeline: 'p' });
     const r = await sink.deliver(Array.from({ length: 1200 }, (_, i) => entry(i)));
     assert.deepEqual(r, { done: 1200, duplicates: 0, rejected: [] });
@@ -101,6 +101,7 @@ describe('kinesisSink', () => {
       stream: 'partial',
       endpoint: k.endpoint,
       client,
+      dedupWindowMs: 0,
       backoff: { initialDelayMs: 5, maxDelayMs: 20 },
     });
     await sink.open!({ pipeline: 'p' });
@@ -129,8 +130,10 @@ describe('kinesisSink', () => {
     const sink = kinesisSink({
       stream: 's',
       client,
+      dedupWindowMs: 0,
       backoff: { retries: 2, initialDelayMs: 1, maxDelayMs: 2 },
     });
+    assert.equal(sink.dedupes, false, 'without the read-back the action needs its ledger');
     await sink.open!({ pipeline: 'p' });
     await assert.rejects(sink.deliver([entry(1)]), {
       code: 'SLUICE_ACTION_UNAVAILABLE',
@@ -139,11 +142,37 @@ describe('kinesisSink', () => {
     });
     const ok = kinesisSink({
       stream: 's',
+      dedupWindowMs: 0,
       client: { send: async () => ({ FailedRecordCount: 0, Records: [] }) },
     });
     await ok.open!({ pipeline: 'p' });
     const r = await ok.deliver([entry(1, 'x'.repeat(1024 * 1024)), entry(2)]);
     assert.equal(r.done, 1);
     assert.match(r.rejected[0]!.reason, /over Kinesis' 1 MiB limit/);
+  });
+
+  it('a replay after a crash puts nothing twice: the keys put before are read back at open', async () => {
+    await k.createStream('replay', 2);
+    const url = `kinesis://replay?region=us-east-1&endpoint=${k.endpoint}`;
+    const first = actionSinkFromUrl(url);
+    await first.open!({ pipeline: 'p' });
+    assert.equal((await first.deliver(Array.from({ length: 700 }, (_, i) => entry(i)))).done, 700);
+    await first.close!(); // as if the process died before its ledger recorded these
+    const second = actionSinkFromUrl(url);
+    await second.open!({ pipeline: 'p' });
+    const r = await second.deliver(Array.from({ length: 1000 }, (_, i) => entry(i)));
+    assert.deepEqual(r, { done: 300, duplicates: 700, rejected: [] });
+    await second.close!();
+    const src = kinesisSource({
+      stream: 'replay',
+      endpoint: k.endpoint,
+      region: 'us-east-1',
+      endWhen: () => true,
+    });
+    await src.open({ pipeline: 'q', startOffsets: undefined });
+    let n = 0;
+    for (let recs = await src.poll(1000); recs !== null; recs = await src.poll(1000)) n += recs.length;
+    await src.close();
+    assert.equal(n, 1000, 'each action in the stream once');
   });
 });
