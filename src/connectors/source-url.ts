@@ -117,7 +117,17 @@ export function sourceFromUrl(url: string, opts: SourceUrlOptions = {}): Source<
         const startAt = query.get('start');
         if (startAt !== null && startAt !== 'trim-horizon' && startAt !== 'latest')
           throw new KinesisUrlError(`start=${startAt}: use start=trim-horizon (default) or start=latest`);
-        return kinesisSource({ stream, region, endpoint, endWhen, ...(startAt ? { startAt } : {}) });
+        const limit = query.get('limit');
+        if (limit !== null && !(/^\d+$/.test(limit) && +limit >= 1 && +limit <= 10_000))
+          throw new KinesisUrlError(`limit=${limit}: give the records per GetRecords call, 1 to 10000`);
+        return kinesisSource({
+          stream,
+          region,
+          endpoint,
+          endWhen,
+          ...(startAt ? { startAt } : {}),
+          ...(limit ? { limit: Number(limit) } : {}),
+        });
       } catch (err) {
         if (err instanceof KinesisUrlError) throw badUrl(url, err.reason);
         throw err;

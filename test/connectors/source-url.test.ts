@@ -60,6 +60,8 @@ describe('kinesis:// URLs', () => {
       ['kinesis://a b', /is not a stream name/],
       ['kinesis://tx?endpoint=127.0.0.1:4567', /must be an http\(s\):\/\/ URL/],
       ['kinesis://tx?start=middle', /start=trim-horizon \(default\) or start=latest/],
+      ['kinesis://tx?limit=all', /records per GetRecords call, 1 to 10000/],
+      ['kinesis://tx?limit=20000', /records per GetRecords call, 1 to 10000/],
     ] as const)
       assert.throws(() => sourceFromUrl(bad), { code: 'SLUICE_SOURCE_URL', message: why }, bad);
   });

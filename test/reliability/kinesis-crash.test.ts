@@ -33,7 +33,8 @@ const args = (alerts: string, events = EVENTS) => [
   'demo',
   'fraud',
   '--from',
-  `kinesis://tx?region=us-east-1&endpoint=${k.endpoint}`,
+  // 500 records per GetRecords, 5 calls/s: the run takes seconds, so the kills land mid-stream.
+  `kinesis://tx?region=us-east-1&endpoint=${k.endpoint}&limit=500`,
   '--events',
   String(events),
   '--alerts-to',
