@@ -189,6 +189,7 @@ export function kinesisSource(opts: KinesisSourceOptions): Source<Buffer> & {
     let iterator: string | undefined;
     let nextCallAt = 0;
     let failures = 0;
+    let throttles = 0; // consecutive, on this shard
     while (!closed && !s.fetchedEnd) {
       while (buffered() >= prefetch && !closed) await new Promise<void>((r) => spaceWaiters.push(r));
       const wait = nextCallAt - Date.now();
@@ -211,15 +212,18 @@ export function kinesisSource(opts: KinesisSourceOptions): Source<Buffer> & {
         }
         const throttle =
           name === 'ProvisionedThroughputExceededException' || name === 'LimitExceededException';
-        if (throttle) throttled++;
-        else if (++failures > MAX_FAILURES || name === 'ResourceNotFoundException') throw err;
+        if (throttle) {
+          throttled++;
+          throttles++;
+        } else if (++failures > MAX_FAILURES || name === 'ResourceNotFoundException') throw err;
         // Exponential backoff with jitter: 250 ms doubling to 10 s.
-        const base = Math.min(10_000, 250 * 2 ** Math.min(6, throttle ? throttled % 7 : failures));
+        const base = Math.min(10_000, 250 * 2 ** Math.min(6, (throttle ? throttles : failures) - 1));
         nextCallAt = Date.now() + base / 2 + (Math.random() * base) / 2;
         warn(`kinesisSource ${stream} ${s.id}: ${name || (err as Error).message}; retrying`);
         continue;
       }
       failures = 0;
+      throttles = 0;
       const records = res.Records ?? [];
       let bytes = 0;
       for (const record of records) {
