@@ -83,6 +83,10 @@ grep -q 'npm install onnxruntime-node' "$tmp/no-ort.err"
 ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --silent "onnxruntime-node@$ort_version"
 npx --no-install sluice demo fraud --model nope.onnx --no-dashboard 2>"$tmp/model.err" && exit 1
 grep -q -- '--model nope.onnx: no such file' "$tmp/model.err"
+# Kinesis runs on the optional @aws-sdk/client-kinesis: without it, a clear error saying how to install it.
+npx --no-install sluice demo fraud --from 'kinesis://tx?region=us-east-1' --events 10 --no-dashboard \
+  --data "$tmp/no-kinesis" 2>"$tmp/no-kinesis.err" && exit 1
+grep -q 'npm install @aws-sdk/client-kinesis' "$tmp/no-kinesis.err"
 summary=$(npx --no-install sluice demo fraud --events 20000 --json --quiet --no-dashboard --no-slo --data "$tmp/fraud")
 node -e "
   const r = JSON.parse(process.argv[1]);

@@ -25,6 +25,12 @@ export {
 export { topicActionSink, type TopicSinkOptions, type LogLike, type LogPartitionLike } from './topic-sink.js';
 export { kafkaActionSink, type KafkaSinkOptions } from './kafka-sink.js';
 export { pubsubActionSink, type PubSubSinkOptions } from './pubsub-sink.js';
+export {
+  kinesisActionSink,
+  putRecordsBatches,
+  PUT_RECORDS_LIMITS,
+  type KinesisSinkOptions,
+} from './kinesis-sink.js';
 export { fileActionSink } from './file-sink.js';
 export { ACTION_HEADERS } from './recent-keys.js';
 export { alert, type AlertOptions, type AlertPayload, type AlertSeverity } from './alert.js';

@@ -9,6 +9,8 @@ import type { Encoder } from '../stream/index.js';
 import { webhookActionSink, type WebhookSinkOptions } from './webhook-sink.js';
 import { pubsubActionSink } from './pubsub-sink.js';
 import { intParam, parsePubSubUrl } from '../core/pubsub.js';
+import { kinesisActionSink } from './kinesis-sink.js';
+import { KinesisUrlError, parseKinesisUrl } from '../core/kinesis-url.js';
 
 export const ACTION_SINK_SCHEMES = [
   'postgres://',
@@ -16,6 +18,7 @@ export const ACTION_SINK_SCHEMES = [
   'kafka://host:port/topic',
   'kafkas://[user@]host:port/topic',
   'pubsub://projects/PROJECT/topics/TOPIC',
+  'kinesis://stream?region=REGION[&endpoint=URL]',
   'file:path.jsonl',
 ];
 
@@ -42,7 +45,8 @@ function badUrl(url: string, why: string): ActionError {
  * from SLUICE_WEBHOOK_SECRET), `kafka://host:port/topic` (keyed records, deduped against the
  * topic's tail; `kafkas://user@host:port/topic` for TLS + SASL, see parseKafkaUrl),
  * `pubsub://projects/P/topics/T` (batched publishes; `?ordering=record` orders by the record key;
- * does not dedupe by itself, so the action needs a ledger) or `file:path.jsonl` (a JSON-lines ledger).
+ * does not dedupe by itself, so the action needs a ledger), `kinesis://stream?region=REGION[&endpoint=URL]`
+ * (PutRecords; needs the action's ledger) or `file:path.jsonl` (a JSON-lines ledger).
  *
  * @example
  * stream.to(action({ name: 'alert', payload: (t) => t, to: actionSinkFromUrl('postgres://postgres@127.0.0.1/test?table=alerts') }));
@@ -67,6 +71,14 @@ export function actionSinkFromUrl(url: string, opts: ActionSinkUrlOptions = {}):
     }
     case 'pubsub':
       return pubsubSinkFromUrl(url);
+    case 'kinesis':
+      try {
+        const { stream, region, endpoint } = parseKinesisUrl(url);
+        return kinesisActionSink({ stream, region, endpoint });
+      } catch (err) {
+        if (err instanceof KinesisUrlError) throw badUrl(url, err.reason);
+        throw err;
+      }
     case 'file': {
       const path = fileUrlPath(url);
       if (path === undefined) throw badUrl(url, 'no path after file:');

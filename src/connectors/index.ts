@@ -21,6 +21,7 @@ export { mqttSource, mqttSpoolTopic, type MqttSourceOptions } from './mqtt-sourc
 export { natsSource, natsStreamName, type NatsSourceOptions } from './nats-source.js';
 export { redisSource, type RedisSourceOptions } from './redis-source.js';
 export { pubsubSource, type PubSubSourceOptions } from './pubsub-source.js';
+export { kinesisSource, type KinesisSourceOptions } from './kinesis-source.js';
 export { sourceFromUrl, SOURCE_SCHEMES, type SourceUrlOptions } from './source-url.js';
 export { readDeadLetters, DLQ_REPLAY_GROUP, type StoredDeadLetter } from './dead-letters.js';
 export { replayDeadLetters, type ReplayOptions, type ReplayReport } from './dlq-replay.js';

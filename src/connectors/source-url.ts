@@ -4,12 +4,14 @@ import type { Source } from '../stream/index.js';
 import { ConnectorError } from './errors.js';
 import { fileSource, type FileSourceOptions } from './file-source.js';
 import { kafkaSource } from './kafka-source.js';
+import { kinesisSource } from './kinesis-source.js';
 import { mqttSource } from './mqtt-source.js';
 import { natsSource } from './nats-source.js';
 import { pubsubSource } from './pubsub-source.js';
 import { redisSource } from './redis-source.js';
 import { parseKafkaUrlOr } from '../kafka-client/index.js';
 import { intParam, parsePubSubUrl } from '../core/pubsub.js';
+import { KinesisUrlError, parseKinesisUrl } from '../core/kinesis-url.js';
 
 export const SOURCE_SCHEMES = [
   'kafka://host:port/topic',
@@ -18,6 +20,7 @@ export const SOURCE_SCHEMES = [
   'nats://host:port/subject',
   'redis://host:port/stream',
   'pubsub://projects/PROJECT/subscriptions/SUB',
+  'kinesis://stream?region=REGION[&endpoint=URL]',
   'file:path.ndjson|path.csv',
 ];
 
@@ -49,7 +52,9 @@ function parts(url: string, what: string): { base: string; rest: string; query: 
  * (QoS 1 persistent session; spooled when `spool` is given), `nats://host:port/subject` (JetStream
  * durable consumer), `redis://host:port/stream` (consumer group, `?group=`, `?consumer=`,
  * `?field=`), `pubsub://projects/P/subscriptions/S` (Google Pub/Sub streaming pull, acked after
- * each checkpoint; `?maxMessages=`, `?maxBytes=` flow control) or `file:path` (CSV or NDJSON replay).
+ * each checkpoint; `?maxMessages=`, `?maxBytes=` flow control),
+ * `kinesis://stream?region=REGION[&endpoint=URL]` (every shard, resharding followed;
+ * AWS credentials from the SDK's default chain) or `file:path` (CSV or NDJSON replay).
  *
  * @example
  * const source = sourceFromUrl('redis://127.0.0.1:6379/transactions?group=fraud');
@@ -110,6 +115,28 @@ export function sourceFromUrl(url: string, opts: SourceUrlOptions = {}): Source<
       } catch (err) {
         if (err instanceof ConnectorError) throw err;
         throw badUrl(url, (err as Error).message);
+      }
+    }
+    case 'kinesis': {
+      try {
+        const { stream, region, endpoint, query } = parseKinesisUrl(url);
+        const startAt = query.get('start');
+        if (startAt !== null && startAt !== 'trim-horizon' && startAt !== 'latest')
+          throw new KinesisUrlError(`start=${startAt}: use start=trim-horizon (default) or start=latest`);
+        const limit = query.get('limit');
+        if (limit !== null && !(/^\d+$/.test(limit) && +limit >= 1 && +limit <= 10_000))
+          throw new KinesisUrlError(`limit=${limit}: give the records per GetRecords call, 1 to 10000`);
+        return kinesisSource({
+          stream,
+          region,
+          endpoint,
+          endWhen,
+          ...(startAt ? { startAt } : {}),
+          ...(limit ? { limit: Number(limit) } : {}),
+        });
+      } catch (err) {
+        if (err instanceof KinesisUrlError) throw badUrl(url, err.reason);
+        throw err;
       }
     }
     case 'file': {

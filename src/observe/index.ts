@@ -16,6 +16,7 @@ export {
   PipelineMetrics,
   emptyCounters,
   partitionLagOf,
+  partitionLagMsOf,
   recordTimesSince,
   type BreakerState,
   type PartitionLagSource,

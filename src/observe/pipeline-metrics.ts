@@ -34,6 +34,8 @@ export interface ProgressSnapshot {
   stages: Record<string, LatencySummary>;
   /** Lag per "topic/partition", when the source can tell. */
   partitionLag: Record<string, number> | undefined;
+  /** How far behind the newest record each "topic/partition" is, in ms (Kinesis MillisBehindLatest). */
+  partitionLagMs?: Record<string, number> | undefined;
   /** Records per batch entering each async stage, over the last interval (counts, not ms). */
   batchSizes: Record<string, LatencySummary>;
   /** Checkpoint durations over the last interval. */
@@ -76,6 +78,8 @@ export class PipelineMetrics {
   /** Source lag (records) and per-partition lag as of the last tick. */
   lag = 0;
   partitionLag: Record<string, number> | undefined;
+  /** Ms behind the newest record per partition, for sources that tell time rather than records. */
+  partitionLagMs: Record<string, number> | undefined;
   /** Dead letters per stage that rejected them; late records per stage that saw them. */
   readonly deadLettersByStage = new Map<string, number>();
   readonly lateRecords = new Map<string, number>();
@@ -209,7 +213,11 @@ export class PipelineMetrics {
   }
 
   /** Closes the live window and reports it; call about once per second. */
-  tick(lag: number, partitionLag?: Record<string, number>): ProgressSnapshot {
+  tick(
+    lag: number,
+    partitionLag?: Record<string, number>,
+    partitionLagMs?: Record<string, number>,
+  ): ProgressSnapshot {
     const now = this.clock();
     const intervalMs = now - this.lastTickAt;
     const done = this.counters.processed + this.counters.deadLetters;
@@ -218,6 +226,7 @@ export class PipelineMetrics {
     this.lastProcessed = done;
     this.lag = lag;
     this.partitionLag = partitionLag;
+    this.partitionLagMs = partitionLagMs;
     const stages: Record<string, LatencySummary> = {};
     for (const [name, h] of this.stages) stages[name] = h.rollover();
     const batchSizes: Record<string, LatencySummary> = {};
@@ -235,6 +244,7 @@ export class PipelineMetrics {
       eventTime: this.eventTime.rollover(),
       stages,
       partitionLag,
+      ...(partitionLagMs ? { partitionLagMs } : {}),
       batchSizes,
       checkpoint: this.checkpointDuration.rollover(),
     };
@@ -284,6 +294,22 @@ export interface PartitionLagSource {
 export function partitionLagOf(source: object): Record<string, number> | undefined {
   const s = source as Partial<PartitionLagSource>;
   return typeof s.lagByPartition === 'function' ? s.lagByPartition() : undefined;
+}
+
+/** A source that can tell how far behind the newest record it is per partition, in ms (Kinesis). */
+export interface PartitionLagMsSource {
+  lagMsByPartition(): Record<string, number>;
+}
+
+/**
+ * The per-partition lag in ms of a source that offers it, else undefined (duck-typed).
+ *
+ * @example
+ * metrics.tick(source.lag(), partitionLagOf(source), partitionLagMsOf(source));
+ */
+export function partitionLagMsOf(source: object): Record<string, number> | undefined {
+  const s = source as Partial<PartitionLagMsSource>;
+  return typeof s.lagMsByPartition === 'function' ? s.lagMsByPartition() : undefined;
 }
 
 /**

@@ -152,6 +152,18 @@ export function metricDefinitions(
         ),
     ],
     [
+      'sluice_partition_lag_seconds',
+      'gauge',
+      'How far behind the newest record the source reads, per topic/partition (Kinesis MillisBehindLatest).',
+      () =>
+        each((m) =>
+          Object.entries(m.partitionLagMs ?? {}).map(([k, v]) => ({
+            labels: { pipeline: m.pipeline, partition: k },
+            value: v / 1000,
+          })),
+        ),
+    ],
+    [
       'sluice_queue_depth_batches',
       'gauge',
       'Batches waiting in the queue in front of a stage.',

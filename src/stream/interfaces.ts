@@ -41,6 +41,8 @@ export interface Source<T> {
    * (a test driver does): windows and joins close up to it even when no record passes it.
    */
   watermark?(): number;
+  /** How far behind the newest record each "topic/partition" is, in ms (Kinesis MillisBehindLatest). */
+  lagMsByPartition?(): Record<string, number>;
   /** Called after a checkpoint made `offsets` durable; sources with outside offsets commit here. */
   commit?(offsets: SourceOffsets): Promise<void>;
   /**

@@ -1,4 +1,5 @@
-import { PipelineMetrics, partitionLagOf, recordTimesSince, wallClockMs } from '../observe/index.js';
+import { PipelineMetrics, partitionLagMsOf, partitionLagOf, recordTimesSince } from '../observe/index.js';
+import { wallClockMs } from '../observe/index.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { stampBatch } from './stage-timing.js';
 import { fuseExtractors } from './fuse.js';
@@ -143,7 +144,8 @@ export class PipelineRun {
     queues.forEach((q, k) => this.metrics.watchQueue(units[k + 1]!.head!.name, () => q.size, capacity));
     // Always tick: observers (dashboard, SLO rules, /metrics windows) read per-interval figures.
     const ticker = setInterval(() => {
-      const progress = this.metrics.tick(this.source.lag(), partitionLagOf(this.source));
+      const s = this.source;
+      const progress = this.metrics.tick(s.lag(), partitionLagOf(s), partitionLagMsOf(s));
       this.opts.onProgress?.(progress);
     }, this.opts.progressIntervalMs ?? 1000);
     ticker.unref();

@@ -42,3 +42,27 @@ describe('sourceFromUrl', () => {
     assert.equal(natsStreamName('orders.*.created.>'), 'SLUICE_orders_STAR_created_ALL');
   });
 });
+
+describe('kinesis:// URLs', () => {
+  it('parses the stream, region and endpoint', async () => {
+    const { parseKinesisUrl } = await import('../../src/core/kinesis-url.js');
+    const u = parseKinesisUrl('kinesis://tx.in-1?region=eu-west-1&endpoint=http://127.0.0.1:4567');
+    assert.equal(u.stream, 'tx.in-1');
+    assert.equal(u.region, 'eu-west-1');
+    assert.equal(u.endpoint, 'http://127.0.0.1:4567');
+    assert.equal(parseKinesisUrl('kinesis://tx').region, undefined, 'region from the AWS chain');
+    assert.equal(sourceFromUrl('kinesis://tx?region=eu-west-1').name, 'kinesis:tx');
+  });
+
+  it('names what is wrong', () => {
+    for (const [bad, why] of [
+      ['kinesis://', /is not a stream name/],
+      ['kinesis://a b', /is not a stream name/],
+      ['kinesis://tx?endpoint=127.0.0.1:4567', /must be an http\(s\):\/\/ URL/],
+      ['kinesis://tx?start=middle', /start=trim-horizon \(default\) or start=latest/],
+      ['kinesis://tx?limit=all', /records per GetRecords call, 1 to 10000/],
+      ['kinesis://tx?limit=20000', /records per GetRecords call, 1 to 10000/],
+    ] as const)
+      assert.throws(() => sourceFromUrl(bad), { code: 'SLUICE_SOURCE_URL', message: why }, bad);
+  });
+});

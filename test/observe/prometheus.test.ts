@@ -231,4 +231,22 @@ describe('Prometheus /metrics', () => {
       assert.ok(docs.includes(`\`${name}\``), `${name} in docs/observe.md`);
     obs.close();
   });
+
+  it('exports how far behind a source is per partition in seconds (Kinesis MillisBehindLatest)', async () => {
+    const m = new PipelineMetrics('kin');
+    m.tick(0, undefined, { 'tx/0': 1500, 'tx/3': 0 });
+    const obs = new Observer({ evaluateEveryMs: 0 });
+    obs.add(m);
+    // The lines themselves: the process metrics beside them are not settled this early.
+    const text = await obs.prometheus.metrics();
+    obs.close();
+    assert.match(text, /# TYPE sluice_partition_lag_seconds gauge/);
+    assert.deepEqual(
+      text.split('\n').filter((l) => l.startsWith('sluice_partition_lag_seconds{')),
+      [
+        'sluice_partition_lag_seconds{pipeline="kin",partition="tx/0"} 1.5',
+        'sluice_partition_lag_seconds{pipeline="kin",partition="tx/3"} 0',
+      ],
+    );
+  });
 });

@@ -303,6 +303,8 @@ function limited<T>(source: Source<T>, limit: number): Source<T> {
     positions: () => source.positions(),
     lag: () => source.lag(),
     lagByPartition: source.lagByPartition ? () => source.lagByPartition!() : undefined,
+    lagMsByPartition: source.lagMsByPartition ? () => source.lagMsByPartition!() : undefined,
+    partitions: source.partitions ? () => source.partitions!() : undefined,
     commit: source.commit ? (offsets) => source.commit!(offsets) : undefined,
     close: () => source.close(),
   };

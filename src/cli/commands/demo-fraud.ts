@@ -31,13 +31,16 @@ windowed features per customer and terminal -> ONNX model -> alert actions.
                   postgres://user@host:port/db[?table=NAME], http(s)://... (webhook; HMAC secret
                   from SLUICE_WEBHOOK_SECRET, required: =unsigned sends unsigned requests),
                   kafka://host:port/topic, pubsub://projects/P/topics/T (Google Pub/Sub;
-                  ?ordering=record) or file:path.jsonl; kafka://…?format=avro&registry=
+                  ?ordering=record), kinesis://stream?region=R[&endpoint=URL] or
+                  file:path.jsonl; kafka://…?format=avro&registry=
                   http://host:port&schema=alert.avsc writes them in the Confluent wire format,
                   the schema registered under TOPIC-value (also protobuf, json-schema)
   --from URL      read transactions from kafka://host:port/topic, mqtt://host:port/topic,
                   nats://host:port/subject, redis://host:port/stream,
                   pubsub://projects/P/subscriptions/S (Google Pub/Sub; PUBSUB_EMULATOR_HOST for
-                  an emulator) or file:path(.ndjson|.csv) instead of generating them; --events then stops after N records of this run
+                  an emulator), kinesis://stream?region=R[&endpoint=URL] (AWS credentials from
+                  the usual AWS_* env / ~/.aws chain) or file:path(.ndjson|.csv)
+                  instead of generating them; --events then stops after N records of this run
                   (default: until the source ends or Ctrl-C), --rate paces a file replay;
                   kafka://host:port/topic?format=avro&registry=http://host:port reads records
                   in the Confluent wire format (also format=protobuf, format=json-schema)
