@@ -1,6 +1,7 @@
 // Public surface of the Kafka protocol broker.
 
 export { startBroker, type RunningBroker } from './broker.js';
+export { startBrokerHealth, type BrokerHealthOptions, type BrokerHealthServer } from './health-server.js';
 export {
   saslUsersFromEnv,
   saslUsersFromFile,

@@ -5,6 +5,7 @@ import {
   saslUsersFromEnv,
   saslUsersFromFile,
   startBroker,
+  startBrokerHealth,
   type SaslMechanism,
 } from '../../broker/index.js';
 import type { FsyncPolicy } from '../../log/index.js';
@@ -31,6 +32,8 @@ Serves the embedded log over the Kafka wire protocol: kcat, librdkafka, kafka-py
   --tls-key FILE       the certificate's PEM private key
   --users-file FILE    SASL users, one "user:password" per line (instead of SLUICE_BROKER_USERS)
   --sasl-mechanisms L  mechanisms offered, comma-separated (default PLAIN,SCRAM-SHA-256,SCRAM-SHA-512)
+  --health-port N      serve /healthz and /readyz (JSON) over HTTP on this port (0 = any free one)
+  --health-host H      interface for it (default 127.0.0.1; the kubelet needs the pod's address)
 
 ${BROKER_LIMITS_USAGE}
 SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) is required when users are given: --users-file, or
@@ -48,6 +51,8 @@ function isLoopback(address: string): boolean {
 export async function broker(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
     port: { type: 'string' },
+    'health-port': { type: 'string' },
+    'health-host': { type: 'string' },
     host: { type: 'string' },
     data: { type: 'string' },
     partitions: { type: 'string' },
@@ -113,6 +118,18 @@ export async function broker(args: string[]): Promise<number> {
     process.stderr.write(
       `sluice broker: WARNING: listening on ${running.address} without authentication: anyone who can reach it can read and write every topic; set SLUICE_BROKER_USERS="user:password" to require SASL/PLAIN, or bind --host 127.0.0.1\n`,
     );
+  const health =
+    values['health-port'] === undefined
+      ? undefined
+      : await startBrokerHealth(running, {
+          port: intFlag(values['health-port'], 'health-port', 0, 0, 65535),
+          host: stringFlag(values['health-host'], 'health-host', '127.0.0.1'),
+          dataDir,
+        }).catch(async (err: unknown) => {
+          await running.close();
+          throw err;
+        });
+  if (health) process.stdout.write(`sluice broker health: ${health.url}healthz, ${health.url}readyz\n`);
   process.stdout.write(
     `sluice broker listening on ${running.address} (data ${dataDir}, fsync ${fsync}${tls ? ', TLS' : ''}${users ? `, SASL ${mechanisms.join('/')} for ${Object.keys(users).length} user(s)` : ''})\n`,
   );
@@ -121,6 +138,7 @@ export async function broker(args: string[]): Promise<number> {
     process.once('SIGTERM', () => done('SIGTERM'));
   });
   process.stderr.write(`sluice broker: ${signal}, shutting down\n`);
+  await health?.close();
   await running.close();
   return 0;
 }
