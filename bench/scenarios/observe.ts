@@ -8,7 +8,8 @@
  * Other work on a shared machine only slows runs down, so the ratio compares each side's best
  * run; events per CPU-second of this process (less sensitive to neighbours) are reported too.
  */
-import { get } from 'node:http';
+import { createServer, get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { json, pipeline, type Sink } from '../../src/index.js';
 import { DashboardServer, Observer } from '../../src/observe/index.js';
 import { fromArray } from '../../src/testing.js';
@@ -17,6 +18,7 @@ import { seededRandom } from '../../src/core/random.js';
 
 const N = 250_000;
 const ROUNDS = 5;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 function events(): Buffer[] {
   const rand = seededRandom(11);
@@ -95,11 +97,20 @@ interface Rates {
   perCpuS: number;
 }
 
-async function once(input: Buffer[], on: boolean, stats: OnStats): Promise<Rates> {
+/** Off, everything observed, or traced (1 % of records, OTLP/HTTP to a local collector). */
+type Mode = 'off' | 'on' | 'traced';
+
+async function once(input: Buffer[], mode: Mode, stats: OnStats, collector = ''): Promise<Rates> {
   const cpu = process.cpuUsage();
-  const eps = on
-    ? await observed(input, stats)
-    : (await build(input).run({ batchSize: 512 }).done).throughputEps;
+  const eps =
+    mode === 'on'
+      ? await observed(input, stats)
+      : (
+          await build(input).run({
+            batchSize: 512,
+            tracing: mode === 'traced' ? { ratio: 0.01, endpoint: collector } : false,
+          }).done
+        ).throughputEps;
   const used = process.cpuUsage(cpu);
   return { eps, perCpuS: input.length / ((used.user + used.system) / 1e6) };
 }
@@ -139,26 +150,54 @@ async function observed(input: Buffer[], stats: OnStats): Promise<number> {
   return summary.throughputEps;
 }
 
+/** A local OTLP/HTTP collector that takes and drops what it is sent; counts the spans' bytes. */
+async function collector(): Promise<{ url: string; bytes: () => number; close: () => void }> {
+  let bytes = 0;
+  const server = createServer((req, res) => {
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
+    bytes: () => bytes,
+    close: () => server.close(),
+  };
+}
+
 export async function run(): Promise<ScenarioResult> {
   const input = events();
   const stats: OnStats = { scrapes: [], sseBytes: 0, snapshots: 0, metricsBytes: 0 };
-  await once(input.slice(0, 50_000), false, stats); // warm up both paths
-  await once(input.slice(0, 50_000), true, stats);
+  const otlp = await collector();
+  await once(input.slice(0, 50_000), 'off', stats); // warm up every path
+  await once(input.slice(0, 50_000), 'on', stats);
+  await once(input.slice(0, 50_000), 'traced', stats, otlp.url);
   Object.assign(stats, { scrapes: [], sseBytes: 0, snapshots: 0 });
   const off: Rates[] = [];
   const on: Rates[] = [];
+  const traced: Rates[] = [];
+  // Alternating rounds (off, on, traced, off, …): each ratio is the median of its rounds' ratios.
   for (let r = 0; r < ROUNDS; r++) {
-    off.push(await once(input, false, stats));
-    on.push(await once(input, true, stats));
+    off.push(await once(input, 'off', stats));
+    on.push(await once(input, 'on', stats));
+    traced.push(await once(input, 'traced', stats, otlp.url));
   }
+  otlp.close();
+  const perRound = (xs: Rates[]) => xs.map((x, i) => x.eps / off[i]!.eps);
+  const spread = (xs: number[]) => ({
+    median: +median(xs).toFixed(3),
+    min: +Math.min(...xs).toFixed(3),
+    max: +Math.max(...xs).toFixed(3),
+  });
   const best = (xs: Rates[], k: keyof Rates) => Math.max(...xs.map((x) => x[k]));
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   const scrapes = [...stats.scrapes].sort((a, b) => a - b);
   return {
     figures: {
       events_per_run: N,
       off_events_per_s: off.map((x) => Math.round(x.eps)),
       on_events_per_s: on.map((x) => Math.round(x.eps)),
+      traced_events_per_s: traced.map((x) => Math.round(x.eps)),
+      otlp_bytes_exported: otlp.bytes(),
       off_events_per_cpu_s: Math.round(best(off, 'perCpuS')),
       on_events_per_cpu_s: Math.round(best(on, 'perCpuS')),
       cpu_on_vs_off: Number((best(on, 'perCpuS') / best(off, 'perCpuS')).toFixed(3)),
@@ -171,6 +210,10 @@ export async function run(): Promise<ScenarioResult> {
       sse_bytes_per_snapshot: stats.snapshots ? Math.round(stats.sseBytes / stats.snapshots) : 0,
       sse_snapshots: stats.snapshots,
     },
-    ratios: { metrics_on_vs_off: Number((best(on, 'eps') / best(off, 'eps')).toFixed(3)) },
+    ratios: {
+      metrics_on_vs_off: spread(perRound(on)).median,
+      tracing_on_vs_off: spread(perRound(traced)).median,
+    },
+    ratios_spread: { metrics_on_vs_off: spread(perRound(on)), tracing_on_vs_off: spread(perRound(traced)) },
   };
 }

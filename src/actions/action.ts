@@ -131,6 +131,7 @@ export function action<T>(opts: ActionOptions<T>): Sink<T> {
             time: now,
             recordKey: env.key,
             eventTime: env.eventTime,
+            traceparent: env.trace?.traceparent ?? env.traceparent,
           });
           byKey.set(key, env);
         } else entries.push({ key, action: name, payload, time: now } as ActionEntry);

@@ -216,6 +216,9 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
           headers: new Map([
             [Buffer.from(ACTION_HEADERS.key), Buffer.from(e.key)],
             [Buffer.from(ACTION_HEADERS.action), Buffer.from(e.action)],
+            ...(e.traceparent === undefined
+              ? []
+              : [[Buffer.from('traceparent'), Buffer.from(e.traceparent)] as const]),
           ]),
         });
       }

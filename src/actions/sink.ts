@@ -7,6 +7,11 @@ export interface ActionEntry extends LedgerEntry {
   recordKey: RecordKey | undefined;
   /** Event time of the record, epoch ms. */
   eventTime: number;
+  /**
+   * W3C `traceparent` of the record (its span when traced, else the one it arrived with): sinks
+   * send it on (webhook header, Kafka/topic record header) so traces continue downstream.
+   */
+  traceparent?: string;
 }
 
 /** An action a sink refused for good (e.g. an HTTP 4xx), with the reason. */

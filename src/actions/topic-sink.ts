@@ -140,6 +140,9 @@ export function topicActionSink(opts: TopicSinkOptions): ActionSink {
           headers: [
             { key: ACTION_HEADERS.key, value: Buffer.from(e.key) },
             { key: ACTION_HEADERS.action, value: Buffer.from(e.action) },
+            ...(e.traceparent === undefined
+              ? []
+              : [{ key: 'traceparent', value: Buffer.from(e.traceparent) }]),
           ],
         });
         done++;

@@ -183,6 +183,7 @@ export function webhookActionSink(opts: WebhookSinkOptions): ActionSink {
       try {
         const h: Record<string, string> = { ...headers, 'idempotency-key': entry.key };
         if (secret) h[SIGNATURE_HEADER] = signWebhook(secret, body, entry.key);
+        if (entry.traceparent !== undefined) h.traceparent = entry.traceparent;
         const res = await fetch(target, {
           method: 'POST',
           headers: h,

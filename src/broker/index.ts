@@ -9,6 +9,7 @@
  * await broker.close();
  */
 export { startBroker, type RunningBroker } from './broker.js';
+export { startBrokerHealth, type BrokerHealthOptions, type BrokerHealthServer } from './health-server.js';
 export {
   saslUsersFromEnv,
   saslUsersFromFile,

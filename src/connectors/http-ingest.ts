@@ -183,6 +183,7 @@ export class HttpIngest {
           maxRecordBytes,
           decoder: opts.decoder,
           deadLetters: opts.deadLetters,
+          traceparent: req.headers.traceparent,
         });
         stats.requests++;
         if ('accepted' in out) {

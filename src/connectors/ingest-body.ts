@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { SluiceErrorCode } from '../core/errors.js';
-import type { Log } from '../log/index.js';
+import { traceHeaders } from './trace-header.js';
+import type { Log, RecordHeader } from '../log/index.js';
 import type { DeadLetter, DeadLetterSink, Decoder } from '../stream/index.js';
 
 /** The `code` of a refused ingest request (its part of the one list in `core/errors.ts`). */
@@ -126,12 +127,21 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * the event loop between slices; the others are refused with the reason and written to
  * `deadLetters`. A request's records land in one partition at consecutive offsets.
  */
+/** How a request's records are checked and appended. */
+export interface IngestBodyOptions {
+  maxRecordBytes: number;
+  decoder?: Decoder<unknown>;
+  deadLetters?: DeadLetterSink;
+  /** The request's `traceparent` header: stored on each record, so its trace goes on. */
+  traceparent?: string | string[];
+}
+
 export async function ingestRecords(
   log: Log,
   topic: string,
   contentType: string | undefined,
   body: Buffer,
-  opts: { maxRecordBytes: number; decoder?: Decoder<unknown>; deadLetters?: DeadLetterSink },
+  opts: IngestBodyOptions,
 ): Promise<IngestReply> {
   const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   let slices: RecordSlices;
@@ -158,8 +168,9 @@ async function appendSlices(
   topic: string,
   partition: number,
   slices: RecordSlices,
-  opts: { maxRecordBytes: number; decoder?: Decoder<unknown>; deadLetters?: DeadLetterSink },
+  opts: IngestBodyOptions,
 ): Promise<IngestReply> {
+  const headers = traceHeaders(opts.traceparent);
   const refused: { index: number; reason: string }[] = [];
   let refusedCount = 0;
   let firstReason = '';
@@ -168,7 +179,7 @@ async function appendSlices(
   let offsets: [number, number] | null = null;
   const now = Date.now();
   for (let records = slices.next(); records !== null; records = slices.next()) {
-    const keep: { value: Buffer }[] = [];
+    const keep: { value: Buffer; headers?: RecordHeader[] }[] = [];
     const letters: DeadLetter[] = [];
     for (const value of records) {
       let reason: string | undefined;
@@ -181,7 +192,7 @@ async function appendSlices(
           reason = (e as Error).message;
         }
       }
-      if (reason === undefined) keep.push({ value });
+      if (reason === undefined) keep.push(headers === undefined ? { value } : { value, headers });
       else {
         if (refusedCount++ === 0) firstReason = reason;
         if (refused.length < MAX_LISTED) refused.push({ index, reason });

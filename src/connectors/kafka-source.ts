@@ -6,6 +6,7 @@
 // runs after each checkpoint) so other tools see the group's progress, and a run without a
 // checkpoint resumes from them.
 
+import { traceparentOfKafkaHeaders } from './trace-header.js';
 import type { Consumer } from '@platformatic/kafka';
 import { wallClockMs } from '../observe/index.js';
 import {
@@ -195,7 +196,12 @@ export function kafkaSource(
       const stamps = [wallClockMs()];
       while (out.length < max && head < buffered.length) {
         const m = buffered[head++]!;
-        out.push(envelope(m.value, topic, m.partition, m.offset, m.timestamp, stamps));
+        const env = envelope(m.value, topic, m.partition, m.offset, m.timestamp, stamps);
+        if (m.headers.length > 0) {
+          const traceparent = traceparentOfKafkaHeaders(m.headers);
+          if (traceparent !== undefined) env.traceparent = traceparent;
+        }
+        out.push(env);
         next.set(m.partition, m.offset + 1);
       }
       // Fetch the next records while the pipeline works on these.

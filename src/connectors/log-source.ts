@@ -1,4 +1,5 @@
 import type { Log } from '../log/index.js';
+import { traceparentOfHeaders } from './trace-header.js';
 import type { LogRecord } from '../log/index.js';
 import { wallClockMs } from '../observe/index.js';
 import {
@@ -100,6 +101,8 @@ export function logSource(opts: LogSourceOptions): Source<Buffer | null> {
           if (r.headers.length > 0) {
             const replay = signedReplay(replayKey, r.value, r.headers);
             if (replay !== undefined) env.id = replay.id;
+            const traceparent = traceparentOfHeaders(r.headers);
+            if (traceparent !== undefined) env.traceparent = traceparent;
           }
           out.push(env);
         }

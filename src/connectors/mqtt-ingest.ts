@@ -10,6 +10,7 @@
 // back instead: the messages of one read are collected, appended as one batch, fsynced, and
 // only then are their PUBACKs sent. Mosquitto keeps sending while up to `max_inflight_messages`
 // (20) are unacknowledged, so a batch is up to that many messages.
+import { TRACEPARENT_HEADER, traceHeaders } from './trace-header.js';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import type { Log, ProducerRecord } from '../log/index.js';
 import { ConnectorError, hostOf } from './errors.js';
@@ -63,6 +64,10 @@ export async function mqttIngest(opts: MqttIngestOptions): Promise<Ingest> {
   const client: MqttClient = connect(opts.url, {
     clientId: opts.clientId ?? `sluice-ingest-${to}`,
     clean: false,
+    // MQTT 5, for the `traceparent` user property; its persistent session ends at disconnect
+    // unless given an expiry (3.1.1 kept it for good): a week, as brokers' usual maximum.
+    protocolVersion: 5,
+    properties: { sessionExpiryInterval: 7 * 24 * 3600 },
     reconnectPeriod: 1000,
     connectTimeout: timeout,
   });
@@ -115,7 +120,8 @@ export async function mqttIngest(opts: MqttIngestOptions): Promise<Ingest> {
   client.handleMessage = (packet: IPublishPacket, callback) => {
     if (failure) return; // no callback: no PUBACK, and no further messages
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    records.push({ key: Buffer.from(packet.topic), value: payload, timestamp: Date.now() });
+    const headers = traceHeaders(packet.properties?.userProperties?.[TRACEPARENT_HEADER]);
+    records.push({ key: Buffer.from(packet.topic), value: payload, timestamp: Date.now(), headers });
     stats.received++;
     schedule();
     callback();

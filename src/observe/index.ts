@@ -39,3 +39,12 @@ export { Observer, type DashboardSnapshot, type ObserverOptions } from './observ
 export { DashboardServer, startDashboard, type DashboardOptions } from './dashboard-server.js';
 export { pipelineChecks, readiness, type HealthCheck, type Readiness } from './health.js';
 export { BATCH_SIZE_BUCKETS, LATENCY_BUCKETS_SECONDS } from './histogram-buckets.js';
+export {
+  tracingConfig,
+  DEFAULT_SAMPLE_RATIO,
+  type SamplerName,
+  type TracingConfig,
+  type TracingOptions,
+} from './tracing/config.js';
+export { RecordTracer, type RecordTrace, type TracedRecord } from './tracing/record-tracer.js';
+export { formatTraceparent, parseTraceparent, type TraceContext } from './tracing/traceparent.js';

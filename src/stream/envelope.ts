@@ -1,3 +1,5 @@
+import type { RecordTrace } from '../observe/index.js';
+
 /** Where a record came from: replaying the source from here reproduces it. */
 export interface SourcePosition {
   topic: string;
@@ -28,6 +30,10 @@ export interface Envelope<T = unknown> {
   stamps: number[];
   /** Set on records a stage creates (e.g. window results), whose source position is not theirs. */
   id?: string;
+  /** The W3C `traceparent` the record arrived with (Kafka header, HTTP header, MQTT property). */
+  traceparent?: string;
+  /** Set while a sampled record is traced: its span, whose `traceparent` goes downstream. */
+  trace?: RecordTrace;
 }
 
 /**

@@ -82,6 +82,7 @@ export function fromArray<T>(
           env.partition = 0;
           env.offset = i;
           env.stamps = stamps;
+          env.trace = undefined;
         }
       }
       if (at === undefined)

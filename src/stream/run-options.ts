@@ -1,6 +1,6 @@
 // What a pipeline run is told (RunOptions) and what it reports when it ends (RunSummary).
 
-import type { LatencySummary, PipelineCounters, ProgressSnapshot } from '../observe/index.js';
+import type { LatencySummary, PipelineCounters, ProgressSnapshot, TracingOptions } from '../observe/index.js';
 import type { DeadLetterSink } from './interfaces.js';
 import type { CheckpointStore } from './state/store.js';
 
@@ -22,6 +22,11 @@ export interface RunOptions {
   /** Called about every `progressIntervalMs` (default 1000) with live figures. */
   onProgress?: (progress: ProgressSnapshot) => void;
   progressIntervalMs?: number;
+  /**
+   * OpenTelemetry traces of sampled records (docs/observe.md, "Traces"); default from the
+   * standard `OTEL_*` environment variables (off when none is set); `false`: off whatever they say.
+   */
+  tracing?: TracingOptions | false;
 }
 
 export interface RunSummary {

@@ -1,7 +1,7 @@
-import { PipelineMetrics, partitionLagMsOf, partitionLagOf, recordTimesSince } from '../observe/index.js';
-import { wallClockMs } from '../observe/index.js';
+import { PipelineMetrics, RecordTracer, partitionLagMsOf, partitionLagOf } from '../observe/index.js';
+import { recordTimesSince, tracingConfig, wallClockMs } from '../observe/index.js';
 import { BoundedQueue } from './bounded-queue.js';
-import { stampBatch } from './stage-timing.js';
+import { stageDone } from './stage-timing.js';
 import { fuseExtractors } from './fuse.js';
 import { requireOption } from './errors.js';
 import type { Envelope } from './envelope.js';
@@ -51,6 +51,8 @@ export class PipelineRun {
   private readonly ctx: StageContext;
   private readonly dlq: DeadLetterSink;
   private readonly sinkStep: AsyncStep;
+  /** Set while sampled records are traced (`tracing` option or `OTEL_*` variables). */
+  private tracer: RecordTracer | undefined;
 
   constructor(
     readonly name: string,
@@ -104,6 +106,8 @@ export class PipelineRun {
 
   private async execute(): Promise<RunSummary> {
     const { checkpoints } = this.opts;
+    const tracing = tracingConfig(this.opts.tracing);
+    if (tracing) this.tracer = await RecordTracer.start(this.name, tracing);
     const stateful = this.statefulSteps();
     const cp = checkpoints ? await checkpoints.load(this.name) : undefined;
     const reader = checkpoints ? checkpoints.reader(this.name) : EMPTY_STATE;
@@ -164,6 +168,7 @@ export class PipelineRun {
       await this.lateSink.close?.();
       await this.source.close();
       for (const side of sides) await side.source.close();
+      await this.tracer?.flush().catch(() => {}); // a trace collector that is down must not fail a run
     }
     return this.summary(!!cp);
   }
@@ -187,7 +192,7 @@ export class PipelineRun {
       // A stage that is not passive may build or mix envelopes: it says so if they still share.
       if (step.passive !== true) batch.sharedStamps = false;
       step.process(batch);
-      stampBatch(this.metrics.stage(step.name), batch, wallClockMs());
+      stageDone(this.metrics.stage(step.name), batch, step.name, this.tracer);
       if (batch.barrier && step.stateful) {
         for (const c of step.stateful.drainChanges(batch.barrier.id)) batch.barrier.changes.push(c);
       }
@@ -263,6 +268,7 @@ export class PipelineRun {
       };
       if (wm > watermark) batch.watermark = watermark = wm;
       readSinceBarrier ||= records.length > 0;
+      if (this.tracer !== undefined) batch.traces = this.tracer.sample(records);
       if (due) {
         batch.barrier = { id: nextId(), offsets: this.positions(sides), changes: [] };
         lastBarrierAt = now;
@@ -314,12 +320,13 @@ export class PipelineRun {
       }
       // The sink only reads the records; any other async stage may replace them.
       if (head !== this.sinkStep) item.sharedStamps = false;
+      const callStart = item.traces === undefined ? undefined : wallClockMs();
       await head.process(item, this.ctx);
       if (item.unfinished === true) {
         this.unfinishedUnit = Math.max(this.unfinishedUnit, k);
         continue;
       }
-      stampBatch(this.metrics.stage(head.name), item, wallClockMs());
+      stageDone(this.metrics.stage(head.name), item, head.name, this.tracer, callStart);
       this.runSyncs(unit, item);
       if (out) await out.put(item);
       else await this.complete(item).then(() => this.inFlight--);
@@ -344,6 +351,7 @@ export class PipelineRun {
       c.duplicateActions = this.restoredActions.duplicates + stats.duplicates;
     }
     const t = wallClockMs();
+    if (batch.traces !== undefined) this.tracer!.end(batch.traces, t);
     recordTimesSince(this.metrics.e2e, batch.records, 'appendTime', t);
     this.metrics.recordEventTime(batch.records, t);
     if (batch.barrier) await this.checkpoint(batch.barrier);

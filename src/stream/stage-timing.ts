@@ -1,7 +1,7 @@
 // Per-stage latency accounting of the runtime: a record's stamps array gets each stage's
 // completion time, and runs of equal times go to the histogram in one call.
 
-import type { WindowedHistogram } from '../observe/index.js';
+import { wallClockMs, type RecordTracer, type WindowedHistogram } from '../observe/index.js';
 import type { Envelope } from './envelope.js';
 import type { Batch } from './steps.js';
 
@@ -52,4 +52,24 @@ export function stampStage(hist: WindowedHistogram, records: Envelope[], t: numb
     run = 1;
   }
   if (run > 0) hist.recordMany(d, run);
+}
+
+/**
+ * A stage has finished a batch: stamps its end and, where the batch carries sampled records,
+ * ends their spans for it; an async stage's call (`callStart` given) also gets one batch span
+ * linked to those records (the model call, the action delivery).
+ */
+export function stageDone(
+  hist: WindowedHistogram,
+  batch: Batch,
+  name: string,
+  tracer: RecordTracer | undefined,
+  callStart?: number,
+): void {
+  const t = wallClockMs();
+  stampBatch(hist, batch, t);
+  const traces = batch.traces;
+  if (traces === undefined || tracer === undefined) return;
+  if (callStart !== undefined) tracer.batch(traces, name, batch.records.length, callStart, t);
+  tracer.stage(traces, name, t);
 }

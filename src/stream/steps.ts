@@ -1,4 +1,5 @@
 import { SluiceError } from '../core/errors.js';
+import type { RecordTrace } from '../observe/index.js';
 import type { DeadLetter, Envelope, RecordKey } from './envelope.js';
 import type { Source, Stateful, StageContext } from './interfaces.js';
 import type { StateChange } from './state/store.js';
@@ -35,6 +36,8 @@ export interface Batch {
    * its output shares one array (window results). Lets a stage be stamped in O(1).
    */
   sharedStamps?: boolean;
+  /** The traces of the batch's sampled records (tracing on); their spans end with the batch. */
+  traces?: RecordTrace[];
 }
 
 /** A stage that runs synchronously on a batch; consecutive ones run fused in one loop. */

@@ -7,6 +7,7 @@ import {
   startBroker,
   BrokerError,
   type RunningBroker,
+  startBrokerHealth,
   type SaslMechanism,
 } from '../../broker/index.js';
 import type { FsyncPolicy } from '../../log/index.js';
@@ -37,6 +38,8 @@ Serves the embedded log over the Kafka wire protocol: kcat, librdkafka, kafka-py
                        kept in --data (default 8081; 0 when --port is 0; "off" disables it).
                        If the default port is taken the broker warns and runs without it.
                        With SASL users, registry requests need HTTP Basic user:password.
+  --health-port N      serve /healthz and /readyz (JSON) over HTTP on this port (0 = any free one)
+  --health-host H      interface for it (default 127.0.0.1; the kubelet needs the pod's address)
 
 ${BROKER_LIMITS_USAGE}
 SASL (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) is required when users are given: --users-file, or
@@ -54,6 +57,8 @@ function isLoopback(address: string): boolean {
 export async function broker(args: string[]): Promise<number> {
   const { values } = parseFlags(args, {
     port: { type: 'string' },
+    'health-port': { type: 'string' },
+    'health-host': { type: 'string' },
     host: { type: 'string' },
     data: { type: 'string' },
     partitions: { type: 'string' },
@@ -143,6 +148,18 @@ export async function broker(args: string[]): Promise<number> {
     );
   if (running.schemaRegistry)
     process.stdout.write(`sluice schema registry at ${running.schemaRegistry.url}\n`);
+  const health =
+    values['health-port'] === undefined
+      ? undefined
+      : await startBrokerHealth(running, {
+          port: intFlag(values['health-port'], 'health-port', 0, 0, 65535),
+          host: stringFlag(values['health-host'], 'health-host', '127.0.0.1'),
+          dataDir,
+        }).catch(async (err: unknown) => {
+          await running.close();
+          throw err;
+        });
+  if (health) process.stdout.write(`sluice broker health: ${health.url}healthz, ${health.url}readyz\n`);
   process.stdout.write(
     `sluice broker listening on ${running.address} (data ${dataDir}, fsync ${fsync}${tls ? ', TLS' : ''}${users ? `, SASL ${mechanisms.join('/')} for ${Object.keys(users).length} user(s)` : ''})\n`,
   );
@@ -151,6 +168,7 @@ export async function broker(args: string[]): Promise<number> {
     process.once('SIGTERM', () => done('SIGTERM'));
   });
   process.stderr.write(`sluice broker: ${signal}, shutting down\n`);
+  await health?.close();
   await running.close();
   return 0;
 }

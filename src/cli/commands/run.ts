@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ScaledWorker, scaledApp, type ScaledApp, type WorkerEvent } from '../../connectors/index.js';
-import { DashboardServer, Observer } from '../../observe/index.js';
+import { DashboardServer, Observer, parseSloRule, type SloRule } from '../../observe/index.js';
 import { WorkerReadiness } from './run-readiness.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import { intFlag, parseFlags, stringFlag, UsageError } from '../args.js';
@@ -26,6 +26,8 @@ over the workers and move when a worker joins, leaves or dies (state restored fr
                           with --workers N, worker i uses N+i-1); the URL is printed
   --dashboard-host H      interface for it (default 127.0.0.1); it also serves /healthz and /readyz
   --ready-max-lag N       /readyz fails while a half's source lag is above N records (default 10000)
+  --slo RULE              an objective checked every second on each worker, [name=]metric<threshold[@window]
+                          (repeatable; e.g. e2e_p99_ms<250@1m): alerts on stderr, sluice_slo_* in /metrics
   --data DIR        keep each worker's state in a local LMDB database under DIR/<member> instead of
                     memory (state larger than memory; a restart reads only the changelog's tail)
   --standby         keep warm copies of other workers' state, so a takeover restores only the changelog's tail
@@ -85,6 +87,7 @@ export async function run(args: string[]): Promise<number> {
     standby: { type: 'boolean' },
     data: { type: 'string' },
     'dashboard-port': { type: 'string' },
+    slo: { type: 'string', multiple: true },
     'dashboard-host': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -115,7 +118,9 @@ export async function run(args: string[]): Promise<number> {
       process.stderr.write(describe(e) + '\n');
     }
   };
-  const observer = values['dashboard-port'] !== undefined ? new Observer() : undefined;
+  const slo = sloRules(values.slo as unknown as string[] | undefined);
+  const observer =
+    values['dashboard-port'] !== undefined || slo.length > 0 ? new Observer({ slo }) : undefined;
   const worker = await ScaledWorker.start(app, {
     brokers,
     group,
@@ -202,4 +207,13 @@ function withPort(args: string[], port: number): string[] {
   if (i >= 0) out[i + 1] = String(port);
   else out.push('--dashboard-port', String(port));
   return out;
+}
+
+/** The `--slo` flags (parseFlags types values as scalars; with `multiple: true` it is an array). */
+function sloRules(flags: string[] | undefined): SloRule[] {
+  try {
+    return (flags ?? []).map(parseSloRule);
+  } catch (e) {
+    throw new UsageError(`--slo: ${(e as Error).message}`);
+  }
 }

@@ -1,0 +1,200 @@
+// docs/grafana/sluice.json: every query of the importable dashboard runs against a real
+// Prometheus (the Debian binary, on 127.0.0.1) scraping `sluice run` workers of a pipeline with
+// a model behind a circuit breaker, an SLO and some bad records, and returns data.
+
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { Producer } from '@platformatic/kafka';
+import { createTopic, producePayments } from '../../examples/scaleout/payments.js';
+import { commandExists, needService } from '../helpers/services.js';
+import { spawnSluice, startBrokerProcess, waitFor, type Proc } from '../scale/workers.js';
+
+const APP = fileURLToPath(new URL('./fixtures/scored-payments.ts', import.meta.url));
+const DASHBOARD = fileURLToPath(new URL('../../docs/grafana/sluice.json', import.meta.url));
+const EVENTS = 4000;
+const BAD = 20;
+
+interface Panel {
+  title: string;
+  targets: { expr: string; refId: string }[];
+}
+
+const noPrometheus = await needService('prometheus (Debian package prometheus)', () =>
+  commandExists('prometheus', ['--version']),
+);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The dashboard's variables as Grafana fills them in: every pipeline, a 1-minute rate window. */
+const filled = (expr: string) => expr.replaceAll('$pipeline', '.*').replaceAll('$__rate_interval', '1m');
+
+describe('the Grafana dashboard', () => {
+  const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+    panels: Panel[];
+    templating: { list: { name: string }[] };
+  };
+
+  it('is an importable dashboard whose queries name only metrics Sluice exports', async () => {
+    const { PrometheusExporter, Observer } = await import('../../src/observe/index.js');
+    assert.ok(PrometheusExporter && Observer);
+    const source = readFileSync(new URL('../../src/observe/prometheus-metrics.ts', import.meta.url), 'utf8');
+    const exported = new Set([...source.matchAll(/'(sluice_[a-z_]+)'/g)].map((m) => m[1]!));
+    assert.deepEqual(
+      dashboard.templating.list.map((v) => v.name),
+      ['datasource', 'pipeline'],
+    );
+    for (const p of dashboard.panels)
+      for (const t of p.targets)
+        for (const [, name] of t.expr.matchAll(/\b(sluice_[a-z_]+?)(?:_bucket|_count|_sum)?\b(?=[{\s[)])/g))
+          assert.ok(exported.has(name!), `${p.title}: ${name} is not a metric Sluice exports`);
+    const titles = dashboard.panels.map((p) => p.title).join(' | ');
+    for (const needed of [
+      'Throughput',
+      'lag',
+      'End-to-end',
+      'Stage latency',
+      'Dead letters',
+      'breakers',
+      'Checkpoints',
+      'SLO',
+    ])
+      assert.match(titles, new RegExp(needed), `a panel about ${needed}`);
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-grafana-'));
+  const procs: Proc[] = [];
+  let prometheus: ChildProcess | undefined;
+  after(() => {
+    prometheus?.kill('SIGKILL');
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(
+    'every panel query returns data from a real Prometheus scraping sluice run',
+    { skip: noPrometheus, timeout: 150_000 },
+    async () => {
+      const broker = await startBrokerProcess(join(dir, 'broker'), 2);
+      procs.push(broker.proc);
+      await createTopic([broker.address], 'payments', 2);
+      const sup = spawnSluice(
+        [
+          'run',
+          APP,
+          '--workers',
+          '2',
+          '--member',
+          'g',
+          '--brokers',
+          broker.address,
+          '--group',
+          'grafana',
+          '--json',
+        ].concat([
+          '--dashboard-port',
+          '0',
+          '--progress-ms',
+          '200',
+          '--session-timeout-ms',
+          '6000',
+          '--slo',
+          'e2e-p99=e2e_p99_ms<60000@1m',
+        ]),
+        { SCALEOUT_INPUT: 'payments' },
+      );
+      procs.push(sup);
+      const targets = await waitFor(
+        () => {
+          const urls = sup.events.flatMap((e) => (e.event === 'dashboard' ? [new URL(e.metrics).host] : []));
+          return urls.length === 2 ? urls : undefined;
+        },
+        60_000,
+        'both workers to serve /metrics',
+      ).catch((e: Error) => assert.fail(`${e.message}\n${sup.stderr.join('').slice(-2000)}`));
+
+      const port = await freePort();
+      const config = join(dir, 'prometheus.yml');
+      writeFileSync(
+        config,
+        `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: sluice\n    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]\n`,
+      );
+      const log: string[] = [];
+      prometheus = spawn(
+        'prometheus',
+        [
+          `--config.file=${config}`,
+          `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      prometheus.stderr!.on('data', (c: Buffer) => log.push(c.toString()));
+      const api = `http://127.0.0.1:${port}/api/v1`;
+      const query = async (q: string) => {
+        const r = await fetch(`${api}/query?query=${encodeURIComponent(q)}&time=${Date.now() / 1000}`);
+        const body = (await r.json()) as { status: string; error?: string; data: { result: unknown[] } };
+        assert.equal(body.status, 'success', `${q}: ${body.error ?? JSON.stringify(body)}`);
+        return body.data.result;
+      };
+
+      await producePayments({ brokers: [broker.address], topic: 'payments', partitions: 2, events: EVENTS });
+      // Records that do not decode: the dead-letter panel needs some.
+      const producer = new Producer({ clientId: 'bad', bootstrapBrokers: [broker.address] });
+      await producer.send({
+        messages: Array.from({ length: BAD }, (_, i) => ({
+          topic: 'payments',
+          partition: i % 2,
+          value: Buffer.from('{not json'),
+        })),
+      });
+      await producer.close();
+      await waitFor(
+        async () => {
+          try {
+            // The front half reads the topic (and dead-letters the bad records); the back half the rest.
+            const count = async (pipeline: string) => {
+              const r = await query(`sum(sluice_records_in_total{pipeline="${pipeline}"})`);
+              return r.length === 1 ? Number((r[0] as { value: [number, string] }).value[1]) : 0;
+            };
+            return (await count('scored-front')) >= EVENTS + BAD && (await count('scored')) >= EVENTS;
+          } catch {
+            return false; // Prometheus not up yet
+          }
+        },
+        60_000,
+        'Prometheus to see every record',
+      ).catch(async (e: Error) =>
+        assert.fail(
+          `${e.message}: ${JSON.stringify(await query('sum by (pipeline) (sluice_records_in_total)'))}\n${sup.stderr.join('').slice(-2000)}\n${JSON.stringify(sup.events.slice(-6))}`,
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 2500)); // rates need two samples after the counts moved
+
+      const empty: string[] = [];
+      for (const p of dashboard.panels)
+        for (const t of p.targets) {
+          const result = await query(filled(t.expr));
+          if (result.length === 0) empty.push(`${p.title} [${t.refId}]: ${t.expr}`);
+        }
+      assert.deepEqual(empty, [], 'queries that returned no data');
+      console.log(
+        `# ${dashboard.panels.length} panels, ${dashboard.panels.reduce((n, p) => n + p.targets.length, 0)} queries, each with data`,
+      );
+    },
+  );
+});
