@@ -1,7 +1,7 @@
 import { PipelineMetrics, RecordTracer, partitionLagMsOf, partitionLagOf } from '../observe/index.js';
 import { recordTimesSince, tracingConfig, wallClockMs } from '../observe/index.js';
 import { BoundedQueue } from './bounded-queue.js';
-import { stageDone } from './stage-timing.js';
+import { stageDone, statefulSteps } from './stage-timing.js';
 import { fuseExtractors } from './fuse.js';
 import { requireOption } from './errors.js';
 import type { Envelope } from './envelope.js';
@@ -108,7 +108,7 @@ export class PipelineRun {
     const { checkpoints } = this.opts;
     const tracing = tracingConfig(this.opts.tracing);
     if (tracing) this.tracer = await RecordTracer.start(this.name, tracing);
-    const stateful = this.statefulSteps();
+    const stateful = statefulSteps(this.steps);
     const cp = checkpoints ? await checkpoints.load(this.name) : undefined;
     const reader = checkpoints ? checkpoints.reader(this.name) : EMPTY_STATE;
     for (const s of stateful) s.stateful!.attach(reader, s.name, !!checkpoints);
@@ -171,20 +171,6 @@ export class PipelineRun {
       await this.tracer?.flush().catch(() => {}); // a trace collector that is down must not fail a run
     }
     return this.summary(!!cp);
-  }
-
-  /** Stateful stages; their names are their state namespaces, so they must be unique. */
-  private statefulSteps(): SyncStep[] {
-    const out = this.steps.filter((s): s is SyncStep => s.kind === 'sync' && !!s.stateful);
-    const names = new Set<string>();
-    for (const s of out) {
-      requireOption(
-        !names.has(s.name),
-        `two stateful stages are named "${s.name}": give each a unique name (it keys their saved state)`,
-      );
-      names.add(s.name);
-    }
-    return out;
   }
 
   private runSyncs(unit: Unit, batch: Batch): void {

@@ -1,9 +1,10 @@
-// Per-stage latency accounting of the runtime: a record's stamps array gets each stage's
-// completion time, and runs of equal times go to the histogram in one call.
+// Per-stage accounting of the runtime: a record's stamps array gets each stage's completion time
+// (runs of equal times go to the histogram in one call), traced records their stage spans.
 
 import { wallClockMs, type RecordTracer, type WindowedHistogram } from '../observe/index.js';
 import type { Envelope } from './envelope.js';
-import type { Batch } from './steps.js';
+import { requireOption } from './errors.js';
+import type { Batch, Step, SyncStep } from './steps.js';
 
 /**
  * Stamps a stage's completion time `t` on a batch. Where every record shares one stamps array
@@ -72,4 +73,18 @@ export function stageDone(
   if (traces === undefined || tracer === undefined) return;
   if (callStart !== undefined) tracer.batch(traces, name, batch.records.length, callStart, t);
   tracer.stage(traces, name, t);
+}
+
+/** The stateful stages of a run; their names are their state namespaces, so they must be unique. */
+export function statefulSteps(steps: readonly Step[]): SyncStep[] {
+  const out = steps.filter((s): s is SyncStep => s.kind === 'sync' && !!s.stateful);
+  const names = new Set<string>();
+  for (const s of out) {
+    requireOption(
+      !names.has(s.name),
+      `two stateful stages are named "${s.name}": give each a unique name (it keys their saved state)`,
+    );
+    names.add(s.name);
+  }
+  return out;
 }
