@@ -1,6 +1,11 @@
 // What a pipeline run is told (RunOptions) and what it reports when it ends (RunSummary).
 
-import type { LatencySummary, PipelineCounters, ProgressSnapshot } from '../observe/index.js';
+import type {
+  LatencySummary,
+  PipelineCounters,
+  PipelineMetrics,
+  ProgressSnapshot,
+} from '../observe/index.js';
 import type { DeadLetterSink } from './interfaces.js';
 import type { CheckpointStore } from './state/store.js';
 
@@ -22,6 +27,13 @@ export interface RunOptions {
   /** Called about every `progressIntervalMs` (default 1000) with live figures. */
   onProgress?: (progress: ProgressSnapshot) => void;
   progressIntervalMs?: number;
+  /**
+   * The metrics of the run this one takes over from in the same process (a scaled-out back
+   * half restarted by a rebalance): counters and histogram totals carry on from its figures
+   * (`PipelineMetrics.carryOver`), so progress and /metrics never go back. The summary's
+   * counters are then totals over both runs; its throughput is this run's.
+   */
+  carryMetricsFrom?: PipelineMetrics;
 }
 
 export interface RunSummary {

@@ -31,7 +31,6 @@ const model: Model = {
   async close() {},
 };
 
-type Rec = { user: number; features: number[] };
 const app = scaledApp({
   name: 'r',
   input: 'in',
@@ -42,7 +41,7 @@ const app = scaledApp({
       .features({
         u: lookback({ key: (e: { user: number }) => e.user, windows: [days(1)], aggregate: { n: count() } }),
       })
-      .infer(model, { name: 'infer:m', width: 1, input: (e: Rec) => [e.features[0]!], output: (e: Rec) => e })
+      .infer(model, { name: 'infer:m', width: 1, input: (e) => [e.features[0]!], output: (e) => e })
       .to({
         name: 'seen',
         write: (records: Envelope<unknown>[]) => {
