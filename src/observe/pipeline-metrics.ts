@@ -118,8 +118,9 @@ export class PipelineMetrics {
    * Carries on from the metrics of an earlier run of the same pipeline in this process, which
    * this one replaces (a scaled-out worker's back half after a rebalance): counters, dead
    * letters and late records by stage, checkpoint bytes and histogram totals start from its
-   * figures, so what /metrics and progress report never goes back. Gauges (lag, breakers,
-   * queues) and sliding windows start afresh. Call before the run starts.
+   * figures, so what /metrics and progress report never goes back; breakers keep their last
+   * known state. Other gauges (lag, queues) and sliding windows start afresh. Call before the
+   * run starts.
    *
    * @example
    * const next = new PipelineMetrics('fraud');
@@ -133,6 +134,9 @@ export class PipelineMetrics {
     for (const [stage, n] of previous.lateRecords)
       this.lateRecords.set(stage, (this.lateRecords.get(stage) ?? 0) + n);
     this.checkpointBytesTotal += previous.checkpointBytesTotal;
+    // A breaker's last known state, until this run's first model call reports it again: a
+    // restarted run that sees no records would otherwise drop the series.
+    for (const [breaker, state] of previous.breakers) this.breakers.set(breaker, state);
     this.e2e.carryTotal(previous.e2e);
     this.eventTime.carryTotal(previous.eventTime);
     this.checkpointDuration.carryTotal(previous.checkpointDuration);
