@@ -31,7 +31,8 @@ export interface RunOptions {
    * The metrics of the run this one takes over from in the same process (a scaled-out back
    * half restarted by a rebalance): counters and histogram totals carry on from its figures
    * (`PipelineMetrics.carryOver`), so progress and /metrics never go back. The summary's
-   * counters are then totals over both runs; its throughput is this run's.
+   * counters are then totals over both runs; its throughput is this run's. Counters that the
+   * checkpoint store saved (a file store's) take precedence over the carried ones.
    */
   carryMetricsFrom?: PipelineMetrics;
 }
