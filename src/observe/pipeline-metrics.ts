@@ -118,6 +118,40 @@ export class PipelineMetrics {
     return live.get(pipeline)?.deref();
   }
 
+  /**
+   * Carries on from the metrics of an earlier run of the same pipeline in this process, which
+   * this one replaces (a scaled-out worker's back half after a rebalance): counters, dead
+   * letters and late records by stage, checkpoint bytes and histogram totals start from its
+   * figures, so what /metrics and progress report never goes back; breakers keep their last
+   * known state. Other gauges (lag, queues) and sliding windows start afresh. Call before the
+   * run starts.
+   *
+   * @example
+   * const next = new PipelineMetrics('fraud');
+   * next.carryOver(previousRun.metrics); // next.counters.in === previousRun.metrics.counters.in
+   */
+  carryOver(previous: PipelineMetrics): void {
+    const c = this.counters as unknown as Record<string, number>;
+    for (const [k, v] of Object.entries(previous.counters)) c[k] = (c[k] ?? 0) + v;
+    for (const [stage, n] of previous.deadLettersByStage)
+      this.deadLettersByStage.set(stage, (this.deadLettersByStage.get(stage) ?? 0) + n);
+    for (const [stage, n] of previous.lateRecords)
+      this.lateRecords.set(stage, (this.lateRecords.get(stage) ?? 0) + n);
+    this.checkpointBytesTotal += previous.checkpointBytesTotal;
+    // A breaker's last known state, until this run's first model call reports it again: a
+    // restarted run that sees no records would otherwise drop the series.
+    for (const [breaker, state] of previous.breakers) this.breakers.set(breaker, state);
+    this.e2e.carryTotal(previous.e2e);
+    this.eventTime.carryTotal(previous.eventTime);
+    this.checkpointDuration.carryTotal(previous.checkpointDuration);
+    for (const [name, h] of previous.stages) this.stage(name).carryTotal(h);
+    for (const [name, h] of previous.batches) this.batchSize(name).carryTotal(h);
+    for (const [name, h] of previous.modelCalls) this.modelCall(name).carryTotal(h);
+    for (const [name, h] of previous.batchWaits) this.batchWait(name).carryTotal(h);
+    // The first tick's rate counts this run's records only.
+    this.lastProcessed = this.counters.processed + this.counters.deadLetters;
+  }
+
   recordCheckpoint(ms: number, bytes: number): void {
     this.checkpointDuration.record(ms);
     this.lastCheckpointBytes = bytes;

@@ -78,6 +78,17 @@ export class WindowedHistogram {
     return this.total.summary();
   }
 
+  /**
+   * Takes over the running total of `previous` (an earlier run's histogram, which no longer
+   * records): exported buckets, `_sum` and `_count` carry on from it instead of going back to 0.
+   * Sliding windows start empty.
+   */
+  carryTotal(previous: WindowedHistogram): void {
+    previous.summary(); // folds its open window
+    this.total.add(previous.total);
+    this.sum += previous.sum;
+  }
+
   private fold(s: LatencySummary): void {
     this.sum += s.mean * s.count;
     this.total.add(this.recent);

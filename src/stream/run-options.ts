@@ -1,6 +1,12 @@
 // What a pipeline run is told (RunOptions) and what it reports when it ends (RunSummary).
 
-import type { LatencySummary, PipelineCounters, ProgressSnapshot, TracingOptions } from '../observe/index.js';
+import type {
+  LatencySummary,
+  PipelineCounters,
+  PipelineMetrics,
+  ProgressSnapshot,
+  TracingOptions,
+} from '../observe/index.js';
 import type { DeadLetterSink } from './interfaces.js';
 import type { CheckpointStore } from './state/store.js';
 
@@ -27,6 +33,14 @@ export interface RunOptions {
    * standard `OTEL_*` environment variables (off when none is set); `false`: off whatever they say.
    */
   tracing?: TracingOptions | false;
+  /**
+   * The metrics of the run this one takes over from in the same process (a scaled-out back
+   * half restarted by a rebalance): counters and histogram totals carry on from its figures
+   * (`PipelineMetrics.carryOver`), so progress and /metrics never go back. The summary's
+   * counters are then totals over both runs; its throughput is this run's. Counters that the
+   * checkpoint store saved (a file store's) take precedence over the carried ones.
+   */
+  carryMetricsFrom?: PipelineMetrics;
 }
 
 export interface RunSummary {

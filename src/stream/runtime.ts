@@ -72,6 +72,7 @@ export class PipelineRun {
       `checkpointIntervalMs must be > 0, got ${opts.checkpointIntervalMs}`,
     );
     this.metrics = new PipelineMetrics(name);
+    if (opts.carryMetricsFrom) this.metrics.carryOver(opts.carryMetricsFrom);
     this.ctx = { pipeline: name, stopping: this.stopSignal.signal, metrics: this.metrics };
     this.deadLetters = opts.deadLetters ? undefined : new MemoryDeadLetters();
     this.dlq = opts.deadLetters ?? this.deadLetters!;
@@ -112,8 +113,8 @@ export class PipelineRun {
     const cp = checkpoints ? await checkpoints.load(this.name) : undefined;
     const reader = checkpoints ? checkpoints.reader(this.name) : EMPTY_STATE;
     for (const s of stateful) s.stateful!.attach(reader, s.name, !!checkpoints);
-    if (cp) {
-      Object.assign(this.metrics.counters, cp.counters);
+    if (cp) Object.assign(this.metrics.counters, cp.counters);
+    if (cp || this.opts.carryMetricsFrom) {
       const c = this.metrics.counters;
       this.restoredDone = c.processed + c.deadLetters;
       this.restoredActions = { done: c.actions, duplicates: c.duplicateActions };

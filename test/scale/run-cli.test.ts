@@ -13,7 +13,8 @@ const dir = mkdtempSync(join(tmpdir(), 'sluice-run-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const sluice = (...args: string[]) =>
   spawnSync(process.execPath, [BIN, 'run', ...args], { encoding: 'utf8', timeout: 60_000 });
-const src = new URL('../../src/index.js', import.meta.url).pathname;
+const testing = new URL('../../src/testing.js', import.meta.url).pathname;
+const scale = new URL('../../src/scale.js', import.meta.url).pathname;
 
 describe('sluice run: errors that say what to fix', () => {
   it('a missing file, a CommonJS file, a module without an app', () => {
@@ -38,7 +39,7 @@ describe('sluice run: errors that say what to fix', () => {
     const app = join(dir, 'ok.mts');
     writeFileSync(
       app,
-      `import { scaledApp, collect } from '${src}';\nexport default scaledApp({ name: 'x', input: 'in', build: (s) => s.to(collect()) });\n`,
+      `import { collect } from '${testing}';\nimport { scaledApp } from '${scale}';\nexport default scaledApp({ name: 'x', input: 'in', build: (s) => s.to(collect()) });\n`,
     );
     const r = sluice(app, '--brokers', '127.0.0.1:1');
     assert.equal(r.status, 1);

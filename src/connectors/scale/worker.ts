@@ -10,7 +10,13 @@
 import { join } from 'node:path';
 import type { Consumer, Producer } from '@platformatic/kafka';
 import { clientSecurity, type KafkaSecurity } from '../../kafka-client/index.js';
-import type { LatencySummary, Observer, PipelineCounters, ProgressSnapshot } from '../../observe/index.js';
+import type {
+  LatencySummary,
+  Observer,
+  PipelineCounters,
+  PipelineMetrics,
+  ProgressSnapshot,
+} from '../../observe/index.js';
 import {
   RunnablePipeline,
   type CheckpointStore,
@@ -49,8 +55,8 @@ export type WorkerEvent =
       front: PipelineCounters;
       back: PipelineCounters | undefined;
       /**
-       * End-to-end latency (ms, HdrHistogram) of the front half's run and of the back half's last
-       * assignment: the same records as that worker's `sluice_e2e_latency_seconds` on /metrics.
+       * End-to-end latency (ms, HdrHistogram) of the front half's run and of the back half's runs
+       * (all assignments): the same records as that worker's `sluice_e2e_latency_seconds` on /metrics.
        */
       e2e_ms: { front: LatencySummary; back: LatencySummary | undefined };
     };
@@ -98,11 +104,6 @@ const COMMIT_ONLY: CheckpointStore = {
   save: async () => ({ bytes: 0 }),
 };
 
-const add = (a: PipelineCounters, b: PipelineCounters): PipelineCounters =>
-  Object.fromEntries(
-    Object.entries(a).map(([k, v]) => [k, v + (b[k as keyof PipelineCounters] ?? 0)]),
-  ) as never;
-
 /**
  * A worker of a scaled-out app: start as many as there are cores (or machines) with the same
  * brokers and group; Kafka's group protocol spreads the partitions over them.
@@ -121,6 +122,8 @@ export class ScaledWorker {
   private front: PipelineRun | undefined;
   private back: PipelineRun | undefined;
   private backTotals: PipelineCounters | undefined;
+  /** The last back-half run's metrics: the next run's carry on from them. */
+  private backMetrics: PipelineMetrics | undefined;
   private backE2e: LatencySummary | undefined;
 
   private constructor(
@@ -314,6 +317,9 @@ export class ScaledWorker {
           deadLetters: kafkaDeadLetters(this.producer, this.topics.deadLetters),
           checkpoints: store,
           onProgress: (p) => this.progress('back', p),
+          // Progress and /metrics count this worker's back half, not this assignment alone:
+          // reset at each rebalance, the workers' figures added up to less than was processed.
+          carryMetricsFrom: this.backMetrics,
         });
         this.opts.observer?.add(this.back.metrics); // replaces the previous assignment's run
         const ended = this.back.done.then(() => undefined);
@@ -331,8 +337,10 @@ export class ScaledWorker {
   private async stopBack(): Promise<void> {
     if (!this.back) return;
     const summary: RunSummary = await this.back.stop();
-    this.backTotals = this.backTotals ? add(this.backTotals, summary.counters) : summary.counters;
+    // Totals over this worker's back-half runs (each run carries on from the one before).
+    this.backTotals = summary.counters;
     this.backE2e = summary.latencyMs.e2e;
+    this.backMetrics = this.back.metrics;
     this.back = undefined;
   }
 }
