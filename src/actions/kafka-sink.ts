@@ -224,7 +224,11 @@ export function kafkaActionSink(opts: KafkaSinkOptions): ActionSink {
       }
       if (messages.length > 0 && exactlyOnce) {
         await sendInTransaction(messages, keys);
-        return { done: messages.length, duplicates: entries.length - messages.length - rejected.length, rejected };
+        return {
+          done: messages.length,
+          duplicates: entries.length - messages.length - rejected.length,
+          rejected,
+        };
       }
       if (messages.length > 0) {
         try {

@@ -89,7 +89,10 @@ export function putRecordsBatches<T extends { bytes: number }>(items: T[]): T[][
 export function kinesisActionSink(
   opts: KinesisSinkOptions,
 ): ActionSink & { stats(): { calls: number; retried: number } } {
-  requireOption(typeof opts.stream === 'string' && opts.stream !== '', 'kinesisActionSink: stream is required');
+  requireOption(
+    typeof opts.stream === 'string' && opts.stream !== '',
+    'kinesisActionSink: stream is required',
+  );
   const { stream } = opts;
   const backoff = resolveBackoff({ retries: 8, ...opts.backoff }, 'kinesisActionSink');
   const valueOf = opts.value ?? ((e: ActionEntry) => Buffer.from(JSON.stringify(ledgerEntry(e))));

@@ -67,7 +67,13 @@ export function actionSinkFromUrl(url: string, opts: ActionSinkUrlOptions = {}):
       const encode = opts.encode?.(url);
       if (format !== null && format !== 'json' && encode === undefined)
         throw badUrl(url, `?format=${format} needs an encoder (pass { encode: encoderFromUrl })`);
-      return kafkaActionSink({ brokers, topic, ...security, clientId: opts.clientId, ...(encode ? { encode } : {}) });
+      return kafkaActionSink({
+        brokers,
+        topic,
+        ...security,
+        clientId: opts.clientId,
+        ...(encode ? { encode } : {}),
+      });
     }
     case 'pubsub':
       return pubsubSinkFromUrl(url);

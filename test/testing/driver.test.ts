@@ -104,11 +104,14 @@ describe('testDriver', () => {
     const driver = await testDriver<string, number>((t) =>
       pipeline('parse')
         .from(t.input)
-        .map((s) => {
-          const n = Number(s);
-          if (Number.isNaN(n)) throw new Error(`not a number: ${s}`);
-          return n;
-        }, { name: 'parse' })
+        .map(
+          (s) => {
+            const n = Number(s);
+            if (Number.isNaN(n)) throw new Error(`not a number: ${s}`);
+            return n;
+          },
+          { name: 'parse' },
+        )
         .to(t.output),
     );
     await driver.sendAll(['1', 'x', '3']);

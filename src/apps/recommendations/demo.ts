@@ -6,14 +6,7 @@
  * before an interaction updates anything, was its item in the user's current top 10? The
  * most-popular baseline is scored the same way in the same run.
  */
-import {
-  json,
-  listState,
-  pipeline,
-  type Envelope,
-  type PipelineRun,
-  type RunSummary,
-} from '../../index.js';
+import { json, listState, pipeline, type Envelope, type PipelineRun, type RunSummary } from '../../index.js';
 import { type ProgressSnapshot } from '../../observe/index.js';
 import { GENERATOR_DEFAULTS } from './generator.js';
 import { LiveRecommender, type RecommenderOptions } from './recommender.js';

@@ -250,7 +250,10 @@ export class SchemaRegistry {
       } catch {
         // not JSON: the text itself
       }
-      throw new ConnectorError('SLUICE_SCHEMA_REGISTRY_REFUSED', `${where}: refused (HTTP ${res.status}): ${reason}`);
+      throw new ConnectorError(
+        'SLUICE_SCHEMA_REGISTRY_REFUSED',
+        `${where}: refused (HTTP ${res.status}): ${reason}`,
+      );
     }
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();

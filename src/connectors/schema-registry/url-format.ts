@@ -66,7 +66,8 @@ export function encoderFromUrl(url: string): Encoder | undefined {
   const query = new URLSearchParams(q >= 0 ? url.slice(q + 1) : '');
   const format = query.get('format') ?? 'json';
   if (format === 'json') return undefined;
-  const bad = (why: string) => new ConnectorError('SLUICE_SINK_FORMAT', `sink URL "${redactUrls(url)}": ${why}`);
+  const bad = (why: string) =>
+    new ConnectorError('SLUICE_SINK_FORMAT', `sink URL "${redactUrls(url)}": ${why}`);
   if (!(URL_FORMATS as readonly string[]).includes(format))
     throw bad(`format "${format}" is not supported (use ${URL_FORMATS.join(', ')})`);
   const registry = query.get('registry');
