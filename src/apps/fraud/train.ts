@@ -90,7 +90,7 @@ export async function featureRows(txs: Tx[]): Promise<{ X: Float64Array; y: Uint
 }
 
 /** The threshold with the best F1 on (scores, labels). */
-function bestF1Threshold(scores: Float64Array, labels: Uint8Array): number {
+export function bestF1Threshold(scores: Float64Array, labels: Uint8Array): number {
   const idx = [...scores.keys()].sort((a, b) => scores[b]! - scores[a]!);
   const positives = labels.reduce((s, l) => s + l, 0);
   let tp = 0;
