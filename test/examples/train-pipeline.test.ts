@@ -95,4 +95,27 @@ describe('sluice train PIPELINE.ts: a pipeline file that default-exports its fea
       /no rows with a 0\/1 "IS_FRAUD"/,
     );
   });
+
+  it('answers bad command lines with what to fix (exit 2)', () => {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [join(root, 'bin/sluice.js'), ...args], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const spec = join(root, 'examples/fraud/train-pipeline.ts');
+    const forest = run('train', spec, '--input', csv, '--label', 'TX_FRAUD', '--model', 'forest');
+    assert.equal(forest.status, 2);
+    assert.match(forest.stderr, /--model must be lr, gbt or mlp/);
+    const noLabel = run('train', spec, '--input', csv);
+    assert.equal(noLabel.status, 2);
+    assert.match(noLabel.stderr, /--input and --label are required/);
+    const notSpec = join(tmp, 'not-a-spec.mts');
+    writeFileSync(notSpec, 'export default { name: "x" };\n');
+    const bad = run('train', notSpec, '--input', csv, '--label', 'TX_FRAUD');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /must default-export \{ eventTime, features \}/);
+    const oneFile = run('features', 'diff', csv);
+    assert.equal(oneFile.status, 2);
+    assert.match(oneFile.stderr, /usage: sluice features diff A.csv B.csv/);
+  });
 });
