@@ -45,10 +45,15 @@ type Row = Record<string, unknown>;
  *   features: { customer: lookback({ key: (r) => r.CUSTOMER_ID, windows: [days(1)], aggregate: { NB_TX: count() } }) },
  * } satisfies TrainingPipeline;
  */
-export interface TrainingPipeline<T extends Row = Row> {
+export interface TrainingPipeline<T extends object = Row> {
   /** Names the model (default: the file's name). */
   name?: string;
-  /** Event time (epoch ms) of a history record: a CSV row or NDJSON line as an object. */
+  /**
+   * The pipeline's record from a history row (a CSV row by its header, or an NDJSON line, as an
+   * object); undefined drops the row (counted). Default: the row itself.
+   */
+  fromRow?: (row: Row) => T | undefined;
+  /** Event time (epoch ms) of a record. */
   eventTime: (r: T) => number;
   /** The lookback feature stages, as given to `.features()` online. */
   features: Record<string, LookbackSpec<T>>;
@@ -58,7 +63,7 @@ export interface TrainingPipeline<T extends Row = Row> {
 
 export interface TrainPipelineOptions {
   input: string;
-  /** Field of the record holding the 0/1 label. */
+  /** Field of the record (after `fromRow`) holding the 0/1 label. */
   label: string;
   model?: 'lr' | 'gbt' | 'mlp';
   /** Share of the history's time span held out at the end for the metrics (default 0.2). */
@@ -122,7 +127,7 @@ const labelOf = (v: unknown): number | undefined =>
  * const card = await trainPipeline(spec, { input: 'history.csv', label: 'TX_FRAUD', model: 'gbt',
  *   modelPath: 'fraud.onnx', cardPath: 'fraud.json', trainingSetPath: 'fraud.training.csv' });
  */
-export async function trainPipeline<T extends Row>(
+export async function trainPipeline<T extends object>(
   spec: TrainingPipeline<T>,
   opts: TrainPipelineOptions,
 ): Promise<PipelineModelCard> {
@@ -131,22 +136,33 @@ export async function trainPipeline<T extends Row>(
   const rows: { ts: number; label: number; row: number[] }[] = [];
   const deadLetters = new MemoryDeadLetters();
   let unlabelled = 0;
+  let unconverted = 0;
+  const labelIn = (r: T) => labelOf((r as Row)[opts.label]);
   const stream = pipeline(spec.name ?? 'train')
     .from(fileSource({ path: opts.input, topic: 'history' }))
-    .map((b) => JSON.parse(b.toString('utf8')) as T)
+    .map((b) => {
+      const row = JSON.parse(b.toString('utf8')) as Row;
+      return spec.fromRow ? (spec.fromRow(row) ?? null) : (row as T);
+    })
+    .filter((r) => {
+      if (r !== null) return true;
+      unconverted++;
+      return false;
+    })
+    .map((r) => r!) // filtered: never null from here on
     .eventTime(spec.eventTime)
     .features(spec.features);
   const names = [...recordFeatures.map(([n]) => n), ...stream.featureNames];
   const writer = new TrainingSetWriter(opts.trainingSetPath, ['event_time', opts.label, ...names]);
   await stream
     .filter((r) => {
-      if (labelOf(r[opts.label]) !== undefined) return true;
+      if (labelIn(r) !== undefined) return true;
       unlabelled++;
       return false;
     })
     .map((r) => ({
       ts: spec.eventTime(r),
-      label: labelOf(r[opts.label])!,
+      label: labelIn(r)!,
       row: [...recordFeatures.map(([, f]) => Number(f(r))), ...Array.from(r.features)],
     }))
     .to({
@@ -158,9 +174,9 @@ export async function trainPipeline<T extends Row>(
       close: () => writer.close(),
     })
     .run({ batchSize: 4096, deadLetters }).done;
-  const dropped = unlabelled + deadLetters.count;
+  const dropped = unlabelled + unconverted + deadLetters.count;
   log(
-    `backfilled ${rows.length} rows from ${opts.input} (${dropped} dropped: no 0/1 ${opts.label} or unreadable)`,
+    `backfilled ${rows.length} rows from ${opts.input} (${dropped} dropped: unreadable, not converted, or no 0/1 ${opts.label})`,
   );
   if (rows.length === 0)
     throw new SluiceError('SLUICE_OPTION_INVALID', `${opts.input}: no rows with a 0/1 "${opts.label}"`);

@@ -31,7 +31,7 @@ describe('sluice train PIPELINE.ts: a pipeline file that default-exports its fea
         '--input',
         csv,
         '--label',
-        'TX_FRAUD',
+        'fraud',
         '--label-delay-days',
         '7',
         '--out',
@@ -51,7 +51,7 @@ describe('sluice train PIPELINE.ts: a pipeline file that default-exports its fea
     const set = readFileSync(join(tmp, 'cli', 'fraud.training.csv'), 'utf8')
       .trim()
       .split('\n');
-    assert.equal(set[0], ['event_time', 'TX_FRAUD', ...MODEL_INPUTS].join());
+    assert.equal(set[0], ['event_time', 'fraud', ...MODEL_INPUTS].join());
     assert.equal(set.length, txs.length + 1);
     const fraud = await backfillFraudFeatures(csv);
     for (let i = 0; i < fraud.n; i++) {
@@ -71,7 +71,7 @@ describe('sluice train PIPELINE.ts: a pipeline file that default-exports its fea
     const modelPath = join(tmp, 'lib', 'mlp.onnx');
     const card = await trainPipeline(fraudSpec, {
       input: csv,
-      label: 'TX_FRAUD',
+      label: 'fraud',
       model: 'mlp',
       modelPath,
       cardPath: join(tmp, 'lib', 'mlp.json'),
@@ -87,12 +87,12 @@ describe('sluice train PIPELINE.ts: a pipeline file that default-exports its fea
     await assert.rejects(
       trainPipeline(fraudSpec, {
         input: csv,
-        label: 'IS_FRAUD',
+        label: 'isFraud',
         modelPath: join(tmp, 'x.onnx'),
         cardPath: join(tmp, 'x.json'),
         trainingSetPath: join(tmp, 'x.csv'),
       }),
-      /no rows with a 0\/1 "IS_FRAUD"/,
+      /no rows with a 0\/1 "isFraud"/,
     );
   });
 
@@ -103,7 +103,7 @@ describe('sluice train PIPELINE.ts: a pipeline file that default-exports its fea
         timeout: 60_000,
       });
     const spec = join(root, 'examples/fraud/train-pipeline.ts');
-    const forest = run('train', spec, '--input', csv, '--label', 'TX_FRAUD', '--model', 'forest');
+    const forest = run('train', spec, '--input', csv, '--label', 'fraud', '--model', 'forest');
     assert.equal(forest.status, 2);
     assert.match(forest.stderr, /--model must be lr, gbt or mlp/);
     const noLabel = run('train', spec, '--input', csv);
@@ -111,7 +111,7 @@ describe('sluice train PIPELINE.ts: a pipeline file that default-exports its fea
     assert.match(noLabel.stderr, /--input and --label are required/);
     const notSpec = join(tmp, 'not-a-spec.mts');
     writeFileSync(notSpec, 'export default { name: "x" };\n');
-    const bad = run('train', notSpec, '--input', csv, '--label', 'TX_FRAUD');
+    const bad = run('train', notSpec, '--input', csv, '--label', 'fraud');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /must default-export \{ eventTime, features \}/);
     const oneFile = run('features', 'diff', csv);

@@ -7,14 +7,14 @@ import { UsageError, intFlag, numberFlag, parseFlags, stringFlag } from '../args
 export const TRAIN_USAGE = `sluice train PIPELINE.ts --input HISTORY --label FIELD [options]
 
 Trains a model on your history with the features your pipeline computes online. PIPELINE.ts
-default-exports { name?, eventTime, features, recordFeatures? } (the same eventTime function and
+default-exports { name?, fromRow?, eventTime, features, recordFeatures? } (the same eventTime and
 .features() record as the live pipeline; see docs/inference.md "Training on your history").
 The feature stages run over HISTORY in event time (a backfill), each row is labelled with FIELD
 (0/1), the training set is written as CSV, the last part of the time span is held out, and the
 model is exported to ONNX with a model card JSON beside it (printed too).
 
   --input FILE      history: CSV with a header, or NDJSON (.ndjson/.jsonl)
-  --label FIELD     the 0/1 (or true/false) field to predict
+  --label FIELD     the 0/1 (or true/false) field of the record (after fromRow) to predict
   --model lr|gbt|mlp  logistic regression (default), gradient-boosted trees, or a one-hidden-layer MLP
   --out FILE        ONNX file (default NAME.onnx; the card is NAME.json beside it)
   --training-set FILE  training set CSV (default NAME.training.csv beside the model):
