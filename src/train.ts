@@ -38,3 +38,8 @@ export {
   type LogisticRegressionFit,
   type LogisticRegressionOptions,
 } from './inference/train/logistic-regression.js';
+export {
+  diffFeatureFiles,
+  type FeaturesDiff,
+  type FeaturesDiffOptions,
+} from './inference/train/features-diff.js';

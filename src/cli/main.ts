@@ -12,6 +12,9 @@ Usage:
   sluice demo anomaly [--nab DIR] [--out DIR] [--json]
   sluice demo recs [--input FILE.csv] [--events N] [--port PORT] [--serve] [--json]
   sluice train fraud [--model lr|gbt] [--protocol default|handbook] [--out FILE]
+  sluice train fraud --input FILE.csv [--model lr|gbt] [--protocol default|handbook] [--features-out SET.csv]
+  sluice train PIPELINE.ts --input HISTORY --label FIELD [--model lr|gbt|mlp] [--out FILE]
+  sluice features diff ONLINE.csv BACKFILL.csv [--key COLUMN] [--tolerance X]
   sluice run PIPELINE.ts [--workers N] [--brokers host:port,...] [--group ID] [--json]
   sluice broker [--port 9092] [--host 127.0.0.1] [--data DIR] [--partitions N] [--fsync batch|interval|never]
   sluice dlq list|show|replay --data DIR [--topic fraud.dlq]
@@ -40,6 +43,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
     import('./commands/demo-recs.js').then((m) => ({ usage: m.DEMO_RECS_USAGE, run: m.demoRecs })),
   'train fraud': () =>
     import('./commands/train-fraud.js').then((m) => ({ usage: m.TRAIN_FRAUD_USAGE, run: m.trainFraud })),
+  train: () => import('./commands/train.js').then((m) => ({ usage: m.TRAIN_USAGE, run: m.train })),
+  features: () =>
+    import('./commands/features-diff.js').then((m) => ({
+      usage: m.FEATURES_DIFF_USAGE,
+      run: m.featuresDiff,
+    })),
   broker: () => import('./commands/broker.js').then((m) => ({ usage: m.BROKER_USAGE, run: m.broker })),
   dlq: () => import('./commands/dlq.js').then((m) => ({ usage: m.DLQ_USAGE, run: m.dlq })),
   ingest: () => import('./commands/ingest.js').then((m) => ({ usage: m.INGEST_USAGE, run: m.ingest })),

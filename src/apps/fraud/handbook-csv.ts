@@ -24,8 +24,14 @@ export function parseHandbookDatetime(s: string): number {
   return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, m[7] ? Math.round(+m[7] * 1000) : 0);
 }
 
-/** The transaction of one CSV row (as the file source gives it: a JSON object of the header's columns). */
-function toTx(row: Record<string, unknown>): Tx | undefined {
+/**
+ * The transaction of one CSV row (as the file source gives it: a JSON object of the header's
+ * columns); undefined when a field is missing or malformed.
+ *
+ * @example
+ * handbookRowToTx({ TRANSACTION_ID: 1, TX_DATETIME: '2018-04-01 00:00:31', CUSTOMER_ID: 596, TERMINAL_ID: 3156, TX_AMOUNT: 57.16, TX_FRAUD: 0 });
+ */
+export function handbookRowToTx(row: Record<string, unknown>): Tx | undefined {
   const ts = typeof row.TX_DATETIME === 'string' ? parseHandbookDatetime(row.TX_DATETIME) : NaN;
   const tx = {
     id: row.TRANSACTION_ID,
@@ -83,7 +89,7 @@ export function handbookCsvSource(opts: { path: string; rate?: number; topic?: s
         } catch {
           continue; // raw bytes of a broken line: the decoder reports it
         }
-        const tx = row && toTx(row);
+        const tx = row && handbookRowToTx(row);
         if (!tx) continue;
         env.value = Buffer.from(JSON.stringify(tx));
         env.eventTime = tx.ts;

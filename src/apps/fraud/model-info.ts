@@ -17,15 +17,34 @@ export interface FraudModelInfo {
   /** Alert when score >= threshold (chosen on the training data for the best F1). */
   threshold: number;
   training: {
-    seed: number;
-    days: number;
-    customers: number;
-    terminals: number;
+    /** Generated history: its seed, days and population. */
+    seed?: number;
+    days?: number;
+    customers?: number;
+    terminals?: number;
+    /** The user's history file (`--input`), when trained on one. */
+    input?: string;
     trainRows: number;
     validationRows: number;
   };
   /** On the validation days, or the handbook protocol's test week. */
-  validation: { roc_auc: number; average_precision: number; card_precision_at_100?: number };
+  validation: {
+    roc_auc: number;
+    average_precision: number;
+    /** Mean over the test days of the daily card precision@100 (the handbook's metric). */
+    card_precision_at_100?: number;
+    card_precision_at_100_per_day?: number[];
+  };
+  /** Data range (event times), rows, and the UTC days trained and tested on (inclusive). */
+  data?: {
+    from: string;
+    to: string;
+    rows: number;
+    train: [string, string];
+    test: [string, string];
+    /** Days between training and test: labels of the last training days are not known yet. */
+    label_delay_days: number;
+  };
   /** Present when trained with the handbook's protocol (one week, 7-day gap, one test week). */
   protocol?: 'handbook';
 }

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { days, pipeline } from '../../index.js';
+import { SluiceError, days, pipeline } from '../../index.js';
 import {
   averagePrecision,
   exportLogisticRegression,
@@ -15,6 +15,7 @@ import {
   trainLogisticRegression,
 } from '../../train.js';
 import { collect, fromArray } from '../../testing.js';
+import { backfillFraudFeatures, type FeatureMatrix } from './backfill.js';
 import { cardPrecisionAtK } from './card-precision.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, modelRow, type Tx } from './features.js';
 import { HANDBOOK, TransactionGenerator } from './generator.js';
@@ -89,7 +90,7 @@ export async function featureRows(txs: Tx[]): Promise<{ X: Float64Array; y: Uint
 }
 
 /** The threshold with the best F1 on (scores, labels). */
-function bestF1Threshold(scores: Float64Array, labels: Uint8Array): number {
+export function bestF1Threshold(scores: Float64Array, labels: Uint8Array): number {
   const idx = [...scores.keys()].sort((a, b) => scores[b]! - scores[a]!);
   const positives = labels.reduce((s, l) => s + l, 0);
   let tp = 0;
@@ -102,6 +103,175 @@ function bestF1Threshold(scores: Float64Array, labels: Uint8Array): number {
     if (f1 > best.f1) best = { f1, threshold: scores[idx[k]!]! };
   }
   return best.threshold;
+}
+
+/** Half-open time ranges (epoch ms) of the training rows and of the held-out test rows. */
+export interface TimeSplit {
+  trainFrom: number;
+  trainTo: number;
+  testFrom: number;
+  testTo: number;
+}
+
+const DAY_MS = days(1);
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * The split of a user's history: `handbook` counts the handbook's days (train from day 115,
+ * 7 days, a 7-day gap while labels are unknown, 7 test days) from the file's first UTC day, as
+ * on the handbook's own 2018-04-01.. data; `default` ends the test days at the file's last day.
+ */
+export function inputSplit(
+  firstTs: number,
+  lastTs: number,
+  protocol: 'default' | 'handbook',
+  s: { trainDays: number; gapDays: number; testDays: number } = HANDBOOK_SPLIT,
+): TimeSplit {
+  const first = Math.floor(firstTs / DAY_MS) * DAY_MS;
+  const end = Math.floor(lastTs / DAY_MS) * DAY_MS + DAY_MS;
+  const trainFrom =
+    protocol === 'handbook'
+      ? first + days(HANDBOOK_SPLIT.trainStartDay)
+      : end - days(s.trainDays + s.gapDays + s.testDays);
+  const trainTo = trainFrom + days(s.trainDays);
+  const testFrom = trainTo + days(s.gapDays);
+  const split = { trainFrom, trainTo, testFrom, testTo: testFrom + days(s.testDays) };
+  if (split.trainFrom < first || split.testTo > end)
+    throw new SluiceError(
+      'SLUICE_OPTION_INVALID',
+      `the input covers ${isoDay(first)}..${isoDay(end - 1)}: too short for ${s.trainDays} training days, ${s.gapDays} delay days and ${s.testDays} test days` +
+        (protocol === 'handbook' ? ` from day ${HANDBOOK_SPLIT.trainStartDay} (use --protocol default)` : ''),
+    );
+  return split;
+}
+
+/** First and last event time of a matrix (rows need not be sorted). */
+function timeRange(m: FeatureMatrix): { first: number; last: number } {
+  let first = Infinity;
+  let last = -Infinity;
+  for (let i = 0; i < m.n; i++) {
+    first = Math.min(first, m.ts[i]!);
+    last = Math.max(last, m.ts[i]!);
+  }
+  return { first, last };
+}
+
+/** Trains on rows in [trainFrom, trainTo), evaluates on [testFrom, testTo), writes ONNX + model card. */
+function fitEvaluateExport(
+  m: FeatureMatrix,
+  split: TimeSplit,
+  kind: 'lr' | 'gbt',
+  opts: TrainOptions,
+  card: { training: FraudModelInfo['training']; protocol?: 'handbook'; withCardPrecision: boolean },
+): FraudModelInfo {
+  const log = opts.log ?? (() => {});
+  const pick = (lo: number, hi: number) => {
+    const rows: number[] = [];
+    for (let i = 0; i < m.n; i++) if (m.ts[i]! >= lo && m.ts[i]! < hi) rows.push(i);
+    const X = new Float64Array(rows.length * MODEL_WIDTH);
+    const y = new Uint8Array(rows.length);
+    const cards = new Float64Array(rows.length);
+    const times = new Float64Array(rows.length);
+    rows.forEach((r, k) => {
+      X.set(m.X.subarray(r * MODEL_WIDTH, (r + 1) * MODEL_WIDTH), k * MODEL_WIDTH);
+      y[k] = m.y[r]!;
+      cards[k] = m.cards[r]!;
+      times[k] = m.ts[r]!;
+    });
+    return { X, y, n: rows.length, cards, times };
+  };
+  const train = pick(split.trainFrom, split.trainTo);
+  const valid = pick(split.testFrom, split.testTo);
+  if (train.n === 0 || valid.n === 0 || !train.y.includes(1))
+    throw new SluiceError(
+      'SLUICE_OPTION_INVALID',
+      `no usable training or test rows (${train.n} training rows, ${valid.n} test rows, ${train.y.reduce((a, b) => a + b, 0)} frauds in training): the history needs labelled frauds in the training days`,
+    );
+  let predict: (X: Float64Array, n: number) => Float64Array;
+  let onnx: Uint8Array;
+  if (kind === 'gbt') {
+    const fit = trainGradientBoostedTrees(train.X, train.y, MODEL_WIDTH, GBT_OPTIONS);
+    log(`trained ${fit.trees.length} trees on ${train.n} rows`);
+    predict = (Xs, n) => fit.predictBatch(Xs, n);
+    onnx = exportTreeEnsembleClassifier({ ...fit, name: 'fraud_gbt' });
+  } else {
+    const fit = trainLogisticRegression(train.X, train.y, MODEL_WIDTH, { l2: 1e-3 });
+    log(`trained on ${train.n} rows in ${fit.iterations} Newton steps (converged: ${fit.converged})`);
+    predict = (Xs, n) => fit.predictBatch(Xs, n);
+    onnx = exportLogisticRegression({ ...fit.standardized, name: 'fraud_lr' });
+  }
+  const validScores = predict(valid.X, valid.n);
+  const range = timeRange(m);
+  const cp = cardPrecisionAtK(
+    { scores: validScores, labels: valid.y, cards: valid.cards, times: valid.times },
+    100,
+  );
+  const info: FraudModelInfo = {
+    kind: kind === 'gbt' ? 'gradient-boosted-trees' : 'logistic-regression',
+    features: [...MODEL_INPUTS],
+    threshold: Number(bestF1Threshold(predict(train.X, train.n), train.y).toFixed(6)),
+    training: { ...card.training, trainRows: train.n, validationRows: valid.n },
+    validation: {
+      roc_auc: Number(rocAuc(validScores, valid.y).toFixed(4)),
+      average_precision: Number(averagePrecision(validScores, valid.y).toFixed(4)),
+      ...(card.withCardPrecision
+        ? {
+            card_precision_at_100: Number(cp.mean.toFixed(4)),
+            card_precision_at_100_per_day: cp.perDay.map((p) => Number(p.toFixed(4))),
+          }
+        : {}),
+    },
+    data: {
+      from: new Date(range.first).toISOString(),
+      to: new Date(range.last).toISOString(),
+      rows: m.n,
+      train: [isoDay(split.trainFrom), isoDay(split.trainTo - 1)],
+      test: [isoDay(split.testFrom), isoDay(Math.min(split.testTo, range.last + 1) - 1)],
+      label_delay_days: (split.testFrom - split.trainTo) / DAY_MS,
+    },
+    ...(card.protocol ? { protocol: card.protocol } : {}),
+  };
+  mkdirSync(dirname(opts.modelPath ?? MODEL_PATH), { recursive: true }); // --out into a new folder
+  writeFileSync(opts.modelPath ?? MODEL_PATH, onnx);
+  writeFileSync(opts.infoPath ?? MODEL_INFO_PATH, JSON.stringify(info, null, 2) + '\n');
+  log(
+    `${card.protocol ? 'test week' : 'held-out days'} ${info.data!.test.join('..')}: ROC-AUC ${info.validation.roc_auc}, AP ${info.validation.average_precision}` +
+      `${info.validation.card_precision_at_100 === undefined ? '' : `, card precision@100 ${info.validation.card_precision_at_100}`}; alert threshold ${info.threshold}`,
+  );
+  return info;
+}
+
+/**
+ * Trains the fraud model on a user's handbook-layout CSV: backfills the demo's features over it
+ * (optionally writing them as the training set CSV), splits by time, trains, exports.
+ *
+ * @example
+ * const card = await trainFraudModelOnInput('transactions.csv', { model: 'gbt', protocol: 'handbook', modelPath: 'out/model.onnx', infoPath: 'out/model.json' });
+ * console.log(card.validation.average_precision);
+ */
+export async function trainFraudModelOnInput(
+  input: string,
+  opts: TrainOptions & { featuresOut?: string; trainDays?: number; gapDays?: number; testDays?: number } = {},
+): Promise<FraudModelInfo> {
+  const log = opts.log ?? (() => {});
+  const set = await backfillFraudFeatures(input, { featuresOut: opts.featuresOut });
+  log(
+    `backfilled the features of ${set.n} transactions from ${input}` +
+      (set.deadLetters ? ` (${set.deadLetters} rows dropped, e.g. ${set.deadLetterReasons[0]})` : ''),
+  );
+  if (set.n === 0) throw new SluiceError('SLUICE_OPTION_INVALID', `${input} has no usable transaction rows`);
+  const { first, last } = timeRange(set);
+  const protocol = opts.protocol ?? 'default';
+  const split = inputSplit(first, last, protocol, {
+    trainDays: opts.trainDays ?? HANDBOOK_SPLIT.trainDays,
+    gapDays: opts.gapDays ?? HANDBOOK_SPLIT.gapDays,
+    testDays: opts.testDays ?? HANDBOOK_SPLIT.testDays,
+  });
+  return fitEvaluateExport(set, split, opts.model ?? 'lr', opts, {
+    training: { input, trainRows: 0, validationRows: 0 },
+    ...(protocol === 'handbook' ? { protocol: 'handbook' as const } : {}),
+    withCardPrecision: true,
+  });
 }
 
 /** Generates history, trains, exports; returns what it wrote to model.json. */
@@ -122,85 +292,36 @@ export async function trainFraudModel(opts: TrainOptions = {}): Promise<FraudMod
         ...given,
       }
     : { ...TRAIN_DEFAULTS, ...given };
-  const kind = opts.model ?? 'lr';
   const log = opts.log ?? (() => {});
   const gen = new TransactionGenerator({ seed: o.seed, customers: o.customers, terminals: o.terminals });
   const txs: Tx[] = [];
   for (let d = 0; d < o.days; d++) for (const t of gen.nextDay()) txs.push(t);
   log(`generated ${txs.length} transactions over ${o.days} days (seed ${o.seed})`);
   const { X, y, ts } = await featureRows(txs);
+  const cards = Float64Array.from(txs, (t) => t.customerId);
   // The handbook's split is in calendar days from the generator's first day (2018-04-01).
   const start = handbook ? Date.UTC(2018, 3, 1) : txs[0]!.ts;
-  const split = HANDBOOK_SPLIT;
-  const trainFrom = start + days(handbook ? split.trainStartDay : o.warmupDays);
-  const trainTo = handbook ? trainFrom + days(split.trainDays) : start + days(o.days - o.validationDays);
-  const validFrom = handbook ? trainTo + days(split.gapDays) : trainTo;
-  const validTo = handbook ? validFrom + days(split.testDays) : Infinity;
-  const pick = (lo: number, hi: number) => {
-    const rows: number[] = [];
-    for (let i = 0; i < ts.length; i++) if (ts[i]! >= lo && ts[i]! < hi) rows.push(i);
-    const Xs = new Float64Array(rows.length * MODEL_WIDTH);
-    const ys = new Uint8Array(rows.length);
-    const cards = new Float64Array(rows.length);
-    const times = new Float64Array(rows.length);
-    rows.forEach((r, k) => {
-      Xs.set(X.subarray(r * MODEL_WIDTH, (r + 1) * MODEL_WIDTH), k * MODEL_WIDTH);
-      ys[k] = y[r]!;
-      cards[k] = txs[r]!.customerId;
-      times[k] = ts[r]!;
-    });
-    return { X: Xs, y: ys, n: rows.length, cards, times };
-  };
-  const train = pick(trainFrom, trainTo);
-  const valid = pick(validFrom, validTo);
-  let predict: (X: Float64Array, n: number) => Float64Array;
-  let onnx: Uint8Array;
-  if (kind === 'gbt') {
-    const fit = trainGradientBoostedTrees(train.X, train.y, MODEL_WIDTH, GBT_OPTIONS);
-    log(`trained ${fit.trees.length} trees on ${train.n} rows`);
-    predict = (Xs, n) => fit.predictBatch(Xs, n);
-    onnx = exportTreeEnsembleClassifier({ ...fit, name: 'fraud_gbt' });
-  } else {
-    const fit = trainLogisticRegression(train.X, train.y, MODEL_WIDTH, { l2: 1e-3 });
-    log(`trained on ${train.n} rows in ${fit.iterations} Newton steps (converged: ${fit.converged})`);
-    predict = (Xs, n) => fit.predictBatch(Xs, n);
-    onnx = exportLogisticRegression({ ...fit.standardized, name: 'fraud_lr' });
-  }
-  const validScores = predict(valid.X, valid.n);
-  const info: FraudModelInfo = {
-    kind: kind === 'gbt' ? 'gradient-boosted-trees' : 'logistic-regression',
-    features: [...MODEL_INPUTS],
-    threshold: Number(bestF1Threshold(predict(train.X, train.n), train.y).toFixed(6)),
-    training: {
-      seed: o.seed,
-      days: o.days,
-      customers: o.customers,
-      terminals: o.terminals,
-      trainRows: train.n,
-      validationRows: valid.n,
+  const s = HANDBOOK_SPLIT;
+  const trainFrom = start + days(handbook ? s.trainStartDay : o.warmupDays);
+  const trainTo = handbook ? trainFrom + days(s.trainDays) : start + days(o.days - o.validationDays);
+  const testFrom = handbook ? trainTo + days(s.gapDays) : trainTo;
+  const testTo = handbook ? testFrom + days(s.testDays) : Infinity;
+  return fitEvaluateExport(
+    { n: y.length, X, y, ts, cards },
+    { trainFrom, trainTo, testFrom, testTo },
+    opts.model ?? 'lr',
+    opts,
+    {
+      training: {
+        seed: o.seed,
+        days: o.days,
+        customers: o.customers,
+        terminals: o.terminals,
+        trainRows: 0,
+        validationRows: 0,
+      },
+      ...(handbook ? { protocol: 'handbook' as const } : {}),
+      withCardPrecision: handbook,
     },
-    validation: {
-      roc_auc: Number(rocAuc(validScores, valid.y).toFixed(4)),
-      average_precision: Number(averagePrecision(validScores, valid.y).toFixed(4)),
-      ...(handbook
-        ? {
-            card_precision_at_100: Number(
-              cardPrecisionAtK(
-                { scores: validScores, labels: valid.y, cards: valid.cards, times: valid.times },
-                100,
-              ).mean.toFixed(4),
-            ),
-          }
-        : {}),
-    },
-    ...(handbook ? { protocol: 'handbook' as const } : {}),
-  };
-  mkdirSync(dirname(opts.modelPath ?? MODEL_PATH), { recursive: true }); // --out into a new folder
-  writeFileSync(opts.modelPath ?? MODEL_PATH, onnx);
-  writeFileSync(opts.infoPath ?? MODEL_INFO_PATH, JSON.stringify(info, null, 2) + '\n');
-  log(
-    `${handbook ? 'test week' : 'validation'}: ROC-AUC ${info.validation.roc_auc}, AP ${info.validation.average_precision}` +
-      `${info.validation.card_precision_at_100 === undefined ? '' : `, card precision@100 ${info.validation.card_precision_at_100}`}; alert threshold ${info.threshold}`,
   );
-  return info;
 }
