@@ -28,20 +28,20 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_NAB_DIR } from './paths.js';
-import { ARTimeDetector } from '../../examples/anomaly/artime.js';
+import { ARTimeDetector } from '../../src/apps/anomaly/artime.js';
 import {
   DETECTOR_DEFAULTS,
   SeriesAnomalyDetector,
   type DetectorConfig,
-} from '../../examples/anomaly/detector.js';
-import { readLabelledSeries, readNabCorpus, type NabProfile } from '../../examples/anomaly/nab-corpus.js';
+} from '../../src/apps/anomaly/detector.js';
+import { readLabelledSeries, readNabCorpus, type NabProfile } from '../../src/apps/anomaly/nab-corpus.js';
 import {
   nabBounds,
   optimizeThreshold,
   rawScore,
   type ScoredSeries,
-} from '../../examples/anomaly/nab-scorer.js';
-import { formatScore } from '../../examples/anomaly/results-writer.js';
+} from '../../src/apps/anomaly/nab-scorer.js';
+import { formatScore } from '../../src/apps/anomaly/results-writer.js';
 
 /** Every combination of the listed values, on top of the defaults. */
 function product(axes: { [K in keyof DetectorConfig]?: DetectorConfig[K][] }): Partial<DetectorConfig>[] {

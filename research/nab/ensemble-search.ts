@@ -16,8 +16,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_NAB_DIR } from './paths.js';
 import { crossValidate, scoreSeries, scoreSeriesARTime } from './cv.js';
-import { readLabelledSeries, readNabCorpus } from '../../examples/anomaly/nab-corpus.js';
-import { optimizeThreshold } from '../../examples/anomaly/nab-scorer.js';
+import { readLabelledSeries, readNabCorpus } from '../../src/apps/anomaly/nab-corpus.js';
+import { optimizeThreshold } from '../../src/apps/anomaly/nab-scorer.js';
 
 /** One series' scores by both detectors: `a` ARTime's, `s` this project's detector's. */
 export interface Pair {

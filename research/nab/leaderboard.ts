@@ -29,8 +29,8 @@ import {
   readNabCorpus,
   type LabelledCorpus,
   type NabCorpus,
-} from '../../examples/anomaly/nab-corpus.js';
-import { optimizeThreshold, type NabResult, type ScoredSeries } from '../../examples/anomaly/nab-scorer.js';
+} from '../../src/apps/anomaly/nab-corpus.js';
+import { optimizeThreshold, type NabResult, type ScoredSeries } from '../../src/apps/anomaly/nab-scorer.js';
 
 /** One labelled series of the corpus (`name` is its relPath): where its results file should be and what it must hold. */
 type LabelledSeries = LabelledCorpus['base'][number];

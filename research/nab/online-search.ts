@@ -23,12 +23,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_NAB_DIR } from './paths.js';
-import type { MultiScaleConfig } from '../../examples/anomaly/artime-online.js';
-import { ARTimeDetector, type ARTimeOnlineOptions } from '../../examples/anomaly/artime.js';
+import type { MultiScaleConfig } from '../../src/apps/anomaly/artime-online.js';
+import { ARTimeDetector, type ARTimeOnlineOptions } from '../../src/apps/anomaly/artime.js';
 import { crossValidate, scoreSeries, scoreSeriesARTime } from './cv.js';
-import { readLabelledSeries, readNabCorpus } from '../../examples/anomaly/nab-corpus.js';
-import { optimizeThreshold } from '../../examples/anomaly/nab-scorer.js';
-import { formatScore } from '../../examples/anomaly/results-writer.js';
+import { readLabelledSeries, readNabCorpus } from '../../src/apps/anomaly/nab-corpus.js';
+import { optimizeThreshold } from '../../src/apps/anomaly/nab-scorer.js';
+import { formatScore } from '../../src/apps/anomaly/results-writer.js';
 
 /** A series' scores by look-ahead-free ARTime, as results files would hold them. */
 export function scoreSeriesOnline(options: ARTimeOnlineOptions, times: number[], values: number[]): number[] {

@@ -8,9 +8,9 @@ import {
   haarDwt8,
   type ARTimeOnlineOptions,
   type ARTimeSeriesInfo,
-} from '../../examples/anomaly/artime.js';
-import { MULTI_SCALE_DEFAULTS, MultiScaleARTime } from '../../examples/anomaly/artime-online.js';
-import { readNabSeries } from '../../examples/anomaly/nab-corpus.js';
+} from '../../src/apps/anomaly/artime.js';
+import { MULTI_SCALE_DEFAULTS, MultiScaleARTime } from '../../src/apps/anomaly/artime-online.js';
+import { readNabSeries } from '../../src/apps/anomaly/nab-corpus.js';
 import { sensorSeries } from '../helpers/sensor-series.js';
 
 const infoOf = (xs: number[]): ARTimeSeriesInfo => ({

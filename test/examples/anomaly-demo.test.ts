@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { OnlineAnomalyModel, anomalyRow } from '../../examples/anomaly/anomaly-model.js';
-import { runAnomalyDemo } from '../../examples/anomaly/demo.js';
-import { SeriesAnomalyDetector } from '../../examples/anomaly/detector.js';
+import { OnlineAnomalyModel, anomalyRow } from '../../src/apps/anomaly/anomaly-model.js';
+import { runAnomalyDemo } from '../../src/apps/anomaly/demo.js';
+import { SeriesAnomalyDetector } from '../../src/apps/anomaly/detector.js';
 import { float32Tensor } from '../../src/inference/index.js';
 import { sensorSeries } from '../helpers/sensor-series.js';
 

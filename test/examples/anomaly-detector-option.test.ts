@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RefractoryARTime } from '../../examples/anomaly/artime-refractory.js';
-import { ARTimeDetector } from '../../examples/anomaly/artime.js';
-import { runAnomalyDemo } from '../../examples/anomaly/demo.js';
+import { RefractoryARTime } from '../../src/apps/anomaly/artime-refractory.js';
+import { ARTimeDetector } from '../../src/apps/anomaly/artime.js';
+import { runAnomalyDemo } from '../../src/apps/anomaly/demo.js';
 import { sensorSeries } from '../helpers/sensor-series.js';
 
 const root = new URL('../../', import.meta.url).pathname;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OnlineAnomalyModel } from '../../examples/anomaly/anomaly-model.js';
-import { MultiScaleARTime } from '../../examples/anomaly/artime-online.js';
-import { ARTimeDetector } from '../../examples/anomaly/artime.js';
-import { SeriesAnomalyDetector } from '../../examples/anomaly/detector.js';
-import { ENSEMBLE_DEFAULTS, EnsembleDetector } from '../../examples/anomaly/ensemble.js';
-import { decodeState, encodeState } from '../../examples/anomaly/state-codec.js';
+import { OnlineAnomalyModel } from '../../src/apps/anomaly/anomaly-model.js';
+import { MultiScaleARTime } from '../../src/apps/anomaly/artime-online.js';
+import { ARTimeDetector } from '../../src/apps/anomaly/artime.js';
+import { SeriesAnomalyDetector } from '../../src/apps/anomaly/detector.js';
+import { ENSEMBLE_DEFAULTS, EnsembleDetector } from '../../src/apps/anomaly/ensemble.js';
+import { decodeState, encodeState } from '../../src/apps/anomaly/state-codec.js';
 import { sensorSeries } from '../helpers/sensor-series.js';
 
 const STEP = 300_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NAB_PROFILES, parseNabTimestamp } from '../../examples/anomaly/nab-corpus.js';
+import { NAB_PROFILES, parseNabTimestamp } from '../../src/apps/anomaly/nab-corpus.js';
 import {
   nabScore,
   optimizeThreshold,
@@ -8,7 +8,7 @@ import {
   rawScore,
   scaledSigmoid,
   type ScoredSeries,
-} from '../../examples/anomaly/nab-scorer.js';
+} from '../../src/apps/anomaly/nab-scorer.js';
 import { scoredSeries as series } from '../helpers/scored-series.js';
 
 const std = NAB_PROFILES.standard!;

@@ -1,6 +1,6 @@
 // A hand-made NAB series for scoring tests (the scorer's and the research's cross-validation).
 
-import type { ScoredSeries } from '../../examples/anomaly/nab-scorer.js';
+import type { ScoredSeries } from '../../src/apps/anomaly/nab-scorer.js';
 
 /** 100 rows one minute apart (probation 15 rows), windows given as row ranges, detections as rows. */
 export function scoredSeries(windows: [number, number][], detections: number[], n = 100): ScoredSeries {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { connectAsync } from 'mqtt';
-import { runAnomalyDemo } from '../../examples/anomaly/demo.js';
+import { runAnomalyDemo } from '../../src/apps/anomaly/demo.js';
 import type { PipelineRun } from '../../src/index.js';
 import { needService, portOpen } from '../helpers/services.js';
 

@@ -4,13 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ARTimeDetector, type ARTimeOnlineOptions } from '../../../examples/anomaly/artime.js';
-import { MULTI_SCALE_DEFAULTS, MultiScaleARTime } from '../../../examples/anomaly/artime-online.js';
-import { RefractoryARTime } from '../../../examples/anomaly/artime-refractory.js';
-import { SeriesAnomalyDetector } from '../../../examples/anomaly/detector.js';
-import { ENSEMBLE_DEFAULTS, EnsembleDetector } from '../../../examples/anomaly/ensemble.js';
-import { NAB_PROFILES } from '../../../examples/anomaly/nab-corpus.js';
-import { nabScore } from '../../../examples/anomaly/nab-scorer.js';
+import { ARTimeDetector, type ARTimeOnlineOptions } from '../../../src/apps/anomaly/artime.js';
+import { MULTI_SCALE_DEFAULTS, MultiScaleARTime } from '../../../src/apps/anomaly/artime-online.js';
+import { RefractoryARTime } from '../../../src/apps/anomaly/artime-refractory.js';
+import { SeriesAnomalyDetector } from '../../../src/apps/anomaly/detector.js';
+import { ENSEMBLE_DEFAULTS, EnsembleDetector } from '../../../src/apps/anomaly/ensemble.js';
+import { NAB_PROFILES } from '../../../src/apps/anomaly/nab-corpus.js';
+import { nabScore } from '../../../src/apps/anomaly/nab-scorer.js';
 import { sensorSeries } from '../../../test/helpers/sensor-series.js';
 import { crossValidate } from '../cv.js';
 import { candidates } from '../ensemble-search.js';

@@ -5,7 +5,7 @@ import {
   runAnomalyDemo,
   type AnomalyDemoResult,
   type DetectorKind,
-} from '../../../examples/anomaly/demo.js';
+} from '../../apps/anomaly/demo.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import { UsageError, intFlag, numberFlag, parseFlags, stringFlag } from '../args.js';
 import { progressLine } from '../progress.js';

@@ -13,8 +13,8 @@
  * const model = new OnlineAnomalyModel();
  * const out = await model.run({ features: float32Tensor(anomalyRow(0, Date.parse('2014-04-01'), 42.5), [1, 4]) });
  */
-import { type Model, type ModelMetadata } from '../../src/index.js';
-import { ModelClosedError, ModelInputError, float32Tensor, type Tensor } from '../../src/inference/index.js';
+import { type Model, type ModelMetadata } from '../../index.js';
+import { ModelClosedError, ModelInputError, float32Tensor, type Tensor } from '../../inference/index.js';
 import { SeriesAnomalyDetector, type DetectorConfig } from './detector.js';
 
 export const ANOMALY_INPUT_WIDTH = 4;

@@ -6,7 +6,7 @@
  * commits that state in the same LMDB transaction as the source offsets, so a restart resumes
  * the detectors, the files and the sources at one consistent point.
  */
-import { valueState, type KeyedProcessor, type RecordKey } from '../../src/index.js';
+import { valueState, type KeyedProcessor, type RecordKey } from '../../index.js';
 import type { OnlineAnomalyModel } from './anomaly-model.js';
 import type { ScoredPoint } from './results-writer.js';
 

@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { SluiceError } from '../../src/index.js';
+import { SluiceError } from '../../index.js';
 
 /** Weights of one scoring profile (NAB's cost matrix). */
 export interface NabProfile {

@@ -20,9 +20,9 @@ import {
   type PipelineRun,
   type RunSummary,
   type Source,
-} from '../../src/index.js';
-import { ActionLedger } from '../../src/actions/index.js';
-import { type ProgressSnapshot } from '../../src/observe/index.js';
+} from '../../index.js';
+import { ActionLedger } from '../../actions/index.js';
+import { type ProgressSnapshot } from '../../observe/index.js';
 import {
   ANOMALY_INPUT_WIDTH,
   OnlineAnomalyModel,

@@ -4,7 +4,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Envelope, Sink } from '../../src/index.js';
+import type { Envelope, Sink } from '../../index.js';
 
 export const RESULTS_HEADER = 'timestamp,value,anomaly_score';
 
