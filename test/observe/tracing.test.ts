@@ -193,6 +193,19 @@ describe('tracing a pipeline run over OTLP/HTTP', () => {
         'the webhook continues the trace',
       );
     }
+    // One record's tree as the receiver got it, for the record (docs/observe.md shows one).
+    const first = records.find((r) => r.traceId === callerOf(sampled[0]!)!.traceId)!;
+    const ms = (s: ReceivedSpan) => `${(s.endMs - s.startMs).toFixed(2)} ms`;
+    const tree = [`${first.name}  trace ${first.traceId} parent ${first.parentSpanId}  ${ms(first)}`];
+    for (const c of (byParent.get(first.spanId) ?? []).sort((a, b) => a.startMs - b.startMs)) {
+      const link = batchSpans.find(
+        (b) => b.links.some((l) => l.spanId === first.spanId) && b.name.startsWith(c.name),
+      );
+      tree.push(
+        `  ├─ ${c.name}  ${ms(c)}${link ? `  (linked from "${link.name}", ${link.attributes['sluice.batch.size']} records)` : ''}`,
+      );
+    }
+    console.log(`# trace tree:\n# ${tree.join('\n# ')}`);
     // An unsampled caller's traceparent is passed on unchanged (no span of ours in between).
     const unsampled = hooks.find((h) => h.id === 5)!;
     assert.equal(unsampled.traceparent, formatTraceparent(callerOf(5)!));
