@@ -16,6 +16,15 @@ export interface ScenarioResult {
   figures: Record<string, unknown>;
   /** Named ratios (e.g. broker_vs_redis): > 1 means Sluice is ahead where higher is better. */
   ratios: Record<string, number>;
+  /** For ratios taken as the median of alternating rounds: that median and the rounds' min and max. */
+  ratios_spread?: Record<string, RatioSpread>;
+}
+
+/** One ratio over alternating rounds (A, B, A, B, …): the median of the per-round ratios, their range. */
+export interface RatioSpread {
+  median: number;
+  min: number;
+  max: number;
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -55,6 +64,7 @@ async function main(): Promise<void> {
     started_at: new Date().toISOString(),
     scenarios: {} as Record<string, Record<string, unknown>>,
     ratios: {} as Record<string, number>,
+    ratios_spread: {} as Record<string, RatioSpread>,
   };
   if (args.includes('--in-process')) {
     // One scenario, asked for by the parent below: print its result, write nothing.
@@ -70,6 +80,7 @@ async function main(): Promise<void> {
     if (flags.length > 0) r.figures.node_flags = flags;
     out.scenarios[name] = r.figures;
     Object.assign(out.ratios, r.ratios);
+    Object.assign(out.ratios_spread, r.ratios_spread ?? {});
   }
   mkdirSync(`${here}results`, { recursive: true });
   // latest.json is the full run the README shows; a run of some scenarios does not replace it.
