@@ -227,6 +227,8 @@ ${parts.join('\n')}
 const TARGETS: Record<string, number> = {
   e2e_vs_naive: 20,
   e2e_vs_ceiling: 0.5,
+  e2e_vs_handwritten: 0.8,
+  vs_kafkats_flow: 3,
   windows_vs_loop: 0.5,
   batched_vs_unbatched: 10,
   batched_vs_raw: 0.7,

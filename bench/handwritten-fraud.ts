@@ -1,0 +1,249 @@
+/**
+ * The fraud pipeline's work written by hand, with no framework: what an expert writes for the
+ * one job. One loop scans the log, decodes and checks each transaction's JSON, computes the same
+ * 15 model inputs (amount, weekend and night flags, 6 customer and 6 terminal lookback features
+ * in plain Maps of sorted times and prefix sums), runs onnxruntime on batches of 1,024 rows,
+ * writes each score to the scores file and appends an alert line to the ledger for the risky
+ * ones, in the ledger's format (same keys and payloads, so the digests can be compared).
+ *
+ * What it leaves out that the pipeline does: checkpoints of the window state (LMDB, every
+ * second), latency metrics, dead-letter records (bad records are only counted), resuming. So it
+ * is a ceiling for the pipeline, not a peer: `e2e_vs_handwritten` is the share of it Sluice gets.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { encodeLine } from '../src/actions/ledger-lines.js';
+import { MODEL_WIDTH } from '../src/apps/fraud/features.js';
+import { MODEL_PATH, readModelInfo } from '../src/apps/fraud/model-info.js';
+import { Log } from '../src/log/index.js';
+
+const DAY = 86_400_000;
+const WINDOWS = [DAY, 7 * DAY, 30 * DAY];
+const LABEL_DELAY = 7 * DAY;
+const BATCH = 1024;
+
+/** One key's live entries: sorted times and the prefix sums of one value (amount or fraud). */
+interface Timeline {
+  times: number[];
+  /** sums[k] = sum of the values of entries before index k (length = times.length + 1). */
+  sums: number[];
+  start: number;
+}
+
+function upperBound(tl: Timeline, t: number): number {
+  let lo = tl.start;
+  let hi = tl.times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (tl.times[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Expires old entries, adds (t, value), and returns the timeline; sums restart at 0 when it empties. */
+function update(
+  map: Map<number, Timeline>,
+  key: number,
+  t: number,
+  value: number,
+  retention: number,
+): Timeline {
+  let tl = map.get(key);
+  if (tl === undefined) {
+    tl = { times: [], sums: [0], start: 0 };
+    map.set(key, tl);
+  }
+  const n0 = tl.times.length;
+  const last = n0 > tl.start ? tl.times[n0 - 1]! : -Infinity;
+  tl.start = upperBound(tl, Math.max(last, t) - retention);
+  if (tl.start === tl.times.length) {
+    tl.times.length = 0;
+    tl.sums.length = 1;
+    tl.sums[0] = 0;
+    tl.start = 0;
+  } else if (tl.start >= 64 && tl.start * 2 >= tl.times.length) {
+    tl.times.splice(0, tl.start);
+    tl.sums.splice(0, tl.start);
+    tl.start = 0;
+  }
+  const n = tl.times.length;
+  if (n === tl.start || t >= tl.times[n - 1]!) {
+    tl.times.push(t);
+    tl.sums.push(tl.sums[n]! + value);
+  } else {
+    // Out of order: insert and redo the later sums from the values they encode.
+    const at = upperBound(tl, t);
+    const values: number[] = [];
+    for (let k = at; k < n; k++) values.push(tl.sums[k + 1]! - tl.sums[k]!);
+    tl.times.splice(at, 0, t);
+    tl.sums.length = at + 1;
+    tl.sums.push(tl.sums[at]! + value);
+    for (const v of values) tl.sums.push(tl.sums[tl.sums.length - 1]! + v);
+  }
+  return tl;
+}
+
+/** Writes count and mean over (hi − w, hi] for each window into row[col..]; mean is `empty` when none. */
+function windowFeatures(tl: Timeline, hi: number, row: Float32Array, col: number, empty: number): void {
+  const j = upperBound(tl, hi);
+  for (const w of WINDOWS) {
+    const i = upperBound(tl, hi - w);
+    const n = j - i;
+    row[col++] = n;
+    row[col++] = n === 0 ? empty : (tl.sums[j]! - tl.sums[i]!) / n;
+  }
+}
+
+export interface HandwrittenResult {
+  processed: number;
+  bad_records: number;
+  alerts: number;
+  elapsed_s: number;
+  events_per_s: number;
+  ledger_path: string;
+  scores_path: string;
+}
+
+/**
+ * Runs the hand-written program over `dataDir`'s log (topic `transactions`, partition 0), writing
+ * its ledger and scores under `outDir`.
+ */
+export async function runHandwritten(dataDir: string, outDir: string): Promise<HandwrittenResult> {
+  const threshold = readModelInfo().threshold;
+  const session = await ort.InferenceSession.create(MODEL_PATH, { graphOptimizationLevel: 'all' });
+  mkdirSync(outDir, { recursive: true });
+  const ledgerPath = join(outDir, 'alerts.jsonl');
+  const scoresPath = join(outDir, 'scores.bin');
+  const ledgerFd = openSync(ledgerPath, 'w');
+  const scoresFd = openSync(scoresPath, 'w');
+  const log = Log.open(join(dataDir, 'log'));
+  const part = log.partition('transactions', 0);
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const customers = new Map<number, Timeline>();
+  const terminals = new Map<number, Timeline>();
+  const customerRetention = WINDOWS[2]!;
+  const terminalRetention = WINDOWS[2]! + LABEL_DELAY;
+
+  const rows = new Float32Array(BATCH * MODEL_WIDTH);
+  const txs: {
+    id: number;
+    ts: number;
+    customerId: number;
+    terminalId: number;
+    amount: number;
+    fraud: number;
+  }[] = [];
+  const offsets: number[] = [];
+  const scoreBuf = Buffer.alloc(BATCH * 24);
+  let processed = 0;
+  let bad = 0;
+  let alerts = 0;
+
+  const flushBatch = async (): Promise<void> => {
+    const n = txs.length;
+    if (n === 0) return;
+    const input = new ort.Tensor('float32', rows.subarray(0, n * MODEL_WIDTH), [n, MODEL_WIDTH]);
+    const out = (await session.run({ features: input })).score!.data as Float32Array;
+    let ledgerText = '';
+    const now = Date.now();
+    // Scores by log offset, one write per run of consecutive offsets (bad records leave gaps).
+    let runStart = 0;
+    for (let k = 0; k < n; k++) {
+      const tx = txs[k]!;
+      const score = out[k]!;
+      const at = (k - runStart) * 24;
+      scoreBuf.writeFloatLE(score, at);
+      scoreBuf.writeFloatLE(tx.fraud + 1, at + 4);
+      scoreBuf.writeDoubleLE(tx.ts, at + 8);
+      scoreBuf.writeDoubleLE(tx.customerId, at + 16);
+      if (k === n - 1 || offsets[k + 1] !== offsets[k]! + 1) {
+        writeSync(scoresFd, scoreBuf, 0, (k - runStart + 1) * 24, offsets[runStart]! * 24);
+        runStart = k + 1;
+      }
+      if (score >= threshold) {
+        alerts++;
+        ledgerText += encodeLine({
+          key: `fraud/alert/transactions-0@${offsets[k]}`,
+          action: 'alert',
+          payload: {
+            tx: tx.id,
+            customer: tx.customerId,
+            terminal: tx.terminalId,
+            amount: tx.amount,
+            score: Number(score.toFixed(4)),
+          },
+          time: now,
+        });
+      }
+    }
+    if (ledgerText.length > 0) writeSync(ledgerFd, ledgerText);
+    txs.length = 0;
+    offsets.length = 0;
+  };
+
+  const t0 = performance.now();
+  let offset = 0;
+  while (offset < part.highWatermark) {
+    const { records, nextOffset } = part.read(offset, 1 << 20);
+    for (const r of records) {
+      let tx;
+      try {
+        tx = JSON.parse(utf8.decode(r.value!)) as (typeof txs)[number];
+      } catch {
+        bad++;
+        continue;
+      }
+      if (
+        typeof tx !== 'object' ||
+        tx === null ||
+        !Number.isInteger(tx.id) ||
+        !Number.isInteger(tx.ts) ||
+        !Number.isInteger(tx.customerId) ||
+        !Number.isInteger(tx.terminalId) ||
+        typeof tx.amount !== 'number' ||
+        !Number.isInteger(tx.fraud)
+      ) {
+        bad++;
+        continue;
+      }
+      const t = tx.ts;
+      const row = rows.subarray(txs.length * MODEL_WIDTH, (txs.length + 1) * MODEL_WIDTH);
+      row[0] = tx.amount;
+      const dow = (Math.floor(t / DAY) + 4) % 7; // 1970-01-01 was a Thursday
+      row[1] = dow === 0 || dow === 6 ? 1 : 0;
+      row[2] = Math.floor(t / 3_600_000) % 24 <= 6 ? 1 : 0;
+      windowFeatures(update(customers, tx.customerId, t, tx.amount, customerRetention), t, row, 3, NaN);
+      windowFeatures(
+        update(terminals, tx.terminalId, t, tx.fraud, terminalRetention),
+        t - LABEL_DELAY,
+        row,
+        9,
+        0,
+      );
+      txs.push(tx);
+      offsets.push(r.offset);
+      processed++;
+      if (txs.length === BATCH) await flushBatch();
+    }
+    offset = nextOffset;
+  }
+  await flushBatch();
+  fsyncSync(ledgerFd);
+  fsyncSync(scoresFd);
+  const elapsed = (performance.now() - t0) / 1000;
+  closeSync(ledgerFd);
+  closeSync(scoresFd);
+  log.close();
+  await session.release();
+  return {
+    processed,
+    bad_records: bad,
+    alerts,
+    elapsed_s: Number(elapsed.toFixed(3)),
+    events_per_s: Math.round(processed / elapsed),
+    ledger_path: ledgerPath,
+    scores_path: scoresPath,
+  };
+}
