@@ -16,6 +16,8 @@ export interface ScenarioResult {
   figures: Record<string, unknown>;
   /** Named ratios (e.g. broker_vs_redis): > 1 means Sluice is ahead where higher is better. */
   ratios: Record<string, number>;
+  /** For ratios taken as medians of rounds: the median and the rounds' min and max. */
+  ratios_spread?: Record<string, { median: number; min: number; max: number }>;
 }
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -27,8 +29,21 @@ const here = fileURLToPath(new URL('.', import.meta.url));
  * (measured on this machine: batched_vs_raw 0.72–0.81 in 10 of 11 runs with the flag, 0.60–0.77
  * in 4 without; the batcher's added p99 1.0–1.3 ms with, 1.0–2.5 ms without).
  */
-const NODE_FLAGS: Record<string, string[]> = { inference: ['--single-threaded-gc'] };
-const ORDER = ['e2e', 'naive', 'ceiling', 'broker', 'windows', 'inference', 'observe', 'scaleout'];
+const NODE_FLAGS: Record<string, string[]> = {
+  inference: ['--single-threaded-gc'],
+  inference_adaptive: ['--single-threaded-gc'],
+};
+const ORDER = [
+  'e2e',
+  'naive',
+  'ceiling',
+  'broker',
+  'windows',
+  'inference',
+  'inference_adaptive',
+  'observe',
+  'scaleout',
+];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -55,6 +70,7 @@ async function main(): Promise<void> {
     started_at: new Date().toISOString(),
     scenarios: {} as Record<string, Record<string, unknown>>,
     ratios: {} as Record<string, number>,
+    ratios_spread: {} as Record<string, { median: number; min: number; max: number }>,
   };
   if (args.includes('--in-process')) {
     // One scenario, asked for by the parent below: print its result, write nothing.
@@ -70,6 +86,7 @@ async function main(): Promise<void> {
     if (flags.length > 0) r.figures.node_flags = flags;
     out.scenarios[name] = r.figures;
     Object.assign(out.ratios, r.ratios);
+    Object.assign(out.ratios_spread, r.ratios_spread ?? {});
   }
   mkdirSync(`${here}results`, { recursive: true });
   // latest.json is the full run the README shows; a run of some scenarios does not replace it.
