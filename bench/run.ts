@@ -29,10 +29,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
  * (measured on this machine: batched_vs_raw 0.72–0.81 in 10 of 11 runs with the flag, 0.60–0.77
  * in 4 without; the batcher's added p99 1.0–1.3 ms with, 1.0–2.5 ms without).
  */
-const NODE_FLAGS: Record<string, string[]> = {
-  inference: ['--single-threaded-gc'],
-  inference_adaptive: ['--single-threaded-gc'],
-};
+const NODE_FLAGS: Record<string, string[]> = { inference: ['--single-threaded-gc'] };
 const ORDER = [
   'e2e',
   'naive',

@@ -42,7 +42,7 @@ describe('latency-target controller', () => {
     assert.equal(c.delayMs, 0);
   });
 
-  it('over the target shrinks the queue delay first, then a limit whose batches alone are too slow', () => {
+  it('over the target with calls too long: the delay goes first, then the limit shrinks, to its bound', () => {
     const c = new LatencyTargetController({ targetP99Ms: 20, minBatchSize: 100 }, 1000, 5, 0);
     let t = 0;
     for (let i = 0; i < 5; i++) t = window(c, t, { baseMs: 5, busyShare: 0.95 });
@@ -58,7 +58,19 @@ describe('latency-target controller', () => {
     assert.equal(c.batchLimit, 100, 'bounded by minBatchSize');
   });
 
-  it('grows a binding limit with headroom, and by half when it caps a backlog', () => {
+  it('over the target with short calls: a saturated model gets a longer delay, an idle one a shorter', () => {
+    const c = new LatencyTargetController({ targetP99Ms: 20 }, 1000, 5, 0);
+    let t = 0;
+    t = window(c, t, { baseMs: 5, tailMs: 30, runMs: 2, busyShare: 0.95 });
+    assert.equal(c.delayMs, 1, 'queueing on a busy model: more rows per call');
+    t = window(c, t, { baseMs: 5, tailMs: 30, runMs: 2, busyShare: 0.95 });
+    assert.equal(c.delayMs, 2);
+    t = window(c, t, { baseMs: 5, tailMs: 30, runMs: 2, busyShare: 0.4 });
+    assert.equal(c.delayMs, 1, 'the model has idle time: the delay is only latency');
+    assert.equal(c.batchLimit, 1000);
+  });
+
+  it('grows a binding limit with headroom, and by half when it caps a backlog on a busy model', () => {
     const c = new LatencyTargetController({ targetP99Ms: 20 }, 4096, 0, 0);
     let t = 0;
     for (let i = 0; i < 30; i++) t = window(c, t, { baseMs: 5, tailMs: 30, runMs: 12 });
@@ -67,11 +79,11 @@ describe('latency-target controller', () => {
     t = window(c, t, { baseMs: 5, runMs: 1, full: true });
     assert.equal(c.batchLimit, Math.ceil(small * 1.25), 'headroom: +25 %');
     const before = c.batchLimit;
-    t = window(c, t, { baseMs: 5, tailMs: 40, runMs: 1, full: true });
+    t = window(c, t, { baseMs: 5, tailMs: 40, runMs: 1, full: true, busyShare: 0.95 });
     assert.equal(
       c.batchLimit,
       Math.ceil(before * 1.5),
-      'over the target with full batches of a fast model: a backlog',
+      'over the target, full batches of short calls on a busy model: a backlog',
     );
     for (let i = 0; i < 40; i++) t = window(c, t, { baseMs: 5, runMs: 1, full: true });
     assert.equal(c.batchLimit, 4096, 'bounded by maxBatchSize');

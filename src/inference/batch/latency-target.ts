@@ -55,14 +55,14 @@ const LIMIT_BINDS = 0.3;
  * The batcher's latency-target controller: a sliding window of observed per-request latency,
  * one decision per window (≥ 200 results and ≥ twice the target), then a fresh window so
  * each decision judges the knobs in force.
- * - p99 over the target: the queue delay is halved first (it is pure added latency); with no
- *   delay left, a batch limit whose calls alone take half the target (median) shrinks by 30 %,
- *   and a limit that caps a backlog of short calls (most batches leave full) grows by half to
- *   drain it (shrinking it would cut capacity and feed the backlog).
+ * - p99 over the target: calls that alone take half the target (median) mean batches too big:
+ *   the delay is halved, or with none left the limit shrinks by 30 %. Otherwise, on a model
+ *   busy ≥ 85 % of the window the latency is queueing, which only more rows per call cut: the
+ *   delay grows by a twentieth of the target (and a binding limit by half). On a model with
+ *   idle time the delay is pure added latency and is halved.
  * - p99 under 75 % of the target (headroom): a binding limit grows by 25 %, and while the
  *   model is busy ≥ 85 % of the time the delay grows by a twentieth of the target, so that
- *   calls carry more rows each; a delay on a model idle half the time only adds latency and
- *   is halved.
+ *   calls carry more rows each; a delay on a model idle half the time is halved.
  * - in between: hold. Both knobs stay within their bounds.
  *
  * @example
@@ -137,15 +137,21 @@ export class LatencyTargetController {
     const binds = this.#sizeClosed > LIMIT_BINDS * this.#batches;
     this.#last = { p99, busy };
     const before = [this.batchLimit, this.delayMs];
+    const step = this.targetMs / 20;
     if (p99 > this.targetMs) {
-      if (this.delayMs > 0) this.delayMs = this.delayMs < 0.02 ? 0 : this.delayMs / 2;
-      else if (run >= RUN_SHRINK * this.targetMs) this.#setLimit(Math.floor(this.batchLimit * 0.7));
-      // full batches of short calls: a backlog, which only more rows per call can drain
-      else if (binds) this.#setLimit(Math.ceil(this.batchLimit * 1.5));
+      if (run >= RUN_SHRINK * this.targetMs) {
+        // the calls themselves are too long: smaller batches, and no delay before them
+        if (this.delayMs > 0) this.#halveDelay();
+        else this.#setLimit(Math.floor(this.batchLimit * 0.7));
+      } else if (busy >= BUSY_HIGH) {
+        // a saturated model: the wait is queueing, and only more rows per call cut it
+        this.delayMs = Math.min(this.#maxDelayMs, this.delayMs + step);
+        if (binds) this.#setLimit(Math.ceil(this.batchLimit * 1.5));
+      } else if (this.delayMs > 0) this.#halveDelay(); // an idle model: the delay is pure latency
     } else if (p99 < HEADROOM * this.targetMs) {
       if (binds && run < RUN_GROW * this.targetMs) this.#setLimit(Math.ceil(this.batchLimit * 1.25));
-      if (busy >= BUSY_HIGH) this.delayMs = Math.min(this.#maxDelayMs, this.delayMs + this.targetMs / 20);
-      else if (busy < BUSY_LOW && this.delayMs > 0) this.delayMs = this.delayMs < 0.02 ? 0 : this.delayMs / 2;
+      if (busy >= BUSY_HIGH) this.delayMs = Math.min(this.#maxDelayMs, this.delayMs + step);
+      else if (busy < BUSY_LOW && this.delayMs > 0) this.#halveDelay();
     }
     this.#n = 0;
     this.#batches = 0;
@@ -168,6 +174,10 @@ export class LatencyTargetController {
       windowBusy: Math.round(this.#last.busy * 1000) / 1000,
       adjustments: this.adjustments,
     };
+  }
+
+  #halveDelay(): void {
+    this.delayMs = this.delayMs < 0.02 ? 0 : this.delayMs / 2;
   }
 
   #setLimit(limit: number): void {
