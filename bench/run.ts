@@ -37,7 +37,17 @@ const here = fileURLToPath(new URL('.', import.meta.url));
  * in 4 without; the batcher's added p99 1.0–1.3 ms with, 1.0–2.5 ms without).
  */
 const NODE_FLAGS: Record<string, string[]> = { inference: ['--single-threaded-gc'] };
-const ORDER = ['e2e', 'naive', 'ceiling', 'broker', 'windows', 'inference', 'observe', 'scaleout'];
+const ORDER = [
+  'e2e',
+  'naive',
+  'ceiling',
+  'broker',
+  'windows',
+  'inference',
+  'inference_adaptive',
+  'observe',
+  'scaleout',
+];
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -43,6 +43,11 @@ export type {
   TimeoutAction,
 } from './batch/batcher-options.js';
 export type { BatchCloseReason, DynamicBatcherStats } from './batch/batcher-stats.js';
+export {
+  LatencyTargetController,
+  type AdaptiveBatchingOptions,
+  type AdaptiveBatchingStats,
+} from './batch/latency-target.js';
 export { MicrosHistogram, type MicrosSummary } from './micros-histogram.js';
 export { InferenceMetrics, type StatsSource } from './metrics.js';
 export { ResilientModel, withResilience, type ModelResilienceStats } from './resilience/resilient-model.js';

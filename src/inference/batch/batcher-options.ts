@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { QueueTimeoutError } from '../serving-errors.js';
 import type { ModelMetadata } from '../model.js';
 import type { Tensor } from '../tensor.js';
+import type { AdaptiveBatchingOptions } from './latency-target.js';
 
 /**
  * What happens to a request that waited in the queue longer than its queue timeout:
@@ -68,6 +69,12 @@ export interface DynamicBatcherOptions extends QueuePolicy {
   closeModel?: boolean;
   /** Name in stats; default the model's name. */
   name?: string;
+  /**
+   * Adapt the batch size and queue delay online to hold a p99 latency target: `maxBatchSize`
+   * and `maxQueueDelayMicros` become their upper bounds (the delay's default bound is a
+   * quarter of the target).
+   */
+  batching?: AdaptiveBatchingOptions;
 }
 
 /** A level's policy with defaults applied; times in milliseconds. */
@@ -89,6 +96,7 @@ export interface ResolvedBatcherOptions {
   fallback: BatchFallback | undefined;
   closeModel: boolean;
   name: string;
+  batching: AdaptiveBatchingOptions | undefined;
 }
 
 const DEFAULT_MAX_QUEUE_SIZE = 65_536;
@@ -108,7 +116,10 @@ export function resolveBatcherOptions(o: DynamicBatcherOptions, meta: ModelMetad
     throw new InvalidArgumentError(`defaultPriority is ${defaultPriority}: pass an integer in 1..${levels}`);
   const maxInFlight = o.maxInFlightBatches ?? 1;
   positiveInt('maxInFlightBatches', maxInFlight);
-  const delay = o.maxQueueDelayMicros ?? 0;
+  const target = o.batching?.targetP99Ms;
+  if (o.batching !== undefined && !(typeof target === 'number' && Number.isFinite(target) && target > 0))
+    throw new InvalidArgumentError(`batching.targetP99Ms is ${target}: pass a latency in ms > 0`);
+  const delay = o.maxQueueDelayMicros ?? (o.batching !== undefined ? o.batching.targetP99Ms * 250 : 0);
   nonNegative('maxQueueDelayMicros', delay);
   const preferred = [...(o.preferredBatchSizes ?? [])].sort((a, b) => b - a);
   for (const p of preferred) {
@@ -161,6 +172,7 @@ export function resolveBatcherOptions(o: DynamicBatcherOptions, meta: ModelMetad
     fallback: o.fallback,
     closeModel: o.closeModel ?? true,
     name: o.name ?? meta.name,
+    batching: o.batching,
   };
 }
 

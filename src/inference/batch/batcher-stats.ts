@@ -1,4 +1,5 @@
 import { MicrosHistogram, type MicrosSummary } from '../micros-histogram.js';
+import type { AdaptiveBatchingStats } from './latency-target.js';
 
 /**
  * Why a batch left the queue: it reached `maxBatchSize` (or one request filled it), it
@@ -45,6 +46,8 @@ export interface DynamicBatcherStats {
   addedLatencyMicros: MicrosSummary;
   /** Per batch: the model's run time. */
   modelRunMicros: MicrosSummary;
+  /** With `batching.targetP99Ms`: the knobs in force and the last window's p99. */
+  adaptive?: AdaptiveBatchingStats;
 }
 
 /**

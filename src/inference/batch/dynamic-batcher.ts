@@ -12,6 +12,7 @@ import {
 } from './batcher-options.js';
 import { BatcherRecorder, type BatchCloseReason, type DynamicBatcherStats } from './batcher-stats.js';
 import { KeyOrder } from './key-order.js';
+import { LatencyTargetController } from './latency-target.js';
 import { newRequest, PriorityQueues, RequestState, type PendingRequest } from './request-queue.js';
 import { RequestShape } from './request-shape.js';
 import { WakeTimer } from './wake-timer.js';
@@ -41,6 +42,10 @@ export class DynamicBatcher implements Model {
   readonly #rec = new BatcherRecorder();
   readonly #order = new KeyOrder();
   readonly #wake = new WakeTimer(() => this.#pump());
+  /** With `batching.targetP99Ms`: sets the limit and delay below; else they stay the options'. */
+  readonly #adaptive: LatencyTargetController | undefined;
+  #limit: number;
+  #delayMs: number;
   #inFlight = 0;
   #slotFreeSince = performance.now();
   #nextExpiry = Infinity;
@@ -55,6 +60,18 @@ export class DynamicBatcher implements Model {
     this.#o = resolveBatcherOptions(options, model.metadata);
     this.#shape = new RequestShape(model.metadata.inputs);
     this.#queues = new PriorityQueues(this.#o.levels.length);
+    this.#limit = this.#o.maxBatchSize;
+    this.#delayMs = this.#o.delayMs;
+    if (this.#o.batching !== undefined) {
+      this.#adaptive = new LatencyTargetController(
+        this.#o.batching,
+        this.#o.maxBatchSize,
+        this.#o.delayMs,
+        performance.now(),
+      );
+      this.#limit = this.#adaptive.batchLimit;
+      this.#delayMs = this.#adaptive.delayMs;
+    }
   }
 
   /**
@@ -101,7 +118,7 @@ export class DynamicBatcher implements Model {
     this.#rec.rows += rows;
     if (req.expiresAt < this.#nextExpiry) this.#nextExpiry = req.expiresAt;
     // A full batch leaves now; otherwise wait one tick so that concurrent callers coalesce.
-    if (this.#queues.rows >= this.#o.maxBatchSize && this.#inFlight < this.#o.maxInFlight) this.#pump(now);
+    if (this.#queues.rows >= this.#limit && this.#inFlight < this.#o.maxInFlight) this.#pump(now);
     else this.#schedulePump();
     return promise;
   }
@@ -114,11 +131,13 @@ export class DynamicBatcher implements Model {
    * const { holdMicros, closedBy } = batcher.stats();
    */
   stats(): DynamicBatcherStats {
-    return this.#rec.snapshot(this.#o.name, {
+    const s = this.#rec.snapshot(this.#o.name, {
       queued: this.#queues.size,
       queuedRows: this.#queues.rows,
       inFlightBatches: this.#inFlight,
     });
+    if (this.#adaptive !== undefined) s.adaptive = this.#adaptive.stats();
+    return s;
   }
 
   /**
@@ -144,18 +163,19 @@ export class DynamicBatcher implements Model {
     if (now >= this.#nextExpiry) this.#nextExpiry = this.#queues.expire(now, (r) => this.#timeout(r, now));
     const o = this.#o;
     const q = this.#queues;
+    const max = this.#limit;
     while (this.#inFlight < o.maxInFlight && q.size > 0) {
-      let limit = o.maxBatchSize;
+      let limit = max;
       let reason: BatchCloseReason = 'size';
-      if (q.head()!.rows < o.maxBatchSize && q.rows < o.maxBatchSize) {
-        const preferred = o.preferred.find((p) => p <= q.rows && q.prefixRows(p) === p);
+      if (q.head()!.rows < max && q.rows < max) {
+        const preferred = o.preferred.find((p) => p <= max && p <= q.rows && q.prefixRows(p) === p);
         if (preferred !== undefined) {
           limit = preferred;
           reason = 'preferred';
         } else if (this.#closing !== undefined) {
           reason = 'drain';
         } else {
-          const deadline = q.oldest() + o.delayMs;
+          const deadline = q.oldest() + this.#delayMs;
           if (now < deadline) {
             this.#wake.at(Math.min(deadline, this.#nextExpiry));
             return;
@@ -171,7 +191,7 @@ export class DynamicBatcher implements Model {
 
   #dispatch(limit: number, reason: BatchCloseReason, now: number): void {
     const { batch, rows, oldest } = this.#queues.take(limit);
-    this.#inFlight++;
+    if (this.#inFlight++ === 0) this.#adaptive?.busy(true, now);
     this.#rec.hold.record(now - Math.max(oldest, this.#slotFreeSince));
     this.#rec.batch(rows, reason);
     const inputs = batch.length === 1 ? batch[0]!.inputs : concatInputs(batch.map((r) => r.inputs));
@@ -183,13 +203,14 @@ export class DynamicBatcher implements Model {
     } catch (err) {
       pending = Promise.reject(err);
     }
+    const full = rows >= limit;
     pending.then(
-      (out) => this.#complete(batch, rows, out, t0),
+      (out) => this.#complete(batch, rows, out, t0, full),
       (err: unknown) => this.#fail(batch, err),
     );
   }
 
-  #complete(batch: PendingRequest[], rows: number, out: Outputs, t0: number): void {
+  #complete(batch: PendingRequest[], rows: number, out: Outputs, t0: number, full: boolean): void {
     const t1 = performance.now();
     this.#release(t1);
     const runMs = t1 - t0;
@@ -211,6 +232,7 @@ export class DynamicBatcher implements Model {
     for (let i = 0; i < parts.length; i++) this.#settle(batch[i]!, parts[i], undefined);
     const t2 = performance.now();
     for (const r of batch) this.#rec.added.record(t2 - r.enqueuedAt - runMs);
+    if (this.#adaptive !== undefined) this.#adapt(batch, runMs, full, t2);
     this.#pump(t2);
     this.#checkDrained();
   }
@@ -225,7 +247,18 @@ export class DynamicBatcher implements Model {
 
   #release(now: number): void {
     if (this.#inFlight === this.#o.maxInFlight) this.#slotFreeSince = now;
-    this.#inFlight--;
+    if (--this.#inFlight === 0) this.#adaptive?.busy(false, now);
+  }
+
+  /** Feeds the latency-target controller one batch's results, and takes its knobs. */
+  #adapt(batch: PendingRequest[], runMs: number, full: boolean, now: number): void {
+    const c = this.#adaptive!;
+    for (const r of batch) c.observe(now - r.enqueuedAt);
+    c.batchDone(runMs, full);
+    if (c.maybeAdjust(now)) {
+      this.#limit = c.batchLimit;
+      this.#delayMs = c.delayMs;
+    }
   }
 
   /** Delivers a result once; with a key, after the key's previous request's result. */
