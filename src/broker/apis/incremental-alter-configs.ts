@@ -9,11 +9,10 @@
 // IncrementalAlterConfigs Response (Version: 1) => throttle_time_ms [responses] TAG_BUFFER
 //   responses => error_code error_message resource_type resource_name TAG_BUFFER
 
-import { KafkaCode } from '../protocol/error-codes.js';
 import { array, field } from '../protocol/schema.js';
 import { alterTopicConfigs, type ConfigChange } from '../topic-configs.js';
 import { defineApi } from './api.js';
-import { ResourceType } from './describe-configs.js';
+import { refuseConfigResource } from './config-resource.js';
 
 interface Request {
   resources: { resourceType: number; resourceName: string; configs: ConfigChange[] }[];
@@ -64,21 +63,8 @@ export const incrementalAlterConfigsApi = defineApi<Request, Response>({
         resourceType: r.resourceType,
         resourceName: r.resourceName,
       });
-      if (r.resourceType === ResourceType.BROKER) {
-        return answer(
-          KafkaCode.INVALID_REQUEST,
-          'broker-wide settings are fixed when the broker starts; change a topic instead',
-        );
-      }
-      if (r.resourceType !== ResourceType.TOPIC) {
-        return answer(
-          KafkaCode.INVALID_REQUEST,
-          `resource type ${r.resourceType} has no configs here: use 2 (topic)`,
-        );
-      }
-      if (!ctx.broker.log.hasTopic(r.resourceName)) {
-        return answer(KafkaCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${r.resourceName} does not exist`);
-      }
+      const refused = refuseConfigResource(ctx.broker.log, r.resourceType, r.resourceName);
+      if (refused) return answer(refused.code, refused.message);
       const out = alterTopicConfigs(ctx.broker.log, r.resourceName, r.configs, req.validateOnly);
       return answer(out.code, out.message);
     });
