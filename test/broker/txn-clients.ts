@@ -65,7 +65,13 @@ export async function kafkajsRead(
         for (const m of batch.messages) values.push(m.value!.toString());
       },
     });
-    await eventually(`${count} records of ${topic} read`, () => values.length >= count, 60_000);
+    // Says how far it got: a reader stuck below the count (a last stable offset that does not
+    // move) and one that lost records look the same otherwise.
+    await eventually(`${count} records of ${topic} read`, () => values.length >= count, 60_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message} (read ${values.length}: ${values.slice(-3).join(' ')} last)`);
+      },
+    );
     // Extra (aborted, duplicated) records would show up in this time.
     await new Promise((r) => setTimeout(r, 700));
   } finally {
