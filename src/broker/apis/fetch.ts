@@ -123,8 +123,22 @@ function collect(req: Request, ctx: RequestContext): { response: Response; bytes
         );
         if (readCommitted) {
           data = batchesBelow(data, limit);
-          const end = endOffset(data, p.fetchOffset);
-          out.abortedTransactions = ctx.broker.txns.abortedIn(t.topic, p.partition, p.fetchOffset, end);
+          let end = endOffset(data, p.fetchOffset);
+          let aborted = ctx.broker.txns.abortedIn(t.topic, p.partition, p.fetchOffset, end);
+          // Some clients (@platformatic/kafka 1.x) keep one aborted range per producer per
+          // response and let the records of an earlier aborted transaction of the same producer
+          // through; a transactional id keeps its producer id across restarts, so that happens.
+          // Answer up to the second aborted transaction of any producer: the next fetch gets it.
+          const cut = secondAbortedStart(aborted);
+          if (cut !== undefined && cut > p.fetchOffset) {
+            const shorter = batchesBelow(data, cut);
+            if (shorter.length > 0) {
+              data = shorter;
+              end = endOffset(data, p.fetchOffset);
+              aborted = ctx.broker.txns.abortedIn(t.topic, p.partition, p.fetchOffset, end);
+            }
+          }
+          out.abortedTransactions = aborted;
         }
         // Only the first non-empty partition may exceed the response's max_bytes.
         if (bytes > 0 && data.length > budget) return out;
@@ -140,6 +154,17 @@ function collect(req: Request, ctx: RequestContext): { response: Response; bytes
     }),
   }));
   return { response: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses }, bytes, failed };
+}
+
+/** The first offset of the earliest second aborted transaction of one producer in `aborted`, if any. */
+function secondAbortedStart(aborted: { producerId: number; firstOffset: number }[]): number | undefined {
+  const seen = new Set<number>();
+  let cut: number | undefined;
+  for (const a of [...aborted].sort((x, y) => x.firstOffset - y.firstOffset)) {
+    if (!seen.has(a.producerId)) seen.add(a.producerId);
+    else if (cut === undefined || a.firstOffset < cut) cut = a.firstOffset;
+  }
+  return cut;
 }
 
 /** The leading whole batches of `data` that start below `offset` (batches never straddle a last stable offset). */
