@@ -50,7 +50,7 @@ test(
       isolationLevel: 1,
       maxWaitTime: 100,
     });
-      const stream = await consumer.consume({
+    const stream = await consumer.consume({
       topics: ['out'],
       mode: 'manual',
       autocommit: false,
@@ -70,7 +70,7 @@ test(
       if (r.value.offset + 1n >= BigInt(end)) break;
     }
     await stream.close();
-  await consumer.close(true);
+    await consumer.close(true);
     assert.deepEqual(got.sort(), ['c0', 'c1', 'c2', 'c3', 'c4', 'e0', 'e1', 'e2', 'e3', 'e4']);
   },
 );
