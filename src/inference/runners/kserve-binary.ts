@@ -5,6 +5,7 @@
 // the JSON's length. Data is little-endian, row-major, unpadded; BOOL is one byte 0/1; BYTES is
 // each element as a 4-byte little-endian length then its bytes. Large tensors skip JSON number
 // formatting and parsing entirely, which is most of the cost of a KServe call over JSON.
+import { allocate } from '../batch/batch-tensors.js';
 import { ProtocolError } from '../serving-errors.js';
 import { elementCount, type Tensor, type TensorType } from '../tensor.js';
 
@@ -130,21 +131,6 @@ export function splitBody(body: Uint8Array, headerLength: number): { json: unkno
 
 function bad(name: string, why: string): ProtocolError {
   return new ProtocolError(`binary output "${name}": ${why}`);
-}
-
-function allocate(type: TensorType, n: number): Exclude<Tensor['data'], string[]> {
-  switch (type) {
-    case 'float64':
-      return new Float64Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'int64':
-      return new BigInt64Array(n);
-    case 'bool':
-      return new Uint8Array(n);
-    default:
-      return new Float32Array(n);
-  }
 }
 
 function read(v: DataView, datatype: string, i: number): number | bigint {
