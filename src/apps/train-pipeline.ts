@@ -7,17 +7,11 @@
  * label-delay gap), and a logistic regression, gradient-boosted trees or an MLP is trained and
  * exported to ONNX with a model card JSON beside it.
  */
-import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  SluiceError,
-  days,
-  fileSource,
-  pipeline,
-  type Envelope,
-  type LookbackSpec,
-  type Sink,
-} from '../index.js';
+import { SluiceError, days, pipeline, type LookbackSpec } from '../index.js';
+import { historySource, lookbackHorizon, type HistoryRange } from '../connectors/history-source.js';
+import { openTrainingSet } from './training-set.js';
 import { MemoryDeadLetters } from '../testing.js';
 import {
   averagePrecision,
@@ -62,7 +56,16 @@ export interface TrainingPipeline<T extends object = Row> {
 }
 
 export interface TrainPipelineOptions {
+  /** A CSV/NDJSON file, or a topic: `log:DIR/topic`, `kafka://host:port/topic`. */
   input: string;
+  /**
+   * Topics only: which records (see {@link HistoryRange}). With `fromTime` the read starts the
+   * feature stages' lookback horizon earlier, to warm their state, and only rows whose event
+   * time is >= fromTime (and < toTime) go into the training set.
+   */
+  range?: HistoryRange;
+  /** Training set format: 'csv' or 'parquet' (default: from the path's extension). */
+  trainingSetFormat?: string;
   /** Field of the record (after `fromRow`) holding the 0/1 label. */
   label: string;
   model?: 'lr' | 'gbt' | 'mlp';
@@ -95,26 +98,6 @@ export interface PipelineModelCard {
   trainingSet: string;
 }
 
-/** Writes the training set: event time, label, features (the names the pipeline gives them). */
-class TrainingSetWriter implements Sink<{ ts: number; label: number; row: number[] }> {
-  readonly name = 'training-set';
-  private readonly fd: number;
-  constructor(path: string, header: string[]) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.fd = openSync(path, 'w');
-    writeSync(this.fd, header.join(',') + '\n');
-  }
-  write(records: Envelope<{ ts: number; label: number; row: number[] }>[]): void {
-    const text = records.map((r) =>
-      [new Date(r.value.ts).toISOString(), r.value.label, ...r.value.row].join(','),
-    );
-    if (text.length) writeSync(this.fd, text.join('\n') + '\n');
-  }
-  async close(): Promise<void> {
-    closeSync(this.fd);
-  }
-}
-
 const labelOf = (v: unknown): number | undefined =>
   v === 1 || v === true || v === '1' ? 1 : v === 0 || v === false || v === '0' ? 0 : undefined;
 
@@ -138,9 +121,16 @@ export async function trainPipeline<T extends object>(
   let unlabelled = 0;
   let unconverted = 0;
   const labelIn = (r: T) => labelOf((r as Row)[opts.label]);
+  const { fromTime, toTime } = opts.range ?? {};
+  const readRange =
+    fromTime === undefined ? opts.range : { ...opts.range, fromTime: fromTime - lookbackHorizon(spec.features) };
+  const { source } = await historySource(opts.input, readRange);
+  let warmup = 0;
+  const inRange = (ts: number) => (fromTime === undefined || ts >= fromTime) && (toTime === undefined || ts < toTime);
   const stream = pipeline(spec.name ?? 'train')
-    .from(fileSource({ path: opts.input, topic: 'history' }))
+    .from(source)
     .map((b) => {
+      if (b === null) return null; // a topic's tombstone: no record
       const row = JSON.parse(b.toString('utf8')) as Row;
       return spec.fromRow ? (spec.fromRow(row) ?? null) : (row as T);
     })
@@ -153,8 +143,21 @@ export async function trainPipeline<T extends object>(
     .eventTime(spec.eventTime)
     .features(spec.features);
   const names = [...recordFeatures.map(([n]) => n), ...stream.featureNames];
-  const writer = new TrainingSetWriter(opts.trainingSetPath, ['event_time', opts.label, ...names]);
+  const writer = openTrainingSet(
+    opts.trainingSetPath,
+    [
+      { name: 'event_time', type: 'timestamp-ms' },
+      { name: opts.label, type: 'int64' },
+      ...names.map((name) => ({ name, type: 'double' as const })),
+    ],
+    { format: opts.trainingSetFormat, metadata: { 'sluice.input': opts.input } },
+  );
   await stream
+    .filter((r) => {
+      if (inRange(spec.eventTime(r))) return true;
+      warmup++; // read to warm the windows' state; before the range
+      return false;
+    })
     .filter((r) => {
       if (labelIn(r) !== undefined) return true;
       unlabelled++;
@@ -168,15 +171,18 @@ export async function trainPipeline<T extends object>(
     .to({
       name: 'rows',
       write: (records) => {
-        for (const r of records) rows.push(r.value);
-        writer.write(records);
+        for (const r of records) {
+          rows.push(r.value);
+          writer.appendRow([r.value.ts, r.value.label, ...r.value.row]);
+        }
       },
-      close: () => writer.close(),
+      close: async () => writer.close(),
     })
     .run({ batchSize: 4096, deadLetters }).done;
   const dropped = unlabelled + unconverted + deadLetters.count;
   log(
-    `backfilled ${rows.length} rows from ${opts.input} (${dropped} dropped: unreadable, not converted, or no 0/1 ${opts.label})`,
+    `backfilled ${rows.length} rows from ${opts.input} (${dropped} dropped: unreadable, not converted, or no 0/1 ${opts.label}` +
+      `${warmup > 0 ? `; ${warmup} outside the range read to warm the windows` : ''})`,
   );
   if (rows.length === 0)
     throw new SluiceError('SLUICE_OPTION_INVALID', `${opts.input}: no rows with a 0/1 "${opts.label}"`);

@@ -1,5 +1,6 @@
-import { badUrlMessage, fileUrlPath, splitUrlPath, urlScheme } from '../core/url.js';
-import type { Log } from '../log/index.js';
+import { badUrlMessage, fileUrlPath, logUrlParts, splitUrlPath, urlScheme } from '../core/url.js';
+import { Log } from '../log/index.js';
+import { logSource } from './log-source.js';
 import type { Source } from '../stream/index.js';
 import { ConnectorError } from './errors.js';
 import { fileSource, type FileSourceOptions } from './file-source.js';
@@ -22,6 +23,7 @@ export const SOURCE_SCHEMES = [
   'pubsub://projects/PROJECT/subscriptions/SUB',
   'kinesis://stream?region=REGION[&endpoint=URL]',
   'file:path.ndjson|path.csv',
+  'log:DIR/topic',
 ];
 
 /** Options a URL cannot carry. */
@@ -54,7 +56,9 @@ function parts(url: string, what: string): { base: string; rest: string; query: 
  * `?field=`), `pubsub://projects/P/subscriptions/S` (Google Pub/Sub streaming pull, acked after
  * each checkpoint; `?maxMessages=`, `?maxBytes=` flow control),
  * `kinesis://stream?region=REGION[&endpoint=URL]` (every shard, resharding followed;
- * AWS credentials from the SDK's default chain) or `file:path` (CSV or NDJSON replay).
+ * AWS credentials from the SDK's default chain), `file:path` (CSV or NDJSON replay) or
+ * `log:DIR/topic` (a topic of an embedded log directory, opened — and locked — until the source
+ * closes; `endWhen` as for the log source).
  *
  * @example
  * const source = sourceFromUrl('redis://127.0.0.1:6379/transactions?group=fraud');
@@ -143,6 +147,18 @@ export function sourceFromUrl(url: string, opts: SourceUrlOptions = {}): Source<
       const path = fileUrlPath(url);
       if (path === undefined) throw badUrl(url, 'no path after file:');
       return fileSource({ ...opts.file, path });
+    }
+    case 'log': {
+      const parts = logUrlParts(url);
+      if (parts === undefined) throw badUrl(url, 'give the log directory and the topic, e.g. log:data/log/transactions');
+      const log = Log.open(parts.dir);
+      try {
+        const source = logSource({ log, topic: parts.topic, endWhen: endWhen ?? 'never' });
+        return { ...source, close: async () => (await source.close(), log.close()) };
+      } catch (err) {
+        log.close();
+        throw err;
+      }
     }
     default:
       throw badUrl(url, scheme ? `scheme "${scheme}:" is not supported` : 'it has no scheme');

@@ -31,6 +31,21 @@ export function fileUrlPath(url: string): string | undefined {
 }
 
 /**
+ * `log:DIR/TOPIC` (also `log:///abs/DIR/TOPIC`): a topic of the embedded log in DIR, the last
+ * path segment naming the topic; undefined when there is no directory and topic.
+ *
+ * @example
+ * logUrlParts('log:data/log/transactions'); // { dir: '/cwd/data/log', topic: 'transactions' }
+ */
+export function logUrlParts(url: string): { dir: string; topic: string } | undefined {
+  const path = fileUrlPath('file:' + url.slice('log:'.length));
+  if (path === undefined || url.endsWith('/')) return undefined;
+  const cut = path.lastIndexOf('/');
+  const topic = path.slice(cut + 1);
+  return cut > 0 && topic !== '' ? { dir: path.slice(0, cut), topic } : undefined;
+}
+
+/**
  * `scheme://authority/what[?query]` split into its base (`scheme://authority`), the decoded
  * `what` (a topic filter, subject or stream name) and the query; undefined when nothing follows
  * the authority.

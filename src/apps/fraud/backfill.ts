@@ -5,7 +5,8 @@
  * end at its own event time and the terminal fraud ratios at t − 7 days (the label delay), the
  * same state code as online.
  */
-import { fanOut, json, pipeline, type Envelope, type Sink } from '../../index.js';
+import { SluiceError, fanOut, json, pipeline, type Envelope, type Sink } from '../../index.js';
+import { historySource, isTopicUrl, lookbackHorizon, type HistoryRange } from '../../connectors/history-source.js';
 import { MemoryDeadLetters } from '../../testing.js';
 import { FeaturesCsvWriter } from './features-csv.js';
 import { FEATURE_GROUPS, MODEL_WIDTH, TX_SCHEMA, modelRow, type Tx } from './features.js';
@@ -79,17 +80,31 @@ export interface BackfillResult extends FeatureMatrix {
 }
 
 /**
- * Computes the fraud features of every transaction of a handbook-layout CSV with the demo's
- * pipeline stages; optionally writes them as the training set CSV (`--features-out`'s layout).
+ * Computes the fraud features of every transaction of a handbook-layout CSV — or of a topic of
+ * the demo's JSON transactions (`log:DIR/transactions`, `kafka://host:port/transactions`), within
+ * `range` — with the demo's pipeline stages; optionally writes them as the training set
+ * (`--features-out`'s layout, CSV or `.parquet`). From a time, the read starts the windows'
+ * horizon (37 days) earlier to warm their state, and only transactions from that time on are kept.
  *
  * @example
- * const set = await backfillFraudFeatures('transactions.csv', { featuresOut: 'training-set.csv' });
+ * const set = await backfillFraudFeatures('transactions.csv', { featuresOut: 'training-set.parquet' });
  * console.log(set.n, 'rows,', set.y.reduce((a, b) => a + b, 0), 'frauds');
  */
 export async function backfillFraudFeatures(
   input: string,
-  opts: { featuresOut?: string } = {},
+  opts: { featuresOut?: string; range?: HistoryRange } = {},
 ): Promise<BackfillResult> {
+  const { fromTime, toTime } = opts.range ?? {};
+  const source = isTopicUrl(input)
+    ? (
+        await historySource(
+          input,
+          fromTime === undefined ? opts.range : { ...opts.range, fromTime: fromTime - lookbackHorizon(FEATURE_GROUPS) },
+        )
+      ).source
+    : handbookCsvSource({ path: input });
+  if (!isTopicUrl(input) && Object.values(opts.range ?? {}).some((v) => v !== undefined))
+    throw new SluiceError('SLUICE_OPTION_INVALID', `${input} is a file: offsets and times select records of a topic (log: or kafka:)`);
   const matrix = new MatrixSink();
   const deadLetters = new MemoryDeadLetters();
   const sinks: Sink<Tx & { features: Float64Array }>[] = [matrix];
@@ -102,10 +117,12 @@ export async function backfillFraudFeatures(
     });
   }
   await pipeline('fraud-backfill')
-    .from(handbookCsvSource({ path: input }))
+    .from(source)
     .decode(json(TX_SCHEMA))
     .eventTime((t) => t.ts)
     .features(FEATURE_GROUPS)
+    // Transactions before the range only warmed the windows.
+    .filter((t) => (fromTime === undefined || t.ts >= fromTime) && (toTime === undefined || t.ts < toTime))
     .to(fanOut(...sinks))
     .run({ batchSize: 4096, deadLetters }).done;
   return {

@@ -3,6 +3,7 @@
  * demo run: features from the same windows as the live pipeline, a logistic regression fitted
  * by our own trainer, exported to ONNX by our own exporter.
  */
+import type { HistoryRange } from '../../connectors/history-source.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SluiceError, days, pipeline } from '../../index.js';
@@ -242,7 +243,7 @@ function fitEvaluateExport(
 }
 
 /**
- * Trains the fraud model on a user's handbook-layout CSV: backfills the demo's features over it
+ * Trains the fraud model on a user's handbook-layout CSV (or a topic of the demo's transactions): backfills the demo's features over it
  * (optionally writing them as the training set CSV), splits by time, trains, exports.
  *
  * @example
@@ -251,10 +252,17 @@ function fitEvaluateExport(
  */
 export async function trainFraudModelOnInput(
   input: string,
-  opts: TrainOptions & { featuresOut?: string; trainDays?: number; gapDays?: number; testDays?: number } = {},
+  opts: TrainOptions & {
+    featuresOut?: string;
+    /** Topic inputs only: which records (offsets or times; see backfillFraudFeatures). */
+    range?: HistoryRange;
+    trainDays?: number;
+    gapDays?: number;
+    testDays?: number;
+  } = {},
 ): Promise<FraudModelInfo> {
   const log = opts.log ?? (() => {});
-  const set = await backfillFraudFeatures(input, { featuresOut: opts.featuresOut });
+  const set = await backfillFraudFeatures(input, { featuresOut: opts.featuresOut, range: opts.range });
   log(
     `backfilled the features of ${set.n} transactions from ${input}` +
       (set.deadLetters ? ` (${set.deadLetters} rows dropped, e.g. ${set.deadLetterReasons[0]})` : ''),

@@ -1,5 +1,6 @@
 import { trainFraudModel, trainFraudModelOnInput, TRAIN_DEFAULTS } from '../../apps/fraud/train.js';
 import { UsageError, intFlag, parseFlags, stringFlag } from '../args.js';
+import { HISTORY_FLAGS, HISTORY_USAGE, historyRange } from '../history-flags.js';
 
 export const TRAIN_FRAUD_USAGE = `sluice train fraud [options]
 
@@ -9,16 +10,20 @@ backfill), trains, exports ONNX and a model card JSON beside it (examples/fraud/
 model.json: features, data range, train/test days, held-out ROC-AUC, AP, card precision@100,
 threshold) and prints the card.
 
-  --input FILE.csv
+  --input FILE.csv | log:DIR/transactions | kafka://host:port/transactions
                   train on your history in the Fraud Detection Handbook's CSV layout
                   (TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_FRAUD; labels
                   from TX_FRAUD); split: --train-days, then --gap-days whose labels are not known
                   yet, then --test-days (7 each), ending at the file's last day (--protocol
                   default) or training from the file's day 115 as the handbook does
                   (--protocol handbook, for its 2018-04-01.. data)
-  --features-out FILE.csv
+                  or a topic of the demo's JSON transactions: log:DIR/transactions (e.g. a
+                  stopped demo's data/log) or kafka://host:port/transactions
+${HISTORY_USAGE}
+  --features-out FILE.csv|FILE.parquet
                   with --input: write the training set (the --features-out layout of
-                  "sluice demo fraud": handbook column names, TX_FRAUD the label)
+                  "sluice demo fraud": handbook column names, TX_FRAUD the label); Parquet
+                  when the name ends in .parquet
   --train-days N, --gap-days N, --test-days N   with --input (default 7 each)
 
   --seed S        history seed (default ${TRAIN_DEFAULTS.seed})
@@ -51,6 +56,7 @@ export async function trainFraud(args: string[]): Promise<number> {
     'train-days': { type: 'string' },
     'gap-days': { type: 'string' },
     'test-days': { type: 'string' },
+    ...HISTORY_FLAGS,
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -67,7 +73,9 @@ export async function trainFraud(args: string[]): Promise<number> {
   const modelFiles = out ? { modelPath: out, infoPath: out.replace(/\.onnx$/, '') + '.json' } : {};
   const log = (line: string) => process.stderr.write(line + '\n');
   if (values.input !== undefined) {
-    const card = await trainFraudModelOnInput(stringFlag(values.input, 'input', ''), {
+    const input = stringFlag(values.input, 'input', '');
+    const card = await trainFraudModelOnInput(input, {
+      range: historyRange(values, input),
       model,
       protocol,
       featuresOut:
@@ -84,6 +92,8 @@ export async function trainFraud(args: string[]): Promise<number> {
     return 0;
   }
   if (values['features-out'] !== undefined) throw new UsageError('--features-out needs --input');
+  if (Object.keys(HISTORY_FLAGS).some((f) => values[f] !== undefined))
+    throw new UsageError('--from-*/--to-* select records of an --input topic');
   // Under the handbook protocol its population and calendar apply unless a flag says otherwise.
   const given = (v: unknown, fallback: number | undefined) =>
     handbook && v === undefined ? undefined : fallback;
