@@ -140,3 +140,107 @@ export class ThriftWriter {
     return this.buf.subarray(0, this.pos);
   }
 }
+
+/** A decoded compact-protocol struct: field id → value (numbers, Buffers, booleans, lists, structs). */
+export interface ThriftStruct {
+  [field: number]: ThriftValue;
+}
+export type ThriftValue = number | boolean | Buffer | ThriftValue[] | ThriftStruct;
+
+/**
+ * Reads compact-protocol structs into plain objects keyed by field id, skipping nothing: every
+ * field is decoded (i64 as a number, exact up to 2^53), so unknown fields are simply unused.
+ *
+ * @example
+ * const { value, end } = readThriftStruct(footerBytes, 0);
+ * const numRows = value[3] as number; // FileMetaData.num_rows
+ */
+export function readThriftStruct(buf: Buffer, pos: number): { value: ThriftStruct; end: number } {
+  const r = { buf, pos };
+  const value = struct(r);
+  return { value, end: r.pos };
+}
+
+interface Cursor {
+  buf: Buffer;
+  pos: number;
+}
+
+function uvarint(r: Cursor): number {
+  let n = 0;
+  let scale = 1;
+  for (;;) {
+    if (r.pos >= r.buf.length) throw new RangeError('thrift: truncated varint');
+    const b = r.buf[r.pos++]!;
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) return n;
+    scale *= 0x80;
+  }
+}
+
+const unzigzag = (n: number) => (n % 2 === 0 ? n / 2 : -(n + 1) / 2);
+
+function value(r: Cursor, type: number): ThriftValue {
+  switch (type) {
+    case CT.TRUE:
+      return true;
+    case CT.FALSE:
+      return false;
+    case 3: // byte
+      return r.buf.readInt8(r.pos++);
+    case 4: // i16
+    case CT.I32:
+    case CT.I64:
+      return unzigzag(uvarint(r));
+    case 7: {
+      const d = r.buf.readDoubleLE(r.pos);
+      r.pos += 8;
+      return d;
+    }
+    case CT.BINARY: {
+      const len = uvarint(r);
+      if (r.pos + len > r.buf.length) throw new RangeError('thrift: truncated binary');
+      const b = r.buf.subarray(r.pos, r.pos + len);
+      r.pos += len;
+      return b;
+    }
+    case CT.LIST:
+    case 10: {
+      // set: the same layout as a list
+      const head = r.buf[r.pos++]!;
+      const size = head >> 4 === 15 ? uvarint(r) : head >> 4;
+      const elem = head & 0x0f;
+      const out: ThriftValue[] = [];
+      // A list of booleans holds one byte each (1 true, 2 false... or 0 false in some writers).
+      for (let i = 0; i < size; i++) out.push(elem === CT.TRUE || elem === CT.FALSE ? r.buf[r.pos++] === 1 : value(r, elem));
+      return out;
+    }
+    case 11: {
+      // map: read and dropped as a list of [key, value] pairs
+      const size = uvarint(r);
+      if (size === 0) return [];
+      const kinds = r.buf[r.pos++]!;
+      const out: ThriftValue[] = [];
+      for (let i = 0; i < size; i++) out.push([value(r, kinds >> 4), value(r, kinds & 0x0f)]);
+      return out;
+    }
+    case CT.STRUCT:
+      return struct(r);
+    default:
+      throw new RangeError(`thrift: unknown compact type ${type}`);
+  }
+}
+
+function struct(r: Cursor): ThriftStruct {
+  const out: ThriftStruct = {};
+  let last = 0;
+  for (;;) {
+    const head = r.buf[r.pos++];
+    if (head === undefined) throw new RangeError('thrift: truncated struct');
+    if (head === 0) return out;
+    const type = head & 0x0f;
+    const id = head >> 4 === 0 ? unzigzag(uvarint(r)) : last + (head >> 4);
+    out[id] = value(r, type);
+    last = id;
+  }
+}

@@ -2,12 +2,14 @@
 // back and compared, over row groups and pages of many sizes, nulls, NaN and infinities, unicode
 // names and text, 0 rows, GZIP pages, and the footer's metadata.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
+import { readParquet } from '../../src/core/parquet-reader.js';
+import { diffFeatureFiles } from '../../src/train.js';
 import { ParquetWriter, type ParquetColumn } from '../../src/core/parquet-writer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-parquet-'));
@@ -18,8 +20,20 @@ const fileOf = (path: string) => {
   return b.buffer.slice(b.byteOffset, b.byteOffset + b.length);
 };
 const compressors = { GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)) };
-const read = async (path: string) =>
-  (await parquetReadObjects({ file: fileOf(path), compressors })) as Record<string, unknown>[];
+/** hyparquet's rows; Sluice's own reader (features diff) must read the same values. */
+const read = async (path: string) => {
+  const rows = (await parquetReadObjects({ file: fileOf(path), compressors })) as Record<string, unknown>[];
+  const own = readParquet(path);
+  assert.equal(own.rows.length, rows.length);
+  own.rows.forEach((r, i) =>
+    own.columns.forEach((c, j) => {
+      const v = rows[i]![c.name];
+      const want = typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.getTime() : v;
+      assert.ok(Object.is(r[j], want), `own reader: row ${i} ${c.name}: ${String(r[j])} vs ${String(want)}`);
+    }),
+  );
+  return rows;
+};
 
 /** A deterministic pseudo-random sequence (no Math.random: a failure reproduces). */
 function lcg(seed: number) {
@@ -150,6 +164,27 @@ describe('ParquetWriter, read back with hyparquet', () => {
       { key: 'clé', value: 'välue' },
     ]);
     assert.equal(meta.created_by, 'sluice parquet-writer');
+  });
+
+  it('features diff reads Parquet: a changed number and a changed time are mismatches, CSV times equal', () => {
+    const cols: ParquetColumn[] = [
+      { name: 'id', type: 'int64' },
+      { name: 'at', type: 'timestamp-ms' },
+      { name: 'x', type: 'double' },
+    ];
+    const rows = [
+      [1, Date.UTC(2018, 3, 1, 0, 0, 31), 0.5],
+      [2, Date.UTC(2018, 3, 2), 1 / 3],
+    ];
+    const a = join(dir, 'diff-a.parquet');
+    const b = join(dir, 'diff-b.parquet');
+    writeAll(a, rows, {}, cols);
+    writeAll(b, [rows[0]!, [2, Date.UTC(2018, 3, 2, 0, 0, 1), 1 / 3 + 1e-6]], {}, cols);
+    const d = diffFeatureFiles(a, b, { key: 'id' });
+    assert.deepEqual([d.matched, d.mismatches, d.mismatchesByColumn], [2, 2, { at: 1, x: 1 }]);
+    const csv = join(dir, 'diff.csv');
+    writeFileSync(csv, 'id,at,x\n1,2018-04-01 00:00:31,0.5\n2,2018-04-02 00:00:00,0.3333333333\n');
+    assert.equal(diffFeatureFiles(csv, a, { key: 'id', tolerance: 1e-9 }).mismatches, 0);
   });
 
   it('refuses a missing required value, a non-integer int64 and duplicate names', () => {

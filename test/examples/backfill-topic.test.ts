@@ -10,9 +10,11 @@ import { after, describe, it } from 'node:test';
 import { parquetReadObjects } from 'hyparquet';
 import { backfillFraudFeatures, type BackfillResult } from '../../src/apps/fraud/backfill.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH } from '../../src/apps/fraud/features.js';
+import { FEATURES_CSV_HEADER } from '../../src/apps/fraud/features-csv.js';
 import { TX_CSV_HEADER, generateTransactions, toCsvRow } from '../../src/apps/fraud/generator.js';
 import { historySource, lookbackHorizon, type HistoryRange } from '../../src/connectors/history-source.js';
 import { Log } from '../../src/log/index.js';
+import { diffFeatureFiles } from '../../src/train.js';
 import { testBroker } from '../broker/helpers.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -88,7 +90,8 @@ async function drain(input: string, range: HistoryRange): Promise<Map<number, nu
 
 describe('backfill from a topic', () => {
   it('the log, whole: the same features as the CSV path; Parquet holds them with the feature names', async () => {
-    reference = await backfillFraudFeatures(csv);
+    const csvOut = join(tmp, 'csv-all.csv');
+    reference = await backfillFraudFeatures(csv, { featuresOut: csvOut });
     txs.forEach((t, i) => refRowOf.set(t.id, i));
     const out = join(tmp, 'log-all.parquet');
     const got = await backfillFraudFeatures(`log:${logDir}/transactions`, { featuresOut: out });
@@ -100,6 +103,11 @@ describe('backfill from a topic', () => {
       assert.equal((row.TX_DATETIME as Date).getTime(), txs[i]!.ts);
       MODEL_INPUTS.forEach((name, j) => assert.equal(Number(row[name]), reference.X[i * MODEL_WIDTH + j], name));
     });
+    // The parity check reads both formats: CSV from the file, Parquet from the log.
+    const d = diffFeatureFiles(csvOut, out);
+    assert.deepEqual([d.matched, d.mismatches, d.missingInA, d.missingInB], [txs.length, 0, 0, 0]);
+    assert.deepEqual(d.onlyInA, []);
+    assert.deepEqual(d.columns, FEATURES_CSV_HEADER.split(',').slice(1)); // all but the key
   });
 
   it('the log from a time: exactly the records from then on, features as online (windows warmed)', async () => {

@@ -3,9 +3,10 @@ import { UsageError, intFlag, numberFlag, parseFlags, stringFlag } from '../args
 
 export const FEATURES_DIFF_USAGE = `sluice features diff A.csv B.csv [options]
 
-Parity check: compares the features of the same records in two CSV files, e.g. those computed
-online ("sluice demo fraud --input FILE.csv --features-out online.csv") and by a backfill
-("sluice train fraud --input FILE.csv --features-out backfill.csv"). Rows are matched by a key
+Parity check: compares the features of the same records in two files, CSV or Parquet (.parquet,
+as Sluice writes it), e.g. those computed online ("sluice demo fraud --input FILE.csv
+--features-out online.csv") and by a backfill ("sluice train fraud --input FILE.csv
+--features-out backfill.parquet"). Times compare as instants. Rows are matched by a key
 column; every column both files have is compared. Exits 0 when every record is in both files
 and no cell differs, 1 otherwise.
 

@@ -5,7 +5,9 @@
  * column both files have is compared (numbers within a relative tolerance, text exactly).
  */
 import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import { SluiceError } from '../../core/errors.js';
+import { readParquet } from '../../core/parquet-reader.js';
 
 export interface FeaturesDiffOptions {
   /** Column that identifies a record in both files (default TRANSACTION_ID, else the first column). */
@@ -35,6 +37,20 @@ export interface FeaturesDiff {
   examples: { key: string; column: string; a: string; b: string }[];
 }
 
+/** Header and rows of a feature file: Parquet (by extension, as Sluice writes it) or CSV. */
+function readTable(path: string): { header: string[]; rows: string[][] } {
+  if (!['.parquet', '.parq'].includes(extname(path).toLowerCase())) return readCsv(path);
+  const t = readParquet(path);
+  // Cells as CSV text: timestamps in ISO 8601 (compared as instants), nulls empty.
+  const ts = t.columns.map((c) => c.timestampMs);
+  return {
+    header: t.columns.map((c) => c.name),
+    rows: t.rows.map((r) =>
+      r.map((v, i) => (v === null ? '' : ts[i] ? new Date(v as number).toISOString() : String(v))),
+    ),
+  };
+}
+
 /** Header and rows of a plain CSV (no quoted fields: feature files are numbers and ids). */
 function readCsv(path: string): { header: string[]; rows: string[][] } {
   let text: string;
@@ -54,24 +70,32 @@ function readCsv(path: string): { header: string[]; rows: string[][] } {
   return { header: lines[0]!.split(','), rows: lines.slice(1).map((l) => l.split(',')) };
 }
 
+/** Epoch ms of `YYYY-MM-DD HH:MM:SS[.fff]` (UTC, the handbook's layout) or ISO 8601 with a zone. */
+function instant(s: string): number {
+  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(\.\d+)?)(Z|[+-]\d{2}:?\d{2})?$/.exec(s);
+  return m ? Date.parse(`${m[1]}T${m[2]}${m[4] ?? 'Z'}`) : NaN;
+}
+
 function sameCell(a: string, b: string, tolerance: number): boolean {
   if (a === b) return true;
   const x = Number(a);
   const y = Number(b);
-  if (a.trim() === '' || b.trim() === '' || !Number.isFinite(x) || !Number.isFinite(y)) return false;
+  if (a.trim() === '' || b.trim() === '') return false;
+  // A time as the CSV writes it and as a Parquet timestamp (ISO): the same instant is equal.
+  if (!Number.isFinite(x) || !Number.isFinite(y)) return !Number.isNaN(instant(a)) && instant(a) === instant(b);
   return Math.abs(x - y) <= tolerance * Math.max(1, Math.abs(x), Math.abs(y));
 }
 
 /**
- * Compares two feature CSV files record by record.
+ * Compares two feature files (CSV, or Parquet as Sluice writes it) record by record.
  *
  * @example
  * const d = diffFeatureFiles('online.csv', 'backfill.csv');
  * if (d.mismatches > 0 || d.missingInA + d.missingInB > 0) console.log(d.examples);
  */
 export function diffFeatureFiles(pathA: string, pathB: string, opts: FeaturesDiffOptions = {}): FeaturesDiff {
-  const a = readCsv(pathA);
-  const b = readCsv(pathB);
+  const a = readTable(pathA);
+  const b = readTable(pathB);
   const key = opts.key ?? (a.header.includes('TRANSACTION_ID') ? 'TRANSACTION_ID' : a.header[0]!);
   const ka = a.header.indexOf(key);
   const kb = b.header.indexOf(key);
