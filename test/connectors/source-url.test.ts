@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Log } from '../../src/log/index.js';
 import { describe, it } from 'node:test';
 import { mqttSpoolTopic, natsStreamName, sourceFromUrl } from '../../src/connectors/index.js';
 
@@ -21,6 +24,27 @@ describe('sourceFromUrl', () => {
     assert.equal(sourceFromUrl(`file://${join('/tmp', 'x.ndjson')}`).name, 'file:x');
   });
 
+  it('log:DIR/topic reads a topic of an embedded log, and closes the log with the source', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-source-url-'));
+    try {
+      const log = Log.open(dir);
+      log.createTopic('tx', { partitions: 1 });
+      log.partition('tx', 0).append([{ value: Buffer.from('{"a":1}') }]);
+      log.close();
+      const source = sourceFromUrl(`log:${dir}/tx`, { endWhen: () => true });
+      assert.equal(source.name, 'log:tx');
+      await source.open({ pipeline: 't', startOffsets: undefined });
+      assert.deepEqual((await source.poll(10))!.map((e) => String(e.value)), ['{"a":1}']);
+      assert.equal(await source.poll(10), null);
+      await source.close();
+      Log.open(dir).close(); // the source let go of the log's lock
+      assert.throws(() => sourceFromUrl(`log:${dir}/nope`), /topic "nope" does not exist/);
+      Log.open(dir).close(); // ... also when the topic was missing
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names what is wrong and lists the schemes it knows', () => {
     for (const bad of [
       'kafka://host:9092',
@@ -29,6 +53,7 @@ describe('sourceFromUrl', () => {
       'amqp://h/q',
       'events',
       'file:',
+      'log:data/',
     ])
       assert.throws(
         () => sourceFromUrl(bad),

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { badUrlMessage, fileUrlPath, splitUrlPath, urlScheme } from '../../src/core/url.js';
+import { badUrlMessage, fileUrlPath, logUrlParts, splitUrlPath, urlScheme } from '../../src/core/url.js';
 import { actionSinkFromUrl } from '../../src/actions/index.js';
 import { sourceFromUrl } from '../../src/connectors/index.js';
 
@@ -19,6 +19,12 @@ describe('core/url: one parser for sources and sinks', () => {
     assert.equal(fileUrlPath('file:/tmp/a.jsonl'), '/tmp/a.jsonl');
     assert.equal(fileUrlPath('file:///tmp/a%20b.jsonl'), '/tmp/a b.jsonl');
     assert.equal(fileUrlPath('file:'), undefined);
+  });
+
+  it('log: directory and topic, the last path segment the topic', () => {
+    assert.deepEqual(logUrlParts('log:data/log/transactions'), { dir: resolve('data/log'), topic: 'transactions' });
+    assert.deepEqual(logUrlParts('log:///var/sluice/log/tx'), { dir: '/var/sluice/log', topic: 'tx' });
+    for (const bad of ['log:', 'log:data/log/', 'log:/tx']) assert.equal(logUrlParts(bad), undefined, bad);
   });
 
   it('scheme://host/what?query', () => {
