@@ -43,3 +43,16 @@ export {
   type FeaturesDiff,
   type FeaturesDiffOptions,
 } from './inference/train/features-diff.js';
+export {
+  ParquetWriter,
+  type ParquetColumn,
+  type ParquetColumnType,
+  type ParquetWriterOptions,
+} from './core/parquet-writer.js';
+export { readParquet, type ParquetCell, type ParquetTable } from './core/parquet-reader.js';
+export {
+  openTrainingSet,
+  trainingSetFormat,
+  type TrainingSetFile,
+  type TrainingSetFormat,
+} from './apps/training-set.js';

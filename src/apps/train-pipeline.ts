@@ -123,10 +123,13 @@ export async function trainPipeline<T extends object>(
   const labelIn = (r: T) => labelOf((r as Row)[opts.label]);
   const { fromTime, toTime } = opts.range ?? {};
   const readRange =
-    fromTime === undefined ? opts.range : { ...opts.range, fromTime: fromTime - lookbackHorizon(spec.features) };
+    fromTime === undefined
+      ? opts.range
+      : { ...opts.range, fromTime: fromTime - lookbackHorizon(spec.features) };
   const { source } = await historySource(opts.input, readRange);
   let warmup = 0;
-  const inRange = (ts: number) => (fromTime === undefined || ts >= fromTime) && (toTime === undefined || ts < toTime);
+  const inRange = (ts: number) =>
+    (fromTime === undefined || ts >= fromTime) && (toTime === undefined || ts < toTime);
   const stream = pipeline(spec.name ?? 'train')
     .from(source)
     .map((b) => {

@@ -28,7 +28,10 @@ export interface TrainingSetFile {
 export function trainingSetFormat(path: string, format?: string): TrainingSetFormat {
   if (format !== undefined) {
     if (!(TRAINING_SET_FORMATS as readonly string[]).includes(format))
-      throw new SluiceError('SLUICE_OPTION_INVALID', `training set format must be csv or parquet, got "${format}"`);
+      throw new SluiceError(
+        'SLUICE_OPTION_INVALID',
+        `training set format must be csv or parquet, got "${format}"`,
+      );
     return format as TrainingSetFormat;
   }
   const ext = extname(path).toLowerCase();

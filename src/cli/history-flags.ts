@@ -24,7 +24,9 @@ function timeFlag(value: Flags[string], flag: string): number | undefined {
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${flag} needs a value`);
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isSafeInteger(ms))
-    throw new UsageError(`--${flag} must be an ISO 8601 time (2018-07-01T00:00:00Z) or epoch ms, got "${value}"`);
+    throw new UsageError(
+      `--${flag} must be an ISO 8601 time (2018-07-01T00:00:00Z) or epoch ms, got "${value}"`,
+    );
   return ms;
 }
 
@@ -37,7 +39,8 @@ function timeFlag(value: Flags[string], flag: string): number | undefined {
  */
 export function historyRange(values: Flags, input: string): HistoryRange | undefined {
   const range: HistoryRange = {
-    fromOffset: values['from-offset'] === undefined ? undefined : intFlag(values['from-offset'], 'from-offset', 0),
+    fromOffset:
+      values['from-offset'] === undefined ? undefined : intFlag(values['from-offset'], 'from-offset', 0),
     fromTime: timeFlag(values['from-time'], 'from-time'),
     toOffset: values['to-offset'] === undefined ? undefined : intFlag(values['to-offset'], 'to-offset', 0),
     toTime: timeFlag(values['to-time'], 'to-time'),

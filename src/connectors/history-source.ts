@@ -41,8 +41,7 @@ async function resolveRanges(b: TopicBounds, r: HistoryRange): Promise<Partition
   for (const p of b.partitions) {
     const lo = b.earliest(p);
     const hi = b.latest(p);
-    const start =
-      r.fromTime !== undefined ? ((await b.atTime(p, r.fromTime)) ?? hi) : (r.fromOffset ?? lo);
+    const start = r.fromTime !== undefined ? ((await b.atTime(p, r.fromTime)) ?? hi) : (r.fromOffset ?? lo);
     const end = r.toTime !== undefined ? ((await b.atTime(p, r.toTime)) ?? hi) : (r.toOffset ?? hi);
     const s = Math.min(Math.max(start, lo), hi);
     out.set(p, { start: s, end: Math.max(s, Math.min(end, hi)) });
@@ -54,11 +53,16 @@ async function resolveRanges(b: TopicBounds, r: HistoryRange): Promise<Partition
  * Reads `inner` from each partition's start to its end and then ends: the start offsets are
  * handed to it as a checkpoint's would be; records at or past a partition's end are dropped.
  */
-function bounded(inner: Source<Buffer | null>, topic: string, ranges: PartitionRanges): Source<Buffer | null> {
+function bounded(
+  inner: Source<Buffer | null>,
+  topic: string,
+  ranges: PartitionRanges,
+): Source<Buffer | null> {
   const ends = new Map([...ranges].map(([p, r]) => [offsetKey(topic, p), r.end]));
   const done = () => {
     const at = inner.positions();
-    for (const [key, end] of ends) if ((at[key] ?? ranges.get(Number(key.slice(topic.length + 1)))!.start) < end) return false;
+    for (const [key, end] of ends)
+      if ((at[key] ?? ranges.get(Number(key.slice(topic.length + 1)))!.start) < end) return false;
     return true;
   };
   return {
@@ -72,7 +76,9 @@ function bounded(inner: Source<Buffer | null>, topic: string, ranges: PartitionR
       if (done()) return null;
       const batch = await inner.poll(max);
       if (batch === null) return null;
-      const keep = batch.filter((e: Envelope<Buffer | null>) => e.offset < (ranges.get(e.partition)?.end ?? 0));
+      const keep = batch.filter(
+        (e: Envelope<Buffer | null>) => e.offset < (ranges.get(e.partition)?.end ?? 0),
+      );
       return keep;
     },
     positions: () => inner.positions(),
@@ -104,15 +110,25 @@ export async function historySource(
 ): Promise<{ source: Source<Buffer | null>; ranges: PartitionRanges | undefined }> {
   const ranged = Object.values(range).some((v) => v !== undefined);
   for (const [k, v] of Object.entries(range))
-    requireOption(v === undefined || Number.isSafeInteger(v), `historySource: ${k} must be an integer, got ${v}`);
+    requireOption(
+      v === undefined || Number.isSafeInteger(v),
+      `historySource: ${k} must be an integer, got ${v}`,
+    );
   const scheme = urlScheme(input);
   if (!isTopicUrl(input)) {
-    requireOption(!ranged, `historySource: ${input} is a file; offsets and times select records of a topic (log: or kafka:)`);
+    requireOption(
+      !ranged,
+      `historySource: ${input} is a file; offsets and times select records of a topic (log: or kafka:)`,
+    );
     return { source: sourceFromUrl(scheme === 'file' ? input : `file:${input}`), ranges: undefined };
   }
   if (scheme === 'log') {
     const parts = logUrlParts(input);
-    if (!parts) throw new ConnectorError('SLUICE_SOURCE_URL', `${input}: give the log directory and topic, log:DIR/topic`);
+    if (!parts)
+      throw new ConnectorError(
+        'SLUICE_SOURCE_URL',
+        `${input}: give the log directory and topic, log:DIR/topic`,
+      );
     const log = Log.open(parts.dir);
     try {
       const { topic } = parts;

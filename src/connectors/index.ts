@@ -23,6 +23,13 @@ export { redisSource, type RedisSourceOptions } from './redis-source.js';
 export { pubsubSource, type PubSubSourceOptions } from './pubsub-source.js';
 export { kinesisSource, type KinesisSourceOptions } from './kinesis-source.js';
 export { sourceFromUrl, SOURCE_SCHEMES, type SourceUrlOptions } from './source-url.js';
+export {
+  historySource,
+  isTopicUrl,
+  lookbackHorizon,
+  type HistoryRange,
+  type PartitionRanges,
+} from './history-source.js';
 export { readDeadLetters, DLQ_REPLAY_GROUP, type StoredDeadLetter } from './dead-letters.js';
 export { replayDeadLetters, type ReplayOptions, type ReplayReport } from './dlq-replay.js';
 export { DLQ_KEY_ENV, DLQ_KEY_FILE, SIGNATURE_HEADERS } from './dlq-auth.js';

@@ -150,7 +150,8 @@ export function sourceFromUrl(url: string, opts: SourceUrlOptions = {}): Source<
     }
     case 'log': {
       const parts = logUrlParts(url);
-      if (parts === undefined) throw badUrl(url, 'give the log directory and the topic, e.g. log:data/log/transactions');
+      if (parts === undefined)
+        throw badUrl(url, 'give the log directory and the topic, e.g. log:data/log/transactions');
       const log = Log.open(parts.dir);
       try {
         const source = logSource({ log, topic: parts.topic, endWhen: endWhen ?? 'never' });

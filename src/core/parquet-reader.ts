@@ -32,7 +32,11 @@ const str = (v: ThriftValue | undefined) => (Buffer.isBuffer(v) ? v.toString('ut
 export function readParquet(path: string): ParquetTable {
   const fail = (why: string) => new SluiceError('SLUICE_OPTION_INVALID', `${path}: ${why}`);
   const buf = readFileSync(path);
-  if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'PAR1' || buf.toString('latin1', buf.length - 4) !== 'PAR1')
+  if (
+    buf.length < 12 ||
+    buf.toString('latin1', 0, 4) !== 'PAR1' ||
+    buf.toString('latin1', buf.length - 4) !== 'PAR1'
+  )
     throw fail('not a Parquet file (no PAR1 magic)');
   const footerLen = buf.readUInt32LE(buf.length - 8);
   const meta = readThriftStruct(buf, buf.length - 8 - footerLen).value;
@@ -53,7 +57,8 @@ export function readParquet(path: string): ParquetTable {
     (group[1] as ThriftStruct[]).forEach((chunk, c) => {
       const md = chunk[3] as ThriftStruct;
       const codec = CODECS[num(md[4])]!;
-      if (codec !== 'UNCOMPRESSED' && codec !== 'GZIP') throw fail(`${codec} pages: features diff reads uncompressed or GZIP`);
+      if (codec !== 'UNCOMPRESSED' && codec !== 'GZIP')
+        throw fail(`${codec} pages: features diff reads uncompressed or GZIP`);
       let pos = num(md[9]);
       let row = base;
       while (row < base + n) {
@@ -122,7 +127,10 @@ function decodePage(
         break;
       }
       default:
-        throw new SluiceError('SLUICE_OPTION_INVALID', `Parquet ${col.type} columns are not read by features diff`);
+        throw new SluiceError(
+          'SLUICE_OPTION_INVALID',
+          `Parquet ${col.type} columns are not read by features diff`,
+        );
     }
     rows[row]![c] = v;
   }

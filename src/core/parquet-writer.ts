@@ -39,7 +39,13 @@ const RLE = 3;
 const CONVERTED_UTF8 = 0;
 const CONVERTED_TIMESTAMP_MILLIS = 9;
 const physical = (t: ParquetColumnType) =>
-  t === 'double' ? TYPE.DOUBLE : t === 'boolean' ? TYPE.BOOLEAN : t === 'string' ? TYPE.BYTE_ARRAY : TYPE.INT64;
+  t === 'double'
+    ? TYPE.DOUBLE
+    : t === 'boolean'
+      ? TYPE.BOOLEAN
+      : t === 'string'
+        ? TYPE.BYTE_ARRAY
+        : TYPE.INT64;
 
 /** One row group's values of a column: numbers (or 0/1) in a typed array, strings in an array. */
 interface ColumnBuffer {
@@ -116,7 +122,8 @@ export class ParquetWriter {
       const b = this.buffers[c]!;
       const v = values[c];
       if (v === null || v === undefined) {
-        if (!b.defined) throw invalid(`Parquet column ${b.col.name} is required: row ${this.rows} has no value`);
+        if (!b.defined)
+          throw invalid(`Parquet column ${b.col.name} is required: row ${this.rows} has no value`);
         b.defined[i] = 0;
         continue;
       }
@@ -139,7 +146,11 @@ export class ParquetWriter {
             : typeof v === 'bigint'
               ? Number(v)
               : NaN;
-    if (col.type === 'double' ? typeof v === 'number' : Number.isSafeInteger(x) && (col.type !== 'boolean' || x === 0 || x === 1))
+    if (
+      col.type === 'double'
+        ? typeof v === 'number'
+        : Number.isSafeInteger(x) && (col.type !== 'boolean' || x === 0 || x === 1)
+    )
       return x;
     throw invalid(`Parquet column ${col.name} (${col.type}): row ${this.rows} has ${String(v)}`);
   }
@@ -241,10 +252,16 @@ export class ParquetWriter {
           .stop()
           .stop();
       });
-      t.i64Field(2, g.chunks.reduce((a, ch) => a + ch.uncompressed, 0))
+      t.i64Field(
+        2,
+        g.chunks.reduce((a, ch) => a + ch.uncompressed, 0),
+      )
         .i64Field(3, g.rows)
         .i64Field(5, g.chunks[0]!.offset)
-        .i64Field(6, g.chunks.reduce((a, ch) => a + ch.compressed, 0))
+        .i64Field(
+          6,
+          g.chunks.reduce((a, ch) => a + ch.compressed, 0),
+        )
         .stop();
     }
     const meta = Object.entries(this.opts.metadata ?? {});

@@ -212,7 +212,8 @@ function value(r: Cursor, type: number): ThriftValue {
       const elem = head & 0x0f;
       const out: ThriftValue[] = [];
       // A list of booleans holds one byte each (1 true, 2 false... or 0 false in some writers).
-      for (let i = 0; i < size; i++) out.push(elem === CT.TRUE || elem === CT.FALSE ? r.buf[r.pos++] === 1 : value(r, elem));
+      for (let i = 0; i < size; i++)
+        out.push(elem === CT.TRUE || elem === CT.FALSE ? r.buf[r.pos++] === 1 : value(r, elem));
       return out;
     }
     case 11: {

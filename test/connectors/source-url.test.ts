@@ -34,7 +34,10 @@ describe('sourceFromUrl', () => {
       const source = sourceFromUrl(`log:${dir}/tx`, { endWhen: () => true });
       assert.equal(source.name, 'log:tx');
       await source.open({ pipeline: 't', startOffsets: undefined });
-      assert.deepEqual((await source.poll(10))!.map((e) => String(e.value)), ['{"a":1}']);
+      assert.deepEqual(
+        (await source.poll(10))!.map((e) => String(e.value)),
+        ['{"a":1}'],
+      );
       assert.equal(await source.poll(10), null);
       await source.close();
       Log.open(dir).close(); // the source let go of the log's lock

@@ -38,7 +38,7 @@ const read = async (path: string) => {
 /** A deterministic pseudo-random sequence (no Math.random: a failure reproduces). */
 function lcg(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const COLUMNS: ParquetColumn[] = [
@@ -117,7 +117,10 @@ describe('ParquetWriter, read back with hyparquet', () => {
       const meta = parquetMetadata(fileOf(path));
       assert.equal(meta.row_groups.length, Math.ceil(25_013 / 4096));
       assert.equal(meta.row_groups.at(-1)!.num_rows, BigInt(25_013 % 4096));
-      assert.equal(meta.row_groups[0]!.columns[0]!.meta_data!.codec, compression === 'gzip' ? 'GZIP' : 'UNCOMPRESSED');
+      assert.equal(
+        meta.row_groups[0]!.columns[0]!.meta_data!.codec,
+        compression === 'gzip' ? 'GZIP' : 'UNCOMPRESSED',
+      );
       expectSame(await read(path), rows);
     }
   });
@@ -126,8 +129,17 @@ describe('ParquetWriter, read back with hyparquet', () => {
     const cols: ParquetColumn[] = [{ name: 'x', type: 'double' }];
     const values = [NaN, Infinity, -Infinity, -0, 0, Number.MIN_VALUE, Number.MAX_VALUE, 1 / 3];
     const path = join(dir, 'special.parquet');
-    writeAll(path, values.map((v) => [v]), {}, cols);
-    expectSame(await read(path), values.map((v) => [v]), cols);
+    writeAll(
+      path,
+      values.map((v) => [v]),
+      {},
+      cols,
+    );
+    expectSame(
+      await read(path),
+      values.map((v) => [v]),
+      cols,
+    );
   });
 
   it('0 rows: a valid file with the schema and no row groups', async () => {
@@ -157,7 +169,7 @@ describe('ParquetWriter, read back with hyparquet', () => {
 
   it('footer key/value metadata and created_by', () => {
     const path = join(dir, 'meta.parquet');
-    writeAll(path, makeRows(3), { metadata: { source: 'log:/data/log/tx', 'clé': 'välue' } });
+    writeAll(path, makeRows(3), { metadata: { source: 'log:/data/log/tx', clé: 'välue' } });
     const meta = parquetMetadata(fileOf(path));
     assert.deepEqual(meta.key_value_metadata, [
       { key: 'source', value: 'log:/data/log/tx' },
@@ -197,7 +209,11 @@ describe('ParquetWriter, read back with hyparquet', () => {
     assert.throws(() => w.appendRow([1, '2']), /column b \(double\)/);
     w.close();
     assert.throws(
-      () => new ParquetWriter(join(dir, 'dup.parquet'), [{ name: 'a', type: 'double' }, { name: 'a', type: 'double' }]),
+      () =>
+        new ParquetWriter(join(dir, 'dup.parquet'), [
+          { name: 'a', type: 'double' },
+          { name: 'a', type: 'double' },
+        ]),
       /distinct/,
     );
   });

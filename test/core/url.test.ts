@@ -22,7 +22,10 @@ describe('core/url: one parser for sources and sinks', () => {
   });
 
   it('log: directory and topic, the last path segment the topic', () => {
-    assert.deepEqual(logUrlParts('log:data/log/transactions'), { dir: resolve('data/log'), topic: 'transactions' });
+    assert.deepEqual(logUrlParts('log:data/log/transactions'), {
+      dir: resolve('data/log'),
+      topic: 'transactions',
+    });
     assert.deepEqual(logUrlParts('log:///var/sluice/log/tx'), { dir: '/var/sluice/log', topic: 'tx' });
     for (const bad of ['log:', 'log:data/log/', 'log:/tx']) assert.equal(logUrlParts(bad), undefined, bad);
   });

@@ -38,12 +38,16 @@ const logDir = join(tmp, 'log');
   log.partition('handbook', 0).append(
     txs.map((t) => {
       const cells = toCsvRow(t).split(',');
-      const row = Object.fromEntries(header.map((h, i) => [h, h === 'TX_DATETIME' ? cells[i] : Number(cells[i])]));
+      const row = Object.fromEntries(
+        header.map((h, i) => [h, h === 'TX_DATETIME' ? cells[i] : Number(cells[i])]),
+      );
       return rec(JSON.stringify(row), t.ts);
     }),
   );
   for (const p of [0, 1])
-    log.partition('split', p).append(txs.filter((t) => t.customerId % 2 === p).map((t) => rec(String(t.id), t.ts)));
+    log
+      .partition('split', p)
+      .append(txs.filter((t) => t.customerId % 2 === p).map((t) => rec(String(t.id), t.ts)));
   log.close();
 }
 
@@ -95,13 +99,19 @@ describe('backfill from a topic', () => {
     txs.forEach((t, i) => refRowOf.set(t.id, i));
     const out = join(tmp, 'log-all.parquet');
     const got = await backfillFraudFeatures(`log:${logDir}/transactions`, { featuresOut: out });
-    sameAsReference(got, txs.map((t) => t.id), true);
+    sameAsReference(
+      got,
+      txs.map((t) => t.id),
+      true,
+    );
     const rows = (await parquetReadObjects({ file: fileOf(out) })) as Record<string, unknown>[];
     assert.equal(rows.length, txs.length);
     rows.forEach((row, i) => {
       assert.equal(row.TRANSACTION_ID, BigInt(txs[i]!.id));
       assert.equal((row.TX_DATETIME as Date).getTime(), txs[i]!.ts);
-      MODEL_INPUTS.forEach((name, j) => assert.equal(Number(row[name]), reference.X[i * MODEL_WIDTH + j], name));
+      MODEL_INPUTS.forEach((name, j) =>
+        assert.equal(Number(row[name]), reference.X[i * MODEL_WIDTH + j], name),
+      );
     });
     // The parity check reads both formats: CSV from the file, Parquet from the log.
     const d = diffFeatureFiles(csvOut, out);
@@ -128,10 +138,18 @@ describe('backfill from a topic', () => {
         .map((t, offset) => (keep(t, offset) ? offset : -1))
         .filter((o) => o >= 0);
     const byOffset = await drain(input, { fromOffset: 10, toOffset: 25 });
-    for (const p of [0, 1]) assert.deepEqual(byOffset.get(p), expect(p, (_, o) => o >= 10 && o < 25));
+    for (const p of [0, 1])
+      assert.deepEqual(
+        byOffset.get(p),
+        expect(p, (_, o) => o >= 10 && o < 25),
+      );
     const U = txs[Math.floor(txs.length * 0.8)]!.ts;
     const byTime = await drain(input, { fromTime: T, toTime: U });
-    for (const p of [0, 1]) assert.deepEqual(byTime.get(p), expect(p, (t) => t.ts >= T && t.ts < U));
+    for (const p of [0, 1])
+      assert.deepEqual(
+        byTime.get(p),
+        expect(p, (t) => t.ts >= T && t.ts < U),
+      );
     const late = await drain(input, { fromTime: txs.at(-1)!.ts + 1 });
     assert.equal(late.size, 0);
   });
@@ -158,7 +176,9 @@ describe('backfill from a topic', () => {
       const r = refRowOf.get(want[i]!.id)!;
       assert.equal((row.event_time as Date).getTime(), want[i]!.ts);
       assert.equal(row.fraud, BigInt(want[i]!.fraud));
-      MODEL_INPUTS.forEach((name, j) => assert.ok(close(row[name] as number, reference.X[r * MODEL_WIDTH + j]!), name));
+      MODEL_INPUTS.forEach((name, j) =>
+        assert.ok(close(row[name] as number, reference.X[r * MODEL_WIDTH + j]!), name),
+      );
     });
     assert.equal(JSON.parse(p.stdout).data.rows, want.length);
   });

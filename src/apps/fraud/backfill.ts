@@ -6,7 +6,12 @@
  * same state code as online.
  */
 import { SluiceError, fanOut, json, pipeline, type Envelope, type Sink } from '../../index.js';
-import { historySource, isTopicUrl, lookbackHorizon, type HistoryRange } from '../../connectors/history-source.js';
+import {
+  historySource,
+  isTopicUrl,
+  lookbackHorizon,
+  type HistoryRange,
+} from '../../connectors/history-source.js';
 import { MemoryDeadLetters } from '../../testing.js';
 import { FeaturesCsvWriter } from './features-csv.js';
 import { FEATURE_GROUPS, MODEL_WIDTH, TX_SCHEMA, modelRow, type Tx } from './features.js';
@@ -99,12 +104,17 @@ export async function backfillFraudFeatures(
     ? (
         await historySource(
           input,
-          fromTime === undefined ? opts.range : { ...opts.range, fromTime: fromTime - lookbackHorizon(FEATURE_GROUPS) },
+          fromTime === undefined
+            ? opts.range
+            : { ...opts.range, fromTime: fromTime - lookbackHorizon(FEATURE_GROUPS) },
         )
       ).source
     : handbookCsvSource({ path: input });
   if (!isTopicUrl(input) && Object.values(opts.range ?? {}).some((v) => v !== undefined))
-    throw new SluiceError('SLUICE_OPTION_INVALID', `${input} is a file: offsets and times select records of a topic (log: or kafka:)`);
+    throw new SluiceError(
+      'SLUICE_OPTION_INVALID',
+      `${input} is a file: offsets and times select records of a topic (log: or kafka:)`,
+    );
   const matrix = new MatrixSink();
   const deadLetters = new MemoryDeadLetters();
   const sinks: Sink<Tx & { features: Float64Array }>[] = [matrix];

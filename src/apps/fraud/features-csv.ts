@@ -34,7 +34,14 @@ const datetime = (ts: number) => {
 /** Shortest text that reads back as the same float64 (counts stay integers). */
 const num = (x: number) => (Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(10))));
 
-const INT = ['TRANSACTION_ID', 'CUSTOMER_ID', 'TERMINAL_ID', 'TX_FRAUD', 'TX_DURING_WEEKEND', 'TX_DURING_NIGHT'];
+const INT = [
+  'TRANSACTION_ID',
+  'CUSTOMER_ID',
+  'TERMINAL_ID',
+  'TX_FRAUD',
+  'TX_DURING_WEEKEND',
+  'TX_DURING_NIGHT',
+];
 /** The Parquet columns: ids, label and flags as INT64, TX_DATETIME a timestamp, the rest DOUBLE. */
 const PARQUET_COLUMNS: ParquetColumn[] = FEATURES_CSV_HEADER.split(',').map((name) => ({
   name,

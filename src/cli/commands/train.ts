@@ -96,7 +96,11 @@ export async function train(args: string[]): Promise<number> {
       labelDelayDays: intFlag(values['label-delay-days'], 'label-delay-days', 0, 0, 3650),
       modelPath: out,
       cardPath: `${stem}.json`,
-      trainingSetPath: stringFlag(values['training-set'], 'training-set', `${stem}.training.${format ?? 'csv'}`),
+      trainingSetPath: stringFlag(
+        values['training-set'],
+        'training-set',
+        `${stem}.training.${format ?? 'csv'}`,
+      ),
       log: (line) => process.stderr.write(line + '\n'),
     },
   );

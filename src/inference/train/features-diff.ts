@@ -82,7 +82,8 @@ function sameCell(a: string, b: string, tolerance: number): boolean {
   const y = Number(b);
   if (a.trim() === '' || b.trim() === '') return false;
   // A time as the CSV writes it and as a Parquet timestamp (ISO): the same instant is equal.
-  if (!Number.isFinite(x) || !Number.isFinite(y)) return !Number.isNaN(instant(a)) && instant(a) === instant(b);
+  if (!Number.isFinite(x) || !Number.isFinite(y))
+    return !Number.isNaN(instant(a)) && instant(a) === instant(b);
   return Math.abs(x - y) <= tolerance * Math.max(1, Math.abs(x), Math.abs(y));
 }
 
