@@ -155,6 +155,7 @@ export async function trainPipeline<T extends object>(
     ],
     { format: opts.trainingSetFormat, metadata: { 'sluice.input': opts.input } },
   );
+  const cells: number[] = [];
   await stream
     .filter((r) => {
       if (inRange(spec.eventTime(r))) return true;
@@ -176,7 +177,11 @@ export async function trainPipeline<T extends object>(
       write: (records) => {
         for (const r of records) {
           rows.push(r.value);
-          writer.appendRow([r.value.ts, r.value.label, ...r.value.row]);
+          // One cells array for every row (the writer copies the values).
+          cells[0] = r.value.ts;
+          cells[1] = r.value.label;
+          for (let i = 0; i < r.value.row.length; i++) cells[i + 2] = r.value.row[i]!;
+          writer.appendRow(cells);
         }
       },
       close: async () => writer.close(),

@@ -179,6 +179,13 @@ export async function historySource(
       },
       range,
     );
+  } catch (err) {
+    // The client's own message ("Unknown topic x.") without the URL: say which topic of where.
+    throw new ConnectorError(
+      'SLUICE_SOURCE_UNAVAILABLE',
+      `cannot read the offsets of ${url.topic} at ${url.brokers.join(',')}: ${(err as Error).message}`,
+      { cause: err },
+    );
   } finally {
     await admin.close();
   }
