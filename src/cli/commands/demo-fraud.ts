@@ -48,8 +48,9 @@ windowed features per customer and terminal -> ONNX model -> alert actions.
                   read transactions from a CSV in the Fraud Detection Handbook's layout
                   (TRANSACTION_ID,TX_DATETIME,CUSTOMER_ID,TERMINAL_ID,TX_AMOUNT,TX_FRAUD, extra
                   columns ignored); --events caps the rows read (default: the whole file)
-  --features-out FILE.csv
+  --features-out FILE.csv|FILE.parquet
                   also write each transaction's 15 model inputs with the handbook's column names
+                  (Parquet when the name ends in .parquet; its footer is written when the run ends)
   --rebuild-state set the state store aside (DIR/state -> DIR/state.set-aside-TIME) and rebuild it
                   by replaying the log from the start: the fix when the state is reported damaged;
                   actions already taken are not repeated
