@@ -114,6 +114,24 @@ describe('sluice train PIPELINE.ts: a pipeline file that default-exports its fea
     const bad = run('train', notSpec, '--input', csv, '--label', 'fraud');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /must default-export \{ eventTime, features \}/);
+    const fileRange = run('train', 'fraud', '--input', csv, '--from-time', '2018-07-01T00:00:00Z');
+    assert.equal(fileRange.status, 2);
+    assert.match(fileRange.stderr, /select records of a topic: give --input log:DIR\/topic or kafka:/);
+    const badTime = run(
+      'train',
+      spec,
+      '--input',
+      'log:data/log/tx',
+      '--label',
+      'fraud',
+      '--from-time',
+      'July',
+    );
+    assert.equal(badTime.status, 2);
+    assert.match(badTime.stderr, /--from-time must be an ISO 8601 time/);
+    const format = run('train', spec, '--input', csv, '--label', 'fraud', '--format', 'arrow');
+    assert.equal(format.status, 2);
+    assert.match(format.stderr, /--format must be csv or parquet/);
     const oneFile = run('features', 'diff', csv);
     assert.equal(oneFile.status, 2);
     assert.match(oneFile.stderr, /usage: sluice features diff A.csv B.csv/);
