@@ -7,6 +7,8 @@ export type ConnectorErrorCode =
   | 'SLUICE_SOURCE_URL'
   /** The outside system (broker, server, file) cannot be reached or read. */
   | 'SLUICE_SOURCE_UNAVAILABLE'
+  /** The installed client library lacks what a connector relies on (MQTT.js's `_sendPacket`). */
+  | 'SLUICE_SOURCE_CLIENT_UNSUPPORTED'
   /** The dead-letter topic named does not exist in the log. */
   | 'SLUICE_DLQ_NOT_FOUND'
   /** The dead-letter signing key (SLUICE_DLQ_KEY or the log's dlq.key) is missing, short or damaged. */

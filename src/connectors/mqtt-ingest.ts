@@ -71,9 +71,20 @@ export async function mqttIngest(opts: MqttIngestOptions): Promise<Ingest> {
     reconnectPeriod: 1000,
     connectTimeout: timeout,
   });
-  // MQTT.js has no public way to delay a PUBACK without stalling the next message: hold them
-  // here (private method, mqtt 5.x; test/reliability/mqtt-ingest.test.ts fails if it changes).
-  const internals = client as unknown as { _sendPacket: SendPacket };
+  // MQTT.js has no public way to delay a PUBACK without stalling the next message: its QoS 1
+  // handler sends the PUBACK (through the private `_sendPacket`) when `handleMessage`'s callback
+  // runs, and reads the next packet only once that send is done; `customHandleAcks` runs before
+  // `handleMessage` and stalls the stream the same way. So the PUBACKs are held here, at
+  // `_sendPacket` (mqtt 5.x; test/reliability/mqtt-ingest.test.ts fails if its behaviour
+  // changes), and a client without it is refused with a clear error instead of a TypeError.
+  const internals = client as unknown as { _sendPacket?: SendPacket };
+  if (typeof internals._sendPacket !== 'function') {
+    client.end(true);
+    throw new ConnectorError(
+      'SLUICE_SOURCE_CLIENT_UNSUPPORTED',
+      'mqtt ingest: this MQTT.js has no _sendPacket, through which the ingest holds PUBACKs until its appends are fsynced; install the mqtt 5.x that Sluice depends on',
+    );
+  }
   const send = internals._sendPacket.bind(client);
 
   const commit = () => {

@@ -32,6 +32,17 @@ export interface PubSubSourceOptions {
   endWhen?: () => boolean;
 }
 
+/** How the client batches acks: they leave soon after a checkpoint, so a crash redelivers little. */
+const ACK_BATCHING = { maxMessages: 2500, maxMilliseconds: 10 };
+/**
+ * Acks handed to the client per batch window at most. The client queues an ack that would fill
+ * its batch (`maxMessages`, or 510 KiB of ack ids) only after that batch's Acknowledge answered,
+ * and close() drops such an ack when the batch answers after the calls close() waits for: the
+ * checkpointed message came back to the next run. Below both limits (ack ids are ~200 bytes) the
+ * client only ever sends a batch when its timer fires, and that ack path is never taken.
+ */
+const ACKS_PER_WINDOW = 2000;
+
 /** The gRPC status of a call the credentials may not make. */
 const PERMISSION_DENIED = 7;
 
@@ -87,6 +98,8 @@ export function pubsubSource(opts: PubSubSourceOptions): Source<Buffer> {
   /** Message id → its buffered or held entry: a redelivery while we hold it only refreshes the ack id. */
   const pending = new Map<string, Delivered>();
   let counter = 0;
+  /** Acks handed to the client since its batch timer last fired (see ACKS_PER_WINDOW). */
+  let acksInWindow = 0;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
 
@@ -111,6 +124,15 @@ export function pubsubSource(opts: PubSubSourceOptions): Source<Buffer> {
     wake?.();
   };
 
+  // A window ends after the client's batch timer, which the window's first ack set just before:
+  // timers fire in order of expiry, so by then the client has taken (and is sending) its batch.
+  const afterBatchTimer = () => new Promise<void>((r) => setTimeout(r, ACK_BATCHING.maxMilliseconds + 1));
+  /** Hands `m`'s ack to the client (queued, sent when its batch timer fires). */
+  const ack = (m: Message): void => {
+    m.ack();
+    if (acksInWindow++ === 0) void afterBatchTimer().then(() => (acksInWindow = 0));
+  };
+
   return {
     name: `pubsub:${topic}`,
     sharesStamps: true,
@@ -128,7 +150,7 @@ export function pubsubSource(opts: PubSubSourceOptions): Source<Buffer> {
         maxExtensionTime: mod.Duration.from({ millis: opts.maxExtensionMs ?? 3_600_000 }),
         // Acks leave in small batches soon after a checkpoint: the window in which a crash
         // redelivers checkpointed messages stays short.
-        batching: { maxMessages: 2500, maxMilliseconds: 10 },
+        batching: { ...ACK_BATCHING },
         // Close nacks what is held: the next run gets it at once instead of after the deadline.
         closeOptions: { behavior: 'NACK' },
       });
@@ -193,8 +215,10 @@ export function pubsubSource(opts: PubSubSourceOptions): Source<Buffer> {
       while (n < held.length && held[n]!.index < upTo) {
         const { message, copies } = held[n++]!;
         pending.delete(message.id);
-        message.ack(); // queued by the client, sent within batching.maxMilliseconds
-        if (copies) for (const c of copies) c.ack(); // stale ack ids: Pub/Sub ignores them
+        // A full window waits for the next (copies may run past ACKS_PER_WINDOW by a few).
+        if (acksInWindow >= ACKS_PER_WINDOW) await afterBatchTimer();
+        ack(message);
+        if (copies) for (const c of copies) ack(c); // stale ack ids: Pub/Sub ignores them
       }
       held.splice(0, n);
     },

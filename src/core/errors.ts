@@ -83,6 +83,7 @@ export const ERROR_CODES = {
   SLUICE_SOURCE_URL: 'ConnectorError',
   SLUICE_SINK_FORMAT: 'ConnectorError',
   SLUICE_SOURCE_UNAVAILABLE: 'ConnectorError',
+  SLUICE_SOURCE_CLIENT_UNSUPPORTED: 'ConnectorError',
   SLUICE_DLQ_NOT_FOUND: 'ConnectorError',
   SLUICE_DLQ_KEY_INVALID: 'ConnectorError',
   SLUICE_SCALE_UNSUPPORTED: 'ConnectorError',

@@ -1,3 +1,4 @@
+import type { TensorElementType, TensorStorage } from '../core/tensor-data.js';
 import { TensorSizeError } from './errors.js';
 
 /**
@@ -6,7 +7,7 @@ import { TensorSizeError } from './errors.js';
  * @example
  * const t: TensorType = 'float32';
  */
-export type TensorType = 'float32' | 'int64' | 'int32' | 'float64' | 'string' | 'bool';
+export type TensorType = TensorElementType;
 
 /**
  * The flat, row-major storage of a tensor; `bool` uses a Uint8Array of 0/1.
@@ -14,7 +15,7 @@ export type TensorType = 'float32' | 'int64' | 'int32' | 'float64' | 'string' | 
  * @example
  * const data: TensorData = new BigInt64Array([1n, 2n]);
  */
-export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | string[] | Uint8Array;
+export type TensorData = TensorStorage;
 
 /**
  * A dense tensor: flat row-major data plus its dims (batch first).

@@ -3,17 +3,8 @@
 // RecordBatch per call, written with one write.
 
 import { mkdirSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
-import {
-  ATTR_CONTROL,
-  LOG_OVERHEAD,
-  OFF_ATTRIBUTES,
-  OFF_BATCH_LENGTH,
-  OFF_LAST_OFFSET_DELTA,
-  OFF_MAX_TIMESTAMP,
-  OFF_BASE_SEQUENCE,
-  OFF_PRODUCER_ID,
-} from './batch-layout.js';
+import { basename } from 'node:path';
+import { OFF_MAX_TIMESTAMP } from './batch-layout.js';
 import { validateProducerBatch } from './batch-validate.js';
 import { encodeControlBatch, type TxnMarker } from './control-batch.js';
 import type { CompressionCodec } from './compression.js';
@@ -25,17 +16,18 @@ import {
   type ResolvedPartitionOptions,
 } from './partition-options.js';
 import { readLogStart, writeLogStart } from './log-start.js';
-import { ProducerStates } from './producer-state.js';
-import { encodeRecordBatch, verifyBatchCrc } from './record-batch.js';
-import { decodeRecordsInto } from './record-batch-decode.js';
-import { deleteSegment, expiredPrefix } from './retention.js';
-import { openSegments } from './segment-files.js';
+import { isIdempotentBatch, ProducerStates } from './producer-state.js';
+import { encodeRecordBatch } from './record-batch.js';
+import { deletePrefix, expiredPrefix, prefixBelow } from './retention.js';
+import { openSegments, segmentIndexFor } from './segment-files.js';
 import { Segment, type SegmentConfig } from './segment.js';
+import { decodeStoredBatches, soundPrefix, type ReadResult } from './stored-batches.js';
 import { findOffsetByTimestamp } from './time-lookup.js';
-import type { LogRecord, ProducerRecord } from './types.js';
+import type { ProducerRecord } from './types.js';
 import { readInt64BE, writeInt64BE } from './varint.js';
 
 export type { FsyncPolicy, PartitionOptions } from './partition-options.js';
+export type { ReadResult } from './stored-batches.js';
 
 /** Offsets given to an appended batch. */
 export interface AppendResult {
@@ -43,18 +35,7 @@ export interface AppendResult {
   lastOffset: number;
 }
 
-/** Records read from a partition and the offset to read next. */
-export interface ReadResult {
-  records: LogRecord[];
-  nextOffset: number;
-}
-
 const EMPTY = Buffer.alloc(0);
-
-/** True for a batch from an idempotent producer (a producer id and a base sequence). */
-function isIdempotent(buf: Buffer): boolean {
-  return buf.readInt32BE(OFF_PRODUCER_ID) >= 0 && buf.readInt32BE(OFF_BASE_SEQUENCE) >= 0;
-}
 
 function segmentConfig(opts: ResolvedPartitionOptions): SegmentConfig {
   return { indexIntervalBytes: opts.indexIntervalBytes, warn: opts.onWarning };
@@ -133,7 +114,7 @@ export class Partition {
       { retentionMs: this.opts.retentionMs, retentionBytes: this.opts.retentionBytes },
       now,
     );
-    for (const seg of this.segments.splice(0, n)) deleteSegment(seg);
+    deletePrefix(this.segments, n);
     return n;
   }
 
@@ -174,9 +155,7 @@ export class Partition {
     if (offset <= this.logStartOffset) return this.logStartOffset;
     writeLogStart(this.dir, offset);
     this.deletedBefore = offset;
-    let n = 0;
-    while (n < this.segments.length - 1 && this.segments[n + 1].baseOffset <= offset) n++;
-    for (const seg of this.segments.splice(0, n)) deleteSegment(seg);
+    deletePrefix(this.segments, prefixBelow(this.segments, offset));
     return this.logStartOffset;
   }
 
@@ -212,7 +191,7 @@ export class Partition {
     const lastOffsetDelta = validateProducerBatch(buf, this.name);
     const baseOffset = this.highWatermark;
     // Loaded before the write, so the rebuild from the log does not see this batch too.
-    const producers = isIdempotent(buf) ? this.producers() : this.producerStates;
+    const producers = isIdempotentBatch(buf) ? this.producers() : this.producerStates;
     const head = Buffer.allocUnsafe(8); // baseOffset is outside the CRC, so no re-checksum
     writeInt64BE(head, baseOffset, 0);
     this.write(
@@ -258,30 +237,7 @@ export class Partition {
    * naming the partition and its offsets, and none of its records are returned.
    */
   read(offset: number, maxBytes = 1 << 20): ReadResult {
-    const data = this.readBatches(offset, maxBytes);
-    const records: LogRecord[] = [];
-    let nextOffset = offset;
-    let pos = 0;
-    while (pos < data.length) {
-      // Once per batch over the raw stored bytes (before any decompression), as Kafka's
-      // consumers do with check.crcs: ~1 GB/s, a small share of decoding's cost.
-      if (!verifyBatchCrc(data, pos)) throw this.damagedBatch(data, pos);
-      nextOffset = readInt64BE(data, pos) + data.readInt32BE(pos + OFF_LAST_OFFSET_DELTA) + 1;
-      if ((data.readInt16BE(pos + OFF_ATTRIBUTES) & ATTR_CONTROL) === 0)
-        pos = this.decodeInto(data, pos, records, offset);
-      else pos += data.readInt32BE(pos + OFF_BATCH_LENGTH) + LOG_OVERHEAD;
-    }
-    return { records, nextOffset };
-  }
-
-  /** decodeRecordsInto, its errors naming this partition (a batch that does not decode). */
-  private decodeInto(data: Buffer, pos: number, records: LogRecord[], offset: number): number {
-    try {
-      return decodeRecordsInto(data, pos, records, offset);
-    } catch (err) {
-      if (!(err instanceof LogError)) throw err;
-      throw new LogError(err.code, `partition ${this.name}: ${err.message}`, { cause: err });
-    }
+    return decodeStoredBatches(this.readBatches(offset, maxBytes), offset, this);
   }
 
   /**
@@ -305,7 +261,7 @@ export class Partition {
       );
     }
     if (offset === this.highWatermark) return EMPTY;
-    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+    for (let i = segmentIndexFor(this.segments, offset); i < this.segments.length; i++) {
       const seg = this.segments[i];
       const data = seg.readBatches(Math.max(offset, seg.baseOffset), maxBytes);
       if (data !== null) return data;
@@ -319,16 +275,7 @@ export class Partition {
    * batch is never served and a consumer stops at it with a clear error.
    */
   readVerifiedBatches(offset: number, maxBytes = 1 << 20): Buffer {
-    const data = this.readBatches(offset, maxBytes);
-    let pos = 0;
-    while (pos < data.length) {
-      if (!verifyBatchCrc(data, pos)) {
-        if (pos === 0) throw this.damagedBatch(data, 0);
-        return data.subarray(0, pos);
-      }
-      pos += data.readInt32BE(pos + OFF_BATCH_LENGTH) + LOG_OVERHEAD;
-    }
-    return data;
+    return soundPrefix(this.readBatches(offset, maxBytes), this);
   }
 
   /** Offset of the first record with timestamp >= `timestamp`, or undefined when there is none. */
@@ -422,29 +369,6 @@ export class Partition {
       }
     }, this.opts.fsyncIntervalMs);
     this.flushTimer.unref();
-  }
-
-  private damagedBatch(data: Buffer, pos: number): LogError {
-    const base = readInt64BE(data, pos);
-    const last = base + data.readInt32BE(pos + OFF_LAST_OFFSET_DELTA);
-    return new LogError(
-      'SLUICE_LOG_CORRUPT',
-      `partition ${this.name}: the stored batch holding offsets ${base}..${last} fails its CRC-32C check, so its ` +
-        'bytes changed after they were written (disk damage or an edit); none of its records were used. ' +
-        `Stop what uses the log, then run "sluice log check --data ${dirname(this.dir)}" to list the damage and ` +
-        'add --repair to set the damaged batches aside (their offsets are then skipped)',
-    );
-  }
-
-  private segmentIndexFor(offset: number): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (this.segments[mid].baseOffset <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
   }
 
   private checkSize(size: number): void {

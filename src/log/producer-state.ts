@@ -51,6 +51,11 @@ export function lastSequenceOf(baseSeq: number, count: number): number {
   return last > MAX_SEQ ? last - MAX_SEQ - 1 : last;
 }
 
+/** True for a batch (at the start of `buf`) from an idempotent producer: a producer id and a base sequence. */
+export function isIdempotentBatch(buf: Buffer): boolean {
+  return buf.readInt32BE(OFF_PRODUCER_ID) >= 0 && buf.readInt32BE(OFF_BASE_SEQUENCE) >= 0;
+}
+
 /**
  * The idempotent producers of one partition.
  *

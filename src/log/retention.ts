@@ -48,3 +48,15 @@ export function deleteSegment(seg: Segment): void {
   }
   fsyncDir(seg.dir);
 }
+
+/** How many of the oldest segments (never the active one) hold only offsets below `offset`. */
+export function prefixBelow(segments: readonly Segment[], offset: number): number {
+  let n = 0;
+  while (n < segments.length - 1 && segments[n + 1]!.baseOffset <= offset) n++;
+  return n;
+}
+
+/** Takes the `n` oldest segments out of `segments` and deletes their files. */
+export function deletePrefix(segments: Segment[], n: number): void {
+  for (const seg of segments.splice(0, n)) deleteSegment(seg);
+}

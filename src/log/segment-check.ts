@@ -22,6 +22,7 @@ import {
 } from './batch-layout.js';
 import { crc32c } from '../core/crc32c.js';
 import { batchProblem } from './record-batch.js';
+import { batchProblemAt, walkBatches } from './segment-scan.js';
 import { readInt64BE, writeInt64BE } from './varint.js';
 
 /** One damaged range of a segment file. */
@@ -48,14 +49,6 @@ export interface SegmentCheck {
   damage: DamagedRange[];
 }
 
-/** Why the batch at `pos` is not the sound batch expected at `expected`, or null when it is. */
-function problemAt(buf: Buffer, pos: number, expected: number): string | null {
-  const problem = batchProblem(buf, pos);
-  if (problem !== null) return problem;
-  const base = readInt64BE(buf, pos);
-  return base === expected ? null : `batch base offset is ${base}, expected ${expected}`;
-}
-
 /**
  * The position of the first sound batch at or after `from` whose base offset is at least
  * `minOffset` and which is followed by the end of the data or by another sound batch that
@@ -73,7 +66,7 @@ export function nextSoundBatch(buf: Buffer, from: number, minOffset: number): nu
     if (batchProblem(buf, q) !== null) continue;
     const next = q + LOG_OVERHEAD + length;
     const last = base + buf.readInt32BE(q + OFF_LAST_OFFSET_DELTA);
-    if (next === buf.length || problemAt(buf, next, last + 1) === null) return q;
+    if (next === buf.length || batchProblemAt(buf, next, last + 1) === null) return q;
   }
   return -1;
 }
@@ -89,14 +82,13 @@ export function checkSegmentBytes(buf: Buffer, baseOffset: number): SegmentCheck
   let batches = 0;
   let prevMaxTimestamp = 0;
   while (pos < buf.length) {
-    const reason = problemAt(buf, pos, expected);
-    if (reason === null) {
+    const sound = walkBatches(buf, pos, buf.length, expected, (_p, _b, _s, _l, maxTimestamp) => {
       batches++;
-      prevMaxTimestamp = readInt64BE(buf, pos + OFF_MAX_TIMESTAMP);
-      expected = readInt64BE(buf, pos) + buf.readInt32BE(pos + OFF_LAST_OFFSET_DELTA) + 1;
-      pos += LOG_OVERHEAD + buf.readInt32BE(pos + OFF_BATCH_LENGTH);
-      continue;
-    }
+      prevMaxTimestamp = maxTimestamp;
+    });
+    expected = sound.nextOffset;
+    if (sound.problem === null) break;
+    pos = sound.end;
     const resume = nextSoundBatch(buf, pos + 1, expected);
     const end = resume < 0 ? buf.length : resume;
     const toOffset = resume < 0 ? null : readInt64BE(buf, resume);
@@ -105,7 +97,7 @@ export function checkSegmentBytes(buf: Buffer, baseOffset: number): SegmentCheck
       bytes: end - pos,
       fromOffset: expected,
       toOffset,
-      reason,
+      reason: sound.problem,
       prevMaxTimestamp,
     });
     if (toOffset === null) break;

@@ -32,3 +32,15 @@ export function openSegments(dir: string, config: SegmentConfig): Segment[] {
     throw err;
   }
 }
+
+/** Index in `segments` (oldest first) of the segment holding `offset`: the last based at or below it. */
+export function segmentIndexFor(segments: readonly Segment[], offset: number): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (segments[mid]!.baseOffset <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

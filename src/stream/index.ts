@@ -47,6 +47,7 @@ export {
 export type { InferOptions } from './infer-step.js';
 export type { InferInputRow, InferOutputRow, InferTensorKind } from './infer-tensors.js';
 export { isModelUnavailable, type OnUnavailable, type WaitBackoff } from './model-outage.js';
+export { RetryBackoff } from './retry-backoff.js';
 export { collect, fromArray, MemoryDeadLetters } from './memory.js';
 export type { Step, SyncStep, AsyncStep, Batch, FusedInputs } from './steps.js';
 export { fanOut } from './fan-out.js';

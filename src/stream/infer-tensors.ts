@@ -2,6 +2,7 @@
 // every tensor type a model can declare: numbers (float32 by default, as before), int32/int64,
 // bool, strings (BYTES on KServe/Triton, text for OpenAI-compatible models) and JSON (any value,
 // serialized into a string element; on the way out, parsed).
+import { allocateTensorData, type TensorElementType, type TensorStorage } from '../core/tensor-data.js';
 import type { Envelope } from './envelope.js';
 import type { TensorLike } from './interfaces.js';
 import { deadLetter, type Batch } from './steps.js';
@@ -74,7 +75,7 @@ export interface Packer {
   range(recs: readonly Envelope<unknown>[], lo: number, hi: number): TensorLike;
 }
 
-type Store = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | string[];
+type Store = TensorStorage;
 
 /**
  * A packer for `kind`: `rank1` (the model's input has one dim) sends dims `[N]`, which needs
@@ -87,22 +88,8 @@ export function packer(
   input: (value: unknown) => unknown,
   inputName: string,
 ): Packer {
-  const alloc = (n: number): Store => {
-    switch (kind) {
-      case 'float32':
-        return new Float32Array(n);
-      case 'float64':
-        return new Float64Array(n);
-      case 'int32':
-        return new Int32Array(n);
-      case 'int64':
-        return new BigInt64Array(n);
-      case 'bool':
-        return new Uint8Array(n);
-      default:
-        return new Array<string>(n);
-    }
-  };
+  const type: TensorElementType = kind === 'json' ? 'string' : kind;
+  const alloc = (n: number): Store => allocateTensorData(type, n);
   const wrongWidth = (row: unknown): Error =>
     new Error(
       kind === 'string'

@@ -3,6 +3,8 @@
 // The stream layer does not import the inference layer (the library loads it lazily), so the
 // errors are told apart by their `code` and `status`, which the inference errors carry.
 
+import { RetryBackoff } from './retry-backoff.js';
+
 /** What `.infer()` does with a batch while its model is unavailable. */
 export type OnUnavailable = 'wait' | 'deadLetter' | 'fallback';
 
@@ -142,8 +144,7 @@ export async function waitOut<R>(
   backoff: WaitBackoff,
   hooks: WaitHooks,
 ): Promise<R | typeof STOPPED> {
-  const max = backoff.maxDelayMs ?? 2000;
-  let delay = backoff.initialDelayMs ?? 100;
+  const pause = new RetryBackoff(backoff.initialDelayMs ?? 100, backoff.maxDelayMs ?? 2000);
   let waited = false;
   for (;;) {
     try {
@@ -155,22 +156,7 @@ export async function waitOut<R>(
       if (!isModelUnavailable(e)) throw e;
       hooks.waiting(e as Error);
       waited = true;
-      await sleep(delay * (0.5 + Math.random() / 2), stop);
-      // The sleep ends early when the run is asked to stop (TypeScript cannot see it may have fired).
-      if ((stop as AbortSignal | undefined)?.aborted === true) return STOPPED;
-      delay = Math.min(max, delay * 2);
+      if (!(await pause.wait(stop))) return STOPPED;
     }
   }
-}
-
-function sleep(ms: number, stop: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      stop?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    stop?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { Socket } from 'node:net';
+import { createServer, Socket } from 'node:net';
 
 /** True when CI asked for every integration test to run (a missing service then fails the test). */
 export const REQUIRE_SERVICES = process.env.SLUICE_REQUIRE_SERVICES === '1';
@@ -15,6 +15,18 @@ export function portOpen(port: number, host = '127.0.0.1', timeoutMs = 1000): Pr
     s.setTimeout(timeoutMs, () => done(false));
     s.once('error', () => done(false));
     s.connect(port, host, () => done(true));
+  });
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a server a test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
   });
 }
 

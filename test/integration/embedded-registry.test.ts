@@ -5,7 +5,6 @@
 // 'kafka://…?format=…&registry=…'` then scores every transaction, none dead-lettered.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import {
 import { Kafka, logLevel } from 'kafkajs';
 import { generateTransactions } from '../../src/apps/fraud/generator.js';
 import { needService } from '../helpers/services.js';
+import { fraudDemoReadsAll, runSluice } from './helpers.js';
 import { testBroker } from '../broker/helpers.js';
 import { PYTHON, pythonHas, run } from '../broker/processes.js';
 import { topicSink } from '../../src/actions/index.js';
@@ -46,34 +46,9 @@ const noPython = await needService(
     (await pythonHas('requests')),
 );
 
-function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin/sluice.js'), ...args], { cwd: tmp });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })));
-}
-
-async function demoReads(address: string, topic: string, query: string): Promise<void> {
-  const r = await sluice([
-    'demo',
-    'fraud',
-    '--json',
-    '--quiet',
-    '--no-dashboard',
-    '--events',
-    String(N),
-    '--data',
-    join(tmp, topic),
-    '--from',
-    `kafka://${address}/${topic}?${query}`,
-  ]);
-  assert.equal(r.code, 0, `${topic}: ${r.stderr}`);
-  const summary = JSON.parse(r.stdout.trim()) as { events_in: number; dead_letters: number };
-  assert.equal(summary.events_in, N, `${topic}: every record processed`);
-  assert.equal(summary.dead_letters, 0, `${topic}: none dead-lettered`);
-}
+/** The fraud demo reads every record of `topic` through the registry (`query`: format, registry, type). */
+const demoReads = (address: string, topic: string, query: string) =>
+  fraudDemoReadsAll(tmp, topic, `kafka://${address}/${topic}?${query}`, N);
 
 const txs = generateTransactions(N, { seed: 11 });
 
@@ -211,21 +186,24 @@ test(
     const fields = ['tx', 'customer', 'terminal'].map((name) => ({ name, type: 'long' }));
     fields.push({ name: 'amount', type: 'double' }, { name: 'score', type: 'double' });
     writeFileSync(schemaFile, JSON.stringify({ type: 'record', name: 'Alert', namespace: 'fraud', fields }));
-    const r = await sluice([
-      'demo',
-      'fraud',
-      '--json',
-      '--quiet',
-      '--no-dashboard',
-      '--events',
-      '8000',
-      '--seed',
-      '7',
-      '--data',
-      join(tmp, 'alerts-avro'),
-      '--alerts-to',
-      `kafka://${broker.address}/alerts?format=avro&registry=${registry}&schema=${schemaFile}`,
-    ]);
+    const r = await runSluice(
+      [
+        'demo',
+        'fraud',
+        '--json',
+        '--quiet',
+        '--no-dashboard',
+        '--events',
+        '8000',
+        '--seed',
+        '7',
+        '--data',
+        join(tmp, 'alerts-avro'),
+        '--alerts-to',
+        `kafka://${broker.address}/alerts?format=avro&registry=${registry}&schema=${schemaFile}`,
+      ],
+      tmp,
+    );
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout.trim()) as { actions: number };
     assert.ok(summary.actions > 0, 'some alerts');

@@ -3,8 +3,6 @@
 // registered over HTTP in a test registry) and produced with KafkaJS into `sluice broker` are
 // all scored by the demo, none dead-lettered.
 
-import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +19,9 @@ import { generateTransactions, type Transaction } from '../../src/apps/fraud/gen
 import { testBroker } from '../broker/helpers.js';
 import { protoFileRegistry } from '../connectors/schema-registry/proto-descriptors.js';
 import { TestRegistry } from '../connectors/schema-registry/registry-server.js';
+import { fraudDemoReadsAll } from './helpers.js';
 
 const N = 400;
-const root = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-fraud-avro-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -51,15 +49,6 @@ message Transaction {
   int64 id = 1; int64 ts = 2; int64 customerId = 3; int64 terminalId = 4;
   double amount = 5; int32 fraud = 6; int32 scenario = 7;
 }`;
-
-function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin/sluice.js'), ...args], { cwd: tmp });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })));
-}
 
 test(
   'the fraud demo scores Avro, JSON Schema and Protobuf transactions read through a schema registry',
@@ -120,23 +109,12 @@ test(
     }
     for (const format of Object.keys(serializers)) {
       const topic = `tx-${format}`;
-      const r = await sluice([
-        'demo',
-        'fraud',
-        '--json',
-        '--quiet',
-        '--no-dashboard',
-        '--events',
-        String(N),
-        '--data',
-        join(tmp, topic),
-        '--from',
+      await fraudDemoReadsAll(
+        tmp,
+        topic,
         `kafka://${broker.address}/${topic}?format=${format}&registry=${reg.url}${format === 'protobuf' ? '&type=fraud.Transaction' : ''}`,
-      ]);
-      assert.equal(r.code, 0, `${format}: ${r.stderr}`);
-      const summary = JSON.parse(r.stdout.trim()) as { events_in: number; dead_letters: number };
-      assert.equal(summary.events_in, N, `${format}: every record processed`);
-      assert.equal(summary.dead_letters, 0, `${format}: none dead-lettered`);
+        N,
+      );
     }
   },
 );

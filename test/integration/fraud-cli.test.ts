@@ -2,7 +2,6 @@
 // actions digest as the default run (same record ids, same alerts), --json stays one line, and
 // `sluice dlq` lists, shows and replays what failed to decode.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +10,8 @@ import pg from 'pg';
 import { dlq } from '../../src/cli/commands/dlq.js';
 import { Log } from '../../src/log/index.js';
 import { needService, portOpen } from '../helpers/services.js';
-import { uniqueName } from './helpers.js';
+import { runSluice, uniqueName } from './helpers.js';
 
-const root = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-fraud-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const COMMON = ['--events', '8000', '--seed', '7', '--bad-rate', '0.01', '--no-dashboard', '--quiet'];
@@ -32,15 +30,8 @@ async function inProcess(args: string[]): Promise<{ code: number; out: string }>
   }
 }
 
-/** Runs the CLI (asynchronously) and resolves with its exit code and output. */
-function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin/sluice.js'), ...args], { cwd: tmp });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })));
-}
+/** Runs the CLI (asynchronously) in the test's directory. */
+const sluice = (args: string[]) => runSluice(args, tmp);
 
 async function demo(args: string[]): Promise<Record<string, unknown>> {
   const r = await sluice(['demo', 'fraud', '--json', ...args]);

@@ -5,7 +5,6 @@
 // used to die with an uncaught UnsupportedCompressionError stack on zstd).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,9 +15,9 @@ import { commandExists, needService } from '../helpers/services.js';
 import { RawClient, defer, testBroker } from '../broker/helpers.js';
 import { PYTHON, pythonHas, run } from '../broker/processes.js';
 import { produce } from '../broker/wire.js';
+import { fraudDemoFrom, fraudDemoReadsAll } from './helpers.js';
 
 const N = 600;
-const root = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-fraud-codecs-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const noKcat = await needService('kcat', () => commandExists('kcat', ['-V']));
@@ -26,30 +25,6 @@ const noKafkaPython = await needService(
   'python3 with kafka-python and snappy',
   async () => (await pythonHas('kafka')) && (await pythonHas('snappy')),
 );
-
-function sluice(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [join(root, 'bin/sluice.js'), ...args], { cwd: tmp });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })));
-}
-
-const demoFrom = (address: string, topic: string, events: number) =>
-  sluice([
-    'demo',
-    'fraud',
-    '--json',
-    '--quiet',
-    '--no-dashboard',
-    '--events',
-    String(events),
-    '--data',
-    join(tmp, topic),
-    '--from',
-    `kafka://${address}/${topic}`,
-  ]);
 
 test(
   'the fraud demo reads every record of zstd (kcat) and xerial snappy (kafka-python) topics',
@@ -79,11 +54,7 @@ p.flush()`;
       topics.push('tx-snappy');
     }
     for (const topic of topics) {
-      const r = await demoFrom(broker.address, topic, N);
-      assert.equal(r.code, 0, `${topic}: ${r.stderr}`);
-      const summary = JSON.parse(r.stdout.trim()) as { events_in: number; dead_letters: number };
-      assert.equal(summary.events_in, N, `${topic}: every record processed`);
-      assert.equal(summary.dead_letters, 0, `${topic}: none undecodable`);
+      await fraudDemoReadsAll(tmp, topic, `kafka://${broker.address}/${topic}`, N);
     }
   },
 );
@@ -102,7 +73,7 @@ test(
     bad.writeInt16BE(4, 21);
     bad.writeUInt32BE(crc32c(bad, 21, bad.length), 17);
     assert.equal((await produce(c, 'tx-bad', 0, bad)).responses[0].partitionResponses[0].errorCode, 0);
-    const r = await demoFrom(broker.address, 'tx-bad', 10);
+    const r = await fraudDemoFrom(tmp, 'tx-bad', `kafka://${broker.address}/tx-bad`, 10);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /fetching tx-bad\/0 at offset 0: .*compressed with zstd.*does not decode/);
     assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');

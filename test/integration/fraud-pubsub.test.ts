@@ -3,7 +3,6 @@
 // topic is scored, every alert is published once with its idempotency key, and the
 // subscription ends with nothing unacked.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,22 +11,13 @@ import { PubSub } from '@google-cloud/pubsub';
 import { ACTION_HEADERS } from '../../src/actions/index.js';
 import { generateTransactions } from '../../src/apps/fraud/generator.js';
 import { PubSubTestServer } from '../connectors/pubsub-server/server.js';
+import { runSluice } from './helpers.js';
 
 const N = 8000; // the demo's model needs some days of history before it alerts
-const root = new URL('../../', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'sluice-fraud-pubsub-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function sluice(args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [join(root, 'bin/sluice.js'), ...args], { cwd: tmp, env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })),
-  );
-}
+const sluice = (args: string[], env: NodeJS.ProcessEnv) => runSluice(args, tmp, env);
 
 test(
   'sluice demo fraud reads transactions from Pub/Sub and publishes its alerts to Pub/Sub',

@@ -42,6 +42,60 @@ export function expectedIds(n: number): number[] {
 
 const root = new URL('../../', import.meta.url).pathname;
 
+/** What a CLI run gave: its exit code and output. */
+export interface SluiceRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI (bin/sluice.js) in `cwd` to its exit, asynchronously. */
+export function runSluice(args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<SluiceRun> {
+  const child = spawn(process.execPath, [join(root, 'bin/sluice.js'), ...args], { cwd, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr })));
+}
+
+/** `sluice demo fraud --from URL` over `events` records, run in `dir` with its data in `dir`/`name`. */
+export function fraudDemoFrom(dir: string, name: string, from: string, events: number): Promise<SluiceRun> {
+  return runSluice(
+    [
+      'demo',
+      'fraud',
+      '--json',
+      '--quiet',
+      '--no-dashboard',
+      '--events',
+      String(events),
+      '--data',
+      join(dir, name),
+      '--from',
+      from,
+    ],
+    dir,
+  );
+}
+
+/**
+ * {@link fraudDemoFrom}, which must exit 0 having read every record and dead-lettered none
+ * (`name` names the case in failures).
+ */
+export async function fraudDemoReadsAll(
+  dir: string,
+  name: string,
+  from: string,
+  events: number,
+): Promise<void> {
+  const r = await fraudDemoFrom(dir, name, from, events);
+  assert.equal(r.code, 0, `${name}: ${r.stderr}`);
+  const summary = JSON.parse(r.stdout.trim()) as { events_in: number; dead_letters: number };
+  assert.equal(summary.events_in, events, `${name}: every record processed`);
+  assert.equal(summary.dead_letters, 0, `${name}: none dead-lettered`);
+}
+
 /**
  * Runs a fixture script with tsx `kills` times, each killed with SIGKILL at a random moment
  * after it printed "running" (a checkpoint is saved: mid-stream, whatever the load), then once to

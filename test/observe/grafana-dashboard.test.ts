@@ -3,16 +3,14 @@
 // a model behind a circuit breaker, an SLO and some bad records, and returns data.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { Producer } from '@platformatic/kafka';
 import { createTopic, producePayments } from '../../examples/scaleout/payments.js';
-import { commandExists, needService } from '../helpers/services.js';
+import { noPrometheus, startPrometheus, type Prometheus } from '../helpers/prometheus.js';
 import { spawnSluice, startBrokerProcess, waitFor, type Proc } from '../scale/workers.js';
 
 const APP = fileURLToPath(new URL('./fixtures/scored-payments.ts', import.meta.url));
@@ -23,21 +21,6 @@ const BAD = 20;
 interface Panel {
   title: string;
   targets: { expr: string; refId: string }[];
-}
-
-const noPrometheus = await needService('prometheus (Debian package prometheus)', () =>
-  commandExists('prometheus', ['--version']),
-);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The dashboard's variables as Grafana fills them in: every pipeline, a 1-minute rate window. */
@@ -78,9 +61,9 @@ describe('the Grafana dashboard', () => {
 
   const dir = mkdtempSync(join(tmpdir(), 'sluice-grafana-'));
   const procs: Proc[] = [];
-  let prometheus: ChildProcess | undefined;
+  let prometheus: Prometheus | undefined;
   after(() => {
-    prometheus?.kill('SIGKILL');
+    prometheus?.process.kill('SIGKILL');
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
@@ -127,30 +110,9 @@ describe('the Grafana dashboard', () => {
         'both workers to serve /metrics',
       ).catch((e: Error) => assert.fail(`${e.message}\n${sup.stderr.join('').slice(-2000)}`));
 
-      const port = await freePort();
-      const config = join(dir, 'prometheus.yml');
-      writeFileSync(
-        config,
-        `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: sluice\n    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]\n`,
-      );
-      const log: string[] = [];
-      prometheus = spawn(
-        'prometheus',
-        [
-          `--config.file=${config}`,
-          `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      prometheus.stderr!.on('data', (c: Buffer) => log.push(c.toString()));
-      const api = `http://127.0.0.1:${port}/api/v1`;
-      const query = async (q: string) => {
-        const r = await fetch(`${api}/query?query=${encodeURIComponent(q)}&time=${Date.now() / 1000}`);
-        const body = (await r.json()) as { status: string; error?: string; data: { result: unknown[] } };
-        assert.equal(body.status, 'success', `${q}: ${body.error ?? JSON.stringify(body)}`);
-        return body.data.result;
-      };
+      prometheus = await startPrometheus(dir, targets);
+      const prom = prometheus;
+      const query = (q: string) => prom.query(q, Date.now());
 
       await producePayments({ brokers: [broker.address], topic: 'payments', partitions: 2, events: EVENTS });
       // Records that do not decode: the dead-letter panel needs some.
@@ -169,7 +131,7 @@ describe('the Grafana dashboard', () => {
             // The front half reads the topic (and dead-letters the bad records); the back half the rest.
             const count = async (pipeline: string) => {
               const r = await query(`sum(sluice_records_in_total{pipeline="${pipeline}"})`);
-              return r.length === 1 ? Number((r[0] as { value: [number, string] }).value[1]) : 0;
+              return r.length === 1 ? Number(r[0]!.value[1]) : 0;
             };
             return (await count('scored-front')) >= EVENTS + BAD && (await count('scored')) >= EVENTS;
           } catch {
@@ -197,7 +159,7 @@ describe('the Grafana dashboard', () => {
         return empty;
       };
       let empty = await emptyQueries();
-      for (const deadline = Date.now() + 30_000; empty.length > 0 && Date.now() < deadline; ) {
+      for (const deadline = Date.now() + 30_000; empty.length > 0 && Date.now() < deadline;) {
         await new Promise((r) => setTimeout(r, 1000));
         empty = await emptyQueries();
       }

@@ -3,37 +3,20 @@
 // HdrHistogram p99 within one bucket. This is what summaries could not do across workers.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createTopic, producePayments } from '../../examples/scaleout/payments.js';
 import { LATENCY_BUCKETS_SECONDS } from '../../src/observe/histogram-buckets.js';
 import type { LatencySummary } from '../../src/observe/index.js';
-import { commandExists, needService } from '../helpers/services.js';
+import { noPrometheus, startPrometheus, type Prometheus } from '../helpers/prometheus.js';
 import { APP, assignments, spawnSluice, startBrokerProcess, waitFor, type Proc } from './workers.js';
 
 const PARTITIONS = 4;
 const EVENTS = 10_000;
 const QUERY =
   'histogram_quantile(0.99, sum by (le) (rate(sluice_e2e_latency_seconds_bucket{pipeline="payments"}[1m])))';
-
-const noPrometheus = await needService('prometheus (Debian package prometheus)', () =>
-  commandExists('prometheus', ['--version']),
-);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Index of the bucket a value (seconds) falls in: the first bound at or above it (`+Inf` last). */
 const bucketOf = (v: number) => {
@@ -44,9 +27,9 @@ const bucketOf = (v: number) => {
 describe('a real Prometheus sums the histograms of two sluice run workers', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-prom-'));
   const procs: Proc[] = [];
-  let prometheus: ChildProcess | undefined;
+  let prometheus: Prometheus | undefined;
   after(() => {
-    prometheus?.kill('SIGKILL');
+    prometheus?.process.kill('SIGKILL');
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
@@ -96,34 +79,8 @@ describe('a real Prometheus sums the histograms of two sluice run workers', () =
       });
 
       // Prometheus scrapes both workers every second; its first scrapes come before any record.
-      const port = await freePort();
-      const config = join(dir, 'prometheus.yml');
-      writeFileSync(
-        config,
-        `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: sluice\n    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]\n`,
-      );
-      const log: string[] = [];
-      prometheus = spawn(
-        'prometheus',
-        [
-          `--config.file=${config}`,
-          `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      prometheus.stderr!.on('data', (c: Buffer) => log.push(c.toString()));
-      const api = `http://127.0.0.1:${port}/api/v1`;
-      const query = async (q: string, time?: number) => {
-        const at = time === undefined ? '' : `&time=${time / 1000}`;
-        const r = await fetch(`${api}/query?query=${encodeURIComponent(q)}${at}`);
-        const body = (await r.json()) as {
-          status: string;
-          data: { result: { metric: object; value: [number, string] }[] };
-        };
-        assert.equal(body.status, 'success', JSON.stringify(body));
-        return body.data.result;
-      };
+      prometheus = await startPrometheus(dir, targets);
+      const { query, log } = prometheus;
       await waitFor(
         async () => {
           try {

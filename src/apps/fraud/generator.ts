@@ -44,6 +44,7 @@
  * ```
  */
 import { Rng, deriveSeed } from './random.js';
+import { terminalsWithinRadius } from './terminal-grid.js';
 import {
   HANDBOOK,
   checkCount,
@@ -154,7 +155,11 @@ export class TransactionGenerator {
       this.terminalY[t] = rng.range(0, HANDBOOK.area);
     }
 
-    [this.termOffsets, this.termIds] = this.terminalsWithinRadius(radius);
+    [this.termOffsets, this.termIds] = terminalsWithinRadius(
+      { x: this.customerX, y: this.customerY },
+      { x: this.terminalX, y: this.terminalY },
+      radius,
+    );
     let nActive = 0;
     const active = new Int32Array(C);
     for (let c = 0; c < C; c++) if (this.termOffsets[c + 1] > this.termOffsets[c]) active[nActive++] = c;
@@ -333,60 +338,6 @@ export class TransactionGenerator {
     const picked = new Set<number>();
     while (picked.size < k) picked.add(rng.int(n));
     return [...picked];
-  }
-
-  /** CSR lists of the terminals strictly within `radius` of each customer, found through a grid. */
-  private terminalsWithinRadius(radius: number): [Int32Array, Int32Array] {
-    const C = this.nCustomers;
-    const T = this.nTerminals;
-    const area = HANDBOOK.area;
-    const cells = Math.max(1, Math.min(512, Math.floor(area / Math.max(radius, 1e-9))));
-    const cellSize = area / cells; // >= radius, so neighbours are in the 3 × 3 block
-    const cellOf = (v: number): number => Math.min(cells - 1, Math.max(0, Math.floor(v / cellSize)));
-    const cellStart = new Int32Array(cells * cells + 1);
-    const terminalCell = new Int32Array(T);
-    for (let t = 0; t < T; t++) {
-      const cell = cellOf(this.terminalY[t]) * cells + cellOf(this.terminalX[t]);
-      terminalCell[t] = cell;
-      cellStart[cell + 1]++;
-    }
-    for (let i = 0; i < cells * cells; i++) cellStart[i + 1] += cellStart[i];
-    const fill = cellStart.slice(0, cells * cells);
-    const byCell = new Int32Array(T); // ascending terminal ids within each cell
-    for (let t = 0; t < T; t++) byCell[fill[terminalCell[t]]++] = t;
-
-    const r2 = radius * radius;
-    const offsets = new Int32Array(C + 1);
-    let ids = new Int32Array(Math.max(16, C * 8));
-    let n = 0;
-    for (let c = 0; c < C; c++) {
-      const x = this.customerX[c];
-      const y = this.customerY[c];
-      const cx = cellOf(x);
-      const cy = cellOf(y);
-      const start = n;
-      for (let gy = Math.max(0, cy - 1); gy <= Math.min(cells - 1, cy + 1); gy++) {
-        for (let gx = Math.max(0, cx - 1); gx <= Math.min(cells - 1, cx + 1); gx++) {
-          const cell = gy * cells + gx;
-          for (let j = cellStart[cell]; j < cellStart[cell + 1]; j++) {
-            const t = byCell[j];
-            const dx = x - this.terminalX[t];
-            const dy = y - this.terminalY[t];
-            if (dx * dx + dy * dy < r2) {
-              if (n === ids.length) {
-                const bigger = new Int32Array(ids.length * 2);
-                bigger.set(ids);
-                ids = bigger;
-              }
-              ids[n++] = t;
-            }
-          }
-        }
-      }
-      ids.subarray(start, n).sort();
-      offsets[c + 1] = n;
-    }
-    return [offsets, ids.slice(0, n)];
   }
 
   private grow(min: number): void {

@@ -1,4 +1,4 @@
-import { DecodeError, type Decoder } from '../../stream/index.js';
+import { DecodeError, RetryBackoff, type Decoder } from '../../stream/index.js';
 import {
   RegistryUnavailableError,
   SchemaRegistry,
@@ -88,7 +88,7 @@ export function registryDecoder<C, T>(registry: RegistryOption, format: Format<C
         const e = entries.get(id);
         if (e === undefined || (!e.ok && e.until <= now)) missing.add(id);
       }
-      let delay = FIRST_DELAY_MS;
+      const backoff = new RetryBackoff(FIRST_DELAY_MS, MAX_DELAY_MS);
       while (missing.size > 0) {
         const ids = [...missing];
         for (let i = 0; i < ids.length; i += FETCH_CONCURRENCY) {
@@ -101,9 +101,7 @@ export function registryDecoder<C, T>(registry: RegistryOption, format: Format<C
         }
         if (missing.size === 0) return true;
         if (stopping?.aborted === true) return false;
-        await sleep(delay * (0.5 + Math.random() / 2), stopping);
-        if ((stopping as AbortSignal | undefined)?.aborted === true) return false;
-        delay = Math.min(MAX_DELAY_MS, delay * 2);
+        if (!(await backoff.wait(stopping))) return false;
       }
       return true;
     },
@@ -116,16 +114,4 @@ export function registryDecoder<C, T>(registry: RegistryOption, format: Format<C
       return format.decode(e.compiled, raw as Uint8Array, id);
     },
   };
-}
-
-function sleep(ms: number, stop: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      stop?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    stop?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,29 +1,7 @@
 // Joining requests' tensors along dim 0 and splitting a batch's outputs back into rows.
 import { BatchOutputError } from '../serving-errors.js';
-import type { Tensor, TensorData, TensorType } from '../tensor.js';
-
-/**
- * Allocates flat storage for `n` elements of a tensor type.
- *
- * @example
- * allocate('float32', 30); // Float32Array(30)
- */
-export function allocate(type: TensorType, n: number): TensorData {
-  switch (type) {
-    case 'float32':
-      return new Float32Array(n);
-    case 'float64':
-      return new Float64Array(n);
-    case 'int32':
-      return new Int32Array(n);
-    case 'int64':
-      return new BigInt64Array(n);
-    case 'bool':
-      return new Uint8Array(n);
-    case 'string':
-      return new Array<string>(n).fill('');
-  }
-}
+import { allocateTensorData } from '../../core/tensor-data.js';
+import type { Tensor, TensorData } from '../tensor.js';
 
 /**
  * Concatenates the same-named tensor of several requests along dim 0 (row-major data, so the
@@ -47,7 +25,7 @@ export function concatRows(parts: readonly Tensor[]): Tensor {
     for (const p of parts) for (const s of p.data as string[]) out.push(s);
     return { type: 'string', data: out, dims };
   }
-  const out = allocate(first.type, length) as Exclude<TensorData, string[]>;
+  const out = allocateTensorData(first.type, length) as Exclude<TensorData, string[]>;
   let at = 0;
   for (const p of parts) {
     const d = p.data as Exclude<TensorData, string[]>;

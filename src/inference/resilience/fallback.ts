@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { Model, ModelMetadata, ModelRunOptions } from '../model.js';
-import { allocate } from '../batch/batch-tensors.js';
+import { allocateTensorData } from '../../core/tensor-data.js';
 import type { Tensor } from '../tensor.js';
 
 /**
@@ -49,7 +49,7 @@ export function fallbackFunction(
     const n = first?.dims[0] ?? 1;
     const out: Record<string, Tensor> = {};
     for (const { spec: o, row } of rows) {
-      const data = allocate(o.type, n * row.length);
+      const data = allocateTensorData(o.type, n * row.length);
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < row.length; j++) {
           const at = i * row.length + j;

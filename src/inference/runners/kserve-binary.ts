@@ -5,7 +5,7 @@
 // the JSON's length. Data is little-endian, row-major, unpadded; BOOL is one byte 0/1; BYTES is
 // each element as a 4-byte little-endian length then its bytes. Large tensors skip JSON number
 // formatting and parsing entirely, which is most of the cost of a KServe call over JSON.
-import { allocate } from '../batch/batch-tensors.js';
+import { allocateTensorData } from '../../core/tensor-data.js';
 import { ProtocolError } from '../serving-errors.js';
 import { elementCount, type Tensor, type TensorType } from '../tensor.js';
 
@@ -102,7 +102,7 @@ export function tensorFromBytes(
     if (datatype === 'BOOL') return { type, data: own, dims };
   }
   const view = new DataView(own.buffer);
-  const data = allocate(type, n);
+  const data = allocateTensorData(type, n);
   for (let i = 0; i < n; i++)
     (data as unknown as Record<number, number | bigint>)[i] = read(view, datatype, i);
   return { type, data, dims };

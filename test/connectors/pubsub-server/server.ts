@@ -75,6 +75,11 @@ export class PubSubTestServer {
     expired: 0,
     staleAcks: 0,
   };
+  /**
+   * How long an Acknowledge call of `n` ack ids takes to be answered (and applied), e.g. a big
+   * batch that arrives after a small one under load; undefined: at once.
+   */
+  ackDelayMs: ((n: number) => number) | undefined;
   private nextId = 1;
   private readonly timer: NodeJS.Timeout;
 
@@ -196,10 +201,13 @@ export class PubSubTestServer {
         this.topics.get(s.config.topic)?.delete(r.subscription);
         return {};
       }),
-      acknowledge: unary((r: { subscription: string; ackIds: string[] }) => {
-        this.sub(r.subscription).ack(r.ackIds);
-        return {};
-      }),
+      acknowledge: (call: grpc.ServerUnaryCall<Any, Any>, cb: grpc.sendUnaryData<Any>) => {
+        const r = call.request as { subscription: string; ackIds: string[] };
+        const answer = () => unary(() => (this.sub(r.subscription).ack(r.ackIds), {}))(call, cb);
+        const delay = this.ackDelayMs?.(r.ackIds.length) ?? 0;
+        if (delay > 0) setTimeout(answer, delay);
+        else answer();
+      },
       modifyAckDeadline: unary(
         (r: { subscription: string; ackIds: string[]; ackDeadlineSeconds: number }) => {
           this.sub(r.subscription).modify(r.ackIds, r.ackDeadlineSeconds);
