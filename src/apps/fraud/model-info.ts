@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../../package-root.js';
+import type { Selection } from './select.js';
 
 /**
  * Where the demo's model and its description live (committed and shipped in the package as
@@ -14,6 +15,8 @@ export const MODEL_INFO_PATH = join(PACKAGE_ROOT, 'examples', 'fraud', 'model.js
 export interface FraudModelInfo {
   kind: 'logistic-regression' | 'gradient-boosted-trees';
   features: string[];
+  /** The settings the model was trained with (`sluice train fraud --select` chooses them). */
+  hyperparameters?: Record<string, number | string>;
   /** Alert when score >= threshold (chosen on the training data for the best F1). */
   threshold: number;
   training: {
@@ -47,6 +50,8 @@ export interface FraudModelInfo {
   };
   /** Present when trained with the handbook's protocol (one week, 7-day gap, one test week). */
   protocol?: 'handbook';
+  /** How the settings were chosen: validation folds inside the training period, candidates, scores. */
+  selection?: Selection;
 }
 
 export function readModelInfo(path = MODEL_INFO_PATH): FraudModelInfo {
