@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { FeatureMatrix } from '../../src/apps/fraud/backfill.js';
 import { MODEL_WIDTH } from '../../src/apps/fraud/features.js';
@@ -131,5 +132,14 @@ describe('fraud model selection by validation inside the training period', () =>
     for (const [k, v] of Object.entries(settings)) assert.equal(info.hyperparameters![k], v, k);
     assert.equal(typeof sel.validation.average_precision, 'number');
     assert.ok(info.validation.roc_auc > 0.7, `held-out AUC ${info.validation.roc_auc}`);
+  });
+
+  it('sluice train fraud checks --folds', () => {
+    const bin = new URL('../../bin/sluice.js', import.meta.url).pathname;
+    const p = spawnSync(process.execPath, [bin, 'train', 'fraud', '--select', '--folds', '0'], {
+      encoding: 'utf8',
+    });
+    assert.equal(p.status, 2);
+    assert.match(p.stderr, /--folds must be an integer from 1 to 52, got "0"/);
   });
 });
