@@ -29,6 +29,7 @@ threshold) and prints the card.
   --model lr|gbt|auto
                   logistic regression (default), gradient-boosted trees (exported as ONNX-ML
                   TreeEnsembleClassifier), or auto: both searched with --select, the best kept
+                  (the committed examples/fraud/model.onnx is "--model auto" on the defaults)
   --select        choose the model's settings by validation inside the training period: --folds
                   validation periods (as long as the test period) ending with the last training
                   day, each trained on the training length before its own label-delay gap; the
