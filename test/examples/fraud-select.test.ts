@@ -111,10 +111,10 @@ describe('fraud model selection by validation inside the training period', () =>
 
   it('trains the chosen settings on the training period and records them, the folds and scores in the card', async () => {
     const info = await trainFraudModel({
-      days: 90,
-      customers: 400,
+      days: 72,
+      customers: 300,
       terminals: 600,
-      validationDays: 14,
+      validationDays: 10,
       model: 'auto',
       folds: 2,
       grid: GRID,
