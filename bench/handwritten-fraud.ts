@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { encodeLine } from '../src/actions/ledger-lines.js';
 import { MODEL_WIDTH } from '../src/apps/fraud/features.js';
-import { MODEL_PATH, readModelInfo } from '../src/apps/fraud/model-info.js';
+import { LR_MODEL_INFO_PATH, LR_MODEL_PATH, readModelInfo } from '../src/apps/fraud/model-info.js';
 import { Log } from '../src/log/index.js';
 
 const DAY = 86_400_000;
@@ -111,8 +111,8 @@ export interface HandwrittenResult {
  * its ledger and scores under `outDir`.
  */
 export async function runHandwritten(dataDir: string, outDir: string): Promise<HandwrittenResult> {
-  const threshold = readModelInfo().threshold;
-  const session = await ort.InferenceSession.create(MODEL_PATH, { graphOptimizationLevel: 'all' });
+  const threshold = readModelInfo(LR_MODEL_INFO_PATH).threshold;
+  const session = await ort.InferenceSession.create(LR_MODEL_PATH, { graphOptimizationLevel: 'all' });
   mkdirSync(outDir, { recursive: true });
   const ledgerPath = join(outDir, 'alerts.jsonl');
   const scoresPath = join(outDir, 'scores.bin');

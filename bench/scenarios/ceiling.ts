@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MODEL_WIDTH } from '../../src/apps/fraud/features.js';
-import { MODEL_PATH } from '../../src/apps/fraud/model-info.js';
+import { LR_MODEL_PATH } from '../../src/apps/fraud/model-info.js';
 import { OnnxModel } from '../../src/index.js';
 import { ActionLedger } from '../../src/actions/index.js';
 import { Log } from '../../src/log/index.js';
@@ -36,7 +36,7 @@ function scanRate(dir: string): number {
 }
 
 async function modelRate(): Promise<{ rate: number; batch: number }> {
-  const model = await OnnxModel.load(MODEL_PATH, { intraOpNumThreads: 1 });
+  const model = await OnnxModel.load(LR_MODEL_PATH, { intraOpNumThreads: 1 });
   let best = { rate: 0, batch: 0 };
   for (const batch of [256, 1024, 4096]) {
     const x = float32Tensor(

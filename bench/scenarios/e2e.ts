@@ -11,6 +11,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFraudDemo } from '../../src/apps/fraud/demo.js';
+import { LR_MODEL_INFO_PATH, LR_MODEL_PATH } from '../../src/apps/fraud/model-info.js';
 import { produceTransactions } from '../../src/apps/fraud/producer.js';
 import { Log } from '../../src/log/index.js';
 import { runHandwritten } from '../handwritten-fraud.js';
@@ -32,6 +33,10 @@ export async function prefilledDataDir(events: number): Promise<string> {
 }
 
 /** The last result in this process, so `ceiling` can compare without running e2e twice. */
+// The hand-written program scores with the logistic regression; so does the pipeline here, so
+// both sides pay the same for the model (the demo's default model is whatever validated best).
+const LR_MODEL = { modelPath: LR_MODEL_PATH, modelInfoPath: LR_MODEL_INFO_PATH };
+
 export let lastE2e: ScenarioResult | undefined;
 
 export async function run(): Promise<ScenarioResult> {
@@ -41,7 +46,7 @@ export async function run(): Promise<ScenarioResult> {
   const sluiceRound = async (): Promise<number> => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-e2e-run-'));
     cpSync(join(source, 'log'), join(dir, 'log'), { recursive: true });
-    const r = await runFraudDemo({ ...POPULATION, events: E2E_EVENTS, dataDir: dir });
+    const r = await runFraudDemo({ ...POPULATION, ...LR_MODEL, events: E2E_EVENTS, dataDir: dir });
     rmSync(dir, { recursive: true, force: true });
     if (r.processed + r.dead_letters !== E2E_EVENTS)
       throw new Error(`e2e lost records: ${JSON.stringify(r)}`);
@@ -64,7 +69,13 @@ export async function run(): Promise<ScenarioResult> {
   // higher of the two counts (a burst of other work during the run shows in at least one).
   const before = await timerLatenessP99(3000);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-e2e-rate-'));
-  const paced = await runFraudDemo({ ...POPULATION, events: 200_000, rate: 20_000, dataDir: dir });
+  const paced = await runFraudDemo({
+    ...POPULATION,
+    ...LR_MODEL,
+    events: 200_000,
+    rate: 20_000,
+    dataDir: dir,
+  });
   rmSync(dir, { recursive: true, force: true });
   const after = await timerLatenessP99(3000);
   const spread = spreadOf(rounds.ratios);

@@ -6,7 +6,7 @@
  *   TreeEnsembleClassifier, 1–2 µs per row in onnxruntime), the model that meets the fraud
  *   application's quality goal (issue 8). The ratio keys are measured on it, on the worker
  *   runner (`OnnxWorkerModel`: onnxruntime off the event loop, as a model this costly should run).
- * - `lr`: the committed 15-feature logistic regression (examples/fraud/model.onnx, ~15 ns per
+ * - `lr`: the committed 15-feature logistic regression (examples/fraud/model-lr.onnx, ~15 ns per
  *   row): the same figures under `lr`, where any per-record stage costs more than the model.
  *
  * For each: raw onnxruntime rows/s at its best batch size (one session, back-to-back runs over
@@ -28,7 +28,7 @@ import { envelope } from '../../src/stream/envelope.js';
 import { inferStep } from '../../src/stream/infer-step.js';
 import type { Batch } from '../../src/stream/steps.js';
 import { LatencyHistogram } from '../../src/observe/index.js';
-import { MODEL_PATH } from '../../src/apps/fraud/model-info.js';
+import { LR_MODEL_PATH } from '../../src/apps/fraud/model-info.js';
 import { featureRows, GBT_OPTIONS, trainFraudModel } from '../../src/apps/fraud/train.js';
 import { TransactionGenerator } from '../../src/apps/fraud/generator.js';
 import { MODEL_WIDTH as F, type Tx } from '../../src/apps/fraud/features.js';
@@ -274,8 +274,8 @@ export async function run(): Promise<{ figures: Record<string, unknown>; ratios:
 
     // The logistic regression, on the event-loop thread (its best runner: the model is cheaper
     // than a worker round trip).
-    const lrCeiling = await RawCeiling.scan(MODEL_PATH, pool);
-    const lrDirect = await OnnxModel.load(MODEL_PATH, { intraOpNumThreads: 1, warmup: MAX_BATCH });
+    const lrCeiling = await RawCeiling.scan(LR_MODEL_PATH, pool);
+    const lrDirect = await OnnxModel.load(LR_MODEL_PATH, { intraOpNumThreads: 1, warmup: MAX_BATCH });
     const lr = await batchedVsUnbatched(lrDirect, data, 1, lrCeiling);
     await lrCeiling.close();
     const pipelineSized = batchedModel(lrDirect, BATCH_OPTS);
@@ -305,7 +305,7 @@ export async function run(): Promise<{ figures: Record<string, unknown>; ratios:
         },
         latency_at_rps: gbtLatency,
         lr: {
-          model: 'examples/fraud/model.onnx (logistic regression), OnnxModel',
+          model: 'examples/fraud/model-lr.onnx (logistic regression), OnnxModel',
           raw_rows_per_s: lrCeiling.figures(),
           stage_batched_rows_per_s: Math.round(lr.batched.rate),
           stage_unbatched_rows_per_s: Math.round(lr.unbatched),

@@ -7,7 +7,7 @@
  * - naive: an @platformatic/kafka consumer loop (`for await` over the message stream,
  *   autocommit on) handling one record at a time: JSON.parse, the 12 handbook window features
  *   kept in Maps of arrays (loops over each window), amount/weekend/night, one onnxruntime
- *   `session.run` per record on examples/fraud/model.onnx, and each alert appended to a file as
+ *   `session.run` per record on examples/fraud/model-lr.onnx, and each alert appended to a file as
  *   it is found;
  * - Sluice: the same topic through `kafkaSource` (own consumer group), `json(TX_SCHEMA)`,
  *   `FEATURE_GROUPS`, `modelRow`, the same model, an `action` with a ledger, durable LMDB
@@ -35,7 +35,7 @@ import {
   type Tx,
 } from '../../src/apps/fraud/features.js';
 import { generateTransactions } from '../../src/apps/fraud/generator.js';
-import { MODEL_INFO_PATH, MODEL_PATH, readModelInfo } from '../../src/apps/fraud/model-info.js';
+import { LR_MODEL_INFO_PATH, LR_MODEL_PATH, readModelInfo } from '../../src/apps/fraud/model-info.js';
 import { LmdbCheckpointStore, OnnxModel, action, json, kafkaSource, pipeline } from '../../src/index.js';
 import { ActionLedger } from '../../src/actions/index.js';
 import { startBroker, type RunningBroker } from '../../src/broker/index.js';
@@ -87,7 +87,7 @@ export async function naive(
   alertsPath: string,
   threshold: number,
 ): Promise<SideResult> {
-  const session = await ort.InferenceSession.create(MODEL_PATH);
+  const session = await ort.InferenceSession.create(LR_MODEL_PATH);
   const inputName = session.inputNames[0]!;
   const outputName = session.outputNames[0]!;
   const customers = new Map<number, CustomerTx[]>();
@@ -176,7 +176,7 @@ export async function sluice(
   threshold: number,
 ): Promise<SideResult> {
   const ledger = ActionLedger.open(join(dir, 'alerts.jsonl'));
-  const model = await OnnxModel.load(MODEL_PATH, { name: 'fraud_lr' });
+  const model = await OnnxModel.load(LR_MODEL_PATH, { name: 'fraud_lr' });
   const store = LmdbCheckpointStore.open(join(dir, 'state'));
   const row = new Float64Array(MODEL_WIDTH);
   const t0 = performance.now();
@@ -242,7 +242,7 @@ export async function run(): Promise<ScenarioResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-naive-'));
   const broker = await brokerWithTransactions(dir);
   try {
-    const { threshold } = readModelInfo(MODEL_INFO_PATH);
+    const { threshold } = readModelInfo(LR_MODEL_INFO_PATH);
 
     const naiveRuns: SideResult[] = [];
     const sluiceRuns: SideResult[] = [];

@@ -119,6 +119,6 @@ describe('fraud demo options and the handbook evaluation', () => {
       { encoding: 'utf8' },
     );
     assert.equal(usage.status, 2);
-    assert.match(usage.stderr, /--model must be lr or gbt/);
+    assert.match(usage.stderr, /--model must be lr, gbt or auto/);
   });
 });

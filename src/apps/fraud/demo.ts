@@ -194,7 +194,9 @@ async function runPipeline(
   if (!log.hasTopic(TOPIC)) log.createTopic(TOPIC, { partitions: 1 });
   const ledger = ActionLedger.open(join(opts.dataDir, 'actions', 'alerts.jsonl'));
   const scores = new ScoreRecorder(join(opts.dataDir, 'scores.bin'));
-  const model = await OnnxModel.load(opts.modelPath ?? MODEL_PATH, { name: 'fraud_lr' });
+  const model = await OnnxModel.load(opts.modelPath ?? MODEL_PATH, {
+    name: info.kind === 'gradient-boosted-trees' ? 'fraud_gbt' : 'fraud_lr',
+  });
 
   // With --from the transactions come from outside; otherwise the generator writes them to the log.
   const producer =

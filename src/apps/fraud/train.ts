@@ -12,8 +12,6 @@ import {
   exportLogisticRegression,
   exportTreeEnsembleClassifier,
   rocAuc,
-  trainGradientBoostedTrees,
-  trainLogisticRegression,
 } from '../../train.js';
 import { collect, fromArray } from '../../testing.js';
 import { backfillFraudFeatures, type FeatureMatrix } from './backfill.js';
@@ -21,6 +19,19 @@ import { cardPrecisionAtK } from './card-precision.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, modelRow, type Tx } from './features.js';
 import { HANDBOOK, TransactionGenerator } from './generator.js';
 import { MODEL_INFO_PATH, MODEL_PATH, type FraudModelInfo } from './model-info.js';
+import {
+  GBT_BINS,
+  fitCandidate,
+  rowsBetween,
+  selectCandidate,
+  validationFolds,
+  type Candidate,
+  type Selection,
+  type SelectionGrid,
+  type TimeSplit,
+} from './select.js';
+
+export type { TimeSplit } from './select.js';
 
 export interface TrainOptions {
   seed?: number;
@@ -35,8 +46,17 @@ export interface TrainOptions {
   modelPath?: string;
   infoPath?: string;
   log?: (line: string) => void;
-  /** `lr` (logistic regression, the default) or `gbt` (gradient-boosted trees, ONNX TreeEnsembleClassifier). */
-  model?: 'lr' | 'gbt';
+  /**
+   * `lr` (logistic regression, the default), `gbt` (gradient-boosted trees, ONNX
+   * TreeEnsembleClassifier) or `auto` (both grids searched, the best validated kept; implies `select`).
+   */
+  model?: 'lr' | 'gbt' | 'auto';
+  /** Choose the settings on validation folds inside the training period (`SELECTION_GRID`). */
+  select?: boolean;
+  /** Validation folds for `select` (default 4, fewer when the history is short). */
+  folds?: number;
+  /** The grid `select` searches (default `SELECTION_GRID`). */
+  grid?: SelectionGrid;
   /**
    * `default`: train on the days after the warm-up, validate on the last `validationDays`.
    * `handbook`: the Fraud Detection Handbook's protocol: its population (5,000 customers,
@@ -50,14 +70,45 @@ export interface TrainOptions {
 export const HANDBOOK_SPLIT = { trainStartDay: 115, trainDays: 7, gapDays: 7, testDays: 7 };
 
 /**
- * Gradient-boosted trees settings, chosen on a validation split two weeks before the test
- * week (train 2018-07-11..17, validate 2018-07-25..31), never on the test week: the fewest
- * trees whose validation AP is within 0.01 of the best (300 trees × 0.05: 0.760; 150 × 0.1:
- * 0.754; 100 × 0.15: 0.746), because every tree is paid for on every scored row (150 trees
- * cost half of 300 in onnxruntime). Fine bins matter: scenario 1 (amount > 220) is a sharp cut
- * that 64 quantile bins blur.
+ * The settings used without `select`. GBT: chosen earlier on one validation week as the fewest
+ * trees within 0.01 validation AP of the best (every tree is paid on every scored row; the
+ * inference benchmark's GBT). `--select` on the handbook history prefers 400 trees at 0.05
+ * (mean validation AP 0.728 over 4 weeks, against 0.720 for these): docs/inference.md,
+ * "Choosing the model".
  */
-export const GBT_OPTIONS = { nEstimators: 150, learningRate: 0.1, maxDepth: 3, maxBins: 4096 };
+export const GBT_OPTIONS: Extract<Candidate, { model: 'gbt' }> = {
+  model: 'gbt',
+  nEstimators: 150,
+  learningRate: 0.1,
+  maxDepth: 3,
+  minSamplesLeaf: 20,
+};
+export const LR_OPTIONS: Extract<Candidate, { model: 'lr' }> = { model: 'lr', l2: 1e-3 };
+
+const defaultCandidate = (kind: 'lr' | 'gbt'): Candidate => (kind === 'gbt' ? GBT_OPTIONS : LR_OPTIONS);
+
+/** The card's `hyperparameters`: the candidate's settings (and the GBT's bins). */
+const hyperparameters = ({ model: _m, ...c }: Candidate): Record<string, number | string> =>
+  _m === 'gbt' ? { ...c, maxBins: GBT_BINS } : c;
+
+/** Runs selection when asked (`select`, or `model: 'auto'`), on folds that end with the training period. */
+function chooseCandidate(
+  m: FeatureMatrix,
+  split: TimeSplit,
+  opts: TrainOptions,
+  earliest: number,
+  log: (line: string) => void,
+): Selection | undefined {
+  const model = opts.model ?? 'lr';
+  if (!opts.select && model !== 'auto') return undefined;
+  const folds = validationFolds(split, { folds: opts.folds ?? 4, earliest });
+  const kinds: ('lr' | 'gbt')[] = model === 'auto' ? ['lr', 'gbt'] : [model];
+  const sel = selectCandidate(m, folds, kinds, opts.grid, log);
+  log(
+    `selected ${JSON.stringify(hyperparameters(sel.chosen))} (${sel.chosen.model}) of ${sel.candidates} candidates: mean validation AP ${sel.validation.average_precision} over ${folds.length} folds`,
+  );
+  return sel;
+}
 
 export const TRAIN_DEFAULTS = {
   seed: 1_000_003,
@@ -106,14 +157,6 @@ export function bestF1Threshold(scores: Float64Array, labels: Uint8Array): numbe
   return best.threshold;
 }
 
-/** Half-open time ranges (epoch ms) of the training rows and of the held-out test rows. */
-export interface TimeSplit {
-  trainFrom: number;
-  trainTo: number;
-  testFrom: number;
-  testTo: number;
-}
-
 const DAY_MS = days(1);
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -157,50 +200,42 @@ function timeRange(m: FeatureMatrix): { first: number; last: number } {
   return { first, last };
 }
 
-/** Trains on rows in [trainFrom, trainTo), evaluates on [testFrom, testTo), writes ONNX + model card. */
+/**
+ * Chooses the model (`select`, on validation folds inside the training period) or takes the
+ * committed settings, trains it on rows in [trainFrom, trainTo), evaluates once on
+ * [testFrom, testTo), writes ONNX + model card.
+ */
 function fitEvaluateExport(
   m: FeatureMatrix,
   split: TimeSplit,
-  kind: 'lr' | 'gbt',
   opts: TrainOptions,
-  card: { training: FraudModelInfo['training']; protocol?: 'handbook'; withCardPrecision: boolean },
+  card: {
+    training: FraudModelInfo['training'];
+    protocol?: 'handbook';
+    withCardPrecision: boolean;
+    earliest: number;
+  },
 ): FraudModelInfo {
   const log = opts.log ?? (() => {});
-  const pick = (lo: number, hi: number) => {
-    const rows: number[] = [];
-    for (let i = 0; i < m.n; i++) if (m.ts[i]! >= lo && m.ts[i]! < hi) rows.push(i);
-    const X = new Float64Array(rows.length * MODEL_WIDTH);
-    const y = new Uint8Array(rows.length);
-    const cards = new Float64Array(rows.length);
-    const times = new Float64Array(rows.length);
-    rows.forEach((r, k) => {
-      X.set(m.X.subarray(r * MODEL_WIDTH, (r + 1) * MODEL_WIDTH), k * MODEL_WIDTH);
-      y[k] = m.y[r]!;
-      cards[k] = m.cards[r]!;
-      times[k] = m.ts[r]!;
-    });
-    return { X, y, n: rows.length, cards, times };
-  };
-  const train = pick(split.trainFrom, split.trainTo);
-  const valid = pick(split.testFrom, split.testTo);
+  const selection = chooseCandidate(m, split, opts, card.earliest, log);
+  const chosen = selection?.chosen ?? defaultCandidate(opts.model === 'gbt' ? 'gbt' : 'lr');
+  const train = rowsBetween(m, split.trainFrom, split.trainTo);
+  const valid = rowsBetween(m, split.testFrom, split.testTo);
   if (train.n === 0 || valid.n === 0 || !train.y.includes(1))
     throw new SluiceError(
       'SLUICE_OPTION_INVALID',
       `no usable training or test rows (${train.n} training rows, ${valid.n} test rows, ${train.y.reduce((a, b) => a + b, 0)} frauds in training): the history needs labelled frauds in the training days`,
     );
-  let predict: (X: Float64Array, n: number) => Float64Array;
-  let onnx: Uint8Array;
-  if (kind === 'gbt') {
-    const fit = trainGradientBoostedTrees(train.X, train.y, MODEL_WIDTH, GBT_OPTIONS);
-    log(`trained ${fit.trees.length} trees on ${train.n} rows`);
-    predict = (Xs, n) => fit.predictBatch(Xs, n);
-    onnx = exportTreeEnsembleClassifier({ ...fit, name: 'fraud_gbt' });
-  } else {
-    const fit = trainLogisticRegression(train.X, train.y, MODEL_WIDTH, { l2: 1e-3 });
-    log(`trained on ${train.n} rows in ${fit.iterations} Newton steps (converged: ${fit.converged})`);
-    predict = (Xs, n) => fit.predictBatch(Xs, n);
-    onnx = exportLogisticRegression({ ...fit.standardized, name: 'fraud_lr' });
-  }
+  const fit = fitCandidate(chosen, train.X, train.y);
+  const predict = fit.predict;
+  const onnx = fit.gbt
+    ? exportTreeEnsembleClassifier({ ...fit.gbt, name: 'fraud_gbt' })
+    : exportLogisticRegression({ ...fit.lr!.standardized, name: 'fraud_lr' });
+  log(
+    fit.gbt
+      ? `trained ${fit.gbt.trees.length} trees on ${train.n} rows`
+      : `trained on ${train.n} rows in ${fit.lr!.iterations} Newton steps (converged: ${fit.lr!.converged})`,
+  );
   const validScores = predict(valid.X, valid.n);
   const range = timeRange(m);
   const cp = cardPrecisionAtK(
@@ -208,8 +243,9 @@ function fitEvaluateExport(
     100,
   );
   const info: FraudModelInfo = {
-    kind: kind === 'gbt' ? 'gradient-boosted-trees' : 'logistic-regression',
+    kind: chosen.model === 'gbt' ? 'gradient-boosted-trees' : 'logistic-regression',
     features: [...MODEL_INPUTS],
+    hyperparameters: hyperparameters(chosen),
     threshold: Number(bestF1Threshold(predict(train.X, train.n), train.y).toFixed(6)),
     training: { ...card.training, trainRows: train.n, validationRows: valid.n },
     validation: {
@@ -231,6 +267,7 @@ function fitEvaluateExport(
       label_delay_days: (split.testFrom - split.trainTo) / DAY_MS,
     },
     ...(card.protocol ? { protocol: card.protocol } : {}),
+    ...(selection ? { selection } : {}),
   };
   mkdirSync(dirname(opts.modelPath ?? MODEL_PATH), { recursive: true }); // --out into a new folder
   writeFileSync(opts.modelPath ?? MODEL_PATH, onnx);
@@ -275,10 +312,12 @@ export async function trainFraudModelOnInput(
     gapDays: opts.gapDays ?? HANDBOOK_SPLIT.gapDays,
     testDays: opts.testDays ?? HANDBOOK_SPLIT.testDays,
   });
-  return fitEvaluateExport(set, split, opts.model ?? 'lr', opts, {
+  return fitEvaluateExport(set, split, opts, {
     training: { input, trainRows: 0, validationRows: 0 },
     ...(protocol === 'handbook' ? { protocol: 'handbook' as const } : {}),
     withCardPrecision: true,
+    // validation folds start once the 30-day windows and the 7-day delayed ones are full
+    earliest: Math.floor(first / DAY_MS) * DAY_MS + days(TRAIN_DEFAULTS.warmupDays),
   });
 }
 
@@ -307,29 +346,24 @@ export async function trainFraudModel(opts: TrainOptions = {}): Promise<FraudMod
   log(`generated ${txs.length} transactions over ${o.days} days (seed ${o.seed})`);
   const { X, y, ts } = await featureRows(txs);
   const cards = Float64Array.from(txs, (t) => t.customerId);
-  // The handbook's split is in calendar days from the generator's first day (2018-04-01).
-  const start = handbook ? Date.UTC(2018, 3, 1) : txs[0]!.ts;
+  // Splits fall on UTC midnights, counted from the generator's first day (2018-04-01 for the handbook).
+  const start = Math.floor(txs[0]!.ts / DAY_MS) * DAY_MS;
   const s = HANDBOOK_SPLIT;
   const trainFrom = start + days(handbook ? s.trainStartDay : o.warmupDays);
   const trainTo = handbook ? trainFrom + days(s.trainDays) : start + days(o.days - o.validationDays);
   const testFrom = handbook ? trainTo + days(s.gapDays) : trainTo;
-  const testTo = handbook ? testFrom + days(s.testDays) : Infinity;
-  return fitEvaluateExport(
-    { n: y.length, X, y, ts, cards },
-    { trainFrom, trainTo, testFrom, testTo },
-    opts.model ?? 'lr',
-    opts,
-    {
-      training: {
-        seed: o.seed,
-        days: o.days,
-        customers: o.customers,
-        terminals: o.terminals,
-        trainRows: 0,
-        validationRows: 0,
-      },
-      ...(handbook ? { protocol: 'handbook' as const } : {}),
-      withCardPrecision: handbook,
+  const testTo = testFrom + (handbook ? days(s.testDays) : days(o.validationDays));
+  return fitEvaluateExport({ n: y.length, X, y, ts, cards }, { trainFrom, trainTo, testFrom, testTo }, opts, {
+    training: {
+      seed: o.seed,
+      days: o.days,
+      customers: o.customers,
+      terminals: o.terminals,
+      trainRows: 0,
+      validationRows: 0,
     },
-  );
+    ...(handbook ? { protocol: 'handbook' as const } : {}),
+    withCardPrecision: handbook,
+    earliest: start + days(handbook ? TRAIN_DEFAULTS.warmupDays : o.warmupDays),
+  });
 }
