@@ -12,7 +12,7 @@ const csv = process.env.SLUICE_MOVIELENS_CSV ?? join(root, '.scratch/movielens/r
 const skip = existsSync(csv)
   ? false
   : `no MovieLens ratings at ${csv}: run bash examples/recommendations/movielens-dslabs.sh (needs Rscript) or set SLUICE_MOVIELENS_CSV`;
-if (skip) console.log(`# skipped: ${skip}`);
+if (skip) console.log(`skipped: ${skip}`);
 
 describe('sluice demo recs on public MovieLens ratings', () => {
   it(
