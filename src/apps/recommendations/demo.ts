@@ -113,8 +113,10 @@ export async function runRecsDemo(opts: RecsDemoOptions = {}): Promise<RecsDemoR
       (e, s) => {
         // Before this interaction changes anything: what would the user have been shown?
         if (learned++ >= warmup) q.add(e.item, live.recommend(e.user, k), live.recommendPopular(e.user, k));
-        s.recent.add(e.item);
+        // The view adopts the history before this item and adds the item itself (adopting the
+        // list after the add counted the newest item twice in the user's recent items).
         live.observe(e.user, e.item, [...s.recent.get()].reverse());
+        s.recent.add(e.item);
         return e;
       },
       { name: 'learn' },

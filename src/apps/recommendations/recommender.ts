@@ -3,10 +3,13 @@
  * items appear close together in a user's history), item popularity, and per user the recent
  * items and everything already seen. Updated one interaction at a time, queried at any moment.
  *
- * Score of a candidate j for a user with recent items h₁ (newest) … h_L:
- * Σ_k 0.95^k · c(h_k, j) / √(n(h_k) · n(j)), the cosine-normalised co-occurrence, over each
- * history item's strongest neighbours; items the user has seen are excluded; users without
- * history (or too few candidates) get the most popular items.
+ * Score of a candidate j for a user with recent items h₀ (newest) … h_L:
+ * Σ_k d^k · c(h_k, j) / (n(h_k)^α · n(j)^(1−α)) over each history item's strongest neighbours;
+ * items the user has seen are excluded; users without history (or too few candidates) get the
+ * most popular items. α = 0.5 would be the cosine: the default α = 0.75 divides less by the
+ * candidate's own popularity (popular co-items rank higher) and d = 0.9 (was 0.95) leans more
+ * on the newest items; both chosen on the first 40,000 ratings of a public MovieLens set and
+ * checked on held-out ones (examples/recommendations/README.md).
  */
 
 export interface Scored {
@@ -19,11 +22,18 @@ export interface RecommenderOptions {
   pairWindow?: number;
   /** Recent items that vote for candidates. */
   queryWindow?: number;
+  /** The k-th most recent item's vote is weighted decay^k (newest: 1). */
+  decay?: number;
   /** Neighbours kept per item for queries. */
   neighbours?: number;
+  /**
+   * How a co-occurrence count is normalised by the two items' counts: c(i, j) / (n(i)^α ·
+   * n(j)^(1−α)); 0.5 is the cosine, 1 the conditional frequency of j given i.
+   */
+  alpha?: number;
 }
 
-const DEFAULTS = { pairWindow: 20, queryWindow: 20, neighbours: 200 };
+const DEFAULTS = { pairWindow: 20, queryWindow: 20, decay: 0.9, neighbours: 200, alpha: 0.75 };
 
 /** Items ranked by how often they occurred, updated in O(1) amortised per increment. */
 export class PopularItems {
@@ -92,6 +102,12 @@ export class LiveRecommender {
   private readonly itemOf: number[] = [];
   private readonly rows: Map<number, number>[] = [];
   private readonly rowUpdates: number[] = [];
+  /**
+   * Per dense index, n^(1−α) of the item's count n: the candidate side of the normalisation,
+   * updated once per interaction so a neighbour refresh reads it instead of a map lookup and a
+   * power per co-item (that power cost 13 % of an unpaced replay's throughput).
+   */
+  private readonly candidateNorm: number[] = [];
   private readonly neighbourCache: (Neighbours | undefined)[] = [];
   private readonly users = new Map<number, { recent: number[]; seen: Set<number> }>();
   private readonly o: Required<RecommenderOptions>;
@@ -133,6 +149,7 @@ export class LiveRecommender {
       this.itemOf.push(item);
       this.rows.push(new Map());
       this.rowUpdates.push(0);
+      this.candidateNorm.push(1);
       this.neighbourCache.push(undefined);
       if (this.scratch.length <= i) {
         const bigger = new Float64Array(this.scratch.length * 2);
@@ -168,6 +185,7 @@ export class LiveRecommender {
       this.bump(i, h);
     }
     this.popular.increment(item);
+    this.candidateNorm[i] = this.popular.countOf(item) ** (1 - this.o.alpha);
     u.seen.add(i);
     u.recent.unshift(i);
     if (u.recent.length > Math.max(this.o.pairWindow, this.o.queryWindow)) u.recent.pop();
@@ -179,7 +197,8 @@ export class LiveRecommender {
     const updates = this.rowUpdates[i]!;
     const cached = this.neighbourCache[i];
     if (cached && updates < cached.at * 1.25 + 20) return cached;
-    const ni = Math.max(1, this.popular.countOf(this.itemOf[i]!));
+    const ni = Math.max(1, this.popular.countOf(this.itemOf[i]!)) ** this.o.alpha;
+    const norm = this.candidateNorm;
     const row = this.rows[i]!;
     const cap = Math.min(this.o.neighbours, row.size);
     if (this.heapItems.length < cap) {
@@ -193,7 +212,7 @@ export class LiveRecommender {
     const hw = this.heapWeights;
     let size = 0;
     row.forEach((c, j) => {
-      const w = c / Math.sqrt(ni * Math.max(1, this.popular.countOf(this.itemOf[j]!)));
+      const w = c / (ni * norm[j]!);
       if (size < cap) {
         siftUp(hi, hw, size++, j, w);
       } else if (better(w, j, hw[0]!, hi[0]!)) {
@@ -227,7 +246,7 @@ export class LiveRecommender {
         if (scratch[j] === 0) touched[count++] = j;
         scratch[j] += decay * n.weights[x]!;
       }
-      decay *= 0.95;
+      decay *= this.o.decay;
     }
     // The k best so far, kept sorted in reused typed arrays (no object per insertion); seen
     // items are skipped here, once per candidate, rather than once per vote.
