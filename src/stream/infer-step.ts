@@ -76,7 +76,11 @@ export interface InferOptions<
 }
 
 /** Options passed to `model.run`: the stop signal, and which errors the resilience fallback answers. */
-type RunOptions = { signal?: AbortSignal; fallbackOn?: (error: Error) => boolean };
+type RunOptions = {
+  signal?: AbortSignal;
+  fallbackOn?: (error: Error) => boolean;
+  outputs?: readonly string[];
+};
 /** A model call as the infer stage makes it (`ModelLike.run` takes no options; `Model.run` does). */
 type Run = (inputs: Record<string, TensorLike>, options: RunOptions) => Promise<Record<string, TensorLike>>;
 /** A model that reports a circuit breaker (`withResilience`): its state goes to the metrics. */
@@ -154,7 +158,8 @@ export function inferStep<T, U, I extends InferTensorKind = 'float32', O extends
   // configured for (a malformed answer, a model bug).
   const fallbackOn = policy === 'fallback' ? undefined : neitherOutageNorBadInput;
   // The options of a batch's first call (no stop signal before a first failure, as in `waitOut`).
-  const firstCall: RunOptions = { signal: undefined, fallbackOn };
+  // `outputs`: a batcher then hands each record only the tensors read here.
+  const firstCall: RunOptions = { signal: undefined, fallbackOn, outputs: [outputName, ROW_ERRORS] };
   const maybe = model as unknown as Partial<WithCircuit>;
   const circuit = typeof maybe.stats === 'function' ? (maybe as WithCircuit) : undefined;
 
@@ -184,7 +189,7 @@ export function inferStep<T, U, I extends InferTensorKind = 'float32', O extends
       fresh = undefined;
       const startedAt = performance.now();
       try {
-        return await run(feeds, { signal, fallbackOn });
+        return await run(feeds, { signal, fallbackOn, outputs: firstCall.outputs });
       } finally {
         // Every call, failed ones included: a timing-out model shows as slow calls, not as none.
         ctx.metrics?.modelCall(name).record(performance.now() - startedAt);
