@@ -51,6 +51,12 @@ export interface ModelRunOptions {
    * `onUnavailable` is `fallback`. Wrappers that merge calls (the batcher) do not pass it on.
    */
   fallbackOn?: (error: Error) => boolean;
+  /**
+   * The outputs the caller reads. A hint: a runner may leave the others out of its answer (the
+   * batcher splits only these back to the request, which saves a view per output per request);
+   * one that ignores it answers with all of them.
+   */
+  outputs?: readonly string[];
 }
 
 /**

@@ -59,7 +59,7 @@ export function applyScores<T, U>(
       recs[kept++] = env;
     }
   }
-  recs.length = kept;
+  if (recs.length !== kept) recs.length = kept; // a length write costs even when equal
 }
 
 /** Why an answer cannot be split into `rows` rows, or undefined when it can. */

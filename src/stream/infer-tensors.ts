@@ -167,7 +167,7 @@ export function packer(
         }
         recs[kept++] = env;
       }
-      recs.length = kept;
+      if (recs.length !== kept) recs.length = kept; // a length write costs even when equal
       const data =
         kept * per === store.length
           ? store

@@ -132,7 +132,8 @@ export interface WaitHooks {
  * Calls `call` until it resolves or fails with something other than unavailability, waiting
  * with exponential backoff (and jitter, so stages do not retry in step) while it reports the
  * model unavailable. Resolves `STOPPED` when `stop` fires while it waits; from the first wait
- * on, `stop` is passed to the call, so a stop also cancels a call that hangs.
+ * on, `stop` is passed to the call, so a stop also cancels a call that hangs. With `failed`, the
+ * caller already made the first call (its fast path) and it failed with `failed.error`.
  *
  * @example
  * const out = await waitOut((signal) => model.run(feeds, { signal }), ctx.stopping, {}, hooks);
@@ -143,11 +144,19 @@ export async function waitOut<R>(
   stop: AbortSignal | undefined,
   backoff: WaitBackoff,
   hooks: WaitHooks,
+  failed?: { error: unknown },
 ): Promise<R | typeof STOPPED> {
   const pause = new RetryBackoff(backoff.initialDelayMs ?? 100, backoff.maxDelayMs ?? 2000);
   let waited = false;
+  // `failed`: the caller made the first call itself (its fast path) and it failed with this
+  let first = failed;
   for (;;) {
     try {
+      if (first !== undefined) {
+        const e = first.error;
+        first = undefined;
+        throw e;
+      }
       const out = await call(waited ? stop : undefined);
       if (waited) hooks.resumed();
       return out;

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { batchedModel, OnnxModel } from '../../src/inference/index.js';
+import {
+  batchedModel,
+  OnnxModel,
+  ROW_ERRORS,
+  type ModelRunOptions,
+  type Tensor,
+} from '../../src/inference/index.js';
 import { exportLogisticRegression, trainLogisticRegression } from '../../src/train.js';
 import { collect, fromArray, pipeline } from '../../src/stream/index.js';
 import { syntheticSet } from './synthetic.js';
@@ -61,5 +67,34 @@ describe('a batched model in a pipeline', () => {
     const s = scorer.stats();
     assert.ok(s.meanBatchRows > 4, `mean batch ${s.meanBatchRows} rows from 4-row pipeline batches`);
     await scorer.close();
+  });
+
+  it('names the outputs it reads, so a batcher hands each record only those', async () => {
+    const train = syntheticSet(1_000, F, 55);
+    const fit = trainLogisticRegression(train.X, train.y, F);
+    const model = await OnnxModel.load(exportLogisticRegression(fit.standardized));
+    const seen: (readonly string[] | undefined)[] = [];
+    const spy = {
+      metadata: model.metadata,
+      run: (inputs: Record<string, Tensor>, options?: ModelRunOptions) => {
+        seen.push(options?.outputs);
+        return model.run(inputs);
+      },
+      close: () => model.close(),
+    };
+    const out = collect<number>();
+    await pipeline('named')
+      .from(fromArray([0, 1, 2]))
+      .infer(spy, {
+        width: F,
+        input: (i) => train.X.subarray(i * F, i * F + F),
+        output: (_i, row) => row[0]!,
+      })
+      .to(out)
+      .run({ batchSize: 3 }).done;
+    assert.equal(out.values.length, 3);
+    const outputName = model.metadata.outputs[0]!.name;
+    assert.deepEqual(seen, [[outputName, ROW_ERRORS]]);
+    await model.close();
   });
 });

@@ -135,6 +135,43 @@ describe('DynamicBatcher: batch formation', () => {
     });
     await b.close();
   });
+
+  it('hands a request only the outputs it names (ModelRunOptions.outputs), all of them otherwise', async () => {
+    const inner = new FakeModel();
+    // FakeModel's score plus a second output, `double` (2 × score), both with the batch dim
+    const model = {
+      metadata: {
+        ...inner.metadata,
+        outputs: [...inner.metadata.outputs, { name: 'double', type: 'float32' as const, dims: ['N', 1] }],
+      },
+      async run(inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+        const out = await inner.run(inputs);
+        const s = out.score!.data as Float32Array;
+        return {
+          ...out,
+          double: float32Tensor(
+            s.map((v) => 2 * v),
+            out.score!.dims,
+          ),
+        };
+      },
+      close: () => inner.close(),
+    };
+    const b = new DynamicBatcher(model, { maxBatchSize: 3, maxQueueDelayMicros: 5_000_000 });
+    const [named, all, unknown] = await Promise.all([
+      b.run(rowsOf(1), { outputs: ['double'] }),
+      b.run(rowsOf(2)),
+      b.run(rowsOf(3), { outputs: ['score', 'nope'] }),
+    ]);
+    assert.deepEqual(inner.calls, [3], 'one batch');
+    assert.deepEqual(Object.keys(named!), ['double']);
+    assert.deepEqual(Array.from(named!.double!.data as Float32Array), [6]);
+    assert.deepEqual(Object.keys(all!).sort(), ['double', 'score']);
+    assert.deepEqual([score(all!), Array.from(all!.double!.data as Float32Array)], [[6], [12]]);
+    assert.deepEqual(Object.keys(unknown!), ['score'], 'an output the model lacks is left out');
+    assert.deepEqual(score(unknown!), [9]);
+    await b.close();
+  });
 });
 
 describe('DynamicBatcher: ordering, queue limits, timeouts, priorities', () => {

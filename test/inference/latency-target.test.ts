@@ -33,9 +33,9 @@ describe('latency-target controller', () => {
   it('with headroom and a busy model grows the delay, by steps, never past its bound', () => {
     const c = new LatencyTargetController({ targetP99Ms: 20 }, 512, 3, 0);
     let t = 0;
-    t = window(c, t, { baseMs: 5, busyShare: 0.95 });
+    t = window(c, t, { baseMs: 5, runMs: 8, busyShare: 0.95 });
     assert.equal(c.delayMs, 1, 'a twentieth of the target');
-    for (let i = 0; i < 10; i++) t = window(c, t, { baseMs: 5, busyShare: 0.95 });
+    for (let i = 0; i < 10; i++) t = window(c, t, { baseMs: 5, runMs: 8, busyShare: 0.95 });
     assert.equal(c.delayMs, 3, 'bounded by maxQueueDelayMicros');
     // an idle model: a delay only adds latency, so it goes
     for (let i = 0; i < 12; i++) t = window(c, t, { baseMs: 5, busyShare: 0.2 });
@@ -45,7 +45,7 @@ describe('latency-target controller', () => {
   it('over the target with calls too long: the delay goes first, then the limit shrinks, to its bound', () => {
     const c = new LatencyTargetController({ targetP99Ms: 20, minBatchSize: 100 }, 1000, 5, 0);
     let t = 0;
-    for (let i = 0; i < 5; i++) t = window(c, t, { baseMs: 5, busyShare: 0.95 });
+    for (let i = 0; i < 5; i++) t = window(c, t, { baseMs: 5, runMs: 10, busyShare: 0.95 });
     assert.equal(c.delayMs, 5);
     t = window(c, t, { baseMs: 5, tailMs: 30, runMs: 12, busyShare: 0.95 });
     assert.equal(c.delayMs, 2.5, 'the delay halves');
@@ -61,13 +61,26 @@ describe('latency-target controller', () => {
   it('over the target with short calls: a saturated model gets a longer delay, an idle one a shorter', () => {
     const c = new LatencyTargetController({ targetP99Ms: 20 }, 1000, 5, 0);
     let t = 0;
-    t = window(c, t, { baseMs: 5, tailMs: 30, runMs: 2, busyShare: 0.95 });
+    t = window(c, t, { baseMs: 5, tailMs: 30, runMs: 5, busyShare: 0.95 });
     assert.equal(c.delayMs, 1, 'queueing on a busy model: more rows per call');
-    t = window(c, t, { baseMs: 5, tailMs: 30, runMs: 2, busyShare: 0.95 });
+    t = window(c, t, { baseMs: 5, tailMs: 30, runMs: 5, busyShare: 0.95 });
     assert.equal(c.delayMs, 2);
-    window(c, t, { baseMs: 5, tailMs: 30, runMs: 2, busyShare: 0.4 });
+    window(c, t, { baseMs: 5, tailMs: 30, runMs: 5, busyShare: 0.4 });
     assert.equal(c.delayMs, 1, 'the model has idle time: the delay is only latency');
     assert.equal(c.batchLimit, 1000);
+  });
+
+  it('keeps the delay within half the median call on a saturated model, whatever the p99 says', () => {
+    // near saturation (busy 95 %) the rules above grow the delay every window; calls of 4 ms
+    // mean a delay past 2 ms holds a batch after the model is free, and the model then idles
+    const c = new LatencyTargetController({ targetP99Ms: 20 }, 1000, 10, 0);
+    let t = 0;
+    for (let i = 0; i < 12; i++) t = window(c, t, { baseMs: 5, runMs: 4, busyShare: 0.95 });
+    assert.equal(c.delayMs, 2, 'headroom: grew by steps of 1 ms up to half the call');
+    for (let i = 0; i < 6; i++) t = window(c, t, { baseMs: 5, tailMs: 30, runMs: 4, busyShare: 0.95 });
+    assert.equal(c.delayMs, 2, 'over the target: still no more than half the call');
+    t = window(c, t, { baseMs: 5, tailMs: 18, runMs: 1, busyShare: 0.95 });
+    assert.equal(c.delayMs, 0.5, 'shorter calls (in the hold band): the delay comes down to the new cap');
   });
 
   it('grows a binding limit with headroom, and by half when it caps a backlog on a busy model', () => {

@@ -79,27 +79,39 @@ export function concatInputs(parts: readonly Record<string, Tensor>[]): Record<s
   return out;
 }
 
+/** One request's share of a batch: its rows, and the outputs it reads (all when undefined). */
+export interface BatchPart {
+  rows: number;
+  outputs?: readonly string[] | undefined;
+}
+
 /**
- * Splits a batch's outputs back into per-request outputs of `counts[i]` rows each (views).
+ * Splits a batch's outputs back into per-request outputs of `parts[i].rows` rows each (views),
+ * each with only the outputs it asked for when it named them (`ModelRunOptions.outputs`).
  * Throws {@link BatchOutputError} when an output lacks the batch dim.
  *
  * @example
- * const [a, b] = splitOutputs(out, 4, [1, 3]);
+ * const [a, b] = splitOutputs(out, 4, [{ rows: 1 }, { rows: 3, outputs: ['score'] }]);
  */
 export function splitOutputs(
   out: Record<string, Tensor>,
   rows: number,
-  counts: readonly number[],
+  parts: readonly BatchPart[],
 ): Record<string, Tensor>[] {
   const names = Object.keys(out);
-  const sizes = names.map((n) => outputRowSize(n, out[n]!, rows));
-  const parts: Record<string, Tensor>[] = [];
+  const sizes = new Map<string, number>();
+  for (const n of names) sizes.set(n, outputRowSize(n, out[n]!, rows));
+  const split: Record<string, Tensor>[] = [];
   let at = 0;
-  for (const count of counts) {
+  for (const part of parts) {
+    const count = part.rows;
     const mine: Record<string, Tensor> = {};
-    for (let i = 0; i < names.length; i++) mine[names[i]!] = sliceRows(out[names[i]!]!, sizes[i]!, at, count);
+    for (const n of part.outputs ?? names) {
+      const t = out[n];
+      if (t !== undefined) mine[n] = sliceRows(t, sizes.get(n)!, at, count);
+    }
     at += count;
-    parts.push(mine);
+    split.push(mine);
   }
-  return parts;
+  return split;
 }

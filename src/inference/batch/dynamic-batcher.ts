@@ -111,6 +111,7 @@ export class DynamicBatcher implements Model {
     if (options?.queueTimeoutMicros !== undefined && policy.allowOverride)
       timeoutMs = options.queueTimeoutMicros / 1000;
     const { req, promise } = newRequest(inputs, rows, level, now, timeoutMs);
+    req.outputs = options?.outputs;
     if (options?.key !== undefined) this.#order.link(req, options.key);
     if (signal !== undefined) this.#watchAbort(req, signal);
     this.#queues.push(req);
@@ -217,14 +218,7 @@ export class DynamicBatcher implements Model {
     this.#rec.modelRun.record(runMs);
     let parts: Outputs[];
     try {
-      parts =
-        batch.length === 1
-          ? [out]
-          : splitOutputs(
-              out,
-              rows,
-              batch.map((r) => r.rows),
-            );
+      parts = batch.length === 1 ? [out] : splitOutputs(out, rows, batch);
     } catch (err) {
       for (const r of batch) this.#settle(r, undefined, err);
       parts = [];

@@ -48,6 +48,11 @@ const RUN_GROW = 0.35;
 /** The model is the bottleneck above this busy share, and a delay buys nothing below the other. */
 const BUSY_HIGH = 0.85;
 const BUSY_LOW = 0.5;
+/**
+ * The most delay per ms of the window's median call (dispatch → answer): while the batcher's
+ * other batches run, a held batch only gathers rows; longer, and the model waits for it.
+ */
+const DELAY_PER_RUN = 0.5;
 /** Share of batches closed by the size limit above which the limit is what shapes batches. */
 const LIMIT_BINDS = 0.3;
 
@@ -63,7 +68,12 @@ const LIMIT_BINDS = 0.3;
  * - p99 under 75 % of the target (headroom): a binding limit grows by 25 %, and while the
  *   model is busy ≥ 85 % of the time the delay grows by a twentieth of the target, so that
  *   calls carry more rows each; a delay on a model idle half the time is halved.
- * - in between: hold. Both knobs stay within their bounds.
+ * - in between: hold. Both knobs stay within their bounds, and the delay within half the
+ *   window's median call (dispatch → answer): while other batches run, a held batch only gathers
+ *   rows, but a longer delay leaves the model idle. Without that cap a model busy ≥ 85 % (near
+ *   saturation) saw the delay grow every window up to its bound, which then idled the model
+ *   between calls: p99 41–45 ms against 35–38 ms with the cap in a virtual-clock run of the
+ *   `inference_adaptive` bench's model with loop stalls (6 seeds).
  *
  * @example
  * const c = new LatencyTargetController({ targetP99Ms: 20 }, 512, 5, performance.now());
@@ -138,6 +148,9 @@ export class LatencyTargetController {
     this.#last = { p99, busy };
     const before = [this.batchLimit, this.delayMs];
     const step = this.targetMs / 20;
+    // A delay pays while the batch it holds back would only wait behind the call in flight;
+    // one longer than a call leaves the model idle, and the queue (so the p99) grows from there.
+    const delayCap = Math.min(this.#maxDelayMs, DELAY_PER_RUN * run);
     if (p99 > this.targetMs) {
       if (run >= RUN_SHRINK * this.targetMs) {
         // the calls themselves are too long: smaller batches, and no delay before them
@@ -145,14 +158,16 @@ export class LatencyTargetController {
         else this.#setLimit(Math.floor(this.batchLimit * 0.7));
       } else if (busy >= BUSY_HIGH) {
         // a saturated model: the wait is queueing, and only more rows per call cut it
-        this.delayMs = Math.min(this.#maxDelayMs, this.delayMs + step);
+        this.delayMs = Math.min(delayCap, this.delayMs + step);
         if (binds) this.#setLimit(Math.ceil(this.batchLimit * 1.5));
       } else if (this.delayMs > 0) this.#halveDelay(); // an idle model: the delay is pure latency
     } else if (p99 < HEADROOM * this.targetMs) {
       if (binds && run < RUN_GROW * this.targetMs) this.#setLimit(Math.ceil(this.batchLimit * 1.25));
-      if (busy >= BUSY_HIGH) this.delayMs = Math.min(this.#maxDelayMs, this.delayMs + step);
+      if (busy >= BUSY_HIGH) this.delayMs = Math.min(delayCap, this.delayMs + step);
       else if (busy < BUSY_LOW && this.delayMs > 0) this.#halveDelay();
     }
+    // whatever the p99 says, never more than the cap: past it the delay only adds latency
+    if (this.delayMs > delayCap) this.delayMs = delayCap;
     this.#n = 0;
     this.#batches = 0;
     this.#sizeClosed = 0;

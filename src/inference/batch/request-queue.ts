@@ -33,6 +33,8 @@ export interface PendingRequest {
   state: RequestStateValue;
   resolve: (out: Record<string, Tensor>) => void;
   reject: (err: unknown) => void;
+  /** The outputs the caller reads (`ModelRunOptions.outputs`); all when undefined. */
+  outputs?: readonly string[] | undefined;
   /** Ordering key, when given. */
   key?: string | number;
   /** The previous unsettled request with the same key: this one settles after it. */
@@ -66,6 +68,7 @@ export function newRequest(
     enqueuedAt: now,
     expiresAt: timeoutMs > 0 ? now + timeoutMs : Infinity,
     state: RequestState.queued,
+    outputs: undefined,
     resolve: noop,
     reject: noop,
   };
