@@ -17,9 +17,7 @@ export interface StateChecksum {
 // JSON's one number per byte; `this[k]` is the value before Buffer's toJSON turned it into an object.
 function canonical(this: Record<string, unknown>, k: string, v: unknown): unknown {
   const raw = this[k];
-  if (ArrayBuffer.isView(raw))
-    return `\u0000bytes:${Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64')}`;
-  return v;
+  return ArrayBuffer.isView(raw) ? bytesText(raw) : v;
 }
 
 /**
@@ -27,14 +25,43 @@ function canonical(this: Record<string, unknown>, k: string, v: unknown): unknow
  * entry here, a fifth of a createHash chain): collisions are not a concern, changed bytes are.
  */
 export function entryHash(key: unknown, value: unknown): number {
-  const text = `${JSON.stringify(key, canonical)}\n${JSON.stringify(value, canonical) ?? 'undefined'}`;
+  return hashOf(canonicalText(key)!, value);
+}
+
+/** `entryHash` of a key given as its `canonicalText` (a store caches hashes by that text). */
+export function hashOf(keyText: string, value: unknown): number {
+  const text = `${keyText}\n${canonicalText(value) ?? 'undefined'}`;
   return Number.parseInt(hash('sha1', text).slice(0, 12), 16);
+}
+
+/**
+ * `JSON.stringify(v, canonical)`, the same text, without its detours for the common values: a
+ * byte array (a window timeline) is one base64 string, and a state key (an array of strings and
+ * numbers) has nothing to replace. Through the replacer, JSON.stringify first called Buffer's
+ * toJSON, an array of one number per byte: ~10 KB of garbage per 1 KB timeline, twice per key
+ * and checkpoint (the old and the new value), most of a checkpoint's cost.
+ */
+export function canonicalText(v: unknown): string | undefined {
+  // Base64 has no character JSON escapes: the quoted text is the string as it is.
+  if (ArrayBuffer.isView(v)) return `"\\u0000${bytesText(v).slice(1)}"`;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number'))
+    return JSON.stringify(v);
+  return JSON.stringify(v, canonical);
+}
+
+function bytesText(raw: ArrayBufferView): string {
+  return `\u0000bytes:${Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64')}`;
 }
 
 /** `c` with the entry `(key, value)` added (`sign` 1) or removed (`sign` -1), in place. */
 export function addEntry(c: StateChecksum, key: unknown, value: unknown, sign: 1 | -1): void {
+  addHash(c, entryHash(key, value), sign);
+}
+
+/** `c` with an entry of hash `h` added (`sign` 1) or removed (`sign` -1), in place. */
+export function addHash(c: StateChecksum, h: number, sign: 1 | -1): void {
   c.entries += sign;
-  c.sum = (c.sum + sign * entryHash(key, value) + MOD) % MOD;
+  c.sum = (c.sum + sign * h + MOD) % MOD;
 }
 
 /** The checksum of `entries`, computed from scratch. */
