@@ -7,7 +7,8 @@ import type { CheckpointMeta, CheckpointStore, StateChange, StateReader } from '
 import { approxBytes } from './store.js';
 import { lmdbFileProblem } from './lmdb-file-check.js';
 import { loadLmdb } from './lmdb-module.js';
-import { addHash, canonicalText, hashOf, type StateChecksum } from './state-checksum.js';
+import { addHash, canonicalText, checksumOf, type StateChecksum } from './state-checksum.js';
+import { HASH_VERSION, entryHash2 } from './entry-hash.js';
 
 /** Entry hashes a store keeps in memory, so a checkpoint need not read back what it replaces. */
 const MAX_CACHED_HASHES = 1_000_000;
@@ -53,7 +54,7 @@ export class LmdbCheckpointStore implements CheckpointStore {
     private readonly root: RootDatabase,
     private readonly meta: Database<CheckpointMeta, string>,
     private readonly state: Database<unknown, StateKey>,
-    private readonly sums: Database<StateChecksum, string>,
+    private readonly sums: Database<StateChecksum & { hash?: number }, string>,
     readonly path: string,
   ) {}
 
@@ -78,7 +79,10 @@ export class LmdbCheckpointStore implements CheckpointStore {
       encoding: 'msgpack',
       keyEncoding: 'ordered-binary',
     });
-    const sums = root.openDB<StateChecksum, string>({ name: 'state-checksums', encoding: 'msgpack' });
+    const sums = root.openDB<StateChecksum & { hash?: number }, string>({
+      name: 'state-checksums',
+      encoding: 'msgpack',
+    });
     return new LmdbCheckpointStore(root, meta, state, sums, path);
   }
 
@@ -87,23 +91,32 @@ export class LmdbCheckpointStore implements CheckpointStore {
     const stored = this.sums.get(pipeline);
     let actual: StateChecksum;
     try {
+      // A checksum of version-1 hashes (stores written before version 2) is checked as such;
+      // the store goes on with version 2 from its next checkpoint.
+      if (stored !== undefined && stored.hash !== HASH_VERSION)
+        this.check(pipeline, stored, checksumOf(this.entries(pipeline)));
       actual = this.checksumOf(pipeline);
     } catch (e) {
+      if (e instanceof SluiceError) throw e;
       throw damaged(
         this.path,
         `the state of pipeline ${pipeline} cannot be decoded (${(e as Error).message})`,
       );
     }
     // A store written before checksums existed has none yet: start from what it holds.
-    if (stored !== undefined && (stored.entries !== actual.entries || stored.sum !== actual.sum)) {
+    if (stored?.hash === HASH_VERSION) this.check(pipeline, stored, actual);
+    this.checksums.set(pipeline, actual);
+    return this.meta.get(pipeline);
+  }
+
+  private check(pipeline: string, stored: StateChecksum, actual: StateChecksum): void {
+    if (stored.entries !== actual.entries || stored.sum !== actual.sum) {
       throw damaged(
         this.path,
         `the state of pipeline ${pipeline} fails its checkpoint checksum (${actual.entries} entries, ` +
           `the checkpoint has ${stored.entries}${stored.entries === actual.entries ? ' with other contents' : ''})`,
       );
     }
-    this.checksums.set(pipeline, actual);
-    return this.meta.get(pipeline);
   }
 
   reader(pipeline: string): StateReader {
@@ -135,13 +148,13 @@ export class LmdbCheckpointStore implements CheckpointStore {
           written.set(text, undefined);
         } else {
           this.state.putSync(key, c.value);
-          const h = hashOf(text, c.value);
+          const h = entryHash2(text, c.value);
           addHash(sum, h, 1);
           written.set(text, h);
         }
         bytes += approxBytes(c.value);
       }
-      this.sums.putSync(pipeline, sum);
+      this.sums.putSync(pipeline, { ...sum, hash: HASH_VERSION });
       this.meta.putSync(pipeline, meta);
     });
     // With overlapping sync (lmdb's default on Linux) a commit can be visible before it is on
@@ -157,7 +170,7 @@ export class LmdbCheckpointStore implements CheckpointStore {
     const cached = this.hashes.get(text);
     if (cached !== undefined) return cached;
     const old = this.state.get(key);
-    return old === undefined ? undefined : hashOf(text, old);
+    return old === undefined ? undefined : entryHash2(text, old);
   }
 
   private cacheHash(text: string, h: number | undefined): void {
@@ -170,7 +183,7 @@ export class LmdbCheckpointStore implements CheckpointStore {
     const c = { entries: 0, sum: 0 };
     for (const { key, value } of this.entries(pipeline)) {
       const text = canonicalText(key)!;
-      const h = hashOf(text, value);
+      const h = entryHash2(text, value);
       addHash(c, h, 1);
       this.cacheHash(text, h);
     }

@@ -2,6 +2,8 @@
 // the sum, modulo 2^48, of a 48-bit hash of each (key, value). Adding, replacing or removing one
 // entry updates it in O(1), so every checkpoint keeps it current for the cost of hashing the
 // entries it changes; recomputing it over the store on open detects entries that changed on disk.
+// `entryHash` here is version 1, which stores written before version 2 (entry-hash.ts) are
+// checked with when they are opened.
 
 import { hash } from 'node:crypto';
 
@@ -21,16 +23,11 @@ function canonical(this: Record<string, unknown>, k: string, v: unknown): unknow
 }
 
 /**
- * The 48-bit hash of one stored entry. SHA-1 through the one-shot `crypto.hash` (~2.5 us an
+ * The version-1 48-bit hash of one stored entry. SHA-1 through the one-shot `crypto.hash` (~2.5 us an
  * entry here, a fifth of a createHash chain): collisions are not a concern, changed bytes are.
  */
 export function entryHash(key: unknown, value: unknown): number {
-  return hashOf(canonicalText(key)!, value);
-}
-
-/** `entryHash` of a key given as its `canonicalText` (a store caches hashes by that text). */
-export function hashOf(keyText: string, value: unknown): number {
-  const text = `${keyText}\n${canonicalText(value) ?? 'undefined'}`;
+  const text = `${canonicalText(key)!}\n${canonicalText(value) ?? 'undefined'}`;
   return Number.parseInt(hash('sha1', text).slice(0, 12), 16);
 }
 
