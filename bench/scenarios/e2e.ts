@@ -34,27 +34,28 @@ export async function prefilledDataDir(events: number): Promise<string> {
   return dir;
 }
 
-/** The last result in this process, so `ceiling` can compare without running e2e twice. */
-export let lastE2e: ScenarioResult | undefined;
+/**
+ * One full-speed round of the pipeline over a copy of `source`'s pre-filled log (the pipeline
+ * keeps its state, ledger and scores in its data dir): its events/s.
+ */
+export async function pipelineRound(source: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-e2e-run-'));
+  cpSync(join(source, 'log'), join(dir, 'log'), { recursive: true });
+  const r = await runFraudDemo({
+    ...POPULATION,
+    events: E2E_EVENTS,
+    dataDir: dir,
+    checkpointIntervalMs: CHECKPOINT_MS,
+  });
+  rmSync(dir, { recursive: true, force: true });
+  if (r.processed + r.dead_letters !== E2E_EVENTS) throw new Error(`e2e lost records: ${JSON.stringify(r)}`);
+  return r.throughput_eps;
+}
 
 export async function run(): Promise<ScenarioResult> {
-  // One pre-filled log, copied for each pipeline round (the pipeline keeps its state, ledger
-  // and scores in its data dir); the hand-written program only reads it.
+  // One pre-filled log, copied for each pipeline round; the hand-written program only reads it.
   const source = await prefilledDataDir(E2E_EVENTS);
-  const sluiceRound = async (): Promise<number> => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-e2e-run-'));
-    cpSync(join(source, 'log'), join(dir, 'log'), { recursive: true });
-    const r = await runFraudDemo({
-      ...POPULATION,
-      events: E2E_EVENTS,
-      dataDir: dir,
-      checkpointIntervalMs: CHECKPOINT_MS,
-    });
-    rmSync(dir, { recursive: true, force: true });
-    if (r.processed + r.dead_letters !== E2E_EVENTS)
-      throw new Error(`e2e lost records: ${JSON.stringify(r)}`);
-    return r.throughput_eps;
-  };
+  const sluiceRound = () => pipelineRound(source);
   const handRound = async (checkpointIntervalMs?: number): Promise<number> => {
     const out = mkdtempSync(join(tmpdir(), 'sluice-bench-e2e-hand-'));
     const r = await runHandwritten(source, out, { checkpointIntervalMs });
@@ -81,7 +82,7 @@ export async function run(): Promise<ScenarioResult> {
   const after = await timerLatenessP99(3000);
   const spread = spreadOf(ratiosOf(rounds.sluice, rounds.hand));
   const spreadBare = spreadOf(ratiosOf(rounds.sluice, rounds.handBare));
-  lastE2e = {
+  return {
     figures: {
       events: E2E_EVENTS,
       events_per_s: Math.round(median(rounds.sluice)),
@@ -104,5 +105,4 @@ export async function run(): Promise<ScenarioResult> {
     ratios: { e2e_vs_handwritten: spread.median, e2e_vs_handwritten_no_checkpoints: spreadBare.median },
     ratios_spread: { e2e_vs_handwritten: spread, e2e_vs_handwritten_no_checkpoints: spreadBare },
   };
-  return lastE2e;
 }
