@@ -39,6 +39,25 @@ export async function alternate(
 }
 
 /**
+ * Runs each side in turn, `rounds` times (A, B, C, A, B, C, …), and returns each side's figures
+ * by name, in round order: for a ratio of A to several baselines from the same rounds.
+ */
+export async function alternateEach<K extends string>(
+  rounds: number,
+  sides: Record<K, () => Promise<number>>,
+): Promise<Record<K, number[]>> {
+  const names = Object.keys(sides) as K[];
+  const out = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < rounds; i++) for (const n of names) out[n].push(await sides[n]());
+  return out;
+}
+
+/** The per-round ratios a[i] ÷ b[i]. */
+export function ratiosOf(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((x, i) => x / b[i]!);
+}
+
+/**
  * The machine's own noise floor: the p99 lateness (ms) of a 1 ms timer loop running alone for
  * `ms`. On a quiet machine it is ~0.1 ms; when other processes share the cores it grows, and a
  * pipeline's p99 cannot be lower than what the event loop itself is given.

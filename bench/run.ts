@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export interface ScenarioResult {
@@ -70,6 +70,9 @@ async function main(): Promise<void> {
       cpu: cpus()[0]?.model ?? 'unknown',
       memory_gb: Math.round(totalmem() / 2 ** 30),
       node: process.version,
+      /** 1, 5 and 15-minute load averages at the start and the end: how loaded the machine was. */
+      load_average_start: loadavg().map((x) => Number(x.toFixed(2))),
+      load_average_end: [] as number[],
     },
     started_at: new Date().toISOString(),
     scenarios: {} as Record<string, Record<string, unknown>>,
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
     Object.assign(out.ratios, r.ratios);
     Object.assign(out.ratios_spread, r.ratios_spread ?? {});
   }
+  out.machine.load_average_end = loadavg().map((x) => Number(x.toFixed(2)));
   mkdirSync(`${here}results`, { recursive: true });
   // latest.json is the full run the README shows; a run of some scenarios does not replace it.
   const file = names.length === available.length ? 'latest.json' : 'partial.json';

@@ -4,7 +4,10 @@
  * 10 s. Per query: events/s (wall clock) and events/s per core (events over the process's CPU
  * time, LMDB's write thread included), beside Flink's published per-core figures from the
  * nexmark/nexmark README (Flink 1.13, 3 × 8-core workers, 100 M events, RocksDB, exactly-once
- * checkpoints every 3 minutes). Each query runs ROUNDS times after a warm-up; the median counts.
+ * checkpoints every 3 minutes). After a warm-up of each query, ROUNDS rounds each run every
+ * query once (q0, q1, …, q11, q0, …: a burst of other work hits the queries alike); a query's
+ * figures are the medians of its rounds, and `nexmark_vs_flink_per_core_min` is the median of
+ * the rounds' worst ratios, their min and max in `ratios_spread`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,10 +18,11 @@ import { Log } from '../../src/log/index.js';
 import { nexmarkJson } from '../../examples/nexmark/decode.js';
 import { NexmarkGenerator, type NexmarkEvent } from '../../examples/nexmark/generator.js';
 import { QUERIES, type QueryName } from '../../examples/nexmark/queries/index.js';
+import { median, spreadOf } from '../rounds.js';
 import type { ScenarioResult } from '../run.js';
 
 const N = Number(process.env.SLUICE_BENCH_NEXMARK_N ?? 1_000_000);
-const ROUNDS = Number(process.env.SLUICE_BENCH_NEXMARK_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.SLUICE_BENCH_NEXMARK_ROUNDS ?? 5);
 /** Flink's runs checkpoint every 3 minutes; 10 s here. A run shorter than that takes only its final checkpoint. */
 const CHECKPOINT_MS = Number(process.env.SLUICE_BENCH_NEXMARK_CHECKPOINT_MS ?? 10_000);
 const TOPIC = 'nexmark';
@@ -99,8 +103,6 @@ async function runOnce(dir: string, q: QueryName, round: number): Promise<Round>
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
-
 export async function run(): Promise<ScenarioResult> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-nexmark-'));
   try {
@@ -110,24 +112,37 @@ export async function run(): Promise<ScenarioResult> {
       rounds: ROUNDS,
       checkpoint_interval_ms: CHECKPOINT_MS,
     };
-    let worst = Infinity;
-    for (const q of Object.keys(QUERIES) as QueryName[]) {
-      await runOnce(dir, q, -1); // warm-up: the JIT, the page cache
-      const rounds: Round[] = [];
-      for (let r = 0; r < ROUNDS; r++) rounds.push(await runOnce(dir, q, r));
-      const perCore = median(rounds.map((r) => r.events_per_s_per_core));
-      worst = Math.min(worst, perCore / FLINK_PER_CORE[q]);
+    const names = Object.keys(QUERIES) as QueryName[];
+    for (const q of names) await runOnce(dir, q, -1); // warm-up: the JIT, the page cache
+    const rounds = Object.fromEntries(names.map((q) => [q, [] as Round[]])) as Record<QueryName, Round[]>;
+    const worstByRound: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      let worst = Infinity;
+      for (const q of names) {
+        const one = await runOnce(dir, q, r);
+        rounds[q].push(one);
+        worst = Math.min(worst, one.events_per_s_per_core / FLINK_PER_CORE[q]);
+      }
+      worstByRound.push(worst);
+    }
+    for (const q of names) {
+      const qr = rounds[q];
       figures[q] = {
-        events_per_s: Math.round(median(rounds.map((r) => r.events_per_s))),
-        events_per_s_per_core: Math.round(perCore),
-        cores: Number(median(rounds.map((r) => r.cores)).toFixed(2)),
-        results: rounds[0]!.results,
-        checkpoints: rounds[0]!.checkpoints,
+        events_per_s: Math.round(median(qr.map((r) => r.events_per_s))),
+        events_per_s_per_core: Math.round(median(qr.map((r) => r.events_per_s_per_core))),
+        cores: Number(median(qr.map((r) => r.cores)).toFixed(2)),
+        results: qr[0]!.results,
+        checkpoints: qr[0]!.checkpoints,
         flink_events_per_s_per_core: FLINK_PER_CORE[q],
-        round_events_per_s_per_core: rounds.map((r) => Math.round(r.events_per_s_per_core)),
+        round_events_per_s_per_core: qr.map((r) => Math.round(r.events_per_s_per_core)),
       };
     }
-    return { figures, ratios: { nexmark_vs_flink_per_core_min: Number(worst.toFixed(3)) } };
+    const spread = spreadOf(worstByRound);
+    return {
+      figures,
+      ratios: { nexmark_vs_flink_per_core_min: spread.median },
+      ratios_spread: { nexmark_vs_flink_per_core_min: spread },
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,9 @@
  * (6 partitions, its own process). The input is produced before the workers start; the rate is
  * the steady one, measured once the group has settled (every worker assigned), over the records
  * finished by the back halves until 90% of the input is done. N defaults to 400,000
- * (SLUICE_BENCH_SCALE_N).
+ * (SLUICE_BENCH_SCALE_N). 1 and 2 workers alternate over ROUNDS rounds (SLUICE_BENCH_SCALE_ROUNDS,
+ * default 5), each round's group reading the input from its start; `workers2_vs_1` is the
+ * median of the rounds' ratios, their min and max in `ratios_spread`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,10 +22,12 @@ import {
   type Event,
   type Proc,
 } from '../../test/scale/workers.js';
+import { alternate, median, spreadOf } from '../rounds.js';
 import type { ScenarioResult } from '../run.js';
 
 const N = Number(process.env.SLUICE_BENCH_SCALE_N ?? 400_000);
 const PARTITIONS = 6;
+const ROUNDS = Number(process.env.SLUICE_BENCH_SCALE_ROUNDS ?? 5);
 
 /** Records finished by the back halves so far (a run restarted by a rebalance counts from 0 again). */
 function finished(events: Event[]): number {
@@ -38,7 +42,11 @@ function finished(events: Event[]): number {
   return [...last.values()].reduce((n, m) => n + m.base + m.last, 0);
 }
 
-async function measure(brokers: string, workers: number): Promise<{ eps: number; per_worker: number[] }> {
+async function measure(
+  brokers: string,
+  workers: number,
+  round: number,
+): Promise<{ eps: number; per_worker: number[] }> {
   const procs: Proc[] = [];
   try {
     for (let i = 1; i <= workers; i++) {
@@ -50,7 +58,7 @@ async function measure(brokers: string, workers: number): Promise<{ eps: number;
             '--brokers',
             brokers,
             '--group',
-            `bench-${workers}`,
+            `bench-${workers}-${round}`,
             '--member',
             `w${i}`,
             '--json',
@@ -88,18 +96,33 @@ export async function run(): Promise<ScenarioResult> {
   try {
     const brokers = broker.address;
     await producePayments({ brokers: [brokers], topic: 'payments', partitions: PARTITIONS, events: N });
-    const one = await measure(brokers, 1);
-    const two = await measure(brokers, 2);
+    // Each round's groups are new ones (bench-<workers>-<round>): they read the input from its start.
+    let round = 0;
+    const split: number[][] = [];
+    const rounds = await alternate(
+      ROUNDS,
+      async () => {
+        const two = await measure(brokers, 2, round);
+        split.push(two.per_worker);
+        return two.eps;
+      },
+      async () => (await measure(brokers, 1, round++)).eps,
+    );
+    const spread = spreadOf(rounds.ratios);
     return {
       figures: {
         events: N,
         partitions: PARTITIONS,
+        rounds: ROUNDS,
         app: 'examples/scaleout/pipeline.ts (repartition by card, lookback windows with changelog, alerts to a topic)',
-        workers_1_events_per_s: one.eps,
-        workers_2_events_per_s: two.eps,
-        workers_2_split: two.per_worker,
+        workers_1_events_per_s: Math.round(median(rounds.b)),
+        workers_2_events_per_s: Math.round(median(rounds.a)),
+        workers_1_events_per_s_rounds: rounds.b,
+        workers_2_events_per_s_rounds: rounds.a,
+        workers_2_split_rounds: split,
       },
-      ratios: { workers2_vs_1: Number((two.eps / one.eps).toFixed(3)) },
+      ratios: { workers2_vs_1: spread.median },
+      ratios_spread: { workers2_vs_1: spread },
     };
   } finally {
     broker.proc.child.kill('SIGTERM');

@@ -37,6 +37,13 @@ test('the hand-written fraud program scores and alerts exactly as the pipeline d
     for (let at = 4; at < scores.length; at += 24) if (scores.readFloatLE(at) === 2) frauds++;
     assert.ok(frauds > 0, 'no fraud labels in the input');
     assert.deepEqual(readFileSync(hand.scores_path), scores);
+    // With checkpoints (the same durable work as the pipeline's): the same outputs, and saves.
+    const durable = await runHandwritten(dir, join(out, 'cp'), { checkpointIntervalMs: 5 });
+    assert.ok(durable.checkpoints >= 2, `${durable.checkpoints} checkpoints`);
+    const ledger2 = ActionLedger.open(durable.ledger_path);
+    assert.equal(ledger2.digest(), sluice.actions_digest);
+    ledger2.close();
+    assert.deepEqual(readFileSync(durable.scores_path), scores);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(out, { recursive: true, force: true });

@@ -90,6 +90,16 @@ export class KeyedStateCache<V> {
     }
   }
 
+  /**
+   * Records that the value of `key`, got from get() and still in memory, was changed in place:
+   * set() without writing the Map again (the per-record path of lookback features).
+   */
+  changed(key: RecordKey): void {
+    if (!this.track) return;
+    this.dirty.add(key);
+    if (this.deleted.size > 0) this.deleted.delete(key);
+  }
+
   delete(key: RecordKey): void {
     this.live.delete(key);
     if (this.track) {

@@ -7,7 +7,11 @@ import type { CheckpointMeta, CheckpointStore, StateChange, StateReader } from '
 import { approxBytes } from './store.js';
 import { lmdbFileProblem } from './lmdb-file-check.js';
 import { loadLmdb } from './lmdb-module.js';
-import { addEntry, checksumOf, type StateChecksum } from './state-checksum.js';
+import { addHash, canonicalText, checksumOf, type StateChecksum } from './state-checksum.js';
+import { HASH_VERSION, entryHash2 } from './entry-hash.js';
+
+/** Entry hashes a store keeps in memory, so a checkpoint need not read back what it replaces. */
+const MAX_CACHED_HASHES = 1_000_000;
 
 type StateKey = [string, string, RecordKey];
 
@@ -38,12 +42,19 @@ export interface LmdbStoreOptions {
 export class LmdbCheckpointStore implements CheckpointStore {
   /** Each pipeline's checksum as of its last checkpoint, once loaded or computed. */
   private readonly checksums = new Map<string, StateChecksum>();
+  /**
+   * The hash of each entry as stored (by its key's canonical text), up to MAX_CACHED_HASHES: a
+   * checkpoint rewrites every key that changed, and taking the replaced value's hash out of the
+   * checksum meant reading and decoding that value back from LMDB and hashing it again, half of
+   * a checkpoint's work.
+   */
+  private readonly hashes = new Map<string, number>();
 
   private constructor(
     private readonly root: RootDatabase,
     private readonly meta: Database<CheckpointMeta, string>,
     private readonly state: Database<unknown, StateKey>,
-    private readonly sums: Database<StateChecksum, string>,
+    private readonly sums: Database<StateChecksum & { hash?: number }, string>,
     readonly path: string,
   ) {}
 
@@ -68,7 +79,10 @@ export class LmdbCheckpointStore implements CheckpointStore {
       encoding: 'msgpack',
       keyEncoding: 'ordered-binary',
     });
-    const sums = root.openDB<StateChecksum, string>({ name: 'state-checksums', encoding: 'msgpack' });
+    const sums = root.openDB<StateChecksum & { hash?: number }, string>({
+      name: 'state-checksums',
+      encoding: 'msgpack',
+    });
     return new LmdbCheckpointStore(root, meta, state, sums, path);
   }
 
@@ -77,23 +91,32 @@ export class LmdbCheckpointStore implements CheckpointStore {
     const stored = this.sums.get(pipeline);
     let actual: StateChecksum;
     try {
-      actual = checksumOf(this.entries(pipeline));
+      // A checksum of version-1 hashes (stores written before version 2) is checked as such;
+      // the store goes on with version 2 from its next checkpoint.
+      if (stored !== undefined && stored.hash !== HASH_VERSION)
+        this.check(pipeline, stored, checksumOf(this.entries(pipeline)));
+      actual = this.checksumOf(pipeline);
     } catch (e) {
+      if (e instanceof SluiceError) throw e;
       throw damaged(
         this.path,
         `the state of pipeline ${pipeline} cannot be decoded (${(e as Error).message})`,
       );
     }
     // A store written before checksums existed has none yet: start from what it holds.
-    if (stored !== undefined && (stored.entries !== actual.entries || stored.sum !== actual.sum)) {
+    if (stored?.hash === HASH_VERSION) this.check(pipeline, stored, actual);
+    this.checksums.set(pipeline, actual);
+    return this.meta.get(pipeline);
+  }
+
+  private check(pipeline: string, stored: StateChecksum, actual: StateChecksum): void {
+    if (stored.entries !== actual.entries || stored.sum !== actual.sum) {
       throw damaged(
         this.path,
         `the state of pipeline ${pipeline} fails its checkpoint checksum (${actual.entries} entries, ` +
           `the checkpoint has ${stored.entries}${stored.entries === actual.entries ? ' with other contents' : ''})`,
       );
     }
-    this.checksums.set(pipeline, actual);
-    return this.meta.get(pipeline);
   }
 
   reader(pipeline: string): StateReader {
@@ -109,29 +132,62 @@ export class LmdbCheckpointStore implements CheckpointStore {
   async save(meta: CheckpointMeta, changes: StateChange[]): Promise<{ bytes: number }> {
     let bytes = 0;
     const pipeline = meta.pipeline;
-    const sum = { ...(this.checksums.get(pipeline) ?? checksumOf(this.entries(pipeline))) };
+    const sum = { ...(this.checksums.get(pipeline) ?? this.checksumOf(pipeline)) };
+    /** Hashes as of this checkpoint, cached only once it is committed (undefined: removed). */
+    const written = new Map<string, number | undefined>();
     // One write transaction; the promise resolves once it is committed and flushed (fsync) by
     // lmdb's write thread, so the event loop does not wait for the disk.
     await this.root.transaction(() => {
       for (const c of changes) {
         const key: StateKey = [pipeline, c.ns, c.key];
-        const old = this.state.get(key);
-        if (old !== undefined) addEntry(sum, key, old, -1);
-        if (c.value === undefined) this.state.removeSync(key);
-        else {
+        const text = canonicalText(key)!;
+        const old = written.has(text) ? written.get(text) : this.storedHash(key, text);
+        if (old !== undefined) addHash(sum, old, -1);
+        if (c.value === undefined) {
+          this.state.removeSync(key);
+          written.set(text, undefined);
+        } else {
           this.state.putSync(key, c.value);
-          addEntry(sum, key, c.value, 1);
+          const h = entryHash2(text, c.value);
+          addHash(sum, h, 1);
+          written.set(text, h);
         }
         bytes += approxBytes(c.value);
       }
-      this.sums.putSync(pipeline, sum);
+      this.sums.putSync(pipeline, { ...sum, hash: HASH_VERSION });
       this.meta.putSync(pipeline, meta);
     });
     // With overlapping sync (lmdb's default on Linux) a commit can be visible before it is on
     // disk: a checkpoint counts only once flushed.
     await this.root.flushed;
     this.checksums.set(pipeline, sum);
+    for (const [text, h] of written) this.cacheHash(text, h);
     return { bytes };
+  }
+
+  /** The hash of the entry stored under `key`, undefined when there is none. */
+  private storedHash(key: StateKey, text: string): number | undefined {
+    const cached = this.hashes.get(text);
+    if (cached !== undefined) return cached;
+    const old = this.state.get(key);
+    return old === undefined ? undefined : entryHash2(text, old);
+  }
+
+  private cacheHash(text: string, h: number | undefined): void {
+    if (h === undefined) this.hashes.delete(text);
+    else if (this.hashes.size < MAX_CACHED_HASHES || this.hashes.has(text)) this.hashes.set(text, h);
+  }
+
+  /** The checksum of the pipeline's stored entries, computed from scratch (their hashes cached). */
+  private checksumOf(pipeline: string): StateChecksum {
+    const c = { entries: 0, sum: 0 };
+    for (const { key, value } of this.entries(pipeline)) {
+      const text = canonicalText(key)!;
+      const h = entryHash2(text, value);
+      addHash(c, h, 1);
+      this.cacheHash(text, h);
+    }
+    return c;
   }
 
   private entries(pipeline: string): Iterable<{ key: unknown; value: unknown }> {

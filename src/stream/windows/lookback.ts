@@ -132,20 +132,30 @@ export class LookbackFeatures<T> implements Stateful {
     const t = env.eventTime;
     if (t > this.maxTime) this.maxTime = t;
     let col = 0;
-    for (const g of this.groups) {
+    // Index loops, not for-of: in this per-record path the array iterators were not optimised
+    // away (~55 bytes of garbage a record in a heap profile).
+    const groups = this.groups;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!;
       const key = g.spec.key(env.value);
-      const tl = g.timelines.get(key) ?? KeyTimeline.empty(g.fields.length);
+      const known = g.timelines.get(key);
+      const tl = known ?? KeyTimeline.empty(g.fields.length);
       tl.expire(Math.max(tl.lastTime, t) - g.retention);
       if (tl.size === 0) tl.reset();
       for (let c = 0; c < g.fields.length; c++) g.values[c] = g.fields[c]!(env.value);
       tl.insert(t, g.values);
-      g.timelines.set(key, tl);
+      // Changed in place: only marked as changed (a Map write less per record and group).
+      if (known === undefined) g.timelines.set(key, tl);
+      else g.timelines.changed(key);
       const hi = t - g.delay;
       const j = tl.upperBound(hi);
-      for (const w of g.spec.windows) {
-        const i = tl.upperBound(hi - w);
+      const windows = g.spec.windows;
+      const aggs = g.aggs;
+      for (let wi = 0; wi < windows.length; wi++) {
+        const i = tl.upperBound(hi - windows[wi]!);
         const n = j - i;
-        for (const a of g.aggs) {
+        for (let ai = 0; ai < aggs.length; ai++) {
+          const a = aggs[ai]!;
           if (a.kind === 'count') row[col++] = n;
           else {
             const p = tl.prefix[a.channel]!;
