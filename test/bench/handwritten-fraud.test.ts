@@ -7,6 +7,7 @@ import { runHandwritten } from '../../bench/handwritten-fraud.js';
 import { prefilledDataDir } from '../../bench/scenarios/e2e.js';
 import { ActionLedger } from '../../src/actions/index.js';
 import { runFraudDemo } from '../../src/apps/fraud/demo.js';
+import { LR_MODEL_INFO_PATH, LR_MODEL_PATH } from '../../src/apps/fraud/model-info.js';
 
 // The ceiling is only honest if it does all the pipeline's work: same scores for every record
 // (so the same 15 inputs), same alerts with the same keys and payloads.
@@ -23,6 +24,9 @@ test('the hand-written fraud program scores and alerts exactly as the pipeline d
       badRate: 0,
       events,
       dataDir: dir,
+      // The hand-written program scores with the logistic regression, as the e2e bench's pipeline does.
+      modelPath: LR_MODEL_PATH,
+      modelInfoPath: LR_MODEL_INFO_PATH,
     });
     assert.equal(hand.processed, events);
     assert.equal(sluice.processed, events);
