@@ -37,6 +37,8 @@ function canRetry(err: unknown): boolean {
 
 /** Errors a checked-out client emits when its connection drops; the query in flight fails with them too. */
 const ignoreClientError = () => {};
+/** Pools whose clients get `ignoreClientError` as they are made (see open()). */
+const listenedPools = new WeakSet<pg.Pool>();
 
 function quoteTable(name: string): string {
   const parts = name.split('.');
@@ -146,6 +148,14 @@ export function postgresActionSink(opts: PostgresSinkOptions): ActionSink {
         const { default: driver } = await import('pg');
         pool = new driver.Pool({ connectionString: connString, max: 2 });
         pool.on('error', () => {}); // idle clients losing their server: the next query reconnects
+      }
+      // Every client the pool makes listens for errors from the start: node-postgres can parse a
+      // FATAL (pg_terminate_backend, a shutdown) from the same TCP chunk as the ReadyForQuery that
+      // hands a new client out, before the listener taken in transaction() is on, and an 'error'
+      // event nobody listens to takes the process down. The query in flight fails regardless.
+      if (!listenedPools.has(pool)) {
+        listenedPools.add(pool); // once per pool, however many sinks share it
+        pool.on('connect', (client) => client.on('error', ignoreClientError));
       }
       if (opts.createTable === false) return;
       await transaction('creating the table', async (c) => {
