@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import type { RootDatabase } from 'lmdb';
 import * as ort from 'onnxruntime-node';
 import { encodeLine } from '../src/actions/ledger-lines.js';
-import { MODEL_WIDTH } from '../src/apps/fraud/features.js';
+import { MODEL_WIDTH, type Tx } from '../src/apps/fraud/features.js';
 import { LR_MODEL_INFO_PATH, LR_MODEL_PATH, readModelInfo } from '../src/apps/fraud/model-info.js';
 import { Log } from '../src/log/index.js';
 import { loadLmdb } from '../src/stream/state/lmdb-module.js';
@@ -203,14 +203,7 @@ export async function runHandwritten(
   const terminalRetention = WINDOWS[2]! + LABEL_DELAY;
 
   const rows = new Float32Array(BATCH * MODEL_WIDTH);
-  const txs: {
-    id: number;
-    ts: number;
-    customerId: number;
-    terminalId: number;
-    amount: number;
-    fraud: number;
-  }[] = [];
+  const txs: Tx[] = [];
   const offsets: number[] = [];
   const scoreBuf = Buffer.alloc(BATCH * 24);
   let processed = 0;
