@@ -1,4 +1,4 @@
-import type { LatencySummary } from './histogram.js';
+import { bucketKey, recordedMicros, type LatencySummary } from './histogram.js';
 import { monotonicMs, type Clock } from './sliding-histogram.js';
 import { WindowedHistogram } from './windowed-histogram.js';
 
@@ -235,7 +235,7 @@ export class PipelineMetrics {
     this.queues.set(stage, { depth, capacity });
   }
 
-  /** Records event time → `t` for finished records; equal event times share one call. */
+  /** Records event time → `t` for finished records; runs that share a histogram bucket share one call. */
   recordEventTime(records: readonly { eventTime: number }[], t: number): void {
     recordTimesSince(this.eventTime, records, 'eventTime', t);
   }
@@ -347,8 +347,9 @@ export function partitionLagMsOf(source: object): Record<string, number> | undef
 }
 
 /**
- * Records `t` minus each record's `field` time (ms) in `hist`; consecutive records with the same
- * time (read together, one batch) share one histogram call.
+ * Records `t` minus each record's `field` time (ms) in `hist`; consecutive records whose
+ * durations share a histogram bucket (same append time, event times close together) share one
+ * histogram call, with the same counts, min and max as one call each.
  */
 export function recordTimesSince<F extends 'eventTime' | 'appendTime'>(
   hist: WindowedHistogram,
@@ -371,16 +372,25 @@ function timesSince<R>(
   timeOf: (r: R) => number,
   t: number,
 ): void {
-  let prev = NaN;
+  // Runs of records whose durations fall in one bucket are one call (records read together
+  // share their append time; event times a few ms apart share a bucket once the lag is large).
+  let key = -1;
+  let minUs = 0;
+  let maxUs = 0;
   let run = 0;
   for (let i = 0; i < records.length; i++) {
-    const e = timeOf(records[i]!);
-    if (e === prev) run++;
-    else {
-      if (run > 0) hist.recordMany(t - prev, run);
-      prev = e;
-      run = 1;
+    const us = recordedMicros(t - timeOf(records[i]!));
+    const k = bucketKey(us);
+    if (k === key) {
+      run++;
+      if (us < minUs) minUs = us;
+      else if (us > maxUs) maxUs = us;
+      continue;
     }
+    if (run > 0) hist.recordBucketRun(minUs, maxUs, run);
+    key = k;
+    minUs = maxUs = us;
+    run = 1;
   }
-  if (run > 0) hist.recordMany(t - prev, run);
+  if (run > 0) hist.recordBucketRun(minUs, maxUs, run);
 }

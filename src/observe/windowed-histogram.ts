@@ -28,6 +28,11 @@ export class WindowedHistogram {
     this.recent.recordMany(ms, count);
   }
 
+  /** See {@link LatencyHistogram.recordBucketRun}. */
+  recordBucketRun(minUs: number, maxUs: number, count: number): void {
+    this.recent.recordBucketRun(minUs, maxUs, count);
+  }
+
   /** Values recorded so far, the open window included (cheap: two counters). */
   get count(): number {
     return this.recent.count + this.total.count;

@@ -13,7 +13,16 @@ import {
 } from './keyed-steps.js';
 import { checkKeyedStages, RunnablePipeline } from './runnable.js';
 import { stageName, type StageOptions } from './stage-options.js';
-import { eachRecord, setEventTimes, setKeys, type AsyncStep, type Batch, type Step } from './steps.js';
+import {
+  decodeValues,
+  eachRecord,
+  setEventTimes,
+  setFeatures,
+  setKeys,
+  type AsyncStep,
+  type Batch,
+  type Step,
+} from './steps.js';
 import { LookbackFeatures, type LookbackSpec } from './windows/lookback.js';
 import type { Table } from './joins/table.js';
 import type { IntervalJoinOptions } from './joins/interval-join.js';
@@ -55,11 +64,7 @@ export class Stream<T> {
   /** Decodes raw values (e.g. bytes from a log); failures go to the dead letters with the reason. */
   decode<U>(decoder: Decoder<U>): Stream<U> {
     const stage = `decode`;
-    const decodeAll = (batch: Batch) =>
-      eachRecord(batch, stage, (env) => {
-        env.value = decoder.decode(env.value);
-        return true;
-      });
+    const decodeAll = (batch: Batch) => decodeValues(batch, stage, decoder);
     // A decoder that loads schemas first runs as an async stage (its own queue), once per batch.
     if (decoder.prepare !== undefined)
       return this.withStep<U>({
@@ -142,11 +147,7 @@ export class Stream<T> {
         kind: 'sync',
         name,
         stateful: op,
-        process: (batch) =>
-          eachRecord(batch, name, (env) => {
-            (env.value as T & WithFeatures).features = op.apply(env as Envelope<T>);
-            return true;
-          }),
+        process: (batch) => setFeatures(batch, name, op as LookbackFeatures<unknown>),
       },
       [...this.featureNames, ...op.names],
     );

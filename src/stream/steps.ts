@@ -170,6 +170,45 @@ export function setEventTimes(batch: Batch, stage: string, fn: (value: unknown) 
   }
 }
 
+/**
+ * Decodes each record's value in place (the decode stage), as `setEventTimes` sets event times:
+ * one direct loop; a value that does not decode goes to the dead letters as it came, with the
+ * reason. Through `eachRecord` the decode was a closure behind a call site shared by every
+ * stage (~0.1 µs a record).
+ */
+export function decodeValues(batch: Batch, stage: string, decoder: { decode(raw: unknown): unknown }): void {
+  const recs = batch.records;
+  let i = 0;
+  try {
+    for (; i < recs.length; i++) {
+      const env = recs[i]!;
+      env.value = decoder.decode(env.value);
+    }
+    return;
+  } catch (e) {
+    finishAfterThrow(batch, stage, i, e, (env) => {
+      env.value = decoder.decode(env.value);
+    });
+  }
+}
+
+/** Sets `features` on each record's value to `op.apply(env)` (the features stage), likewise. */
+export function setFeatures(batch: Batch, stage: string, op: { apply(env: Envelope): Float64Array }): void {
+  const recs = batch.records;
+  let i = 0;
+  try {
+    for (; i < recs.length; i++) {
+      const env = recs[i]!;
+      (env.value as { features: Float64Array }).features = op.apply(env);
+    }
+    return;
+  } catch (e) {
+    finishAfterThrow(batch, stage, i, e, (env) => {
+      (env.value as { features: Float64Array }).features = op.apply(env);
+    });
+  }
+}
+
 /** `fn(value)`, which must be a finite number of ms; throws saying so otherwise. */
 export function checkedEventTime(fn: (value: unknown) => number, value: unknown): number {
   const t = fn(value);
