@@ -49,6 +49,48 @@ describe('sluice demo recs', () => {
     assert.equal(r.quality.evaluated, 2500);
   });
 
+  it('--user-neighbours W turns the session-kNN votes on with weight W', async () => {
+    const gen = new InteractionGenerator({ seed: 4, users: 80, items: 60 });
+    const path = join(tmp, 'un.csv');
+    writeFileSync(
+      path,
+      ['user_id,item_id,rating,timestamp', ...gen.take(2000).map(toCsvRow)].join('\n') + '\n',
+    );
+    const cli = (...flags: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          join(root, 'bin/sluice.js'),
+          'demo',
+          'recs',
+          '--input',
+          path,
+          '--warmup',
+          '500',
+          '--json',
+          '--quiet',
+          ...flags,
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+    const p = cli('--user-neighbours', '3');
+    assert.equal(p.status, 0, p.stderr);
+    const want = await runRecsDemo({
+      input: path,
+      warmup: 500,
+      port: null,
+      recommender: { userNeighbours: { weight: 3 } },
+    });
+    const plain = await runRecsDemo({ input: path, warmup: 500, port: null });
+    const got = (JSON.parse(p.stdout) as { quality: { hit_rate_at_10: number; ndcg_at_10: number } }).quality;
+    assert.deepEqual(
+      [got.hit_rate_at_10, got.ndcg_at_10],
+      [want.quality.hit_rate_at_10, want.quality.ndcg_at_10],
+    );
+    assert.notEqual(got.ndcg_at_10, plain.quality.ndcg_at_10, 'the votes change the ranking');
+    assert.equal(cli('--user-neighbours', '-1').status, 2);
+  });
+
   it("holds each interaction once in the live view of a user's recent items", async () => {
     // The view adopts the pipeline's keyed state: adopting it after the new item was added, then
     // adding the item again, counted the newest item twice in the user's query (history 4 here).
