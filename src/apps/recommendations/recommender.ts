@@ -144,6 +144,7 @@ export class LiveRecommender {
    */
   private readonly candidateNorm: number[] = [];
   private readonly neighbourCache: (Neighbours | undefined)[] = [];
+  /** Per user: recent items (dense, newest first), everything seen, and its own dense index. */
   private readonly users = new Map<number, { recent: number[]; seen: Set<number>; at: number }>();
   /** Per dense index, the item's interaction count (user neighbours' popularity discount). */
   private readonly counts: number[] = [];
@@ -168,7 +169,7 @@ export class LiveRecommender {
 
   constructor(opts: RecommenderOptions = {}) {
     this.o = { ...DEFAULTS, ...opts };
-    if (this.o.userNeighbours)
+    if (this.o.userNeighbours && this.o.userNeighbours.weight !== 0)
       this.userNeighbours = new UserNeighbours({ ...USER_NEIGHBOUR_DEFAULTS, ...this.o.userNeighbours });
   }
 
