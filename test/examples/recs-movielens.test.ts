@@ -24,10 +24,11 @@ describe('sluice demo recs on public MovieLens ratings', () => {
       assert.equal(r.events, 100_004);
       assert.equal(r.dead_letters, 0);
       assert.equal(q.evaluated, 90_004);
-      // Measured 0.0894 / NDCG 0.0460 (α = 0.75, d = 0.9); the cosine with d = 0.95 scored
-      // 0.0777 / 0.0408 before; popularity 0.0359 / 0.0179.
-      assert.ok(q.hit_rate_at_10! >= 0.085, JSON.stringify(q));
-      assert.ok(q.ndcg_at_10! >= 0.044, JSON.stringify(q));
+      // Measured 0.0933 / NDCG 0.0499 with the sequential pairs (pair decay 0.9, backward 0.5,
+      // decay 0.8); 0.0894 / 0.0460 before them (α = 0.75, d = 0.9), the cosine with d = 0.95
+      // 0.0777 / 0.0408; popularity 0.0359 / 0.0179.
+      assert.ok(q.hit_rate_at_10! >= 0.09, JSON.stringify(q));
+      assert.ok(q.ndcg_at_10! >= 0.048, JSON.stringify(q));
       assert.ok(q.hit_rate_at_10! > 2 * q.baseline_hit_rate_at_10!, JSON.stringify(q));
     },
   );

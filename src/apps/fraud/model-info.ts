@@ -5,7 +5,7 @@ import type { Selection } from './select.js';
 
 /**
  * Where the demo's model and its description live (committed and shipped in the package as
- * examples/fraud/; `sluice train fraud` rewrites them). Found from the package root, so the same
+ * examples/fraud/; `npm run train:fraud` rewrites them). Found from the package root, so the same
  * files serve the checkout (tsx) and the installed package (dist/src/apps/fraud/ has no copy).
  */
 export const MODEL_PATH = join(PACKAGE_ROOT, 'examples', 'fraud', 'model.onnx');
@@ -61,6 +61,22 @@ export interface FraudModelInfo {
   /** How the settings were chosen: validation folds inside the training period, candidates, scores. */
   selection?: Selection;
 }
+
+/**
+ * Where `sluice train fraud` (and `trainFraudModel` without `modelPath`) writes: fraud-model.onnx
+ * in the current directory, its card beside it. Never the shipped examples/fraud/model.onnx by
+ * default: that is the validated model the demo loads (inside node_modules once installed);
+ * rewriting it is explicit (`npm run train:fraud`).
+ */
+export const TRAINED_MODEL_FILE = 'fraud-model.onnx';
+
+/**
+ * The model card's path beside an ONNX file: the same name with .json.
+ *
+ * @example
+ * cardPathFor('models/v2.onnx'); // 'models/v2.json'
+ */
+export const cardPathFor = (modelPath: string): string => modelPath.replace(/\.onnx$/, '') + '.json';
 
 export function readModelInfo(path = MODEL_INFO_PATH): FraudModelInfo {
   return JSON.parse(readFileSync(path, 'utf8')) as FraudModelInfo;

@@ -5,7 +5,7 @@
  */
 import type { HistoryRange } from '../../connectors/history-source.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { SluiceError, days, pipeline } from '../../index.js';
 import {
   averagePrecision,
@@ -18,7 +18,7 @@ import { backfillFraudFeatures, type FeatureMatrix } from './backfill.js';
 import { cardPrecisionAtK } from './card-precision.js';
 import { FEATURE_GROUPS, MODEL_INPUTS, MODEL_WIDTH, modelRow, type Tx } from './features.js';
 import { HANDBOOK, TransactionGenerator } from './generator.js';
-import { MODEL_INFO_PATH, MODEL_PATH, type FraudModelInfo } from './model-info.js';
+import { TRAINED_MODEL_FILE, cardPathFor, type FraudModelInfo } from './model-info.js';
 import {
   GBT_BINS,
   fitCandidate,
@@ -43,7 +43,9 @@ export interface TrainOptions {
   warmupDays?: number;
   /** Days at the end kept for validation. */
   validationDays?: number;
+  /** ONNX file to write (default fraud-model.onnx in the current directory: `TRAINED_MODEL_FILE`). */
   modelPath?: string;
+  /** Its card (default beside it: the same name with .json). */
   infoPath?: string;
   log?: (line: string) => void;
   /**
@@ -269,9 +271,12 @@ function fitEvaluateExport(
     ...(card.protocol ? { protocol: card.protocol } : {}),
     ...(selection ? { selection } : {}),
   };
-  mkdirSync(dirname(opts.modelPath ?? MODEL_PATH), { recursive: true }); // --out into a new folder
-  writeFileSync(opts.modelPath ?? MODEL_PATH, onnx);
-  writeFileSync(opts.infoPath ?? MODEL_INFO_PATH, JSON.stringify(info, null, 2) + '\n');
+  const modelPath = resolve(opts.modelPath ?? TRAINED_MODEL_FILE);
+  const infoPath = resolve(opts.infoPath ?? cardPathFor(modelPath));
+  mkdirSync(dirname(modelPath), { recursive: true }); // --out into a new folder
+  writeFileSync(modelPath, onnx);
+  writeFileSync(infoPath, JSON.stringify(info, null, 2) + '\n');
+  log(`wrote ${modelPath} and its card ${infoPath}`);
   log(
     `${card.protocol ? 'test week' : 'held-out days'} ${info.data!.test.join('..')}: ROC-AUC ${info.validation.roc_auc}, AP ${info.validation.average_precision}` +
       `${info.validation.card_precision_at_100 === undefined ? '' : `, card precision@100 ${info.validation.card_precision_at_100}`}; alert threshold ${info.threshold}`,
@@ -321,7 +326,7 @@ export async function trainFraudModelOnInput(
   });
 }
 
-/** Generates history, trains, exports; returns what it wrote to model.json. */
+/** Generates history, trains, exports (`modelPath`, default ./fraud-model.onnx); returns the card it wrote beside it. */
 export async function trainFraudModel(opts: TrainOptions = {}): Promise<FraudModelInfo> {
   const handbook = opts.protocol === 'handbook';
   const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as TrainOptions;

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { TRAINED_MODEL_FILE, cardPathFor } from '../../apps/fraud/model-info.js';
 import { trainFraudModel, trainFraudModelOnInput, TRAIN_DEFAULTS } from '../../apps/fraud/train.js';
 import { UsageError, intFlag, parseFlags, stringFlag } from '../args.js';
 import { HISTORY_FLAGS, HISTORY_USAGE, historyRange } from '../history-flags.js';
@@ -6,9 +8,10 @@ export const TRAIN_FRAUD_USAGE = `sluice train fraud [options]
 
 Generates transaction history (another seed than the demo's) or reads yours (--input), computes
 the same windowed features as the live pipeline (the demo's own stages, run in event time: a
-backfill), trains, exports ONNX and a model card JSON beside it (examples/fraud/model.onnx +
-model.json: features, data range, train/test days, held-out ROC-AUC, AP, card precision@100,
-threshold) and prints the card.
+backfill), trains, exports ONNX and a model card JSON beside it (./fraud-model.onnx +
+fraud-model.json unless --out: features, data range, train/test days, held-out ROC-AUC, AP, card
+precision@100, threshold), says where on stderr and prints the card. The demo's shipped default
+model (examples/fraud/model.onnx) is rewritten only when --out names it (npm run train:fraud).
 
   --input FILE.csv | log:DIR/transactions | kafka://host:port/transactions
                   train on your history in the Fraud Detection Handbook's CSV layout
@@ -30,11 +33,12 @@ ${HISTORY_USAGE}
   --days N        days of history (default ${TRAIN_DEFAULTS.days})
   --customers N   (default ${TRAIN_DEFAULTS.customers})
   --terminals N   (default ${TRAIN_DEFAULTS.terminals})
-  --out FILE      ONNX file to write (default examples/fraud/model.onnx; model.json beside it)
+  --out FILE      ONNX file to write (default ./fraud-model.onnx; the card FILE.json beside it)
   --model lr|gbt|auto
                   logistic regression (default), gradient-boosted trees (exported as ONNX-ML
                   TreeEnsembleClassifier), or auto: both searched with --select, the best kept
-                  (the committed examples/fraud/model.onnx is "--model auto" on the defaults)
+                  (the committed examples/fraud/model.onnx is "--model auto" on the defaults:
+                  "npm run train:fraud" rewrites it)
   --select        choose the model's settings by validation inside the training period: --folds
                   validation periods (as long as the test period) ending with the last training
                   day, each trained on the training length before its own label-delay gap; the
@@ -85,7 +89,9 @@ export async function trainFraud(args: string[]): Promise<number> {
   if (protocol !== 'default' && protocol !== 'handbook')
     throw new UsageError(`--protocol must be default or handbook, got "${protocol}"`);
   const handbook = protocol === 'handbook';
-  const modelFiles = out ? { modelPath: out, infoPath: out.replace(/\.onnx$/, '') + '.json' } : {};
+  // Without --out, the working directory: never the shipped examples/fraud/model.onnx by default.
+  const modelPath = resolve(out ?? TRAINED_MODEL_FILE);
+  const modelFiles = { modelPath, infoPath: cardPathFor(modelPath) };
   const log = (line: string) => process.stderr.write(line + '\n');
   if (values.input !== undefined) {
     const input = stringFlag(values.input, 'input', '');
