@@ -150,68 +150,24 @@ describe('sluice demo recs', () => {
   });
 
   it('ranks exactly as the scoring formula computed by brute force (neighbours kept: fewer than co-items)', () => {
-    // Queried only after every interaction is learned, so each neighbour list is fresh.
-    const gen = new InteractionGenerator({ seed: 7, users: 60, items: 120 });
-    const events = gen.take(2500);
-    const o = {
-      pairWindow: 6,
-      queryWindow: 5,
-      neighbours: 7,
-      alpha: 0.7,
-      decay: 0.8,
-      backward: 0.3,
-      pairDecay: 0.85,
-    };
-    const live = new LiveRecommender(o);
-    const recent = new Map<number, number[]>();
-    const co = new Map<string, number>();
-    const pop = new Map<number, number>();
-    for (const e of events) {
-      const r = recent.get(e.user) ?? [];
-      // Sequential pairs: the k-th most recent item h counts pairDecay^k, e.item as h's
-      // neighbour fully (forward), h as e.item's at the backward weight.
-      r.slice(0, o.pairWindow).forEach((h, k) => {
-        if (h === e.item) return;
-        const w = o.pairDecay ** k;
-        co.set(`${h},${e.item}`, (co.get(`${h},${e.item}`) ?? 0) + w);
-        co.set(`${e.item},${h}`, (co.get(`${e.item},${h}`) ?? 0) + w * o.backward);
-      });
-      pop.set(e.item, (pop.get(e.item) ?? 0) + 1);
-      live.observe(e.user, e.item);
-      recent.set(e.user, [e.item, ...r].slice(0, Math.max(o.pairWindow, o.queryWindow)));
+    assert.ok(bruteForceCompared({}) > 300);
+  });
+
+  it('weights votes and pairs by the ratings exactly as the formula says (ratingWeight, pairRatingWeight)', () => {
+    assert.ok(bruteForceCompared({ ratingWeight: 0.5, pairRatingWeight: 0.25 }, true) > 300);
+    assert.ok(bruteForceCompared({ ratingWeight: 2 }, true) > 300);
+    assert.ok(bruteForceCompared({ pairRatingWeight: 1 }, true) > 300);
+    // The scale is the highest rating so far: ratings of 2–10 rank and score as 1–5 do.
+    const o = { ratingWeight: 0.5, pairRatingWeight: 0.25 };
+    const [five, ten] = [new LiveRecommender(o), new LiveRecommender(o)];
+    for (const e of new InteractionGenerator({ seed: 8, users: 30, items: 50 }).take(800)) {
+      five.observe(e.user, e.item, undefined, e.rating);
+      ten.observe(e.user, e.item, undefined, 2 * e.rating);
     }
-    const items = [...pop.keys()];
-    const neighbours = (i: number) =>
-      items
-        .filter((j) => co.has(`${i},${j}`))
-        .map((j) => ({
-          j,
-          w: co.get(`${i},${j}`)! / (pop.get(i)! ** o.alpha * pop.get(j)! ** (1 - o.alpha)),
-        }))
-        // ties: the item seen first (the lower dense index) ranks higher
-        .sort((a, b) => b.w - a.w || items.indexOf(a.j) - items.indexOf(b.j))
-        .slice(0, o.neighbours);
-    let compared = 0;
-    for (const [user, r] of recent) {
-      const seen = new Set(events.filter((e) => e.user === user).map((e) => e.item));
-      const score = new Map<number, number>();
-      r.slice(0, o.queryWindow).forEach((h, q) => {
-        for (const { j, w } of neighbours(h)) score.set(j, (score.get(j) ?? 0) + o.decay ** q * w);
-      });
-      const want = [...score]
-        .filter(([j]) => !seen.has(j))
-        .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-        .slice(0, 10);
-      const got = live.recommend(user, 10).slice(0, want.length);
-      assert.deepEqual(
-        got.map((s) => s.item),
-        want.map(([j]) => j),
-        `user ${user}`,
-      );
-      got.forEach((s, x) => assert.ok(Math.abs(s.score - want[x]![1]) < 1e-9));
-      compared += want.length;
-    }
-    assert.ok(compared > 300, `compared ${compared}`);
+    for (let user = 0; user < 30; user++)
+      assert.deepEqual(five.recommend(user, 10), ten.recommend(user, 10), `user ${user}`);
+    // Learned without ratings, the weights change nothing (every item votes fully).
+    assert.ok(bruteForceCompared({ ratingWeight: 2, pairRatingWeight: 1 }, false) > 300);
   });
 
   it("pairs are directional: an item's neighbours lean to what users rated after it", () => {
@@ -435,3 +391,87 @@ describe('sluice demo recs', () => {
     assert.ok(summary.serving.p99_ms < 5, `server-side p99 ${summary.serving.p99_ms} ms`);
   });
 });
+
+/**
+ * Replays generated interactions into a recommender and into a brute-force evaluation of the
+ * scoring formula; asserts that both rank (and score) alike for every user; returns how many
+ * recommendations were compared. `ratings`: interactions are learned with their rating, which
+ * weights votes by (r / r_max)^ratingWeight and pairs by ((r_i / r_max) · (r_h / r_max))^pairRatingWeight.
+ */
+function bruteForceCompared(
+  extra: { ratingWeight?: number; pairRatingWeight?: number },
+  ratings = false,
+): number {
+  // Queried only after every interaction is learned, so each neighbour list is fresh.
+  const gen = new InteractionGenerator({ seed: 7, users: 60, items: 120 });
+  const events = gen.take(2500);
+  const o = {
+    ...extra,
+    pairWindow: 6,
+    queryWindow: 5,
+    neighbours: 7,
+    alpha: 0.7,
+    decay: 0.8,
+    backward: 0.3,
+    pairDecay: 0.85,
+  };
+  const live = new LiveRecommender(o);
+  const rated = new Map<string, number>();
+  let maxRating = 0; // the highest rating so far, as the model's r_max
+  const factor = (rating: number, power = 0) => (ratings ? Math.max(0.05, rating / maxRating) ** power : 1);
+  const recent = new Map<number, number[]>();
+  const co = new Map<string, number>();
+  const pop = new Map<number, number>();
+  for (const e of events) {
+    maxRating = Math.max(maxRating, e.rating);
+    const r = recent.get(e.user) ?? [];
+    // Sequential pairs: the k-th most recent item h counts pairDecay^k, e.item as h's
+    // neighbour fully (forward), h as e.item's at the backward weight.
+    r.slice(0, o.pairWindow).forEach((h, k) => {
+      if (h === e.item) return;
+      const w =
+        o.pairDecay ** k *
+        factor(rated.get(`${e.user},${h}`)!, extra.pairRatingWeight) *
+        factor(e.rating, extra.pairRatingWeight);
+      co.set(`${h},${e.item}`, (co.get(`${h},${e.item}`) ?? 0) + w);
+      co.set(`${e.item},${h}`, (co.get(`${e.item},${h}`) ?? 0) + w * o.backward);
+    });
+    pop.set(e.item, (pop.get(e.item) ?? 0) + 1);
+    live.observe(e.user, e.item, undefined, ratings ? e.rating : undefined);
+    rated.set(`${e.user},${e.item}`, e.rating);
+    recent.set(e.user, [e.item, ...r].slice(0, Math.max(o.pairWindow, o.queryWindow)));
+  }
+  const items = [...pop.keys()];
+  const neighbours = (i: number) =>
+    items
+      .filter((j) => co.has(`${i},${j}`))
+      .map((j) => ({
+        j,
+        w: co.get(`${i},${j}`)! / (pop.get(i)! ** o.alpha * pop.get(j)! ** (1 - o.alpha)),
+      }))
+      // ties: the item seen first (the lower dense index) ranks higher
+      .sort((a, b) => b.w - a.w || items.indexOf(a.j) - items.indexOf(b.j))
+      .slice(0, o.neighbours);
+  let compared = 0;
+  for (const [user, r] of recent) {
+    const seen = new Set(events.filter((e) => e.user === user).map((e) => e.item));
+    const score = new Map<number, number>();
+    r.slice(0, o.queryWindow).forEach((h, q) => {
+      const v = o.decay ** q * factor(rated.get(`${user},${h}`)!, extra.ratingWeight);
+      for (const { j, w } of neighbours(h)) score.set(j, (score.get(j) ?? 0) + v * w);
+    });
+    const want = [...score]
+      .filter(([j]) => !seen.has(j))
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, 10);
+    const got = live.recommend(user, 10).slice(0, want.length);
+    assert.deepEqual(
+      got.map((s) => s.item),
+      want.map(([j]) => j),
+      `user ${user}`,
+    );
+    got.forEach((s, x) => assert.ok(Math.abs(s.score - want[x]![1]) < 1e-9));
+    compared += want.length;
+  }
+  return compared;
+}
