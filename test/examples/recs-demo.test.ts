@@ -234,59 +234,7 @@ describe('sluice demo recs', () => {
   });
 
   it("adds the user neighbours' votes exactly as their formula says (userNeighbours)", () => {
-    const gen = new InteractionGenerator({ seed: 5, users: 40, items: 90 });
-    const events = gen.take(1500);
-    const un = { weight: 2, users: 4, raters: 10_000, items: 10_000 }; // no list is trimmed
-    const o = { queryWindow: 5, userNeighbours: un };
-    const live = new LiveRecommender(o);
-    const plain = new LiveRecommender({ queryWindow: 5 });
-    const itemsOf = new Map<number, number[]>();
-    const count = new Map<number, number>();
-    for (const e of events) {
-      live.observe(e.user, e.item);
-      plain.observe(e.user, e.item);
-      itemsOf.set(e.user, [...(itemsOf.get(e.user) ?? []), e.item]);
-      count.set(e.item, (count.get(e.item) ?? 0) + 1);
-    }
-    const users = [...itemsOf.keys()]; // dense order: first seen first
-    let compared = 0;
-    for (const user of users.slice(0, 15)) {
-      const recent = [...itemsOf.get(user)!].reverse().slice(0, o.queryWindow);
-      const sim = new Map<number, number>();
-      for (const v of users) {
-        if (v === user) continue;
-        let s = 0;
-        recent.forEach((h, q) => {
-          if (itemsOf.get(v)!.includes(h)) s += 0.9 ** q;
-        });
-        if (s > 0) sim.set(v, s / Math.sqrt(itemsOf.get(v)!.length));
-      }
-      const top = [...sim]
-        .sort((a, b) => b[1] - a[1] || users.indexOf(a[0]) - users.indexOf(b[0]))
-        .slice(0, un.users);
-      const total = top.reduce((t, [, s]) => t + s, 0);
-      const vote = (j: number) =>
-        (un.weight * top.filter(([v]) => itemsOf.get(v)!.includes(j)).reduce((t, [, s]) => t + s, 0)) /
-        total /
-        Math.sqrt(count.get(j)!);
-      // Item-item scores from the same model without neighbours, plus the votes.
-      const itemScore = new Map(plain.recommend(user, 90).map((s) => [s.item, s.score]));
-      const seen = new Set(itemsOf.get(user));
-      const want = [...count.keys()]
-        .filter((j) => !seen.has(j))
-        .map((j) => ({ j, score: (itemScore.get(j) ?? 0) + vote(j) }))
-        .sort((a, b) => b.score - a.score);
-      const got = live.recommend(user, 10);
-      for (const [x, s] of got.entries()) {
-        assert.ok(
-          Math.abs(s.score - want.find((w) => w.j === s.item)!.score) < 1e-9,
-          `user ${user} item ${s.item}`,
-        );
-        assert.ok(s.score >= want[x]!.score - 1e-9, `user ${user}: rank ${x}`);
-      }
-      compared += got.length;
-    }
-    assert.ok(compared === 150, `compared ${compared}`);
+    for (const ratingWeight of [undefined, 0, 0.5]) checkUserNeighbours(ratingWeight);
   });
 
   it('stops with a clear error when the generator runs out of (user, item) pairs, instead of spinning', () => {
@@ -478,4 +426,75 @@ function bruteForceCompared(
     compared += want.length;
   }
   return compared;
+}
+
+/**
+ * The user neighbours' votes against their formula by brute force, learned with ratings: a
+ * history item counts (r / r_max)^ratingWeight in the similarity (default 2, 0: ratings ignored).
+ */
+function checkUserNeighbours(ratingWeight: number | undefined): void {
+  const gen = new InteractionGenerator({ seed: 5, users: 40, items: 90 });
+  const events = gen.take(1500);
+  // No list is trimmed; ratingWeight undefined: the default.
+  const un = {
+    weight: 2,
+    users: 4,
+    raters: 10_000,
+    items: 10_000,
+    ...(ratingWeight === undefined ? {} : { ratingWeight }),
+  };
+  const power = ratingWeight ?? 2;
+  const rating = new Map(events.map((e) => [`${e.user},${e.item}`, e.rating]));
+  const maxRating = Math.max(...events.map((e) => e.rating));
+  const f = (user: number, h: number) => (rating.get(`${user},${h}`)! / maxRating) ** power;
+  const o = { queryWindow: 5, userNeighbours: un };
+  const live = new LiveRecommender(o);
+  const plain = new LiveRecommender({ queryWindow: 5 });
+  const itemsOf = new Map<number, number[]>();
+  const count = new Map<number, number>();
+  for (const e of events) {
+    live.observe(e.user, e.item, undefined, e.rating);
+    plain.observe(e.user, e.item, undefined, e.rating);
+    itemsOf.set(e.user, [...(itemsOf.get(e.user) ?? []), e.item]);
+    count.set(e.item, (count.get(e.item) ?? 0) + 1);
+  }
+  const users = [...itemsOf.keys()]; // dense order: first seen first
+  let compared = 0;
+  for (const user of users.slice(0, 15)) {
+    const recent = [...itemsOf.get(user)!].reverse().slice(0, o.queryWindow);
+    const sim = new Map<number, number>();
+    for (const v of users) {
+      if (v === user) continue;
+      let s = 0;
+      recent.forEach((h, q) => {
+        if (itemsOf.get(v)!.includes(h)) s += 0.9 ** q * f(user, h);
+      });
+      if (s > 0) sim.set(v, s / Math.sqrt(itemsOf.get(v)!.length));
+    }
+    const top = [...sim]
+      .sort((a, b) => b[1] - a[1] || users.indexOf(a[0]) - users.indexOf(b[0]))
+      .slice(0, un.users);
+    const total = top.reduce((t, [, s]) => t + s, 0);
+    const vote = (j: number) =>
+      (un.weight * top.filter(([v]) => itemsOf.get(v)!.includes(j)).reduce((t, [, s]) => t + s, 0)) /
+      total /
+      Math.sqrt(count.get(j)!);
+    // Item-item scores from the same model without neighbours, plus the votes.
+    const itemScore = new Map(plain.recommend(user, 90).map((s) => [s.item, s.score]));
+    const seen = new Set(itemsOf.get(user));
+    const want = [...count.keys()]
+      .filter((j) => !seen.has(j))
+      .map((j) => ({ j, score: (itemScore.get(j) ?? 0) + vote(j) }))
+      .sort((a, b) => b.score - a.score);
+    const got = live.recommend(user, 10);
+    for (const [x, s] of got.entries()) {
+      assert.ok(
+        Math.abs(s.score - want.find((w) => w.j === s.item)!.score) < 1e-9,
+        `user ${user} item ${s.item}`,
+      );
+      assert.ok(s.score >= want[x]!.score - 1e-9, `user ${user}: rank ${x}`);
+    }
+    compared += got.length;
+  }
+  assert.ok(compared === 150, `compared ${compared}`);
 }

@@ -186,6 +186,8 @@ export class LiveRecommender {
   /** A min-heap of the strongest neighbours while a row is ranked (reused: no per-row garbage). */
   private heapItems = new Int32Array(0);
   private heapWeights = new Float64Array(0);
+  /** The user neighbours' per-history-item rating factors (reused per query). */
+  private historyFactors = new Float64Array(0);
   /** Interactions learned so far. */
   events = 0;
 
@@ -193,6 +195,7 @@ export class LiveRecommender {
     this.o = { ...DEFAULTS, ...opts };
     if (this.o.userNeighbours && this.o.userNeighbours.weight !== 0)
       this.userNeighbours = new UserNeighbours({ ...USER_NEIGHBOUR_DEFAULTS, ...this.o.userNeighbours });
+    this.historyFactors = new Float64Array(this.o.queryWindow);
   }
 
   get userCount(): number {
@@ -328,16 +331,13 @@ export class LiveRecommender {
       }
       decay *= this.o.decay;
     }
-    if (this.userNeighbours)
-      count = this.userNeighbours.vote(
-        u.at,
-        u.recent,
-        this.o.queryWindow,
-        scratch,
-        touched,
-        count,
-        this.counts,
-      );
+    if (this.userNeighbours) {
+      const power = this.userNeighbours.ratingWeight;
+      const window = Math.min(this.o.queryWindow, u.recent.length);
+      const f = power === 0 ? undefined : this.historyFactors.subarray(0, window);
+      for (let q = 0; f && q < window; q++) f[q] = this.ratingFactor(u.seen.get(u.recent[q]!) ?? NaN, power);
+      count = this.userNeighbours.vote(u.at, u.recent, window, scratch, touched, count, this.counts, f);
+    }
     // The k best so far, kept sorted in reused typed arrays (no object per insertion); seen
     // items are skipped here, once per candidate, rather than once per vote.
     if (this.topItems.length < k)
