@@ -2,7 +2,8 @@
  * The prequential check without the pipeline: replays a ratings CSV (`user_id,item_id,...`
  * header, then rows in time order) through `LiveRecommender` directly, scoring each rating
  * against the user's top 10 before learning it, and prints hit rate@10, NDCG@10 and the
- * most-popular baseline's hit rate for the ratings from `--from` (every rating is learned).
+ * most-popular baseline's hit rate for the ratings from `--from` (every rating is learned, with
+ * its rating when the third column has one).
  * Used to choose and check the recommender's options on part of a stream (README.md):
  *
  *   node --import tsx examples/recommendations/replay.ts ratings.csv --from 55000 --options '{"alpha":0.5,"decay":0.95}'
@@ -27,7 +28,8 @@ let hits = 0;
 let ndcg = 0;
 let popular = 0;
 for (let x = 0; x < to; x++) {
-  const [user, item] = rows[x]!.split(',', 2).map(Number) as [number, number];
+  // The third column is the rating (ratingWeight, pairRatingWeight), as the demo's CSV source.
+  const [user, item, rating] = rows[x]!.split(',', 3).map(Number) as [number, number, number?];
   if (x >= from) {
     scored++;
     const at = live.recommend(user, 10).findIndex((s) => s.item === item);
@@ -37,7 +39,7 @@ for (let x = 0; x < to; x++) {
     }
     if (live.recommendPopular(user, 10).some((s) => s.item === item)) popular++;
   }
-  live.observe(user, item);
+  live.observe(user, item, undefined, rating);
 }
 const r = (v: number) => Number((v / Math.max(1, scored)).toFixed(4));
 process.stdout.write(

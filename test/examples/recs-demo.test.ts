@@ -21,11 +21,13 @@ describe('sluice demo recs', () => {
     const q = r.quality;
     assert.ok(q.hit_rate_at_10! > 1.5 * q.baseline_hit_rate_at_10!, JSON.stringify(q));
     assert.ok(q.ndcg_at_10! > q.baseline_ndcg_at_10! && q.ndcg_at_10! <= q.hit_rate_at_10!);
-    // Measured 0.1030 / NDCG 0.0552 with the defaults, which lean on the order of a user's
-    // items (decay 0.8, backward pairs at 0.5): this stream has none (popularity 0.0482).
-    assert.ok(q.hit_rate_at_10! >= 0.098 && q.ndcg_at_10! >= 0.052, JSON.stringify(q));
-    // Order-free settings: measured 0.1236 / 0.0659 (the cosine with d = 0.95 before them:
-    // 0.1024 / 0.0535).
+    // Measured 0.1082 / NDCG 0.0577 with the defaults, which lean on the order of a user's
+    // items (decay 0.8, backward pairs at 0.5): this stream has none (popularity 0.0482). The
+    // ratings (which grow with affinity here) weight votes and pairs: without them 0.1030 /
+    // 0.0552, so a demo that stopped passing each rating on would fail this bound.
+    assert.ok(q.hit_rate_at_10! >= 0.105 && q.ndcg_at_10! >= 0.056, JSON.stringify(q));
+    // Order-free settings: measured 0.1288 / 0.0686 with the ratings' weights, 0.1236 / 0.0659
+    // without (the cosine with d = 0.95 before them: 0.1024 / 0.0535).
     const orderFree = await runRecsDemo({
       events: 30_000,
       warmup: 5000,
@@ -150,68 +152,24 @@ describe('sluice demo recs', () => {
   });
 
   it('ranks exactly as the scoring formula computed by brute force (neighbours kept: fewer than co-items)', () => {
-    // Queried only after every interaction is learned, so each neighbour list is fresh.
-    const gen = new InteractionGenerator({ seed: 7, users: 60, items: 120 });
-    const events = gen.take(2500);
-    const o = {
-      pairWindow: 6,
-      queryWindow: 5,
-      neighbours: 7,
-      alpha: 0.7,
-      decay: 0.8,
-      backward: 0.3,
-      pairDecay: 0.85,
-    };
-    const live = new LiveRecommender(o);
-    const recent = new Map<number, number[]>();
-    const co = new Map<string, number>();
-    const pop = new Map<number, number>();
-    for (const e of events) {
-      const r = recent.get(e.user) ?? [];
-      // Sequential pairs: the k-th most recent item h counts pairDecay^k, e.item as h's
-      // neighbour fully (forward), h as e.item's at the backward weight.
-      r.slice(0, o.pairWindow).forEach((h, k) => {
-        if (h === e.item) return;
-        const w = o.pairDecay ** k;
-        co.set(`${h},${e.item}`, (co.get(`${h},${e.item}`) ?? 0) + w);
-        co.set(`${e.item},${h}`, (co.get(`${e.item},${h}`) ?? 0) + w * o.backward);
-      });
-      pop.set(e.item, (pop.get(e.item) ?? 0) + 1);
-      live.observe(e.user, e.item);
-      recent.set(e.user, [e.item, ...r].slice(0, Math.max(o.pairWindow, o.queryWindow)));
+    assert.ok(bruteForceCompared({}) > 300);
+  });
+
+  it('weights votes and pairs by the ratings exactly as the formula says (ratingWeight, pairRatingWeight)', () => {
+    assert.ok(bruteForceCompared({ ratingWeight: 0.5, pairRatingWeight: 0.25 }, true) > 300);
+    assert.ok(bruteForceCompared({ ratingWeight: 2 }, true) > 300);
+    assert.ok(bruteForceCompared({ pairRatingWeight: 1 }, true) > 300);
+    // The scale is the highest rating so far: ratings of 2–10 rank and score as 1–5 do.
+    const o = { ratingWeight: 0.5, pairRatingWeight: 0.25 };
+    const [five, ten] = [new LiveRecommender(o), new LiveRecommender(o)];
+    for (const e of new InteractionGenerator({ seed: 8, users: 30, items: 50 }).take(800)) {
+      five.observe(e.user, e.item, undefined, e.rating);
+      ten.observe(e.user, e.item, undefined, 2 * e.rating);
     }
-    const items = [...pop.keys()];
-    const neighbours = (i: number) =>
-      items
-        .filter((j) => co.has(`${i},${j}`))
-        .map((j) => ({
-          j,
-          w: co.get(`${i},${j}`)! / (pop.get(i)! ** o.alpha * pop.get(j)! ** (1 - o.alpha)),
-        }))
-        // ties: the item seen first (the lower dense index) ranks higher
-        .sort((a, b) => b.w - a.w || items.indexOf(a.j) - items.indexOf(b.j))
-        .slice(0, o.neighbours);
-    let compared = 0;
-    for (const [user, r] of recent) {
-      const seen = new Set(events.filter((e) => e.user === user).map((e) => e.item));
-      const score = new Map<number, number>();
-      r.slice(0, o.queryWindow).forEach((h, q) => {
-        for (const { j, w } of neighbours(h)) score.set(j, (score.get(j) ?? 0) + o.decay ** q * w);
-      });
-      const want = [...score]
-        .filter(([j]) => !seen.has(j))
-        .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-        .slice(0, 10);
-      const got = live.recommend(user, 10).slice(0, want.length);
-      assert.deepEqual(
-        got.map((s) => s.item),
-        want.map(([j]) => j),
-        `user ${user}`,
-      );
-      got.forEach((s, x) => assert.ok(Math.abs(s.score - want[x]![1]) < 1e-9));
-      compared += want.length;
-    }
-    assert.ok(compared > 300, `compared ${compared}`);
+    for (let user = 0; user < 30; user++)
+      assert.deepEqual(five.recommend(user, 10), ten.recommend(user, 10), `user ${user}`);
+    // Learned without ratings, the weights change nothing (every item votes fully).
+    assert.ok(bruteForceCompared({ ratingWeight: 2, pairRatingWeight: 1 }, false) > 300);
   });
 
   it("pairs are directional: an item's neighbours lean to what users rated after it", () => {
@@ -276,59 +234,7 @@ describe('sluice demo recs', () => {
   });
 
   it("adds the user neighbours' votes exactly as their formula says (userNeighbours)", () => {
-    const gen = new InteractionGenerator({ seed: 5, users: 40, items: 90 });
-    const events = gen.take(1500);
-    const un = { weight: 2, users: 4, raters: 10_000, items: 10_000 }; // no list is trimmed
-    const o = { queryWindow: 5, userNeighbours: un };
-    const live = new LiveRecommender(o);
-    const plain = new LiveRecommender({ queryWindow: 5 });
-    const itemsOf = new Map<number, number[]>();
-    const count = new Map<number, number>();
-    for (const e of events) {
-      live.observe(e.user, e.item);
-      plain.observe(e.user, e.item);
-      itemsOf.set(e.user, [...(itemsOf.get(e.user) ?? []), e.item]);
-      count.set(e.item, (count.get(e.item) ?? 0) + 1);
-    }
-    const users = [...itemsOf.keys()]; // dense order: first seen first
-    let compared = 0;
-    for (const user of users.slice(0, 15)) {
-      const recent = [...itemsOf.get(user)!].reverse().slice(0, o.queryWindow);
-      const sim = new Map<number, number>();
-      for (const v of users) {
-        if (v === user) continue;
-        let s = 0;
-        recent.forEach((h, q) => {
-          if (itemsOf.get(v)!.includes(h)) s += 0.9 ** q;
-        });
-        if (s > 0) sim.set(v, s / Math.sqrt(itemsOf.get(v)!.length));
-      }
-      const top = [...sim]
-        .sort((a, b) => b[1] - a[1] || users.indexOf(a[0]) - users.indexOf(b[0]))
-        .slice(0, un.users);
-      const total = top.reduce((t, [, s]) => t + s, 0);
-      const vote = (j: number) =>
-        (un.weight * top.filter(([v]) => itemsOf.get(v)!.includes(j)).reduce((t, [, s]) => t + s, 0)) /
-        total /
-        Math.sqrt(count.get(j)!);
-      // Item-item scores from the same model without neighbours, plus the votes.
-      const itemScore = new Map(plain.recommend(user, 90).map((s) => [s.item, s.score]));
-      const seen = new Set(itemsOf.get(user));
-      const want = [...count.keys()]
-        .filter((j) => !seen.has(j))
-        .map((j) => ({ j, score: (itemScore.get(j) ?? 0) + vote(j) }))
-        .sort((a, b) => b.score - a.score);
-      const got = live.recommend(user, 10);
-      for (const [x, s] of got.entries()) {
-        assert.ok(
-          Math.abs(s.score - want.find((w) => w.j === s.item)!.score) < 1e-9,
-          `user ${user} item ${s.item}`,
-        );
-        assert.ok(s.score >= want[x]!.score - 1e-9, `user ${user}: rank ${x}`);
-      }
-      compared += got.length;
-    }
-    assert.ok(compared === 150, `compared ${compared}`);
+    for (const ratingWeight of [undefined, 0, 0.5]) checkUserNeighbours(ratingWeight);
   });
 
   it('stops with a clear error when the generator runs out of (user, item) pairs, instead of spinning', () => {
@@ -435,3 +341,160 @@ describe('sluice demo recs', () => {
     assert.ok(summary.serving.p99_ms < 5, `server-side p99 ${summary.serving.p99_ms} ms`);
   });
 });
+
+/**
+ * Replays generated interactions into a recommender and into a brute-force evaluation of the
+ * scoring formula; asserts that both rank (and score) alike for every user; returns how many
+ * recommendations were compared. `ratings`: interactions are learned with their rating, which
+ * weights votes by (r / r_max)^ratingWeight and pairs by ((r_i / r_max) · (r_h / r_max))^pairRatingWeight.
+ */
+function bruteForceCompared(
+  extra: { ratingWeight?: number; pairRatingWeight?: number },
+  ratings = false,
+): number {
+  // Queried only after every interaction is learned, so each neighbour list is fresh.
+  const gen = new InteractionGenerator({ seed: 7, users: 60, items: 120 });
+  const events = gen.take(2500);
+  const o = {
+    ratingWeight: 0,
+    pairRatingWeight: 0,
+    ...extra,
+    pairWindow: 6,
+    queryWindow: 5,
+    neighbours: 7,
+    alpha: 0.7,
+    decay: 0.8,
+    backward: 0.3,
+    pairDecay: 0.85,
+  };
+  const live = new LiveRecommender(o);
+  const rated = new Map<string, number>();
+  let maxRating = 0; // the highest rating so far, as the model's r_max
+  const factor = (rating: number, power = 0) => (ratings ? Math.max(0.05, rating / maxRating) ** power : 1);
+  const recent = new Map<number, number[]>();
+  const co = new Map<string, number>();
+  const pop = new Map<number, number>();
+  for (const e of events) {
+    maxRating = Math.max(maxRating, e.rating);
+    const r = recent.get(e.user) ?? [];
+    // Sequential pairs: the k-th most recent item h counts pairDecay^k, e.item as h's
+    // neighbour fully (forward), h as e.item's at the backward weight.
+    r.slice(0, o.pairWindow).forEach((h, k) => {
+      if (h === e.item) return;
+      const w =
+        o.pairDecay ** k *
+        factor(rated.get(`${e.user},${h}`)!, o.pairRatingWeight) *
+        factor(e.rating, o.pairRatingWeight);
+      co.set(`${h},${e.item}`, (co.get(`${h},${e.item}`) ?? 0) + w);
+      co.set(`${e.item},${h}`, (co.get(`${e.item},${h}`) ?? 0) + w * o.backward);
+    });
+    pop.set(e.item, (pop.get(e.item) ?? 0) + 1);
+    live.observe(e.user, e.item, undefined, ratings ? e.rating : undefined);
+    rated.set(`${e.user},${e.item}`, e.rating);
+    recent.set(e.user, [e.item, ...r].slice(0, Math.max(o.pairWindow, o.queryWindow)));
+  }
+  const items = [...pop.keys()];
+  const neighbours = (i: number) =>
+    items
+      .filter((j) => co.has(`${i},${j}`))
+      .map((j) => ({
+        j,
+        w: co.get(`${i},${j}`)! / (pop.get(i)! ** o.alpha * pop.get(j)! ** (1 - o.alpha)),
+      }))
+      // ties: the item seen first (the lower dense index) ranks higher
+      .sort((a, b) => b.w - a.w || items.indexOf(a.j) - items.indexOf(b.j))
+      .slice(0, o.neighbours);
+  let compared = 0;
+  for (const [user, r] of recent) {
+    const seen = new Set(events.filter((e) => e.user === user).map((e) => e.item));
+    const score = new Map<number, number>();
+    r.slice(0, o.queryWindow).forEach((h, q) => {
+      const v = o.decay ** q * factor(rated.get(`${user},${h}`)!, o.ratingWeight);
+      for (const { j, w } of neighbours(h)) score.set(j, (score.get(j) ?? 0) + v * w);
+    });
+    const want = [...score]
+      .filter(([j]) => !seen.has(j))
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, 10);
+    const got = live.recommend(user, 10).slice(0, want.length);
+    assert.deepEqual(
+      got.map((s) => s.item),
+      want.map(([j]) => j),
+      `user ${user}`,
+    );
+    got.forEach((s, x) => assert.ok(Math.abs(s.score - want[x]![1]) < 1e-9));
+    compared += want.length;
+  }
+  return compared;
+}
+
+/**
+ * The user neighbours' votes against their formula by brute force, learned with ratings: a
+ * history item counts (r / r_max)^ratingWeight in the similarity (default 2, 0: ratings ignored).
+ */
+function checkUserNeighbours(ratingWeight: number | undefined): void {
+  const gen = new InteractionGenerator({ seed: 5, users: 40, items: 90 });
+  const events = gen.take(1500);
+  // No list is trimmed; ratingWeight undefined: the default.
+  const un = {
+    weight: 2,
+    users: 4,
+    raters: 10_000,
+    items: 10_000,
+    ...(ratingWeight === undefined ? {} : { ratingWeight }),
+  };
+  const power = ratingWeight ?? 2;
+  const rating = new Map(events.map((e) => [`${e.user},${e.item}`, e.rating]));
+  const maxRating = Math.max(...events.map((e) => e.rating));
+  const f = (user: number, h: number) => (rating.get(`${user},${h}`)! / maxRating) ** power;
+  const o = { queryWindow: 5, userNeighbours: un };
+  const live = new LiveRecommender(o);
+  const plain = new LiveRecommender({ queryWindow: 5 });
+  const itemsOf = new Map<number, number[]>();
+  const count = new Map<number, number>();
+  for (const e of events) {
+    live.observe(e.user, e.item, undefined, e.rating);
+    plain.observe(e.user, e.item, undefined, e.rating);
+    itemsOf.set(e.user, [...(itemsOf.get(e.user) ?? []), e.item]);
+    count.set(e.item, (count.get(e.item) ?? 0) + 1);
+  }
+  const users = [...itemsOf.keys()]; // dense order: first seen first
+  let compared = 0;
+  for (const user of users.slice(0, 15)) {
+    const recent = [...itemsOf.get(user)!].reverse().slice(0, o.queryWindow);
+    const sim = new Map<number, number>();
+    for (const v of users) {
+      if (v === user) continue;
+      let s = 0;
+      recent.forEach((h, q) => {
+        if (itemsOf.get(v)!.includes(h)) s += 0.9 ** q * f(user, h);
+      });
+      if (s > 0) sim.set(v, s / Math.sqrt(itemsOf.get(v)!.length));
+    }
+    const top = [...sim]
+      .sort((a, b) => b[1] - a[1] || users.indexOf(a[0]) - users.indexOf(b[0]))
+      .slice(0, un.users);
+    const total = top.reduce((t, [, s]) => t + s, 0);
+    const vote = (j: number) =>
+      (un.weight * top.filter(([v]) => itemsOf.get(v)!.includes(j)).reduce((t, [, s]) => t + s, 0)) /
+      total /
+      Math.sqrt(count.get(j)!);
+    // Item-item scores from the same model without neighbours, plus the votes.
+    const itemScore = new Map(plain.recommend(user, 90).map((s) => [s.item, s.score]));
+    const seen = new Set(itemsOf.get(user));
+    const want = [...count.keys()]
+      .filter((j) => !seen.has(j))
+      .map((j) => ({ j, score: (itemScore.get(j) ?? 0) + vote(j) }))
+      .sort((a, b) => b.score - a.score);
+    const got = live.recommend(user, 10);
+    for (const [x, s] of got.entries()) {
+      assert.ok(
+        Math.abs(s.score - want.find((w) => w.j === s.item)!.score) < 1e-9,
+        `user ${user} item ${s.item}`,
+      );
+      assert.ok(s.score >= want[x]!.score - 1e-9, `user ${user}: rank ${x}`);
+    }
+    compared += got.length;
+  }
+  assert.ok(compared === 150, `compared ${compared}`);
+}

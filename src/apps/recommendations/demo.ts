@@ -115,7 +115,7 @@ export async function runRecsDemo(opts: RecsDemoOptions = {}): Promise<RecsDemoR
         if (learned++ >= warmup) q.add(e.item, live.recommend(e.user, k), live.recommendPopular(e.user, k));
         // The view adopts the history before this item and adds the item itself (adopting the
         // list after the add counted the newest item twice in the user's recent items).
-        live.observe(e.user, e.item, [...s.recent.get()].reverse());
+        live.observe(e.user, e.item, [...s.recent.get()].reverse(), e.rating);
         s.recent.add(e.item);
         return e;
       },

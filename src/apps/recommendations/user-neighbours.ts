@@ -5,8 +5,8 @@
  * taste (everything a neighbour rated, not only what co-occurred within 20 items), which the
  * item–item counts lack.
  *
- * sim(u, v) = Σ_k 0.9^k · [v rated h_k] / |items(v)|^0.5 over u's recent items h_k (newest
- * first); the `users` most similar v vote; a candidate j gets
+ * sim(u, v) = Σ_k 0.9^k · f_k · [v rated h_k] / |items(v)|^0.5 over u's recent items h_k
+ * (newest first), f_k = (r_k / r_max)^2 by u's rating of h_k (1 without ratings); the `users` most similar v vote; a candidate j gets
  * weight · (Σ_{v rated j} sim(u, v) / Σ_v sim(u, v)) / n(j)^0.5 (n: its count, so that what
  * every neighbour rated because everyone did counts less). Bounded per query: the last
  * `raters` raters of each history item, the last `items` items of each neighbour.
@@ -21,6 +21,11 @@ export interface UserNeighbourOptions {
   raters: number;
   /** Most recent items of each neighbour that vote. */
   items: number;
+  /**
+   * A history item h_k counts (r_k / r_max)^ratingWeight in the similarity, r_k the user's
+   * rating of it (the recommender's scale): neighbours are found through what the user liked.
+   */
+  ratingWeight: number;
 }
 
 export const USER_NEIGHBOUR_DEFAULTS: UserNeighbourOptions = {
@@ -28,6 +33,7 @@ export const USER_NEIGHBOUR_DEFAULTS: UserNeighbourOptions = {
   users: 50,
   raters: 100,
   items: 200,
+  ratingWeight: 2,
 };
 
 /** A list that keeps its last `cap` entries, trimmed in batches (amortised O(1) per push). */
@@ -48,6 +54,10 @@ export class UserNeighbours {
 
   constructor(private readonly o: UserNeighbourOptions) {}
 
+  get ratingWeight(): number {
+    return this.o.ratingWeight;
+  }
+
   /** Learns that `user` rated `item` (dense indexes). */
   add(user: number, item: number): void {
     pushCapped((this.raters[item] ??= []), user, this.o.raters);
@@ -57,7 +67,7 @@ export class UserNeighbours {
   /**
    * Adds the neighbours' votes for `user` (recent items newest first) to `scratch`, recording
    * newly touched candidates in `touched` from `count`; returns the new count. `counts[j]` is
-   * item j's interaction count.
+   * item j's interaction count; `factors[k]`, when given, the rating factor f_k of `recent[k]`.
    */
   vote(
     user: number,
@@ -67,6 +77,7 @@ export class UserNeighbours {
     touched: Int32Array,
     count: number,
     counts: readonly number[],
+    factors?: Float64Array,
   ): number {
     const capacity = this.items.length + 1;
     if (this.sim.length < capacity) {
@@ -86,7 +97,7 @@ export class UserNeighbours {
         const v = raters[y]!;
         if (v === user) continue;
         if (sim[v] === 0) users[nUsers++] = v;
-        sim[v] += w;
+        sim[v] += factors ? w * factors[q]! : w;
       }
     }
     for (let x = 0; x < nUsers; x++) sim[users[x]!]! /= Math.sqrt(this.items[users[x]!]!.length);
