@@ -168,7 +168,7 @@ export class LiveRecommender {
   private readonly users = new Map<number, { recent: number[]; seen: Map<number, number>; at: number }>();
   /** The highest rating learned so far (`ratingWeight`'s scale: 5 on MovieLens). */
   private maxRating = 0;
-  /** Per dense index, the item's interaction count (user neighbours' popularity discount). */
+  /** Per dense index, the item's interaction count n(i) (`popular` keeps the same by item id, for ranking). */
   private readonly counts: number[] = [];
   private readonly userNeighbours: UserNeighbours | undefined;
   private readonly o: Required<RecommenderOptions>;
@@ -262,7 +262,7 @@ export class LiveRecommender {
     this.counts[i]!++;
     this.userNeighbours?.add(u.at, i);
     if (u.seen.size === 0 && this.o.firstItems) this.firstPopular.increment(item);
-    this.candidateNorm[i] = this.popular.countOf(item) ** (1 - this.o.alpha);
+    this.candidateNorm[i] = this.counts[i]! ** (1 - this.o.alpha);
     u.seen.set(i, rating ?? NaN);
     u.recent.unshift(i);
     if (u.recent.length > Math.max(this.o.pairWindow, this.o.queryWindow)) u.recent.pop();
@@ -274,7 +274,7 @@ export class LiveRecommender {
     const updates = this.rowUpdates[i]!;
     const cached = this.neighbourCache[i];
     if (cached && updates < cached.at * 1.25 + 20) return cached;
-    const ni = Math.max(1, this.popular.countOf(this.itemOf[i]!)) ** this.o.alpha;
+    const ni = Math.max(1, this.counts[i]!) ** this.o.alpha;
     const norm = this.candidateNorm;
     const row = this.rows[i]!;
     const cap = Math.min(this.o.neighbours, row.size);

@@ -1,5 +1,3 @@
-import { resolve } from 'node:path';
-import { TRAINED_MODEL_FILE, cardPathFor } from '../../apps/fraud/model-info.js';
 import { trainFraudModel, trainFraudModelOnInput, TRAIN_DEFAULTS } from '../../apps/fraud/train.js';
 import { UsageError, intFlag, parseFlags, stringFlag } from '../args.js';
 import { HISTORY_FLAGS, HISTORY_USAGE, historyRange } from '../history-flags.js';
@@ -89,9 +87,9 @@ export async function trainFraud(args: string[]): Promise<number> {
   if (protocol !== 'default' && protocol !== 'handbook')
     throw new UsageError(`--protocol must be default or handbook, got "${protocol}"`);
   const handbook = protocol === 'handbook';
-  // Without --out, the working directory: never the shipped examples/fraud/model.onnx by default.
-  const modelPath = resolve(out ?? TRAINED_MODEL_FILE);
-  const modelFiles = { modelPath, infoPath: cardPathFor(modelPath) };
+  // Without --out, training's own default (./fraud-model.onnx, its card beside it): never the
+  // shipped examples/fraud/model.onnx.
+  const modelFiles = out === undefined ? {} : { modelPath: out };
   const log = (line: string) => process.stderr.write(line + '\n');
   if (values.input !== undefined) {
     const input = stringFlag(values.input, 'input', '');
